@@ -1,0 +1,228 @@
+"""Pure builders of the two collector configurations (gateway and log agent).
+
+Plain Python from validated settings to the dict the chart's `alternateConfig` receives: no
+Pulumi here, so every property of the configs is testable directly. Values that come from the
+user pass through `escape_env`, because the collector expands `$` in its config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import constants as c
+from .config import ExporterSettings, GatewaySettings, LogAgentSettings, SignalSettings, memory_mib
+
+Component = c.Component
+TOKEN_ENV = "FLUXCD_OTEL_EXPORT_TOKEN"
+CHECKPOINT_MOUNT = "/var/lib/otelcol/checkpoints"
+POD_IP = "${env:MY_POD_IP}"
+
+
+def escape_env(value: str) -> str:
+    """A literal for the collector config: `$` would start an env reference, `$$` is one `$`."""
+    return value.replace("$", "$$")
+
+
+def memory_limiter(memory_limit: str) -> dict[str, Any]:
+    """Refuse data at 80% of the container limit, leaving the rest to GC and the spike margin."""
+    limit = memory_mib(memory_limit) * 4 // 5
+    return {"check_interval": "1s", "limit_mib": limit, "spike_limit_mib": limit // 4}
+
+
+def health_check() -> dict[str, Any]:
+    return {"endpoint": f"{POD_IP}:{c.COLLECTOR_HEALTH_PORT}"}
+
+
+def metric_keep_regex(prefixes: list[str]) -> str:
+    # Prometheus anchors relabel regexes at both ends; prefixes are validated metric-name text.
+    return f"({'|'.join(sorted(set(prefixes)))}).*"
+
+
+def exporter(settings: ExporterSettings, with_token: bool) -> tuple[str, dict[str, Any]]:
+    """The gateway's exporter id and config for the configured backend."""
+    if settings.type == "debug":
+        return Component.DEBUG_EXPORTER, {"verbosity": settings.verbosity}
+    headers: dict[str, str] = {}
+    if settings.type == "dash0":
+        endpoint = settings.endpoint or c.dash0_otlp_grpc_endpoint(settings.region)
+        if settings.dataset != c.DASH0_DEFAULT_DATASET:
+            headers[c.DASH0_DATASET_HEADER] = settings.dataset
+        kind, name = Component.OTLP_GRPC_EXPORTER, "dash0"
+    else:
+        endpoint = settings.endpoint
+        headers.update(settings.headers)
+        kind = Component.OTLP_GRPC_EXPORTER if settings.protocol == "grpc" else Component.OTLP_HTTP_EXPORTER
+        name = "backend"
+    body: dict[str, Any] = {
+        "endpoint": escape_env(endpoint),
+        "retry_on_failure": {"enabled": True},
+        "sending_queue": {"enabled": True},
+    }
+    if settings.plaintext and kind == Component.OTLP_GRPC_EXPORTER:
+        body["tls"] = {"insecure": True}
+    escaped = {key: escape_env(value) for key, value in sorted(headers.items())}
+    if with_token:
+        escaped[c.DASH0_AUTH_HEADER] = f"Bearer ${{env:{TOKEN_ENV}}}"
+    if escaped:
+        body["headers"] = dict(sorted(escaped.items()))
+    return f"{kind}/{name}", body
+
+
+def gateway_config(
+    *,
+    cluster_name: str,
+    signals: SignalSettings,
+    gateway: GatewaySettings,
+    exporter_settings: ExporterSettings,
+    scrape_targets: list[str],
+    with_token: bool,
+) -> dict[str, Any]:
+    """The gateway: scrapes Flux metrics, receives OTLP traces and logs, exports to the backend."""
+    exporter_id, exporter_body = exporter(exporter_settings, with_token)
+    processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
+    receivers: dict[str, Any] = {}
+    pipelines: dict[str, Any] = {}
+
+    def pipeline(signal: str, receiver: str) -> None:
+        pipelines[signal] = {"receivers": [receiver], "processors": processors, "exporters": [exporter_id]}
+
+    if signals.metrics:
+        receivers[Component.PROMETHEUS_RECEIVER] = {
+            "config": {
+                "scrape_configs": [
+                    {
+                        "job_name": "flux-controllers",
+                        "scrape_interval": gateway.scrape_interval,
+                        "metrics_path": c.FLUX_METRICS_PATH,
+                        "static_configs": [{"targets": list(scrape_targets)}],
+                        "metric_relabel_configs": [
+                            {
+                                "source_labels": ["__name__"],
+                                "regex": metric_keep_regex(gateway.metric_prefixes),
+                                "action": "keep",
+                            }
+                        ],
+                    }
+                ]
+            }
+        }
+        pipeline("metrics", Component.PROMETHEUS_RECEIVER)
+    protocols: dict[str, Any] = {}
+    if signals.logs:
+        protocols["grpc"] = {"endpoint": f"{POD_IP}:{c.OTLP_GRPC_PORT}"}
+        pipeline("logs", Component.OTLP_RECEIVER)
+    if signals.traces:
+        protocols["http"] = {"endpoint": f"{POD_IP}:{c.OTLP_HTTP_PORT}"}
+        pipeline("traces", Component.OTLP_RECEIVER)
+    if protocols:
+        receivers[Component.OTLP_RECEIVER] = {"protocols": protocols}
+
+    return {
+        "extensions": {Component.HEALTH_CHECK: health_check()},
+        "receivers": receivers,
+        "processors": {
+            Component.MEMORY_LIMITER: memory_limiter(gateway.resources.memory_limit),
+            Component.RESOURCE: {
+                "attributes": [
+                    {"key": "k8s.cluster.name", "value": escape_env(cluster_name), "action": "upsert"}
+                ]
+            },
+            Component.BATCH: {},
+        },
+        "exporters": {exporter_id: exporter_body},
+        "service": {"extensions": [Component.HEALTH_CHECK], "pipelines": dict(sorted(pipelines.items()))},
+    }
+
+
+def flux_log_paths(flux_namespace: str, controllers: list[str]) -> list[str]:
+    """Kubelet log files of the controllers' `manager` containers, and nothing else."""
+    return [
+        f"{c.KUBELET_POD_LOG_DIR}/{flux_namespace}_{controller}-*_*/{c.FLUX_CONTAINER_NAME}/*.log"
+        for controller in controllers
+    ]
+
+
+def flux_log_operators() -> list[dict[str, Any]]:
+    """Stanza operators: container runtime format, then Flux's JSON, severity, time and message."""
+    return [
+        # Parses CRI and docker formats and sets k8s.namespace.name, k8s.pod.name, ... from the path.
+        {"type": "container", "id": "container-runtime"},
+        {
+            "type": "json_parser",
+            "id": "flux-json",
+            "if": 'body matches "^\\\\s*\\\\{"',
+            "parse_from": "body",
+            "parse_to": "attributes",
+            "on_error": "send_quiet",
+            "timestamp": {"parse_from": "attributes.ts", "layout_type": "gotime", "layout": c.FLUX_LOG_TIME_LAYOUT},
+            "severity": {"parse_from": "attributes.level", "mapping": c.FLUX_LOG_SEVERITY_MAPPING},
+        },
+        {"type": "copy", "id": "message-to-body", "if": "attributes.msg != nil", "from": "attributes.msg", "to": "body"},
+        {"type": "remove", "id": "drop-ts", "if": "attributes.ts != nil", "field": "attributes.ts"},
+        {"type": "remove", "id": "drop-level", "if": "attributes.level != nil", "field": "attributes.level"},
+        # Pod names are <deployment>-<replicaset hash>-<suffix>; the deployment is the controller.
+        {
+            "type": "regex_parser",
+            "id": "controller-name",
+            "parse_from": 'resource["k8s.pod.name"]',
+            "parse_to": "resource",
+            "regex": escape_env(r"^(?P<service_name>.+)-[a-z0-9]+-[a-z0-9]+$"),
+            "on_error": "send_quiet",
+        },
+        {"type": "move", "id": "service-name", "if": "resource.service_name != nil",
+         "from": "resource.service_name", "to": 'resource["service.name"]'},
+    ]
+
+
+def log_agent_config(
+    *,
+    flux_namespace: str,
+    controllers: list[str],
+    agent: LogAgentSettings,
+    gateway_otlp_grpc: str,
+) -> dict[str, Any]:
+    """The node agent: tails Flux log files with checkpointed offsets and forwards to the gateway."""
+    storage = f"{Component.FILE_STORAGE}/checkpoints"
+    receiver = f"{Component.FILELOG_RECEIVER}/flux"
+    exporter_id = f"{Component.OTLP_GRPC_EXPORTER}/gateway"
+    return {
+        "extensions": {
+            Component.HEALTH_CHECK: health_check(),
+            storage: {"directory": CHECKPOINT_MOUNT, "create_directory": True},
+        },
+        "receivers": {
+            receiver: {
+                "include": flux_log_paths(flux_namespace, controllers),
+                "include_file_path": True,
+                "include_file_name": False,
+                # With stored offsets, known files resume where they stopped; `beginning` only
+                # applies to files the agent has not seen, so none of their lines are skipped.
+                "start_at": "beginning",
+                "storage": storage,
+                "retry_on_failure": {"enabled": True},
+                "operators": flux_log_operators(),
+            }
+        },
+        "processors": {
+            Component.MEMORY_LIMITER: memory_limiter(agent.resources.memory_limit),
+            Component.BATCH: {},
+        },
+        "exporters": {
+            exporter_id: {
+                "endpoint": gateway_otlp_grpc,
+                "tls": {"insecure": True},
+                "retry_on_failure": {"enabled": True},
+                "sending_queue": {"enabled": True},
+            }
+        },
+        "service": {
+            "extensions": [Component.HEALTH_CHECK, storage],
+            "pipelines": {
+                "logs": {
+                    "receivers": [receiver],
+                    "processors": [Component.MEMORY_LIMITER, Component.BATCH],
+                    "exporters": [exporter_id],
+                }
+            },
+        },
+    }

@@ -1,0 +1,92 @@
+"""CollectorGateway: the `opentelemetry-collector` release that exports everything to the backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from . import constants as c
+from . import manifests
+from .collector_configs import gateway_config
+from .config import ConfigError, ExporterSettings, GatewaySettings, SignalSettings, format_errors
+from .helm_values import gateway_values
+
+
+@dataclass(frozen=True)
+class CollectorGatewayArgs:
+    cluster_name: str
+    exporter: ExporterSettings
+    gateway: GatewaySettings = GatewaySettings()
+    signals: SignalSettings = SignalSettings()
+    scrape_targets: list[str] = field(default_factory=list)
+    export_token: Optional[pulumi.Input[str]] = None
+    """Secret Output with the backend token; it is written only to a Kubernetes Secret."""
+
+
+class CollectorGateway(pulumi.ComponentResource):
+    """Namespace (restricted), token Secret and the gateway collector release (deployment mode)."""
+
+    otlp_grpc_endpoint: str
+    """`host:port` of the OTLP/gRPC receiver (log agents); known before the release exists."""
+    otlp_http_endpoint: str
+    """Base URL of the OTLP/HTTP receiver (Flux traces)."""
+
+    def __init__(self, name: str, args: CollectorGatewayArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("fluxcd-otel:index:CollectorGateway", name, None, opts)
+        if args.exporter.type == "dash0" and args.export_token is None:
+            raise ConfigError(format_errors(c.PROJECT, [("exportToken", "required with exporter type dash0")]))
+        settings = args.gateway
+        child = pulumi.ResourceOptions(parent=self)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=manifests.namespace_metadata(settings.namespace, c.POD_SECURITY_RESTRICTED, "gateway"),
+            opts=child,
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        token_secret_name = None
+        self.token_secret = None
+        if args.export_token is not None:
+            token_secret_name = f"{settings.release_name}-export-token"
+            self.token_secret = k8s.core.v1.Secret(
+                f"{name}-export-token",
+                metadata={"name": token_secret_name, "namespace": settings.namespace, "labels": manifests.labels("gateway")},
+                type="Opaque",
+                string_data={"token": pulumi.Output.secret(args.export_token)},
+                opts=in_namespace,
+            )
+        self.collector_config = gateway_config(
+            cluster_name=args.cluster_name,
+            signals=args.signals,
+            gateway=settings,
+            exporter_settings=args.exporter,
+            scrape_targets=args.scrape_targets,
+            with_token=args.export_token is not None,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=settings.release_name,
+            namespace=settings.namespace,
+            chart=c.COLLECTOR_CHART,
+            version=settings.chart_version,
+            repository_opts={"repo": c.COLLECTOR_CHART_REPO},
+            values=gateway_values(
+                fullname=settings.release_name,
+                image=settings.image,
+                resources=settings.resources,
+                replicas=settings.replicas,
+                config=self.collector_config,
+                token_secret_name=token_secret_name,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.namespace] + ([self.token_secret] if self.token_secret else [])
+            ),
+        )
+        host = f"{settings.release_name}.{settings.namespace}.svc"
+        self.otlp_grpc_endpoint = f"{host}:{c.OTLP_GRPC_PORT}"
+        self.otlp_http_endpoint = f"http://{host}:{c.OTLP_HTTP_PORT}"
+        self.register_outputs(
+            {"otlp_grpc_endpoint": self.otlp_grpc_endpoint, "otlp_http_endpoint": self.otlp_http_endpoint}
+        )

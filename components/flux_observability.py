@@ -1,0 +1,98 @@
+"""FluxObservability: the whole integration for one cluster, composed from one StackConfig."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+
+from .collector_gateway import CollectorGateway, CollectorGatewayArgs
+from .config import StackConfig
+from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
+from .flux_tracing import FluxTracing, FluxTracingArgs
+from .log_agent import FluxLogAgent, FluxLogAgentArgs
+from .metrics_services import FluxMetricsServices
+
+
+class FluxObservability(pulumi.ComponentResource):
+    """`collector` mode: metrics Services, gateway, log agent, tracing.
+    `dash0-operator` mode: Dash0 monitoring and tracing to the operator's collector.
+
+    Pass `opts=ResourceOptions(provider=...)` to target a specific cluster; every child inherits it.
+    """
+
+    outputs: dict[str, object]
+    """What a stack exports: endpoints, scrape targets, trace service name, Alert reference."""
+
+    def __init__(self, name: str, config: StackConfig, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
+        signals = config.signals
+        child = pulumi.ResourceOptions(parent=self)
+        self.metrics_services = self.gateway = self.log_agent = self.dash0 = self.tracing = None
+        outputs: dict[str, object] = {"mode": config.mode, "clusterName": config.cluster_name}
+        trace_sink: list[pulumi.Resource] = []
+
+        if config.mode == "collector":
+            scrape_targets: list[str] = []
+            if signals.metrics:
+                self.metrics_services = FluxMetricsServices(f"{name}-metrics", config.flux, opts=child)
+                scrape_targets = self.metrics_services.scrape_targets
+                outputs["scrapeTargets"] = scrape_targets
+            self.gateway = CollectorGateway(
+                f"{name}-gateway",
+                CollectorGatewayArgs(
+                    cluster_name=config.cluster_name,
+                    exporter=config.exporter,
+                    gateway=config.collector,
+                    signals=signals,
+                    scrape_targets=scrape_targets,
+                    export_token=config.token_output(),
+                ),
+                opts=child,
+            )
+            trace_sink = [self.gateway]
+            default_trace_address = self.gateway.otlp_http_endpoint
+            outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint
+            outputs["gatewayOtlpHttpEndpoint"] = self.gateway.otlp_http_endpoint
+            if signals.logs:
+                self.log_agent = FluxLogAgent(
+                    f"{name}-logs",
+                    FluxLogAgentArgs(
+                        gateway_otlp_grpc=self.gateway.otlp_grpc_endpoint,
+                        flux=config.flux,
+                        agent=config.log_agent,
+                        collector=config.collector,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway]),
+                )
+                outputs["logPaths"] = self.log_agent.log_paths
+        else:
+            default_trace_address = config.dash0_operator.collector_endpoint
+            if signals.metrics or signals.logs:
+                self.dash0 = Dash0FluxMonitoring(
+                    f"{name}-dash0",
+                    Dash0FluxMonitoringArgs(
+                        flux=config.flux, operator=config.dash0_operator, metrics=signals.metrics, logs=signals.logs
+                    ),
+                    opts=child,
+                )
+                outputs["dash0Monitoring"] = f"{config.flux.namespace}/{config.dash0_operator.monitoring_name}"
+
+        if signals.traces:
+            self.tracing = FluxTracing(
+                f"{name}-tracing",
+                FluxTracingArgs(
+                    address=config.tracing.address or default_trace_address,
+                    cluster_name=config.cluster_name,
+                    flux_namespace=config.flux.namespace,
+                    tracing=config.tracing,
+                    traced_kinds=config.traced_kinds,
+                    headers=config.tracing_headers_output(),
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=trace_sink),
+            )
+            outputs["providerAddress"] = self.tracing.address
+            outputs["traceServiceName"] = self.tracing.service_name
+            outputs["alert"] = self.tracing.alert_ref
+        self.outputs = outputs
+        self.register_outputs(outputs)

@@ -1,0 +1,65 @@
+"""FluxLogAgent: a DaemonSet collector that tails the Flux controllers' logs on every node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from . import constants as c
+from . import manifests
+from .collector_configs import flux_log_paths, log_agent_config
+from .config import FluxSettings, GatewaySettings, LogAgentSettings
+from .helm_values import log_agent_values
+
+
+@dataclass(frozen=True)
+class FluxLogAgentArgs:
+    gateway_otlp_grpc: str
+    """`host:port` of the gateway's OTLP/gRPC receiver; the backend token stays with the gateway."""
+    flux: FluxSettings = FluxSettings()
+    agent: LogAgentSettings = LogAgentSettings()
+    collector: GatewaySettings = GatewaySettings()
+    """Chart version and image are shared with the gateway."""
+
+
+class FluxLogAgent(pulumi.ComponentResource):
+    """Its own namespace at Pod Security level `privileged` (hostPath), and the agent release."""
+
+    log_paths: list[str]
+    """Host file patterns the agent tails."""
+
+    def __init__(self, name: str, args: FluxLogAgentArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("fluxcd-otel:index:FluxLogAgent", name, None, opts)
+        agent = args.agent
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=manifests.namespace_metadata(agent.namespace, c.POD_SECURITY_PRIVILEGED, "log-agent"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.collector_config = log_agent_config(
+            flux_namespace=args.flux.namespace,
+            controllers=args.flux.controllers,
+            agent=agent,
+            gateway_otlp_grpc=args.gateway_otlp_grpc,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=agent.release_name,
+            namespace=agent.namespace,
+            chart=c.COLLECTOR_CHART,
+            version=args.collector.chart_version,
+            repository_opts={"repo": c.COLLECTOR_CHART_REPO},
+            values=log_agent_values(
+                fullname=agent.release_name,
+                image=args.collector.image,
+                resources=agent.resources,
+                config=self.collector_config,
+                checkpoint_host_dir=f"{agent.checkpoint_dir.rstrip('/')}/{agent.release_name}",
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+        )
+        self.log_paths = flux_log_paths(args.flux.namespace, args.flux.controllers)
+        self.register_outputs({"log_paths": self.log_paths})

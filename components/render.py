@@ -1,0 +1,219 @@
+"""Offline render: run a Pulumi program under mocks and print what `pulumi up` would create.
+
+No cluster, no credentials, no Pulumi CLI. The program runs with a stack file's configuration;
+every custom resource is printed as the manifest Pulumi would send, collector configs are
+printed on their own, secret values are masked, and the output is sorted and stable so a
+pull-request pipeline can diff two renders.
+
+    python -m components.render --stack dev                # all documents to stdout
+    python -m components.render --stack prod --out build/  # one file per resource
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+import yaml
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .config import ConfigError
+
+MASK = "[secret]"
+SECRET_PLACEHOLDER = "offline-render-placeholder"
+COLLECTOR_CONFIG_KEY = "alternateConfig"
+
+
+@dataclass
+class RegisteredResource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    provider: Optional[str]
+    custom: bool
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Records every registration; a resource's outputs are its inputs, as after a clean create."""
+
+    def __init__(self) -> None:
+        self.resources: list[RegisteredResource] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        self.resources.append(RegisteredResource(args.typ, args.name, args.inputs, args.provider, bool(args.custom)))
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+        return {}, None
+
+
+@dataclass
+class StackFile:
+    project: str
+    config: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def _config_text(value: Any) -> str:
+    """How the Pulumi CLI hands a stack-file value to the program: strings as they are, rest JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _replace_secure(value: Any) -> tuple[Any, bool]:
+    """Replaces `secure:` ciphertexts (undecryptable offline) with a placeholder."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        pairs = {key: _replace_secure(item) for key, item in value.items()}
+        return {key: item for key, (item, _) in pairs.items()}, any(secret for _, secret in pairs.values())
+    if isinstance(value, list):
+        pairs = [_replace_secure(item) for item in value]
+        return [item for item, _ in pairs], any(secret for _, secret in pairs)
+    return value, False
+
+
+def read_stack_file(project_dir: Path, stack: str) -> StackFile:
+    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project = project_file["name"]
+    path = project_dir / project_file.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"no stack file {path} (stacks: {', '.join(available_stacks(project_dir))})")
+    entries = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    stack_file = StackFile(project=project, config={})
+    for key, value in entries.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        plain, secret = _replace_secure(value)
+        stack_file.config[full_key] = _config_text(plain)
+        if secret:
+            stack_file.secret_keys.append(full_key)
+    return stack_file
+
+
+def available_stacks(project_dir: Path) -> list[str]:
+    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    folder = project_dir / project_file.get("stackConfigDir", ".")
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+
+
+@dataclass
+class Rendering:
+    resources: list[RegisteredResource]
+    outputs: dict[str, Any]
+
+
+def run_program(
+    program: Path,
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    preview: bool = False,
+) -> Rendering:
+    """Runs a Pulumi program file under recording mocks with the given configuration."""
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(config, secret_keys)
+
+    async def _outputs() -> dict[str, Any]:
+        stack_outputs = get_root_resource().outputs
+        resolved = {}
+        for key in sorted(stack_outputs):
+            output = pulumi.Output.from_input(stack_outputs[key])
+            value = await output.future()
+            resolved[key] = MASK if await output.is_secret() else value
+        return resolved
+
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    outputs = _sync_await(_outputs())
+    return Rendering(resources=mocks.resources, outputs=outputs)
+
+
+def render_stack(project_dir: Path, stack: str, *, preview: bool = False) -> Rendering:
+    stack_file = read_stack_file(project_dir, stack)
+    return run_program(
+        project_dir / "__main__.py",
+        project=stack_file.project,
+        stack=stack,
+        config=stack_file.config,
+        secret_keys=stack_file.secret_keys,
+        preview=preview,
+    )
+
+
+def masked(value: Any) -> Any:
+    """Plain data with secret values masked and mock floats turned back into integers."""
+    if rpc.is_rpc_secret(value):
+        return MASK
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _dump(document: Any) -> str:
+    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=120)
+
+
+def documents(rendering: Rendering) -> list[tuple[str, str]]:
+    """(file name, YAML text) for every custom resource, collector config and the stack outputs."""
+    result = []
+    for resource in sorted(rendering.resources, key=lambda r: (r.name, r.type)):
+        if not resource.custom:
+            continue
+        body = masked(resource.inputs)
+        header = f"# {resource.type} {resource.name}\n"
+        result.append((f"{resource.name}.yaml", header + _dump(body)))
+        collector_config = (body.get("values") or {}).get(COLLECTOR_CONFIG_KEY)
+        if collector_config is not None:
+            result.append(
+                (f"{resource.name}.collector-config.yaml", f"# collector config of {resource.name}\n" + _dump(collector_config))
+            )
+    result.append(("stack-outputs.yaml", "# stack outputs\n" + _dump(masked(rendering.outputs))))
+    return result
+
+
+def write(rendering: Rendering, out: Optional[Path]) -> None:
+    docs = documents(rendering)
+    if out is None:
+        sys.stdout.write("---\n".join(text for _, text in docs))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("*.yaml"):
+        stale.unlink()
+    for name, text in docs:
+        (out / name).write_text(text)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m components.render", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
+    parser.add_argument("--out", type=Path, help="write one file per resource into this directory")
+    parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml")
+    parser.add_argument("--preview", action="store_true", help="render as in `pulumi preview` (dry run)")
+    args = parser.parse_args(argv)
+    try:
+        rendering = render_stack(args.project_dir, args.stack, preview=args.preview)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    write(rendering, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
