@@ -1,0 +1,136 @@
+"""The pure collector-config builders: complete pipelines, pinned components, escaping, limits."""
+
+import pytest
+from support import assert_valid_collector_config, unescaped_dollars
+
+from components import constants as c
+from components.collector_configs import TOKEN_ENV, escape_env, gateway_config, log_agent_config, memory_limiter
+from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SignalSettings
+
+TARGETS = ["source-controller-metrics.flux-system.svc:8080"]
+
+
+def gateway(exporter=None, signals=None, with_token=False, cluster="c1", **settings):
+    return gateway_config(
+        cluster_name=cluster,
+        signals=signals or SignalSettings(),
+        gateway=GatewaySettings(**settings),
+        exporter_settings=exporter or ExporterSettings(type="debug"),
+        scrape_targets=TARGETS,
+        with_token=with_token,
+    )
+
+
+def agent(**settings):
+    return log_agent_config(
+        flux_namespace="flux-system",
+        controllers=["source-controller", "helm-controller"],
+        agent=LogAgentSettings(**settings),
+        gateway_otlp_grpc="gw.ns.svc:4317",
+    )
+
+
+@pytest.mark.parametrize(
+    "exporter",
+    [
+        ExporterSettings(type="debug"),
+        ExporterSettings(type="dash0", region="eu-central-1", dataset="flux"),
+        ExporterSettings(type="otlp", endpoint="https://otlp.example.com:4317"),
+        ExporterSettings(type="otlp", endpoint="https://otlp.example.com", protocol="http", headers={"X-Tenant": "a"}),
+    ],
+)
+@pytest.mark.parametrize(
+    "signals",
+    [SignalSettings(), SignalSettings(metrics=False), SignalSettings(traces=False, logs=False), SignalSettings(metrics=False, logs=False)],
+)
+def test_gateway_configs_are_complete_and_use_only_pinned_components(exporter, signals):
+    assert_valid_collector_config(gateway(exporter, signals, with_token=exporter.type != "debug"))
+
+
+def test_agent_config_is_complete_and_uses_only_pinned_components():
+    assert_valid_collector_config(agent())
+
+
+def test_pipelines_exist_only_for_enabled_signals():
+    config = gateway(signals=SignalSettings(metrics=False, logs=False))
+    assert set(config["service"]["pipelines"]) == {"traces"}
+    assert set(config["receivers"]["otlp"]["protocols"]) == {"http"}
+    assert "prometheus" not in config["receivers"]
+
+
+def test_scrape_keeps_only_configured_prefixes():
+    config = gateway(metric_prefixes=["gotk_", "controller_runtime_"])
+    scrape = config["receivers"]["prometheus"]["config"]["scrape_configs"][0]
+    assert scrape["static_configs"] == [{"targets": TARGETS}]
+    assert scrape["metric_relabel_configs"] == [
+        {"source_labels": ["__name__"], "regex": "(controller_runtime_|gotk_).*", "action": "keep"}
+    ]
+
+
+def test_cluster_name_is_a_resource_attribute():
+    attributes = gateway(cluster="prod-eu")["processors"]["resource"]["attributes"]
+    assert {"key": "k8s.cluster.name", "value": "prod-eu", "action": "upsert"} in attributes
+
+
+def test_dash0_exporter_sends_token_from_env_and_dataset_only_when_not_default():
+    config = gateway(ExporterSettings(type="dash0", region="us-west-2", dataset="flux"), with_token=True)
+    exporter = config["exporters"]["otlp_grpc/dash0"]
+    assert exporter["endpoint"] == "ingress.us-west-2.aws.dash0.com:4317"
+    assert exporter["headers"] == {"Authorization": f"Bearer ${{env:{TOKEN_ENV}}}", "Dash0-Dataset": "flux"}
+    default = gateway(ExporterSettings(type="dash0", region="us-west-2"), with_token=True)
+    assert "Dash0-Dataset" not in default["exporters"]["otlp_grpc/dash0"]["headers"]
+
+
+def test_otlp_http_exporter_and_plaintext_grpc():
+    http = gateway(ExporterSettings(type="otlp", endpoint="https://o.example.com", protocol="http"))
+    assert http["exporters"] == {
+        "otlp_http/backend": {"endpoint": "https://o.example.com", "retry_on_failure": {"enabled": True},
+                              "sending_queue": {"enabled": True}}
+    }
+    grpc = gateway(ExporterSettings(type="otlp", endpoint="http://collector.obs:4317"))
+    assert grpc["exporters"]["otlp_grpc/backend"]["tls"] == {"insecure": True}
+
+
+def test_user_values_are_escaped_for_the_collector():
+    config = gateway(ExporterSettings(type="otlp", endpoint="https://o.example.com", headers={"X-Price": "$5"}), cluster="a$b")
+    assert config["processors"]["resource"]["attributes"][0]["value"] == "a$$b"
+    assert config["exporters"]["otlp_grpc/backend"]["headers"]["X-Price"] == "$$5"
+    assert unescaped_dollars(config) == []
+    assert escape_env("$1 and ${x}") == "$$1 and $${x}"
+
+
+def test_unescaped_dollar_detector_catches_a_raw_dollar():
+    assert unescaped_dollars({"regex": "^a$"}) != []
+    assert unescaped_dollars({"endpoint": "${env:MY_POD_IP}:1"}) == []
+
+
+def test_memory_limiter_is_derived_from_the_container_limit():
+    assert memory_limiter("512Mi") == {"check_interval": "1s", "limit_mib": 409, "spike_limit_mib": 102}
+    assert memory_limiter("1Gi")["limit_mib"] == 819
+    config = agent(resources={"cpuRequest": "10m", "cpuLimit": "100m", "memoryRequest": "100Mi", "memoryLimit": "200Mi"})
+    assert config["processors"]["memory_limiter"]["limit_mib"] == 160
+
+
+def test_agent_reads_only_flux_controller_containers_with_stored_offsets():
+    receiver = agent()["receivers"]["file_log/flux"]
+    assert receiver["include"] == [
+        "/var/log/pods/flux-system_source-controller-*_*/manager/*.log",
+        "/var/log/pods/flux-system_helm-controller-*_*/manager/*.log",
+    ]
+    assert receiver["storage"] == "file_storage/checkpoints"
+    assert receiver["start_at"] == "beginning"
+    operators = {op["type"]: op for op in receiver["operators"]}
+    assert operators["json_parser"]["severity"]["parse_from"] == "attributes.level"
+    assert operators["json_parser"]["timestamp"]["parse_from"] == "attributes.ts"
+    assert operators["json_parser"]["timestamp"]["layout"] == c.FLUX_LOG_TIME_LAYOUT
+    removed = {op["field"] for op in receiver["operators"] if op["type"] == "remove"}
+    kept = {f"attributes.{field}" for field in c.FLUX_LOG_SEARCHABLE_FIELDS}
+    assert removed == {"attributes.ts", "attributes.level"} and not removed & kept
+
+
+def test_agent_forwards_to_the_gateway_without_any_token():
+    config = agent()
+    exporter = config["exporters"]["otlp_grpc/gateway"]
+    assert exporter["endpoint"] == "gw.ns.svc:4317"
+    assert "headers" not in exporter
+    assert TOKEN_ENV not in str(config)

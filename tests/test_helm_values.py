@@ -1,0 +1,83 @@
+"""Chart values: valid against the chart's closed schema, least privilege, no stray ports."""
+
+import pytest
+from support import validate_chart_values
+
+from components import constants as c
+from components.collector_configs import gateway_config, log_agent_config
+from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SignalSettings
+from components.helm_values import gateway_values, log_agent_values
+
+SETTINGS = GatewaySettings()
+
+
+def gateway(signals=SignalSettings(), token_secret_name=None):
+    config = gateway_config(cluster_name="c", signals=signals, gateway=SETTINGS,
+                            exporter_settings=ExporterSettings(type="debug"), scrape_targets=["t:8080"], with_token=False)
+    return gateway_values(fullname="gw", image=SETTINGS.image, resources=SETTINGS.resources, replicas=1,
+                          config=config, token_secret_name=token_secret_name)
+
+
+def agent():
+    settings = LogAgentSettings()
+    config = log_agent_config(flux_namespace="flux-system", controllers=["source-controller"], agent=settings,
+                              gateway_otlp_grpc="gw:4317")
+    return log_agent_values(fullname="logs", image=SETTINGS.image, resources=settings.resources, config=config,
+                            checkpoint_host_dir="/var/lib/fluxcd-otel/logs")
+
+
+@pytest.mark.parametrize("values", [gateway(), gateway(token_secret_name="s"), gateway(SignalSettings(logs=False)), agent()])
+def test_values_validate_against_the_chart_schema(values):
+    validate_chart_values(values)
+
+
+def test_schema_check_rejects_a_misspelt_key():
+    with pytest.raises(Exception, match="replicaCont"):
+        validate_chart_values({**gateway(), "replicaCont": 1})
+
+
+def test_gateway_serves_only_the_ports_its_receivers_use():
+    ports = gateway(SignalSettings(logs=False))["ports"]
+    assert {name for name, port in ports.items() if port["enabled"]} == {"otlp-http"}
+    assert set(ports) == set(c.COLLECTOR_CHART_DEFAULT_PORTS)
+
+
+def test_gateway_is_restricted():
+    values = gateway()
+    assert values["podSecurityContext"]["runAsNonRoot"] is True
+    container = values["securityContext"]
+    assert container["allowPrivilegeEscalation"] is False
+    assert container["capabilities"] == {"drop": ["ALL"]}
+    assert container["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert values["serviceAccount"]["automountServiceAccountToken"] is False
+    assert values["clusterRole"] == {"create": False}
+
+
+def test_token_reaches_the_gateway_only_as_a_secret_reference():
+    env = gateway(token_secret_name="gw-token")["extraEnvs"]
+    assert env == [{"name": "FLUXCD_OTEL_EXPORT_TOKEN", "valueFrom": {"secretKeyRef": {"name": "gw-token", "key": "token"}}}]
+    assert "extraEnvs" not in gateway()
+
+
+def test_agent_has_no_ports_no_service_and_a_read_only_log_mount():
+    values = agent()
+    assert values["mode"] == "daemonset"
+    assert not any(port["enabled"] for port in values["ports"].values())
+    assert values["service"] == {"enabled": False}
+    mounts = {m["name"]: m for m in values["extraVolumeMounts"]}
+    assert mounts["pod-logs"]["readOnly"] is True
+    volumes = {v["name"]: v["hostPath"] for v in values["extraVolumes"]}
+    assert volumes["pod-logs"] == {"path": "/var/log/pods", "type": "Directory"}
+    assert volumes["checkpoints"]["path"] == "/var/lib/fluxcd-otel/logs"
+    security = values["securityContext"]
+    assert security["capabilities"] == {"drop": ["ALL"]} and security["allowPrivilegeEscalation"] is False
+    assert security["readOnlyRootFilesystem"] is True and security["privileged"] is False
+    assert "hostNetwork" not in values and "hostPID" not in values
+
+
+def test_both_releases_replace_the_chart_config_wholesale():
+    for values in (gateway(), agent()):
+        assert "config" not in values
+        assert "health_check" in values["alternateConfig"]["extensions"]
+        assert values["image"]["tag"] == c.COLLECTOR_IMAGE_TAG
+        assert values["command"] == {"name": c.COLLECTOR_COMMAND}
