@@ -120,11 +120,14 @@ def run_program(
     config: dict[str, str],
     secret_keys: list[str],
     preview: bool = False,
+    mocks: Optional[RecordingMocks] = None,
 ) -> Rendering:
     """Runs a Pulumi program file under recording mocks with the given configuration."""
-    mocks = RecordingMocks()
+    mocks = mocks or RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(config, secret_keys)
+    # The mocks keep one root Stack per process; start each run with no exports of an earlier one.
+    get_root_resource().outputs.clear()
 
     async def _outputs() -> dict[str, Any]:
         stack_outputs = get_root_resource().outputs

@@ -36,6 +36,7 @@ def run_stack(
     overrides: Optional[dict[str, Any]] = None,
     secrets: Optional[dict[str, Any]] = None,
     preview: bool = False,
+    mocks: Optional[RecordingMocks] = None,
 ) -> Rendering:
     """Runs the real __main__.py with a stack file's config, plus overrides and secret values."""
     stack_file = read_stack_file(ROOT, stack)
@@ -48,7 +49,8 @@ def run_stack(
         config[full_key] = value if isinstance(value, str) else json.dumps(value)
         secret_keys.append(full_key)
     return run_program(
-        ROOT / "__main__.py", project=c.PROJECT, stack=stack, config=config, secret_keys=secret_keys, preview=preview
+        ROOT / "__main__.py", project=c.PROJECT, stack=stack, config=config, secret_keys=secret_keys, preview=preview,
+        mocks=mocks,
     )
 
 
@@ -92,7 +94,7 @@ def validate_custom_resource(obj: dict[str, Any]) -> None:
     """Validates a custom resource against the CRD version its apiVersion names."""
     schema = _crd_index().get((obj["apiVersion"], obj["kind"]))
     assert schema is not None, f"no CRD schema for {obj['apiVersion']} {obj['kind']}"
-    jsonschema.validate(obj, schema)
+    jsonschema.Draft202012Validator(schema).validate(obj)
 
 
 @lru_cache(maxsize=None)
@@ -104,7 +106,7 @@ def validate_chart_values(values: dict[str, Any]) -> None:
     """Helm validates the merged values; the chart's defaults supply apiVersion."""
     merged = copy.deepcopy(values)
     merged.setdefault("apiVersion", "apps/v1")
-    jsonschema.validate(merged, _values_schema())
+    jsonschema.Draft202012Validator(_values_schema()).validate(merged)
 
 
 # --- collector configs ------------------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""The real program (__main__.py) with each example stack, in update and preview mode."""
+
+import subprocess
+import sys
+
+import pytest
+from pulumi.runtime import rpc
+from support import (
+    ROOT,
+    STACKS,
+    TOKEN,
+    assert_valid_collector_config,
+    by_kind,
+    releases,
+    run_stack,
+    validate_chart_values,
+    validate_custom_resource,
+)
+
+from components.config import ConfigError
+from components.render import MASK, RecordingMocks, documents
+
+CUSTOM_KINDS = {"Provider", "Alert", "Dash0Monitoring"}
+
+
+def test_example_stacks_are_the_three_the_readme_names():
+    assert set(STACKS) >= {"dev", "prod", "dash0-operator"}
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_renders_valid_objects(stack, preview):
+    rendering = run_stack(stack, preview=preview)
+    resources = rendering.resources
+    assert resources, "the program registered nothing"
+    for kind in CUSTOM_KINDS:
+        for obj in by_kind(resources, kind):
+            validate_custom_resource(obj)
+    for release in releases(resources).values():
+        validate_chart_values(release["values"])
+        assert_valid_collector_config(release["values"]["alternateConfig"])
+    assert rendering.outputs["traceServiceName"] == "flux-system/otel-alert"
+    assert rendering.outputs["alert"] == "flux-system/otel-alert"
+
+
+def test_dev_stack_is_collector_mode_with_debug_and_no_secret():
+    rendering = run_stack("dev")
+    resources = rendering.resources
+    assert set(releases(resources)) == {"flux-otel-gateway", "flux-otel-logs"}
+    assert not [r for r in resources if r.type == "kubernetes:core/v1:Secret"]
+    gateway = releases(resources)["flux-otel-gateway"]["values"]["alternateConfig"]
+    assert list(gateway["exporters"]) == ["debug"]
+    assert len(by_kind(resources, "Service")) == 4
+    provider, = by_kind(resources, "Provider")
+    assert provider["spec"]["address"] == rendering.outputs["providerAddress"] == "http://flux-otel-gateway.flux-otel.svc:4318/v1/traces"
+    assert rendering.outputs["scrapeTargets"][0] == "source-controller-metrics.flux-system.svc:8080"
+    assert rendering.outputs["gatewayOtlpGrpcEndpoint"] == "flux-otel-gateway.flux-otel.svc:4317"
+
+
+def test_prod_stack_exports_to_dash0_with_the_token_only_in_a_secret():
+    rendering = run_stack("prod", secrets={"exportToken": TOKEN})
+    secrets = [r for r in rendering.resources if r.type == "kubernetes:core/v1:Secret"]
+    assert len(secrets) == 1 and rpc.is_rpc_secret(secrets[0].inputs["stringData"])
+    assert rpc.unwrap_rpc_secret(secrets[0].inputs["stringData"]) == {"token": TOKEN}
+    for resource in rendering.resources:
+        if resource is not secrets[0]:
+            assert TOKEN not in str(resource.inputs), resource.name
+    assert TOKEN not in str(rendering.outputs)
+    rendered = "".join(text for _, text in documents(rendering))
+    assert TOKEN not in rendered and MASK in rendered
+    gateway = releases(rendering.resources)["flux-otel-gateway"]["values"]["alternateConfig"]
+    assert gateway["exporters"]["otlp_grpc/dash0"]["endpoint"] == "ingress.eu-west-1.aws.dash0.com:4317"
+
+
+def test_tracing_auth_headers_stay_secret():
+    secret_value = "Bearer PROVIDER_SECRET_987"
+    rendering = run_stack(
+        "dev",
+        overrides={"tracing": {"address": "https://otlp.example.com/v1/traces"}},
+        secrets={"tracingHeaders": {"Authorization": secret_value}},
+    )
+    holders = [r for r in rendering.resources if secret_value in str(r.inputs)]
+    assert [r.type for r in holders] == ["kubernetes:core/v1:Secret"]
+    assert rpc.is_rpc_secret(holders[0].inputs["stringData"])
+    assert secret_value not in "".join(text for _, text in documents(rendering))
+
+
+def test_dash0_operator_stack_deploys_no_collector():
+    rendering = run_stack("dash0-operator")
+    resources = rendering.resources
+    assert releases(resources) == {}
+    assert by_kind(resources, "Service") == [] and by_kind(resources, "Namespace") == []
+    monitoring, = by_kind(resources, "Dash0Monitoring")
+    assert monitoring["spec"]["instrumentWorkloads"] == {"mode": "none"}
+    provider, = by_kind(resources, "Provider")
+    assert provider["spec"]["address"] == (
+        "http://dash0-operator-opentelemetry-collector-service.dash0-system.svc.cluster.local:4318/v1/traces"
+    )
+    assert len([r for r in resources if r.type == "kubernetes:apps/v1:DeploymentPatch"]) == 4
+
+
+@pytest.mark.parametrize("signal", ["metrics", "traces", "logs"])
+def test_each_signal_can_be_switched_off(signal):
+    rendering = run_stack("dev", overrides={"signals": {signal: False}})
+    resources = rendering.resources
+    kinds = {r.inputs.get("kind") for r in resources if r.custom}
+    names = set(releases(resources))
+    gateway_pipelines = releases(resources)["flux-otel-gateway"]["values"]["alternateConfig"]["service"]["pipelines"]
+    assert signal not in gateway_pipelines
+    if signal == "metrics":
+        assert "Service" not in kinds and "scrapeTargets" not in rendering.outputs
+    if signal == "traces":
+        assert not kinds & {"Provider", "Alert"} and "traceServiceName" not in rendering.outputs
+    if signal == "logs":
+        assert names == {"flux-otel-gateway"}
+
+
+def test_bad_configuration_registers_nothing():
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"exporter": {"type": "dash0", "regoin": "eu-west-1"}}, mocks=mocks)
+    assert "fluxcd-otel:exporter.regoin: unknown key" in str(caught.value)
+    assert mocks.resources == []
+
+
+def test_render_is_deterministic():
+    first = documents(run_stack("prod"))
+    second = documents(run_stack("prod"))
+    assert first == second
+    names = [name for name, _ in first]
+    assert len(names) == len(set(names))
+    assert "flux-observability-gateway-release.collector-config.yaml" in names
+
+
+def test_changing_one_option_changes_only_what_depends_on_it():
+    base = dict(documents(run_stack("dev")))
+    changed = dict(documents(run_stack("dev", overrides={"tracing": {"eventSeverity": "error"}})))
+    assert base.keys() == changed.keys()
+    assert sorted(name for name in base if base[name] != changed[name]) == ["flux-observability-tracing-alert.yaml"]
+
+
+def _render_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "components.render", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_render_cli_writes_one_file_per_resource(tmp_path):
+    result = _render_cli("--stack", "dev", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert "flux-observability-tracing-provider.yaml" in files
+    assert "flux-observability-logs-release.collector-config.yaml" in files
+    assert "stack-outputs.yaml" in files
+
+
+def test_render_cli_masks_secure_values():
+    result = _render_cli("--stack", "prod")
+    assert result.returncode == 0, result.stderr
+    assert "placeholder" not in result.stdout and "stringData: '[secret]'" in result.stdout
+
+
+def test_render_cli_reports_bad_config_in_one_message(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "stacks" / "Pulumi.bad.yaml").write_text(
+        "config:\n  fluxcd-otel:clusterName: x\n  fluxcd-otel:exporter:\n    type: otlp\n    endpoint: backend\n"
+    )
+    result = _render_cli("--stack", "bad", "--project-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "fluxcd-otel:exporter.endpoint:" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_render_cli_names_the_stacks_when_one_is_missing():
+    result = _render_cli("--stack", "nope")
+    assert result.returncode == 2 and "dash0-operator, dev, prod" in result.stderr
