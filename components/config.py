@@ -173,7 +173,7 @@ class GatewaySettings(Model):
     resources: ResourceSettings = ResourceSettings(
         cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi"
     )
-    """Requests and limits of the gateway pod."""
+    """Requests and limits of the gateway pod (set all four keys when overriding)."""
     scrape_interval: Duration = "30s"
     """How often the Prometheus receiver scrapes the Flux controllers."""
     metric_prefixes: list[MetricPrefix] = Field(default_factory=lambda: ["gotk_"], min_length=1)
@@ -188,7 +188,7 @@ class LogAgentSettings(Model):
     resources: ResourceSettings = ResourceSettings(
         cpu_request="25m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi"
     )
-    """Requests and limits of each agent pod."""
+    """Requests and limits of each agent pod (set all four keys when overriding)."""
     checkpoint_dir: str = Field(default="/var/lib/fluxcd-otel", pattern=r"^/[A-Za-z0-9._/-]+$")
     """Host directory where read offsets are kept across agent restarts."""
 
@@ -264,7 +264,7 @@ def _otlp_url(value: str) -> str:
 
 
 class EventSource(Model):
-    kind: Literal[c.FLUX_EVENT_SOURCE_KINDS]  # type: ignore[valid-type]
+    kind: Literal[c.FLUX_TRACEABLE_KINDS]  # type: ignore[valid-type]
     """Flux kind whose events are traced."""
     name: str = Field(default="*", min_length=1, max_length=253)
     """Object name, or `*` for all."""
@@ -273,12 +273,17 @@ class EventSource(Model):
     match_labels: dict[str, str] = Field(default_factory=dict)
     """Label selector; needs name `*`."""
 
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _traceable(cls, value: Any) -> Any:
+        if value in c.FLUX_UNTRACED_KINDS:
+            raise ValueError(f"{value} events are never traced by the otel provider")
+        return value
+
     @model_validator(mode="after")
     def _labels_need_wildcard(self) -> "EventSource":
         if self.match_labels and self.name != "*":
             raise InvalidKey("matchLabels", "needs name '*'")
-        if self.kind in c.FLUX_UNTRACED_KINDS:
-            raise InvalidKey("kind", f"{self.kind} events are never traced by the otel provider")
         return self
 
 

@@ -41,10 +41,8 @@ FLUX_TRACEABLE_KINDS_BY_CONTROLLER = {
     "image-automation-controller": ("ImageUpdateAutomation",),
     "source-watcher": ("ArtifactGenerator", "ExternalArtifact"),
 }
+FLUX_TRACEABLE_KINDS = tuple(kind for kinds in FLUX_TRACEABLE_KINDS_BY_CONTROLLER.values() for kind in kinds)
 FLUX_UNTRACED_KINDS = ("HelmRepository",)
-FLUX_EVENT_SOURCE_KINDS = tuple(
-    kind for kinds in FLUX_TRACEABLE_KINDS_BY_CONTROLLER.values() for kind in kinds
-) + FLUX_UNTRACED_KINDS
 FLUX_EVENT_SEVERITIES = ("info", "error")
 
 NOTIFICATION_API_VERSION = "notification.toolkit.fluxcd.io/v1beta3"

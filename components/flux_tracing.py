@@ -20,9 +20,7 @@ class FluxTracingArgs:
     cluster_name: str
     flux_namespace: str = c.FLUX_NAMESPACE
     tracing: TracingSettings = TracingSettings()
-    traced_kinds: list[str] = field(
-        default_factory=lambda: [k for kinds in c.FLUX_TRACEABLE_KINDS_BY_CONTROLLER.values() for k in kinds]
-    )
+    traced_kinds: list[str] = field(default_factory=lambda: list(c.FLUX_TRACEABLE_KINDS))
     """Kinds selected when `tracing.eventSources` is not set."""
     headers: Optional[pulumi.Input[Mapping[str, str]]] = None
     """Secret Output of headers (e.g. Authorization); stored in the Provider's Secret."""
