@@ -169,7 +169,7 @@ class GatewaySettings(Model):
     image: ImageSettings = ImageSettings()
     """Collector image."""
     replicas: int = Field(default=1, ge=1, le=10)
-    """Gateway replicas. Each replica scrapes every target, so keep 1 while metrics are on."""
+    """Gateway replicas; 1 while metrics are on, since each replica scrapes every target."""
     resources: ResourceSettings = ResourceSettings(
         cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi"
     )
@@ -368,6 +368,8 @@ class StackConfig(Model):
             raise InvalidKey("signals", "at least one of metrics, traces, logs must be on")
         if self.mode == "collector":
             self._check_exporter()
+            if self.signals.metrics and self.collector.replicas > 1:
+                raise InvalidKey("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)")
         if self.tracing_headers is not None and self.tracing.address is None:
             raise InvalidKey("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)")
         return self

@@ -61,6 +61,7 @@ def test_traced_kinds_follow_the_controllers_and_skip_helm_repository():
         ({"clusterName": "x", "mode": "collector", "dash0Operator": {}}, "dash0Operator", "not allowed in mode collector"),
         ({"clusterName": "x"}, "exporter", "required in mode collector"),
         ({**MINIMAL, "signals": {"metrics": False, "traces": False, "logs": False}}, "signals", "at least one"),
+        ({**MINIMAL, "collector": {"replicas": 2}}, "collector.replicas", "must be 1 while signals.metrics is on"),
         ({**MINIMAL, "collector": {"resources": {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi", "memoryLimit": "512Mi"}}},
          "collector.resources.memoryRequest", "must not exceed"),
     ],
@@ -105,7 +106,7 @@ def _set_config(values, secret=()):
 
 def test_load_reads_every_key_of_the_project_namespace():
     _set_config({"clusterName": "c1", "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com"},
-                 "collector": {"replicas": "2"}})
+                 "collector": {"replicas": "2"}, "signals": {"metrics": "false"}})
     config = load_stack_config()
     assert config.cluster_name == "c1"
     assert config.exporter.endpoint == "https://otlp.example.com"
