@@ -62,7 +62,7 @@ def exporter(settings: ExporterSettings, with_token: bool) -> tuple[str, dict[st
         body["tls"] = {"insecure": True}
     escaped = {key: escape_env(value) for key, value in sorted(headers.items())}
     if with_token:
-        escaped[c.DASH0_AUTH_HEADER] = f"Bearer ${{env:{TOKEN_ENV}}}"
+        escaped[c.AUTHORIZATION_HEADER] = f"Bearer ${{env:{TOKEN_ENV}}}"
     if escaped:
         body["headers"] = dict(sorted(escaped.items()))
     return f"{kind}/{name}", body

@@ -52,7 +52,7 @@ class CollectorGateway(pulumi.ComponentResource):
             token_secret_name = f"{settings.release_name}-export-token"
             self.token_secret = k8s.core.v1.Secret(
                 f"{name}-export-token",
-                metadata={"name": token_secret_name, "namespace": settings.namespace, "labels": manifests.labels("gateway")},
+                metadata=manifests.object_metadata(token_secret_name, settings.namespace, "gateway"),
                 type="Opaque",
                 string_data={"token": pulumi.Output.secret(args.export_token)},
                 opts=in_namespace,

@@ -121,7 +121,7 @@ POD_SECURITY_PRIVILEGED = "privileged"
 # --- Dash0 ----------------------------------------------------------------------------------------
 DASH0_REGIONS = ("eu-west-1", "eu-central-1", "us-west-2")
 DASH0_DEFAULT_DATASET = "default"
-DASH0_AUTH_HEADER = "Authorization"
+AUTHORIZATION_HEADER = "Authorization"
 DASH0_DATASET_HEADER = "Dash0-Dataset"
 DASH0_MONITORING_API_VERSION = "operator.dash0.com/v1beta1"
 DASH0_MONITORING_NAME = "dash0-monitoring-resource"

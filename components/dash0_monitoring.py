@@ -35,7 +35,7 @@ class Dash0FluxMonitoring(pulumi.ComponentResource):
             f"{name}-monitoring",
             api_version=c.DASH0_MONITORING_API_VERSION,
             kind="Dash0Monitoring",
-            metadata={"name": args.operator.monitoring_name, "namespace": namespace, "labels": manifests.labels("dash0")},
+            metadata=manifests.object_metadata(args.operator.monitoring_name, namespace, "dash0"),
             spec=manifests.dash0_monitoring_spec(metrics=args.metrics, logs=args.logs),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -44,7 +44,7 @@ class FluxTracing(pulumi.ComponentResource):
             secret_name = f"{tracing.provider_name}-auth"
             self.auth_secret = k8s.core.v1.Secret(
                 f"{name}-provider-auth",
-                metadata={"name": secret_name, "namespace": namespace, "labels": manifests.labels("tracing")},
+                metadata=manifests.object_metadata(secret_name, namespace, "tracing"),
                 type="Opaque",
                 string_data={
                     c.PROVIDER_SECRET_HEADERS_KEY: pulumi.Output.secret(args.headers).apply(
@@ -58,7 +58,7 @@ class FluxTracing(pulumi.ComponentResource):
             f"{name}-provider",
             api_version=c.NOTIFICATION_API_VERSION,
             kind="Provider",
-            metadata={"name": tracing.provider_name, "namespace": namespace, "labels": manifests.labels("tracing")},
+            metadata=manifests.object_metadata(tracing.provider_name, namespace, "tracing"),
             spec=manifests.otel_provider_spec(self.address, tracing.timeout, secret_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auth_secret] if self.auth_secret else []),
         )
@@ -66,7 +66,7 @@ class FluxTracing(pulumi.ComponentResource):
             f"{name}-alert",
             api_version=c.NOTIFICATION_API_VERSION,
             kind="Alert",
-            metadata={"name": tracing.alert_name, "namespace": namespace, "labels": manifests.labels("tracing")},
+            metadata=manifests.object_metadata(tracing.alert_name, namespace, "tracing"),
             spec=manifests.alert_spec(
                 provider_name=tracing.provider_name,
                 flux_namespace=namespace,

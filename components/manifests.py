@@ -18,6 +18,10 @@ def labels(component: str) -> dict[str, str]:
     return {**c.PART_OF_LABELS, "app.kubernetes.io/component": component}
 
 
+def object_metadata(name: str, namespace: str, component: str) -> dict[str, Any]:
+    return {"name": name, "namespace": namespace, "labels": labels(component)}
+
+
 def metrics_service_name(controller: str) -> str:
     return f"{controller}-metrics"
 
@@ -25,11 +29,7 @@ def metrics_service_name(controller: str) -> str:
 def metrics_service(controller: str, flux_namespace: str) -> dict[str, Any]:
     """A ClusterIP Service for one controller's Prometheus port, which Flux's own Services lack."""
     return {
-        "metadata": {
-            "name": metrics_service_name(controller),
-            "namespace": flux_namespace,
-            "labels": labels("flux-metrics"),
-        },
+        "metadata": object_metadata(metrics_service_name(controller), flux_namespace, "flux-metrics"),
         "spec": {
             "type": "ClusterIP",
             "selector": {c.FLUX_POD_SELECTOR_LABEL: controller},
