@@ -77,12 +77,16 @@ def _strip_extensions(node: Any) -> Any:
     return node
 
 
-@lru_cache(maxsize=None)
-def _crd_index() -> dict[tuple[str, str], dict[str, Any]]:
+def _schemas() -> Path:
     if not SCHEMAS.is_dir():
         raise AssertionError(f"schemas not found at {SCHEMAS}; tests need ../shared/schemas")
+    return SCHEMAS
+
+
+@lru_cache(maxsize=None)
+def _crd_index() -> dict[tuple[str, str], dict[str, Any]]:
     index = {}
-    for path in SCHEMAS.glob("*.crd.yaml"):
+    for path in _schemas().glob("*.crd.yaml"):
         crd = yaml.safe_load(path.read_text())
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
@@ -99,7 +103,7 @@ def validate_custom_resource(obj: dict[str, Any]) -> None:
 
 @lru_cache(maxsize=None)
 def _values_schema() -> dict[str, Any]:
-    return json.loads((SCHEMAS / f"opentelemetry-collector-{c.COLLECTOR_CHART_VERSION}.values.schema.json").read_text())
+    return json.loads((_schemas() / f"opentelemetry-collector-{c.COLLECTOR_CHART_VERSION}.values.schema.json").read_text())
 
 
 def validate_chart_values(values: dict[str, Any]) -> None:
