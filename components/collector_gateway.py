@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 from . import constants as c
 from . import manifests
 from .collector_configs import gateway_config
-from .config import ConfigError, ExporterSettings, GatewaySettings, SignalSettings, format_errors
+from .config import ConfigError, ExporterSettings, GatewaySettings, SignalSettings, export_token_problems, format_errors
 from .helm_values import gateway_values
 
 
@@ -35,9 +35,10 @@ class CollectorGateway(pulumi.ComponentResource):
     """Base URL of the OTLP/HTTP receiver (Flux traces)."""
 
     def __init__(self, name: str, args: CollectorGatewayArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        problems = export_token_problems(args.exporter, args.export_token is not None)
+        if problems:
+            raise ConfigError(format_errors(c.PROJECT, problems))
         super().__init__("fluxcd-otel:index:CollectorGateway", name, None, opts)
-        if args.exporter.type == "dash0" and args.export_token is None:
-            raise ConfigError(format_errors(c.PROJECT, [("exportToken", "required with exporter type dash0")]))
         settings = args.gateway
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = k8s.core.v1.Namespace(

@@ -325,6 +325,16 @@ class Dash0OperatorSettings(Model):
         return _otlp_url(value)
 
 
+def export_token_problems(exporter: ExporterSettings, has_token: bool) -> list[tuple[str, str]]:
+    if exporter.type == "dash0" and not has_token:
+        return [("exportToken", "required with exporter type dash0 (pulumi config set --secret)")]
+    if exporter.type == "debug" and has_token:
+        return [("exportToken", "not used with exporter type debug")]
+    if exporter.plaintext and has_token:
+        return [("exportToken", "must not travel over http://; use an https:// exporter.endpoint")]
+    return []
+
+
 Mode = Literal["collector", "dash0-operator"]
 _COLLECTOR_ONLY = ("collector", "log_agent", "exporter", "export_token")
 _OPERATOR_ONLY = ("dash0_operator",)
@@ -367,22 +377,21 @@ class StackConfig(Model):
         if not (self.signals.metrics or self.signals.traces or self.signals.logs):
             raise InvalidKey("signals", "at least one of metrics, traces, logs must be on")
         if self.mode == "collector":
-            self._check_exporter()
+            if self.exporter is None:
+                raise InvalidKey("exporter", "required in mode collector (type dash0, otlp or debug)")
             if self.signals.metrics and self.collector.replicas > 1:
                 raise InvalidKey("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)")
-        if self.tracing_headers is not None and self.tracing.address is None:
-            raise InvalidKey("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)")
         return self
 
-    def _check_exporter(self) -> None:
-        if self.exporter is None:
-            raise InvalidKey("exporter", "required in mode collector (type dash0, otlp or debug)")
-        if self.exporter.type == "dash0" and self.export_token is None:
-            raise InvalidKey("exportToken", "required with exporter type dash0 (pulumi config set --secret)")
-        if self.exporter.type == "debug" and self.export_token is not None:
-            raise InvalidKey("exportToken", "not used with exporter type debug")
-        if self.exporter.plaintext and self.export_token is not None:
-            raise InvalidKey("exportToken", "must not travel over http://; use an https:// exporter.endpoint")
+    def check_secrets(self, *, has_export_token: bool, has_tracing_headers: bool) -> None:
+        """Rules on the secrets, which a program may pass as Outputs instead of stack config."""
+        problems = []
+        if self.mode == "collector" and self.exporter is not None:
+            problems += export_token_problems(self.exporter, has_export_token)
+        if has_tracing_headers and self.tracing.address is None:
+            problems.append(("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)"))
+        if problems:
+            raise ConfigError(format_errors(c.PROJECT, problems))
 
     @property
     def traced_kinds(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import pulumi
 
@@ -24,7 +24,20 @@ class FluxObservability(pulumi.ComponentResource):
     outputs: dict[str, object]
     """What a stack exports: endpoints, scrape targets, trace service name, Alert reference."""
 
-    def __init__(self, name: str, config: StackConfig, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(
+        self,
+        name: str,
+        config: StackConfig,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        export_token: Optional[pulumi.Input[str]] = None,
+        tracing_headers: Optional[pulumi.Input[Mapping[str, str]]] = None,
+    ):
+        """`export_token` and `tracing_headers` take secret Outputs from the calling program (for
+        example `pulumi.Config().require_secret(...)`) in place of the config's own secrets."""
+        export_token = export_token if export_token is not None else config.token_output()
+        tracing_headers = tracing_headers if tracing_headers is not None else config.tracing_headers_output()
+        config.check_secrets(has_export_token=export_token is not None, has_tracing_headers=tracing_headers is not None)
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
         signals = config.signals
         child = pulumi.ResourceOptions(parent=self)
@@ -46,7 +59,7 @@ class FluxObservability(pulumi.ComponentResource):
                     gateway=config.collector,
                     signals=signals,
                     scrape_targets=scrape_targets,
-                    export_token=config.token_output(),
+                    export_token=export_token,
                 ),
                 opts=child,
             )
@@ -87,7 +100,7 @@ class FluxObservability(pulumi.ComponentResource):
                     flux_namespace=config.flux.namespace,
                     tracing=config.tracing,
                     traced_kinds=config.traced_kinds,
-                    headers=config.tracing_headers_output(),
+                    headers=tracing_headers,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=trace_sink),
             )

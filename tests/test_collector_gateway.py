@@ -46,9 +46,15 @@ def test_release_is_pinned_in_its_own_restricted_namespace():
     validate_chart_values(release["values"])
 
 
-def test_dash0_without_token_fails_before_any_child_is_created():
-    with pytest.raises(ConfigError, match="exportToken"):
-        build_gateway(None)
+def test_dash0_without_token_fails_before_anything_is_registered():
+    holder = {}
+
+    def build():
+        with pytest.raises(ConfigError, match="exportToken: required") as caught:
+            CollectorGateway("gw", CollectorGatewayArgs(cluster_name="c1", exporter=DASH0))
+        holder["raised"] = caught.value
+
+    assert register(build) == [] and holder["raised"]
 
 
 def test_debug_exporter_needs_no_secret():

@@ -79,13 +79,27 @@ def test_every_problem_is_reported_in_one_message():
     assert f"{c.PROJECT}:flux.namespace" in message and f"{c.PROJECT}:tracing.alertName" in message
 
 
+def secret_errors(raw, *, has_export_token, has_tracing_headers=False):
+    config = parse_stack_config(raw)
+    with pytest.raises(ConfigError) as caught:
+        config.check_secrets(has_export_token=has_export_token, has_tracing_headers=has_tracing_headers)
+    return str(caught.value)
+
+
 def test_token_rules():
     dash0 = {"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}}
-    assert "exportToken: required with exporter type dash0" in errors_of(dash0)
-    assert parse_stack_config({**dash0, "exportToken": TOKEN}).token_output() is not None
+    assert "fluxcd-otel:exportToken: required with exporter type dash0" in secret_errors(dash0, has_export_token=False)
+    parse_stack_config(dash0).check_secrets(has_export_token=True, has_tracing_headers=False)
     plaintext = {"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "http://backend:4318", "protocol": "http"}}
-    assert "must not travel over http://" in errors_of({**plaintext, "exportToken": TOKEN})
-    assert "exportToken: not used with exporter type debug" in errors_of({**MINIMAL, "exportToken": TOKEN})
+    assert "must not travel over http://" in secret_errors(plaintext, has_export_token=True)
+    assert "exportToken: not used with exporter type debug" in secret_errors(MINIMAL, has_export_token=True)
+
+
+def test_tracing_headers_need_an_address_that_takes_auth():
+    message = secret_errors(MINIMAL, has_export_token=False, has_tracing_headers=True)
+    assert "fluxcd-otel:tracingHeaders: needs tracing.address" in message
+    with_address = {**MINIMAL, "tracing": {"address": "https://otlp.example.com"}}
+    parse_stack_config(with_address).check_secrets(has_export_token=False, has_tracing_headers=True)
 
 
 def test_token_never_shows_in_the_model_repr():

@@ -4,7 +4,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from support import TOKEN, by_kind, register, releases
 
-from components import FluxObservability, parse_stack_config
+from components import ConfigError, FluxObservability, parse_stack_config
 
 COLLECTOR = {"clusterName": "c", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN}
 OPERATOR = {"clusterName": "c", "mode": "dash0-operator"}
@@ -64,3 +64,30 @@ def test_a_fleet_gets_one_composition_per_cluster_provider():
 
 def assert_equal(actual, expected):
     assert actual == expected
+
+
+def test_a_program_can_pass_its_own_secret_outputs():
+    config = parse_stack_config({"clusterName": "c", "exporter": {"type": "dash0", "region": "eu-west-1"},
+                                 "tracing": {"address": "https://otlp.example.com"}})
+    resources = register(lambda: FluxObservability(
+        "obs", config,
+        export_token=pulumi.Output.secret(TOKEN),
+        tracing_headers=pulumi.Output.secret({"Authorization": "Bearer other"}),
+    ))
+    secrets = [r for r in resources if r.type == "kubernetes:core/v1:Secret"]
+    assert len(secrets) == 2
+    assert all(TOKEN not in str(r.inputs) for r in resources if r not in secrets)
+
+
+def test_missing_token_fails_before_the_component_registers():
+    config = parse_stack_config({"clusterName": "c", "exporter": {"type": "dash0", "region": "eu-west-1"}})
+    holder = {}
+
+    def build():
+        try:
+            FluxObservability("obs", config)
+        except ConfigError as err:
+            holder["error"] = str(err)
+
+    assert register(build) == []
+    assert "fluxcd-otel:exportToken: required" in holder["error"]

