@@ -68,14 +68,17 @@ def _positive_duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_positive_duration)]
+# The Provider CRD's timeout pattern has no hours.
+ProviderTimeout = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"), AfterValidator(_positive_duration)]
 
 # Go's RE2 has no look-around or back-references; Python accepts them, so refuse them explicitly.
-_NOT_RE2 = re.compile(r"\(\?[=!<]|\\[1-9]")
+_NOT_RE2 = re.compile(r"\(\?(=|!|<=|<!)|\\[1-9]")
 
 
 def _go_regex(value: str) -> str:
     try:
-        re.compile(value)
+        # Go spells named groups (?<name>) as well as (?P<name>); Python 3.11 knows only the latter.
+        re.compile(re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", value))
     except re.error as err:
         raise ValueError(f"is not a valid regular expression ({err})") from None
     if _NOT_RE2.search(value):
@@ -304,7 +307,7 @@ class TracingSettings(Model):
     """Go regexes; events whose message matches one are dropped."""
     event_metadata: dict[str, str] = Field(default_factory=dict)
     """Extra span attributes. `cluster` is set to clusterName unless given here."""
-    timeout: Optional[Duration] = None
+    timeout: Optional[ProviderTimeout] = None
     """Provider timeout (Flux default 15s)."""
 
     @field_validator("address")

@@ -73,6 +73,18 @@ def test_bad_input_names_the_key_path(raw, path, reason):
     assert "Traceback" not in message
 
 
+def test_go_regex_syntax_is_accepted_and_perl_only_syntax_refused():
+    ok = parse_stack_config({**MINIMAL, "tracing": {"exclusionList": ["(?<kind>Git)Repository", "(?P<n>x)", "^a|b$"]}})
+    assert len(ok.tracing.exclusion_list) == 3
+    assert "look-around" in errors_of({**MINIMAL, "tracing": {"inclusionList": ["(?<=a)b"]}})
+    assert "look-around or back-references" in errors_of({**MINIMAL, "tracing": {"inclusionList": ["(a)\\1"]}})
+
+
+def test_provider_timeout_follows_the_crd_pattern():
+    assert "tracing.timeout" in errors_of({**MINIMAL, "tracing": {"timeout": "1h"}})
+    assert parse_stack_config({**MINIMAL, "tracing": {"timeout": "1m30s"}}).tracing.timeout == "1m30s"
+
+
 def test_every_problem_is_reported_in_one_message():
     message = errors_of({"clusterName": "x", "exporter": {"type": "debug"}, "flux": {"namespace": "A"}, "tracing": {"alertName": "B_"}})
     assert "2 problems" in message
