@@ -44,13 +44,21 @@ class RegisteredResource:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Records every registration; a resource's outputs are its inputs, as after a clean create."""
+    """Records every registration.
 
-    def __init__(self) -> None:
+    Update: a resource's outputs are its inputs, as after a clean create. Preview: nothing the
+    provider computes is known yet (no ID, no state), so a program that needs such a value
+    before it exists shows it here.
+    """
+
+    def __init__(self, preview: bool = False) -> None:
+        self.preview = preview
         self.resources: list[RegisteredResource] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         self.resources.append(RegisteredResource(args.typ, args.name, args.inputs, args.provider, bool(args.custom)))
+        if self.preview:
+            return None, {}
         return f"{args.name}-id", args.inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
@@ -124,7 +132,7 @@ def run_program(
     mocks: Optional[RecordingMocks] = None,
 ) -> Rendering:
     """Runs a Pulumi program file under recording mocks with the given configuration."""
-    mocks = mocks or RecordingMocks()
+    mocks = mocks or RecordingMocks(preview=preview)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(config, secret_keys)
     # The mocks keep one root Stack per process; start each run with no exports of an earlier one.

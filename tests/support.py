@@ -24,7 +24,7 @@ TOKEN = "auth_RECOGNISABLE_TOKEN_0123456789"
 
 def register(build: Callable[[], Any], *, preview: bool = False) -> list[RegisteredResource]:
     """Runs `build` as a Pulumi test (outputs it returns are awaited) and returns what it registered."""
-    mocks = RecordingMocks()
+    mocks = RecordingMocks(preview=preview)
     pulumi.runtime.set_mocks(mocks, project=c.PROJECT, stack="test", preview=preview)
     pulumi.runtime.test(build)()
     return mocks.resources

@@ -141,6 +141,11 @@ def test_render_is_deterministic():
     assert "flux-observability-gateway-release.collector-config.yaml" in names
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_shows_the_same_objects_while_computed_values_are_unknown(stack):
+    assert documents(run_stack(stack, preview=True)) == documents(run_stack(stack))
+
+
 def test_changing_one_option_changes_only_what_depends_on_it():
     base = dict(documents(run_stack("dev")))
     changed = dict(documents(run_stack("dev", overrides={"tracing": {"eventSeverity": "error"}})))
