@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import BaseModel, SecretStr
-from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from . import constants as c
@@ -55,13 +54,9 @@ def _nested(annotation: Any) -> tuple[type[BaseModel], str] | None:
     return None
 
 
-def _default(field: FieldInfo, inherited: Any = PydanticUndefined) -> str:
-    if inherited is not PydanticUndefined:
-        value = inherited
-    elif field.is_required():
+def _shown(value: Any) -> str:
+    if value is PydanticUndefined:
         return "required"
-    else:
-        value = field.default_factory() if field.default is PydanticUndefined else field.default
     if value is None:
         return "-"
     if isinstance(value, BaseModel):
@@ -73,16 +68,16 @@ def _rows(model: type[BaseModel], prefix: str, defaults: BaseModel | None = None
     """One row per key; a nested object's keys show the values of the object's default."""
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
-        inherited = getattr(defaults, name) if defaults is not None else PydanticUndefined
+        if defaults is not None:
+            value = getattr(defaults, name)
+        else:
+            value = PydanticUndefined if field.is_required() else field.get_default(call_default_factory=True)
         description = (field.description or "").replace("|", "\\|").replace("\n", " ")
-        yield f"| `{key}` | {_type_name(field.annotation)} | {_default(field, inherited)} | {description} |"
+        yield f"| `{key}` | {_type_name(field.annotation)} | {_shown(value)} | {description} |"
         nested = _nested(field.annotation)
         if nested is not None:
             model_type, separator = nested
-            own_default = field.get_default(call_default_factory=True) if not field.is_required() else None
-            if inherited is not PydanticUndefined:
-                own_default = inherited
-            yield from _rows(model_type, f"{key}{separator}", own_default if isinstance(own_default, BaseModel) else None)
+            yield from _rows(model_type, f"{key}{separator}", value if isinstance(value, BaseModel) else None)
 
 
 def config_table() -> str:

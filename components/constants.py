@@ -75,6 +75,7 @@ COLLECTOR_UID = 10001
 COLLECTOR_HEALTH_PORT = 13133
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
+AUTHORIZATION_HEADER = "Authorization"
 # Ports the chart declares by default; each is switched off unless a pipeline needs it, because
 # in daemonset mode every declared port also becomes a hostPort.
 COLLECTOR_CHART_DEFAULT_PORTS = (
@@ -121,7 +122,6 @@ POD_SECURITY_PRIVILEGED = "privileged"
 # --- Dash0 ----------------------------------------------------------------------------------------
 DASH0_REGIONS = ("eu-west-1", "eu-central-1", "us-west-2")
 DASH0_DEFAULT_DATASET = "default"
-AUTHORIZATION_HEADER = "Authorization"
 DASH0_DATASET_HEADER = "Dash0-Dataset"
 DASH0_MONITORING_API_VERSION = "operator.dash0.com/v1beta1"
 DASH0_MONITORING_NAME = "dash0-monitoring-resource"

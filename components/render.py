@@ -92,10 +92,15 @@ def _replace_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def read_stack_file(project_dir: Path, stack: str) -> StackFile:
+def _project(project_dir: Path) -> tuple[str, Path]:
+    """The project name and the folder of its stack files, from Pulumi.yaml."""
     project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
-    project = project_file["name"]
-    path = project_dir / project_file.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+    return project_file["name"], project_dir / project_file.get("stackConfigDir", ".")
+
+
+def read_stack_file(project_dir: Path, stack: str) -> StackFile:
+    project, stack_dir = _project(project_dir)
+    path = stack_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise ConfigError(f"no stack file {path} (stacks: {', '.join(available_stacks(project_dir))})")
     entries = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
@@ -110,9 +115,8 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
 
 
 def available_stacks(project_dir: Path) -> list[str]:
-    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
-    folder = project_dir / project_file.get("stackConfigDir", ".")
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+    _, stack_dir = _project(project_dir)
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stack_dir.glob("Pulumi.*.yaml"))
 
 
 @dataclass

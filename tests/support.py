@@ -14,11 +14,19 @@ import pulumi
 import yaml
 
 from components import constants as c
-from components.render import RecordingMocks, RegisteredResource, Rendering, masked, read_stack_file, run_program
+from components.render import (
+    RecordingMocks,
+    RegisteredResource,
+    Rendering,
+    available_stacks,
+    masked,
+    read_stack_file,
+    run_program,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT.parent / "shared" / "schemas"
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+STACKS = available_stacks(ROOT)
 TOKEN = "auth_RECOGNISABLE_TOKEN_0123456789"
 
 
