@@ -7,14 +7,26 @@ user pass through `escape_env`, because the collector expands `$` in its config.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import constants as c
-from .config import ExporterSettings, GatewaySettings, LogAgentSettings, SignalSettings, memory_mib
+from .config import (
+    ExporterSettings,
+    GatewaySettings,
+    LogAgentSettings,
+    SendingQueueSettings,
+    SignalSettings,
+    duration_seconds,
+    memory_mib,
+)
 
 Component = c.Component
 TOKEN_ENV = "FLUXCD_OTEL_EXPORT_TOKEN"
 CHECKPOINT_MOUNT = "/var/lib/otelcol/checkpoints"
+QUEUE_MOUNT = "/var/lib/otelcol/queue"
+QUEUE_STORAGE = f"{Component.FILE_STORAGE}/queue"
+CHECKPOINT_STORAGE = f"{Component.FILE_STORAGE}/checkpoints"
 POD_IP = "${env:MY_POD_IP}"
 
 
@@ -33,12 +45,46 @@ def health_check() -> dict[str, Any]:
     return {"endpoint": f"{POD_IP}:{c.COLLECTOR_HEALTH_PORT}"}
 
 
+def batch() -> dict[str, Any]:
+    return {
+        "timeout": f"{c.BATCH_TIMEOUT_SECONDS}s",
+        "send_batch_size": c.BATCH_SEND_SIZE,
+        "send_batch_max_size": c.BATCH_MAX_SIZE,
+    }
+
+
+def delivery(queue: SendingQueueSettings, storage: str) -> dict[str, Any]:
+    """Exporter settings that bridge an outage of `queue.outage` without loss.
+
+    The persistent queue holds every request the batch processor can emit during the outage,
+    and a failed request is retried for as long as the outage lasts before it is given up.
+    """
+    outage = duration_seconds(queue.outage)
+    return {
+        "retry_on_failure": {"enabled": True, "max_elapsed_time": queue.outage},
+        "sending_queue": {
+            "enabled": True,
+            "storage": storage,
+            "queue_size": math.ceil(outage / c.BATCH_TIMEOUT_SECONDS) * c.QUEUE_REQUESTS_PER_BATCH_INTERVAL,
+        },
+    }
+
+
+def file_storage(directory: str) -> dict[str, Any]:
+    return {"directory": directory, "create_directory": True}
+
+
 def metric_keep_regex(prefixes: list[str]) -> str:
     # Prometheus anchors relabel regexes at both ends; prefixes are validated metric-name text.
     return f"({'|'.join(sorted(set(prefixes)))}).*"
 
 
-def exporter(settings: ExporterSettings, with_token: bool) -> tuple[str, dict[str, Any]]:
+def exports_over_network(settings: ExporterSettings) -> bool:
+    """The debug exporter writes to the collector's own log: nothing to queue, no queue settings."""
+    return settings.type != "debug"
+
+
+def exporter(settings: ExporterSettings, queue: SendingQueueSettings, with_token: bool) -> tuple[str, dict[str, Any]]:
     """The gateway's exporter id and config for the configured backend."""
     if settings.type == "debug":
         return Component.DEBUG_EXPORTER, {"verbosity": settings.verbosity}
@@ -53,11 +99,7 @@ def exporter(settings: ExporterSettings, with_token: bool) -> tuple[str, dict[st
         headers.update(settings.headers)
         kind = Component.OTLP_GRPC_EXPORTER if settings.protocol == "grpc" else Component.OTLP_HTTP_EXPORTER
         name = "backend"
-    body: dict[str, Any] = {
-        "endpoint": escape_env(endpoint),
-        "retry_on_failure": {"enabled": True},
-        "sending_queue": {"enabled": True},
-    }
+    body: dict[str, Any] = {"endpoint": escape_env(endpoint), **delivery(queue, QUEUE_STORAGE)}
     if settings.plaintext and kind == Component.OTLP_GRPC_EXPORTER:
         body["tls"] = {"insecure": True}
     escaped = {key: escape_env(value) for key, value in sorted(headers.items())}
@@ -78,7 +120,7 @@ def gateway_config(
     with_token: bool,
 ) -> dict[str, Any]:
     """The gateway: scrapes Flux metrics, receives OTLP traces and logs, exports to the backend."""
-    exporter_id, exporter_body = exporter(exporter_settings, with_token)
+    exporter_id, exporter_body = exporter(exporter_settings, gateway.sending_queue, with_token)
     processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
     receivers: dict[str, Any] = {}
     pipelines: dict[str, Any] = {}
@@ -117,8 +159,11 @@ def gateway_config(
     if protocols:
         receivers[Component.OTLP_RECEIVER] = {"protocols": protocols}
 
+    extensions = {Component.HEALTH_CHECK: health_check()}
+    if exports_over_network(exporter_settings):
+        extensions[QUEUE_STORAGE] = file_storage(QUEUE_MOUNT)
     return {
-        "extensions": {Component.HEALTH_CHECK: health_check()},
+        "extensions": extensions,
         "receivers": receivers,
         "processors": {
             Component.MEMORY_LIMITER: memory_limiter(gateway.resources.memory_limit),
@@ -127,10 +172,10 @@ def gateway_config(
                     {"key": "k8s.cluster.name", "value": escape_env(cluster_name), "action": "upsert"}
                 ]
             },
-            Component.BATCH: {},
+            Component.BATCH: batch(),
         },
         "exporters": {exporter_id: exporter_body},
-        "service": {"extensions": [Component.HEALTH_CHECK], "pipelines": dict(sorted(pipelines.items()))},
+        "service": {"extensions": sorted(extensions), "pipelines": dict(sorted(pipelines.items()))},
     }
 
 
@@ -180,15 +225,20 @@ def log_agent_config(
     controllers: list[str],
     agent: LogAgentSettings,
     gateway_otlp_grpc: str,
+    queue: SendingQueueSettings,
 ) -> dict[str, Any]:
-    """The node agent: tails Flux log files with checkpointed offsets and forwards to the gateway."""
-    storage = f"{Component.FILE_STORAGE}/checkpoints"
+    """The node agent: tails Flux log files with checkpointed offsets and forwards to the gateway.
+
+    Offsets and the export queue share the node's checkpoint directory, so a restarted agent
+    neither re-sends nor skips lines and still sends what it had queued for a gateway outage.
+    """
+    storage = CHECKPOINT_STORAGE
     receiver = f"{Component.FILELOG_RECEIVER}/flux"
     exporter_id = f"{Component.OTLP_GRPC_EXPORTER}/gateway"
     return {
         "extensions": {
             Component.HEALTH_CHECK: health_check(),
-            storage: {"directory": CHECKPOINT_MOUNT, "create_directory": True},
+            storage: file_storage(CHECKPOINT_MOUNT),
         },
         "receivers": {
             receiver: {
@@ -199,21 +249,18 @@ def log_agent_config(
                 # applies to files the agent has not seen, so none of their lines are skipped.
                 "start_at": "beginning",
                 "storage": storage,
-                "retry_on_failure": {"enabled": True},
+                # While the pipeline refuses data the receiver waits instead of dropping: the
+                # unread lines stay in the file and the offset stays where it is.
+                "retry_on_failure": {"enabled": True, "max_elapsed_time": "0s"},
                 "operators": flux_log_operators(),
             }
         },
         "processors": {
             Component.MEMORY_LIMITER: memory_limiter(agent.resources.memory_limit),
-            Component.BATCH: {},
+            Component.BATCH: batch(),
         },
         "exporters": {
-            exporter_id: {
-                "endpoint": gateway_otlp_grpc,
-                "tls": {"insecure": True},
-                "retry_on_failure": {"enabled": True},
-                "sending_queue": {"enabled": True},
-            }
+            exporter_id: {"endpoint": gateway_otlp_grpc, "tls": {"insecure": True}, **delivery(queue, storage)}
         },
         "service": {
             "extensions": [Component.HEALTH_CHECK, storage],

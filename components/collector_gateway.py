@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 
 from . import constants as c
 from . import manifests
-from .collector_configs import gateway_config
+from .collector_configs import exports_over_network, gateway_config
 from .config import ConfigError, ExporterSettings, GatewaySettings, SignalSettings, export_token_problems, format_errors
 from .helm_values import gateway_values
 
@@ -80,6 +80,7 @@ class CollectorGateway(pulumi.ComponentResource):
                 replicas=settings.replicas,
                 config=self.collector_config,
                 token_secret_name=token_secret_name,
+                queue=settings.sending_queue if exports_over_network(args.exporter) else None,
             ),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[self.namespace] + ([self.token_secret] if self.token_secret else [])

@@ -7,6 +7,7 @@ validation, the README's key table and the components' typed arguments all come 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any, Literal, Optional
 from urllib.parse import urlsplit
@@ -34,12 +35,16 @@ class ConfigError(pulumi.RunError):
 
 
 class InvalidKey(ValueError):
-    """Raised by cross-field checks to name the offending key relative to the model checked."""
+    """Raised by cross-field checks to name the offending keys relative to the model checked."""
 
-    def __init__(self, key: str, reason: str):
+    def __init__(self, key: str, reason: str, *others: tuple[str, str]):
         super().__init__(reason)
-        self.key = key
-        self.reason = reason
+        self.problems = [(key, reason), *others]
+
+    @classmethod
+    def each(cls, problems: list[tuple[str, str]]) -> "InvalidKey":
+        """One error naming every (key, reason) a check found, so none waits for the next run."""
+        return cls(*problems[0], *problems[1:])
 
 
 # --- value types -----------------------------------------------------------------------------------
@@ -68,6 +73,16 @@ def _positive_duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_positive_duration)]
+
+_DURATION_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(value: str) -> float:
+    """A validated Go duration in seconds."""
+    return sum(
+        float(amount) * _DURATION_UNIT_SECONDS[unit]
+        for amount, unit in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)", value)
+    )
 # The Provider CRD's timeout pattern has no hours.
 ProviderTimeout = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"), AfterValidator(_positive_duration)]
 
@@ -93,6 +108,12 @@ def memory_mib(quantity: str) -> int:
     """A validated memory quantity (Mi or Gi) in MiB."""
     amount, unit = int(quantity[:-2]), quantity[-2:]
     return amount * 1024 if unit == "Gi" else amount
+
+
+def queue_volume_mib(outage_seconds: float) -> int:
+    """Room for an outage's worth of the expected Flux volume, twice over."""
+    expected = sum(c.EXPECTED_FLUX_BYTES_PER_SECOND.values()) * outage_seconds
+    return math.ceil(2 * expected / 2**20)
 
 
 class Model(BaseModel):
@@ -162,6 +183,40 @@ class ResourceSettings(Model):
         }
 
 
+QueueStorage = Literal["persistentVolume", "emptyDir"]
+
+
+class SendingQueueSettings(Model):
+    storage: QueueStorage = "persistentVolume"
+    """Where the gateway's export queue lives. `persistentVolume`: a PersistentVolumeClaim (the
+    gateway runs as a StatefulSet); the queue survives pod deletion, rollouts and node drains.
+    `emptyDir`: survives collector restarts in the same pod (crash, OOM kill) but is lost with the
+    pod (rollout, eviction, drain)."""
+    volume_size: MemoryQuantity = "2Gi"
+    """Size of the queue volume (PVC request, or emptyDir size limit)."""
+    storage_class_name: Optional[ObjectName] = None
+    """StorageClass of the PVC; the cluster default when unset. persistentVolume only."""
+    outage: Duration = "30m"
+    """Backend outage bridged without loss (at least 15m): sizes the gateway's and the log agents'
+    queues and how long a failed export is retried."""
+
+    @field_validator("outage")
+    @classmethod
+    def _at_least_min_outage(cls, value: str) -> str:
+        if duration_seconds(value) < c.MIN_BRIDGED_OUTAGE_SECONDS:
+            raise ValueError(f"must be at least {c.MIN_BRIDGED_OUTAGE_SECONDS // 60}m")
+        return value
+
+    @model_validator(mode="after")
+    def _volume_fits(self) -> "SendingQueueSettings":
+        if self.storage_class_name is not None and self.storage != "persistentVolume":
+            raise InvalidKey("storageClassName", "only allowed with storage persistentVolume")
+        needed = queue_volume_mib(duration_seconds(self.outage))
+        if memory_mib(self.volume_size) < needed:
+            raise InvalidKey("volumeSize", f"must be at least {needed}Mi to hold a {self.outage} outage at the expected Flux volume")
+        return self
+
+
 class GatewaySettings(Model):
     namespace: NamespaceName = "flux-otel"
     """Namespace of the gateway collector (Pod Security level `restricted`)."""
@@ -181,6 +236,8 @@ class GatewaySettings(Model):
     """How often the Prometheus receiver scrapes the Flux controllers."""
     metric_prefixes: list[MetricPrefix] = Field(default_factory=lambda: ["gotk_"], min_length=1)
     """Only metrics whose names start with one of these prefixes are kept."""
+    sending_queue: SendingQueueSettings = SendingQueueSettings()
+    """Persistent export queue that bridges backend outages."""
 
 
 class LogAgentSettings(Model):
@@ -452,11 +509,7 @@ def format_errors(namespace: str, errors: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _error_path(error: dict[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    invalid_key = (error.get("ctx") or {}).get("error")
-    if isinstance(invalid_key, InvalidKey):
-        loc += tuple(invalid_key.key.split("."))
+def _key_path(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -464,6 +517,15 @@ def _error_path(error: dict[str, Any]) -> str:
         elif part != "[key]":
             path += f".{part}" if path else str(part)
     return path
+
+
+def _problems(error: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key path, reason) of one pydantic error; a cross-field check may name several keys."""
+    loc = tuple(error["loc"])
+    invalid_key = (error.get("ctx") or {}).get("error")
+    if isinstance(invalid_key, InvalidKey):
+        return [(_key_path(loc + tuple(key.split("."))), reason) for key, reason in invalid_key.problems]
+    return [(_key_path(loc), _reason(error))]
 
 
 def _reason(error: dict[str, Any]) -> str:
@@ -475,19 +537,24 @@ def _reason(error: dict[str, Any]) -> str:
         return f"must be one of {error['ctx']['expected']}"
     if error["type"] == "string_pattern_mismatch":
         return f"{error['input']!r} does not match {error['ctx']['pattern']}"
-    invalid_key = (error.get("ctx") or {}).get("error")
-    if isinstance(invalid_key, InvalidKey):
-        return invalid_key.reason
+    if error["type"] == "model_type":
+        return "must be a map of keys (see the configuration table in the README)"
     return error["msg"].removeprefix("Value error, ")
+
+
+def _validated(raw: dict[str, Any]) -> tuple[Optional[StackConfig], list[tuple[str, str]]]:
+    try:
+        return StackConfig.model_validate(raw), []
+    except ValidationError as err:
+        return None, [problem for error in err.errors(include_url=False) for problem in _problems(error)]
 
 
 def parse_stack_config(raw: dict[str, Any], namespace: str = c.PROJECT) -> StackConfig:
     """Validates already-decoded key/values; raises ConfigError naming every bad key path."""
-    try:
-        return StackConfig.model_validate(raw)
-    except ValidationError as err:
-        errors = [(_error_path(e), _reason(e)) for e in err.errors(include_url=False)]
-        raise ConfigError(format_errors(namespace, errors)) from None
+    config, problems = _validated(raw)
+    if problems:
+        raise ConfigError(format_errors(namespace, problems))
+    return config
 
 
 def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
@@ -498,6 +565,7 @@ def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
         for key in SECRET_KEYS
         if key in entries and not _is_secret(f"{namespace}:{key}")
     ]
-    if plain_secrets:
-        raise ConfigError(format_errors(namespace, plain_secrets))
-    return parse_stack_config({key: _decode(value) for key, value in entries.items()}, namespace)
+    config, problems = _validated({key: _decode(value) for key, value in entries.items()})
+    if plain_secrets or problems:
+        raise ConfigError(format_errors(namespace, plain_secrets + problems))
+    return config

@@ -113,6 +113,22 @@ PINNED_DISTRIBUTION_COMPONENTS = {
     "extensions": {"health_check", "file_storage"},
 }
 
+# `batch` processor: flush at least every BATCH_TIMEOUT_SECONDS, earlier at BATCH_SEND_SIZE items.
+BATCH_TIMEOUT_SECONDS = 2
+BATCH_SEND_SIZE = 8192
+BATCH_MAX_SIZE = 16384
+# Exporter queues count requests (the default `sizer`, which the persistent queue has always
+# supported); a batch interval yields at most this many requests per signal.
+QUEUE_REQUESTS_PER_BATCH_INTERVAL = 2
+
+# --- Delivery guarantees --------------------------------------------------------------------------
+# Issue 3: a backend outage of at least 15 minutes at the expected Flux volume loses nothing.
+MIN_BRIDGED_OUTAGE_SECONDS = 15 * 60
+# Expected Flux volume, per cluster, as serialized OTLP bytes per second, generous on purpose:
+# metrics ~5,000 kept series per 30 s scrape at ~200 B each; logs ~20 lines/s at ~1 KiB; traces
+# ~1 span/s at ~1 KiB. Used to check that a queue volume holds the configured outage.
+EXPECTED_FLUX_BYTES_PER_SECOND = {"metrics": 5000 * 200 // 30, "logs": 20 * 1024, "traces": 1024}
+
 # --- Pod Security Admission ----------------------------------------------------------------------
 POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 POD_SECURITY_RESTRICTED = "restricted"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from . import constants as c
-from .collector_configs import CHECKPOINT_MOUNT, TOKEN_ENV
-from .config import ImageSettings, ResourceSettings
+from .collector_configs import CHECKPOINT_MOUNT, QUEUE_MOUNT, TOKEN_ENV
+from .config import ImageSettings, ResourceSettings, SendingQueueSettings
 
 RESTRICTED_CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
@@ -50,6 +50,31 @@ def _common(
     }
 
 
+QUEUE_VOLUME = "queue"
+
+
+def queue_storage(queue: Optional[SendingQueueSettings]) -> dict[str, Any]:
+    """Workload mode and volume of the gateway's export queue.
+
+    A PersistentVolumeClaim per pod needs the chart's statefulset mode; an emptyDir keeps the
+    Deployment. Without a queue (debug exporter) the gateway is a plain Deployment.
+    """
+    if queue is None:
+        return {"mode": "deployment"}
+    mount = {"extraVolumeMounts": [{"name": QUEUE_VOLUME, "mountPath": QUEUE_MOUNT}]}
+    if queue.storage == "emptyDir":
+        volume = {"name": QUEUE_VOLUME, "emptyDir": {"sizeLimit": queue.volume_size}}
+        return {"mode": "deployment", "extraVolumes": [volume], **mount}
+    claim: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": queue.volume_size}},
+    }
+    if queue.storage_class_name is not None:
+        claim["storageClassName"] = queue.storage_class_name
+    template = {"metadata": {"name": QUEUE_VOLUME}, "spec": claim}
+    return {"mode": "statefulset", "statefulset": {"volumeClaimTemplates": [template]}, **mount}
+
+
 def gateway_values(
     *,
     fullname: str,
@@ -58,15 +83,21 @@ def gateway_values(
     replicas: int,
     config: dict[str, Any],
     token_secret_name: Optional[str],
+    queue: Optional[SendingQueueSettings],
 ) -> dict[str, Any]:
-    """A Deployment that passes the `restricted` Pod Security level; the token comes from a Secret."""
+    """A pod that passes the `restricted` Pod Security level; the token comes from a Secret.
+
+    `fsGroup` makes the queue volume writable by the collector's uid.
+    """
+    storage = queue_storage(queue)
     receivers_protocols = config["receivers"].get("otlp", {}).get("protocols", {})
     served = {}
     if "grpc" in receivers_protocols:
         served["otlp"] = c.OTLP_GRPC_PORT
     if "http" in receivers_protocols:
         served["otlp-http"] = c.OTLP_HTTP_PORT
-    values = _common(mode="deployment", fullname=fullname, image=image, resources=resources, config=config)
+    values = _common(mode=storage.pop("mode"), fullname=fullname, image=image, resources=resources, config=config)
+    values.update(storage)
     values.update(
         {
             "replicaCount": replicas,

@@ -22,7 +22,7 @@ class FluxLogAgentArgs:
     flux: FluxSettings = FluxSettings()
     agent: LogAgentSettings = LogAgentSettings()
     collector: GatewaySettings = GatewaySettings()
-    """Chart version and image are shared with the gateway."""
+    """Chart version, image and the outage the queues bridge are shared with the gateway."""
 
 
 class FluxLogAgent(pulumi.ComponentResource):
@@ -44,6 +44,7 @@ class FluxLogAgent(pulumi.ComponentResource):
             controllers=args.flux.controllers,
             agent=agent,
             gateway_otlp_grpc=args.gateway_otlp_grpc,
+            queue=args.collector.sending_queue,
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-release",

@@ -4,8 +4,23 @@ import pytest
 from support import assert_valid_collector_config, unescaped_dollars
 
 from components import constants as c
-from components.collector_configs import TOKEN_ENV, escape_env, gateway_config, log_agent_config, memory_limiter
-from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SignalSettings
+from components.collector_configs import (
+    CHECKPOINT_MOUNT,
+    QUEUE_MOUNT,
+    TOKEN_ENV,
+    escape_env,
+    gateway_config,
+    log_agent_config,
+    memory_limiter,
+)
+from components.config import (
+    ExporterSettings,
+    GatewaySettings,
+    LogAgentSettings,
+    SendingQueueSettings,
+    SignalSettings,
+    duration_seconds,
+)
 
 TARGETS = ["source-controller-metrics.flux-system.svc:8080"]
 
@@ -27,6 +42,7 @@ def agent(**settings):
         controllers=["source-controller", "helm-controller"],
         agent=LogAgentSettings(**settings),
         gateway_otlp_grpc="gw.ns.svc:4317",
+        queue=SendingQueueSettings(),
     )
 
 
@@ -83,10 +99,9 @@ def test_dash0_exporter_sends_token_from_env_and_dataset_only_when_not_default()
 
 def test_otlp_http_exporter_and_plaintext_grpc():
     http = gateway(ExporterSettings(type="otlp", endpoint="https://o.example.com", protocol="http"))
-    assert http["exporters"] == {
-        "otlp_http/backend": {"endpoint": "https://o.example.com", "retry_on_failure": {"enabled": True},
-                              "sending_queue": {"enabled": True}}
-    }
+    assert list(http["exporters"]) == ["otlp_http/backend"]
+    assert http["exporters"]["otlp_http/backend"]["endpoint"] == "https://o.example.com"
+    assert "tls" not in http["exporters"]["otlp_http/backend"]
     grpc = gateway(ExporterSettings(type="otlp", endpoint="http://collector.obs:4317"))
     assert grpc["exporters"]["otlp_grpc/backend"]["tls"] == {"insecure": True}
 
@@ -134,3 +149,57 @@ def test_agent_forwards_to_the_gateway_without_any_token():
     assert exporter["endpoint"] == "gw.ns.svc:4317"
     assert "headers" not in exporter
     assert TOKEN_ENV not in str(config)
+
+
+NETWORK_EXPORTERS = [
+    ExporterSettings(type="dash0", region="eu-west-1"),
+    ExporterSettings(type="otlp", endpoint="https://otlp.example.com", protocol="http"),
+]
+
+
+def bridged_seconds(config, exporter_id):
+    """How long an outage the exporter's queue and retries cover, read off the config alone."""
+    exporter = config["exporters"][exporter_id]
+    batch_timeout = duration_seconds(config["processors"]["batch"]["timeout"])
+    # Each signal's batch processor emits at most one timed batch per interval, plus one that
+    # filled up early; the queue must hold all of them for the whole outage.
+    queue_covers = exporter["sending_queue"]["queue_size"] / c.QUEUE_REQUESTS_PER_BATCH_INTERVAL * batch_timeout
+    retry_covers = duration_seconds(exporter["retry_on_failure"]["max_elapsed_time"])
+    return min(queue_covers, retry_covers)
+
+
+@pytest.mark.parametrize("exporter", NETWORK_EXPORTERS)
+@pytest.mark.parametrize("outage", ["15m", "30m", "2h30m"])
+def test_gateway_queue_is_persistent_and_bridges_the_configured_outage(exporter, outage):
+    config = gateway(exporter, sendingQueue={"outage": outage})
+    (exporter_id,) = config["exporters"]
+    body = config["exporters"][exporter_id]
+    assert body["retry_on_failure"]["enabled"] and body["sending_queue"]["enabled"]
+    storage = body["sending_queue"]["storage"]
+    assert storage.startswith(c.Component.FILE_STORAGE + "/") and storage in config["service"]["extensions"]
+    assert config["extensions"][storage]["directory"] == QUEUE_MOUNT
+    assert bridged_seconds(config, exporter_id) >= duration_seconds(outage) >= c.MIN_BRIDGED_OUTAGE_SECONDS
+
+
+def test_debug_exporter_keeps_no_queue():
+    config = gateway(ExporterSettings(type="debug"))
+    assert set(config["exporters"]["debug"]) == {"verbosity"}
+    assert not [ext for ext in config["extensions"] if ext.startswith(c.Component.FILE_STORAGE)]
+
+
+@pytest.mark.parametrize("outage", ["15m", "1h"])
+def test_agent_resumes_from_stored_offsets_and_queues_a_gateway_outage(outage):
+    config = log_agent_config(
+        flux_namespace="flux-system", controllers=["helm-controller"], agent=LogAgentSettings(),
+        gateway_otlp_grpc="gw:4317", queue=SendingQueueSettings(outage=outage),
+    )
+    (receiver,) = config["receivers"].values()
+    (exporter_id,) = config["exporters"]
+    storage = receiver["storage"]
+    assert config["extensions"][storage]["directory"] == CHECKPOINT_MOUNT
+    # Offsets of known files come from storage; `beginning` only decides where a new file starts.
+    assert receiver["start_at"] == "beginning"
+    assert receiver["retry_on_failure"] == {"enabled": True, "max_elapsed_time": "0s"}
+    assert config["exporters"][exporter_id]["sending_queue"]["storage"] == storage
+    assert bridged_seconds(config, exporter_id) >= duration_seconds(outage)
+

@@ -4,29 +4,37 @@ import pytest
 from support import validate_chart_values
 
 from components import constants as c
-from components.collector_configs import gateway_config, log_agent_config
-from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SignalSettings
+from components.collector_configs import QUEUE_MOUNT, gateway_config, log_agent_config
+from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SendingQueueSettings, SignalSettings
 from components.helm_values import gateway_values, log_agent_values
 
 SETTINGS = GatewaySettings()
 
 
-def gateway(signals=SignalSettings(), token_secret_name=None):
+def gateway(signals=SignalSettings(), token_secret_name=None, queue=None):
     config = gateway_config(cluster_name="c", signals=signals, gateway=SETTINGS,
                             exporter_settings=ExporterSettings(type="debug"), scrape_targets=["t:8080"], with_token=False)
     return gateway_values(fullname="gw", image=SETTINGS.image, resources=SETTINGS.resources, replicas=1,
-                          config=config, token_secret_name=token_secret_name)
+                          config=config, token_secret_name=token_secret_name, queue=queue)
 
 
 def agent():
     settings = LogAgentSettings()
     config = log_agent_config(flux_namespace="flux-system", controllers=["source-controller"], agent=settings,
-                              gateway_otlp_grpc="gw:4317")
+                              gateway_otlp_grpc="gw:4317", queue=SendingQueueSettings())
     return log_agent_values(fullname="logs", image=SETTINGS.image, resources=settings.resources, config=config,
                             checkpoint_host_dir="/var/lib/fluxcd-otel/logs")
 
 
-@pytest.mark.parametrize("values", [gateway(), gateway(token_secret_name="s"), gateway(SignalSettings(logs=False)), agent()])
+QUEUES = {
+    "pvc": SendingQueueSettings(),
+    "pvc-class": SendingQueueSettings(storageClassName="fast-ssd"),
+    "emptydir": SendingQueueSettings(storage="emptyDir"),
+}
+
+
+@pytest.mark.parametrize("values", [gateway(), gateway(token_secret_name="s"), gateway(SignalSettings(logs=False)), agent()]
+                         + [gateway(queue=queue) for queue in QUEUES.values()])
 def test_values_validate_against_the_chart_schema(values):
     validate_chart_values(values)
 
@@ -81,3 +89,35 @@ def test_both_releases_replace_the_chart_config_wholesale():
         assert "health_check" in values["alternateConfig"]["extensions"]
         assert values["image"]["tag"] == c.COLLECTOR_IMAGE_TAG
         assert values["command"] == {"name": c.COLLECTOR_COMMAND}
+
+
+def test_persistent_queue_makes_the_gateway_a_statefulset_with_a_claim_per_pod():
+    values = gateway(queue=QUEUES["pvc-class"])
+    assert values["mode"] == "statefulset"
+    (template,) = values["statefulset"]["volumeClaimTemplates"]
+    assert template["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}},
+                                "storageClassName": "fast-ssd"}
+    assert values["extraVolumeMounts"] == [{"name": template["metadata"]["name"], "mountPath": QUEUE_MOUNT}]
+    assert "extraVolumes" not in values
+    # fsGroup makes the claimed volume writable by the collector's non-root uid.
+    assert values["podSecurityContext"]["fsGroup"] == c.COLLECTOR_UID
+
+
+def test_empty_dir_queue_keeps_a_deployment_and_bounds_the_volume():
+    values = gateway(queue=QUEUES["emptydir"])
+    assert values["mode"] == "deployment" and "statefulset" not in values
+    (volume,) = values["extraVolumes"]
+    assert volume["emptyDir"] == {"sizeLimit": "2Gi"}
+    assert values["extraVolumeMounts"] == [{"name": volume["name"], "mountPath": QUEUE_MOUNT}]
+
+
+def test_gateway_without_a_queue_mounts_nothing():
+    values = gateway()
+    assert values["mode"] == "deployment"
+    assert not {"extraVolumes", "extraVolumeMounts", "statefulset"} & set(values)
+
+
+@pytest.mark.parametrize("values", [gateway(queue=QUEUES["pvc"]), agent()])
+def test_every_pod_requests_and_limits_cpu_and_memory(values):
+    assert set(values["resources"]) == {"requests", "limits"}
+    assert all(set(values["resources"][kind]) == {"cpu", "memory"} for kind in ("requests", "limits"))
