@@ -24,6 +24,8 @@ FLUX_OPTIONAL_CONTROLLERS = (
     "source-watcher",
 )
 FLUX_CONTROLLERS = FLUX_DEFAULT_CONTROLLERS + FLUX_OPTIONAL_CONTROLLERS
+# Services a Flux install creates (all ClusterIP port 80); none of them exposes the metrics port.
+FLUX_SERVICES = ("source-controller", "notification-controller", "webhook-receiver", "source-watcher")
 FLUX_POD_SELECTOR_LABEL = "app"
 FLUX_CONTAINER_NAME = "manager"
 FLUX_METRICS_PORT = 8080

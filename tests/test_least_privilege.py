@@ -1,0 +1,128 @@
+"""Least privilege across every stack: Pod Security levels, RBAC, Flux's objects patched and never
+owned, and every core Kubernetes object valid against the Kubernetes API schemas."""
+
+from functools import lru_cache
+
+import kubernetes_validate
+import pytest
+from pod_security import collector_pod, namespace_level, narrowest_level, violations
+from pulumi.runtime import rpc
+from support import STACKS, run_stack
+
+from components import constants as c
+
+# The oldest and newest Kubernetes minors the rendered objects must be valid for.
+KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
+WORKLOAD_KINDS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob"}
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+CORE_API_VERSIONS = {"v1", "apps/v1", "rbac.authorization.k8s.io/v1", "networking.k8s.io/v1", "policy/v1"}
+
+
+def revealed(value):
+    """Inputs as the API server receives them: secrets unwrapped, mock floats back to integers."""
+    if rpc.is_rpc_secret(value):
+        return revealed(value["value"])
+    if isinstance(value, dict):
+        return {key: revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [revealed(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@lru_cache(maxsize=None)
+def resources(stack):
+    return tuple(run_stack(stack).resources)
+
+
+def collector_releases(stack):
+    return [
+        revealed(r.inputs) for r in resources(stack)
+        if r.type == HELM_RELEASE and r.inputs["chart"] == c.COLLECTOR_CHART
+    ]
+
+
+def namespaces(stack):
+    return {r.inputs["metadata"]["name"]: r.inputs for r in resources(stack) if r.inputs.get("kind") == "Namespace"}
+
+
+def core_objects(stack):
+    """Complete built-in objects (patches are partial by design and are checked separately)."""
+    return [
+        revealed(r.inputs) for r in resources(stack)
+        if r.inputs.get("apiVersion") in CORE_API_VERSIONS and not r.type.endswith("Patch")
+    ]
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("stack", STACKS)
+def test_core_objects_and_collector_pods_validate_against_the_kubernetes_schemas(stack, version):
+    objects = core_objects(stack) + [collector_pod(release["values"]) for release in collector_releases(stack)]
+    assert objects or not collector_releases(stack)
+    for obj in objects:
+        kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_schema_validation_catches_a_misspelt_field():
+    (service, *_) = [obj for obj in core_objects("dev") if obj["kind"] == "Service"]
+    broken = {**service, "spec": {**service["spec"], "selektor": {}}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSIONS[-1], strict=True)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_collector_runs_in_a_namespace_at_the_narrowest_level_that_admits_it(stack):
+    for release in collector_releases(stack):
+        pod = collector_pod(release["values"])
+        level = namespace_level(namespaces(stack)[release["namespace"]])
+        assert violations(pod, level) == [], f"{release['name']} breaks {level}"
+        assert level == narrowest_level(pod), f"{release['name']} could run at {narrowest_level(pod)}"
+
+
+def test_only_the_log_agent_needs_more_than_restricted():
+    levels = {release["name"]: narrowest_level(collector_pod(release["values"])) for release in collector_releases("prod")}
+    assert levels == {"flux-otel-gateway": "restricted", "flux-otel-logs": "privileged"}
+    agent = collector_pod(next(r for r in collector_releases("prod") if r["name"] == "flux-otel-logs")["values"])
+    # hostPath is the agent's only reason, and it still gives up every capability and escalation.
+    assert violations(agent, "baseline") == ["hostPath volumes"]
+    assert violations(agent, "restricted") == ["hostPath volumes", "running as non-root", "running as non-root user",
+                                               "volume types"]
+
+
+def test_pod_security_check_catches_a_privileged_container():
+    (release, *_) = collector_releases("prod")
+    values = release["values"]
+    pod = collector_pod({**values, "securityContext": {**values["securityContext"], "privileged": True}})
+    assert "privileged containers" in violations(pod, "baseline")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_collectors_get_no_kubernetes_api_access(stack):
+    # Static scrape targets, OTLP and log files need no API access: no ClusterRole, no token.
+    for release in collector_releases(stack):
+        assert release["values"]["clusterRole"] == {"create": False}
+        assert release["values"]["serviceAccount"]["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_flux_namespace_gets_no_workloads(stack):
+    for r in resources(stack):
+        if r.type == HELM_RELEASE:
+            assert r.inputs["namespace"] != c.FLUX_NAMESPACE, r.name
+        elif r.inputs.get("kind") in WORKLOAD_KINDS and not r.type.endswith("Patch"):
+            assert r.inputs["metadata"].get("namespace") != c.FLUX_NAMESPACE, r.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_flux_objects_are_patched_never_owned(stack):
+    flux_objects = {"Deployment": set(c.FLUX_CONTROLLERS), "Service": set(c.FLUX_SERVICES)}
+    for r in resources(stack):
+        metadata = r.inputs.get("metadata") or {}
+        if metadata.get("namespace") == c.FLUX_NAMESPACE and metadata.get("name") in flux_objects.get(r.inputs.get("kind"), ()):
+            assert r.type.endswith("Patch"), f"{r.type} {metadata['name']} would own (and on destroy delete) Flux's object"
+        if r.type.endswith("Patch"):
+            # A patch sets only pod-template annotations; deleting it removes just those fields.
+            assert set(r.inputs) == {"apiVersion", "kind", "metadata", "spec"}
+            assert r.inputs["spec"] == {"template": {"metadata": {"annotations": r.inputs["spec"]["template"]["metadata"]["annotations"]}}}
+            assert set(r.inputs["spec"]["template"]["metadata"]["annotations"]) <= set(c.PROMETHEUS_SCRAPE_ANNOTATIONS)
