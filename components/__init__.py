@@ -3,6 +3,9 @@
 from .collector_gateway import CollectorGateway, CollectorGatewayArgs
 from .config import ConfigError, StackConfig, load_stack_config, parse_stack_config
 from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
+from .flux_alert_rules import FluxAlertRules, FluxAlertRulesArgs
+from .flux_dashboards import FluxDashboards
+from .flux_health import FluxObjectHealth, FluxObjectHealthArgs
 from .flux_observability import FluxObservability
 from .flux_tracing import FluxTracing, FluxTracingArgs
 from .log_agent import FluxLogAgent, FluxLogAgentArgs
@@ -14,9 +17,14 @@ __all__ = [
     "ConfigError",
     "Dash0FluxMonitoring",
     "Dash0FluxMonitoringArgs",
+    "FluxAlertRules",
+    "FluxAlertRulesArgs",
+    "FluxDashboards",
     "FluxLogAgent",
     "FluxLogAgentArgs",
     "FluxMetricsServices",
+    "FluxObjectHealth",
+    "FluxObjectHealthArgs",
     "FluxObservability",
     "FluxTracing",
     "FluxTracingArgs",

@@ -8,9 +8,10 @@ user pass through `escape_env`, because the collector expands `$` in its config.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Optional, Sequence
 
 from . import constants as c
+from . import flux_events
 from .config import (
     ExporterSettings,
     GatewaySettings,
@@ -28,6 +29,7 @@ QUEUE_MOUNT = "/var/lib/otelcol/queue"
 QUEUE_STORAGE = f"{Component.FILE_STORAGE}/queue"
 CHECKPOINT_STORAGE = f"{Component.FILE_STORAGE}/checkpoints"
 POD_IP = "${env:MY_POD_IP}"
+TRACE_CORRELATION = f"{Component.TRANSFORM}/trace-correlation"
 
 
 def escape_env(value: str) -> str:
@@ -74,9 +76,11 @@ def file_storage(directory: str) -> dict[str, Any]:
     return {"directory": directory, "create_directory": True}
 
 
-def metric_keep_regex(prefixes: list[str]) -> str:
-    # Prometheus anchors relabel regexes at both ends; prefixes are validated metric-name text.
-    return f"({'|'.join(sorted(set(prefixes)))}).*"
+def metric_keep_regex(prefixes: list[str], names: Sequence[str] = ()) -> str:
+    """Names that start with one of `prefixes` or equal one of `names` (those a prefix covers are left out)."""
+    # Prometheus anchors relabel regexes at both ends; prefixes and names are validated metric-name text.
+    exact = sorted({name for name in names if not name.startswith(tuple(prefixes))})
+    return "|".join([f"({'|'.join(sorted(set(prefixes)))}).*", *exact])
 
 
 def exports_over_network(settings: ExporterSettings) -> bool:
@@ -110,6 +114,24 @@ def exporter(settings: ExporterSettings, queue: SendingQueueSettings, with_token
     return f"{kind}/{name}", body
 
 
+def object_health_scrape_job(target: str, scrape_interval: str) -> dict[str, Any]:
+    """kube-state-metrics, as its own job: it serves only the Flux object health families, whose
+    labels (`exported_namespace`, ...) need no relabelling next to a static target's job/instance."""
+    return {
+        "job_name": "flux-object-health",
+        "scrape_interval": scrape_interval,
+        "metrics_path": c.KSM_METRICS_PATH,
+        "static_configs": [{"targets": [target]}],
+        "metric_relabel_configs": [
+            {
+                "source_labels": ["__name__"],
+                "regex": "|".join(sorted((c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC))),
+                "action": "keep",
+            }
+        ],
+    }
+
+
 def gateway_config(
     *,
     cluster_name: str,
@@ -118,8 +140,15 @@ def gateway_config(
     exporter_settings: ExporterSettings,
     scrape_targets: list[str],
     with_token: bool,
+    object_health_target: Optional[str] = None,
+    kept_metrics: Sequence[str] = (),
+    event_namespaces: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The gateway: scrapes Flux metrics, receives OTLP traces and logs, exports to the backend."""
+    """The gateway: scrapes Flux metrics, receives OTLP traces and logs, exports to the backend.
+
+    `object_health_target` is the kube-state-metrics Service that exposes Flux object health;
+    `kept_metrics` are the series the shipped alert rules and dashboards read, kept next to the prefixes;
+    `event_namespaces` are watched for Kubernetes events about Flux objects (see flux_events)."""
     exporter_id, exporter_body = exporter(exporter_settings, gateway.sending_queue, with_token)
     processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
     receivers: dict[str, Any] = {}
@@ -140,12 +169,13 @@ def gateway_config(
                         "metric_relabel_configs": [
                             {
                                 "source_labels": ["__name__"],
-                                "regex": metric_keep_regex(gateway.metric_prefixes),
+                                "regex": metric_keep_regex(gateway.metric_prefixes, kept_metrics),
                                 "action": "keep",
                             }
                         ],
                     }
                 ]
+                + ([object_health_scrape_job(object_health_target, gateway.scrape_interval)] if object_health_target else [])
             }
         }
         pipeline("metrics", Component.PROMETHEUS_RECEIVER)
@@ -158,6 +188,14 @@ def gateway_config(
         pipeline("traces", Component.OTLP_RECEIVER)
     if protocols:
         receivers[Component.OTLP_RECEIVER] = {"protocols": protocols}
+    event_processors = flux_events.events_processors() if event_namespaces else {}
+    if event_namespaces:
+        receivers[flux_events.RECEIVER] = flux_events.events_receiver(list(event_namespaces))
+        pipelines[flux_events.PIPELINE] = {
+            "receivers": [flux_events.RECEIVER],
+            "processors": [Component.MEMORY_LIMITER, *event_processors, Component.RESOURCE, Component.BATCH],
+            "exporters": [exporter_id],
+        }
 
     extensions = {Component.HEALTH_CHECK: health_check()}
     if exports_over_network(exporter_settings):
@@ -173,6 +211,7 @@ def gateway_config(
                 ]
             },
             Component.BATCH: batch(),
+            **event_processors,
         },
         "exporters": {exporter_id: exporter_body},
         "service": {"extensions": sorted(extensions), "pipelines": dict(sorted(pipelines.items()))},
@@ -226,13 +265,19 @@ def log_agent_config(
     agent: LogAgentSettings,
     gateway_otlp_grpc: str,
     queue: SendingQueueSettings,
+    trace_correlation: Optional[dict[str, Any]] = None,
 ) -> dict[str, Any]:
     """The node agent: tails Flux log files with checkpointed offsets and forwards to the gateway.
 
     Offsets and the export queue share the node's checkpoint directory, so a restarted agent
     neither re-sends nor skips lines and still sends what it had queued for a gateway outage.
+    `trace_correlation` (see `trace_correlation.transform_processor`) runs after memory_limiter.
     """
     storage = CHECKPOINT_STORAGE
+    processors: dict[str, Any] = {Component.MEMORY_LIMITER: memory_limiter(agent.resources.memory_limit)}
+    if trace_correlation is not None:
+        processors[TRACE_CORRELATION] = trace_correlation
+    processors[Component.BATCH] = batch()
     receiver = f"{Component.FILELOG_RECEIVER}/flux"
     exporter_id = f"{Component.OTLP_GRPC_EXPORTER}/gateway"
     return {
@@ -255,10 +300,7 @@ def log_agent_config(
                 "operators": flux_log_operators(),
             }
         },
-        "processors": {
-            Component.MEMORY_LIMITER: memory_limiter(agent.resources.memory_limit),
-            Component.BATCH: batch(),
-        },
+        "processors": processors,
         "exporters": {
             exporter_id: {"endpoint": gateway_otlp_grpc, "tls": {"insecure": True}, **delivery(queue, storage)}
         },
@@ -267,7 +309,7 @@ def log_agent_config(
             "pipelines": {
                 "logs": {
                     "receivers": [receiver],
-                    "processors": [Component.MEMORY_LIMITER, Component.BATCH],
+                    "processors": list(processors),
                     "exporters": [exporter_id],
                 }
             },

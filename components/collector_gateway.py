@@ -24,10 +24,17 @@ class CollectorGatewayArgs:
     scrape_targets: list[str] = field(default_factory=list)
     export_token: Optional[pulumi.Input[str]] = None
     """Secret Output with the backend token; it is written only to a Kubernetes Secret."""
+    object_health_target: Optional[str] = None
+    """`host:port` of the kube-state-metrics Service with Flux object health, scraped as its own job."""
+    kept_metrics: list[str] = field(default_factory=list)
+    """Series the shipped alert rules and dashboards read; the scrape keeps them next to the prefixes."""
+    event_namespaces: list[str] = field(default_factory=list)
+    """Namespaces whose Kubernetes events about Flux objects the gateway ships as logs; each gets a
+    Role that lets the gateway's service account list and watch events there, and nothing more."""
 
 
 class CollectorGateway(pulumi.ComponentResource):
-    """Namespace (restricted), token Secret and the gateway collector release (deployment mode)."""
+    """Namespace (restricted), token Secret, event reader Roles and the gateway collector release."""
 
     otlp_grpc_endpoint: str
     """`host:port` of the OTLP/gRPC receiver (log agents); known before the release exists."""
@@ -58,6 +65,24 @@ class CollectorGateway(pulumi.ComponentResource):
                 string_data={"token": pulumi.Output.secret(args.export_token)},
                 opts=in_namespace,
             )
+        self.event_readers: list[pulumi.Resource] = []
+        for namespace in args.event_namespaces:
+            role = k8s.rbac.v1.Role(
+                f"{name}-events-role-{namespace}",
+                **manifests.event_reader_role(settings.release_name, namespace),
+                opts=child,
+            )
+            binding = manifests.event_reader_binding(settings.release_name, namespace, settings.namespace)
+            self.event_readers += [
+                role,
+                k8s.rbac.v1.RoleBinding(
+                    f"{name}-events-binding-{namespace}",
+                    metadata=binding["metadata"],
+                    role_ref=binding["roleRef"],
+                    subjects=binding["subjects"],
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+                ),
+            ]
         self.collector_config = gateway_config(
             cluster_name=args.cluster_name,
             signals=args.signals,
@@ -65,6 +90,9 @@ class CollectorGateway(pulumi.ComponentResource):
             exporter_settings=args.exporter,
             scrape_targets=args.scrape_targets,
             with_token=args.export_token is not None,
+            object_health_target=args.object_health_target,
+            kept_metrics=args.kept_metrics,
+            event_namespaces=args.event_namespaces,
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
@@ -81,9 +109,12 @@ class CollectorGateway(pulumi.ComponentResource):
                 config=self.collector_config,
                 token_secret_name=token_secret_name,
                 queue=settings.sending_queue if exports_over_network(args.exporter) else None,
+                watches_events=bool(args.event_namespaces),
             ),
+            # The event watch starts with the collector, so its Roles must already be granted.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.namespace] + ([self.token_secret] if self.token_secret else [])
+                parent=self,
+                depends_on=[self.namespace] + ([self.token_secret] if self.token_secret else []) + self.event_readers,
             ),
         )
         host = f"{settings.release_name}.{settings.namespace}.svc"

@@ -58,10 +58,88 @@ ObjectName = Annotated[str, StringConstraints(pattern=DNS_SUBDOMAIN, max_length=
 ReleaseName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=53)]
 Version = Annotated[str, StringConstraints(pattern=r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")]
 MetricPrefix = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
-CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$")]
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(Mi|Gi)$")]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]
-ClusterName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^\S+$")]
+ClusterName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+EventMetadataKey = Annotated[str, StringConstraints(max_length=253, pattern=r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")]
+LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+_IMAGE_PATH_COMPONENT = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
+_REGISTRY_HOST = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]+)?"
+IMAGE_REPOSITORY = rf"({_REGISTRY_HOST}/)?{_IMAGE_PATH_COMPONENT}(/{_IMAGE_PATH_COMPONENT})*"
+
+
+def _image_repository(value: str) -> str:
+    if not re.fullmatch(IMAGE_REPOSITORY, value):
+        raise ValueError(
+            f"{value!r} is not an image repository: [registry/]path in lowercase, without tag or digest"
+            " (such as ghcr.io/org/image)"
+        )
+    return value
+
+
+def _single_line(value: str) -> str:
+    # A line break in a header value would smuggle in another header.
+    if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", value):
+        raise ValueError("must be one line without control characters")
+    return value
+
+
+def _single_line_secret(value: SecretStr) -> SecretStr:
+    _single_line(value.get_secret_value())
+    return value
+
+
+def _label_key(value: str) -> str:
+    prefix, slash, name = value.rpartition("/")
+    valid_prefix = not slash or (len(prefix) <= 253 and re.fullmatch(DNS_SUBDOMAIN, prefix))
+    if not (valid_prefix and len(name) <= 63 and re.fullmatch(LABEL_NAME, name)):
+        raise ValueError(
+            f"{value!r} is not a Kubernetes label key: [DNS-subdomain prefix/]name, the name up to 63"
+            " letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"
+        )
+    return value
+
+
+def _label_value(value: str) -> str:
+    if value and not (len(value) <= 63 and re.fullmatch(LABEL_NAME, value)):
+        raise ValueError(
+            f"{value!r} is not a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.',"
+            " beginning and ending with a letter or digit"
+        )
+    return value
+
+
+def _object_name_or_wildcard(value: str) -> str:
+    if value != "*" and not (len(value) <= 253 and re.fullmatch(DNS_SUBDOMAIN, value)):
+        raise ValueError(f"{value!r} must be '*' or a Kubernetes object name (lowercase letters, digits, '-' and '.')")
+    return value
+
+
+def cpu_millicores(quantity: str) -> float:
+    """A validated CPU quantity in millicores."""
+    return float(quantity[:-1]) if quantity.endswith("m") else float(quantity) * 1000
+
+
+def _positive_cpu(value: str) -> str:
+    if cpu_millicores(value) == 0:
+        raise ValueError("must be more than zero")
+    return value
+
+
+def _no_dot_segments(value: str) -> str:
+    if {".", ".."} & set(value.split("/")):
+        raise ValueError(f"{value!r} must be an absolute path without '.' or '..' segments")
+    return value
+
+
+CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$"), AfterValidator(_positive_cpu)]
+HeaderValue = Annotated[str, AfterValidator(_single_line)]
+SecretHeaderValue = Annotated[SecretStr, AfterValidator(_single_line_secret)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+EventSourceName = Annotated[str, AfterValidator(_object_name_or_wildcard)]
+ImageRepository = Annotated[str, AfterValidator(_image_repository)]
+HostDirectory = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._/-]+$"), AfterValidator(_no_dot_segments)]
 
 
 def _positive_duration(value: str) -> str:
@@ -88,16 +166,32 @@ ProviderTimeout = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?
 
 # Go's RE2 has no look-around or back-references; Python accepts them, so refuse them explicitly.
 _NOT_RE2 = re.compile(r"\(\?(=|!|<=|<!)|\\[1-9]")
+# Python's parser (re._parser, private but stable since 3.11) also knows these; RE2 has none.
+_PYTHON_ONLY_OPERATORS = {re._constants.ATOMIC_GROUP, re._constants.POSSESSIVE_REPEAT, re._constants.GROUPREF_EXISTS}
+
+
+def _operators(node: Any):
+    if isinstance(node, re._parser.SubPattern):
+        for operator, argument in node.data:
+            yield operator
+            yield from _operators(argument)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _operators(item)
 
 
 def _go_regex(value: str) -> str:
     try:
         # Go spells named groups (?<name>) as well as (?P<name>); Python 3.11 knows only the latter.
-        re.compile(re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", value))
+        python_spelling = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", value)
+        re.compile(python_spelling)
+        parsed = re._parser.parse(python_spelling)
     except re.error as err:
         raise ValueError(f"is not a valid regular expression ({err})") from None
     if _NOT_RE2.search(value):
         raise ValueError("uses look-around or back-references, which Go regular expressions lack")
+    if _PYTHON_ONLY_OPERATORS & set(_operators(parsed)):
+        raise ValueError("uses atomic groups, possessive quantifiers or conditionals, which Go regular expressions lack")
     return value
 
 
@@ -154,13 +248,15 @@ class SignalSettings(Model):
 
 
 class ImageSettings(Model):
-    repository: str = Field(default=c.COLLECTOR_IMAGE_REPOSITORY, min_length=1)
+    repository: ImageRepository = c.COLLECTOR_IMAGE_REPOSITORY
     """Collector image repository (an otelcol-k8s build)."""
     tag: Version = c.COLLECTOR_IMAGE_TAG
     """Collector image tag, pinned."""
 
 
 class ResourceSettings(Model):
+    """CPU and memory requests and limits of a collector pod."""
+
     cpu_request: CpuQuantity
     """CPU request of each collector pod."""
     cpu_limit: CpuQuantity
@@ -172,8 +268,13 @@ class ResourceSettings(Model):
 
     @model_validator(mode="after")
     def _request_within_limit(self) -> "ResourceSettings":
+        problems = []
+        if cpu_millicores(self.cpu_request) > cpu_millicores(self.cpu_limit):
+            problems.append(("cpuRequest", "must not exceed cpuLimit"))
         if memory_mib(self.memory_request) > memory_mib(self.memory_limit):
-            raise InvalidKey("memoryRequest", "must not exceed memoryLimit")
+            problems.append(("memoryRequest", "must not exceed memoryLimit"))
+        if problems:
+            raise InvalidKey.each(problems)
         return self
 
     def as_kubernetes(self) -> dict[str, dict[str, str]]:
@@ -227,7 +328,7 @@ class GatewaySettings(Model):
     image: ImageSettings = ImageSettings()
     """Collector image."""
     replicas: int = Field(default=1, ge=1, le=10)
-    """Gateway replicas; 1 while metrics are on, since each replica scrapes every target."""
+    """Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every event."""
     resources: ResourceSettings = ResourceSettings(
         cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi"
     )
@@ -235,7 +336,7 @@ class GatewaySettings(Model):
     scrape_interval: Duration = "30s"
     """How often the Prometheus receiver scrapes the Flux controllers."""
     metric_prefixes: list[MetricPrefix] = Field(default_factory=lambda: ["gotk_"], min_length=1)
-    """Only metrics whose names start with one of these prefixes are kept."""
+    """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
     sending_queue: SendingQueueSettings = SendingQueueSettings()
     """Persistent export queue that bridges backend outages."""
 
@@ -249,7 +350,7 @@ class LogAgentSettings(Model):
         cpu_request="25m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi"
     )
     """Requests and limits of each agent pod (set all four keys when overriding)."""
-    checkpoint_dir: str = Field(default="/var/lib/fluxcd-otel", pattern=r"^/[A-Za-z0-9._/-]+$")
+    checkpoint_dir: HostDirectory = "/var/lib/fluxcd-otel"
     """Host directory where read offsets are kept across agent restarts."""
 
 
@@ -268,29 +369,44 @@ class ExporterSettings(Model):
     """dash0: ingress region; sets the endpoint."""
     endpoint: Optional[str] = None
     """dash0: ingress `host:port` overriding the region. otlp: URL (`https://host:port`, path for http)."""
-    dataset: str = Field(default=c.DASH0_DEFAULT_DATASET, min_length=1)
+    dataset: HeaderValue = Field(default=c.DASH0_DEFAULT_DATASET, min_length=1)
     """dash0: dataset; sent as `Dash0-Dataset` unless `default`."""
     protocol: Literal["grpc", "http"] = "grpc"
     """otlp: OTLP transport."""
-    headers: dict[HeaderName, str] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     """otlp: extra non-secret headers. Put credentials in the `exportToken` secret instead."""
     verbosity: Literal["basic", "normal", "detailed"] = "basic"
     """debug: how much the debug exporter prints."""
 
+    @field_validator("headers")
+    @classmethod
+    def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name.lower() == c.AUTHORIZATION_HEADER.lower():
+                raise InvalidKey(name, "credentials must not be plain config: set the exportToken secret instead")
+        return value
+
     @model_validator(mode="after")
     def _keys_fit_type(self) -> "ExporterSettings":
-        misplaced = sorted(set(self.model_fields_set) - _EXPORTER_KEYS[self.type] - {"type"})
-        if misplaced:
-            allowed = ", ".join(sorted(to_camel(key) for key in _EXPORTER_KEYS[self.type]))
-            raise InvalidKey(to_camel(misplaced[0]), f"not allowed with type {self.type} (allowed: {allowed})")
-        if self.type == "dash0" and (self.region is None) == (self.endpoint is None):
-            raise InvalidKey("region", "type dash0 needs exactly one of region or endpoint")
-        if self.type == "dash0" and self.endpoint is not None:
-            _checked("endpoint", _host_port, self.endpoint)
+        allowed = ", ".join(sorted(to_camel(key) for key in _EXPORTER_KEYS[self.type]))
+        problems = [
+            (to_camel(key), f"not allowed with type {self.type} (allowed: {allowed})")
+            for key in sorted(set(self.model_fields_set) - _EXPORTER_KEYS[self.type] - {"type"})
+        ]
+        if self.type == "dash0":
+            if self.region is None and self.endpoint is None:
+                problems.append(("region", "type dash0 needs exactly one of region or endpoint"))
+            elif self.region is not None and self.endpoint is not None:
+                problems += [(key, "type dash0 needs exactly one of region or endpoint") for key in ("region", "endpoint")]
+            elif self.endpoint is not None:
+                problems += _problems_of("endpoint", _host_port, self.endpoint)
         if self.type == "otlp":
             if self.endpoint is None:
-                raise InvalidKey("endpoint", "required with type otlp")
-            _checked("endpoint", _otlp_url, self.endpoint)
+                problems.append(("endpoint", "required with type otlp"))
+            else:
+                problems += _problems_of("endpoint", _otlp_url if self.protocol == "http" else _otlp_grpc_url, self.endpoint)
+        if problems:
+            raise InvalidKey.each(problems)
         return self
 
     @property
@@ -298,16 +414,17 @@ class ExporterSettings(Model):
         return self.type == "otlp" and self.endpoint is not None and self.endpoint.startswith("http://")
 
 
-def _checked(key: str, check, value: str) -> str:
+def _problems_of(key: str, check, value: str) -> list[tuple[str, str]]:
     try:
-        return check(value)
+        check(value)
     except ValueError as err:
-        raise InvalidKey(key, str(err)) from None
+        return [(key, str(err))]
+    return []
 
 
 def _host_port(value: str) -> str:
     host, _, port = value.rpartition(":")
-    if not host or "/" in value or not port.isdigit() or not 0 < int(port) < 65536:
+    if not re.fullmatch(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", host) or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"endpoint {value!r} must be host:port")
     return value
 
@@ -316,21 +433,33 @@ def _otlp_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"endpoint {value!r} must be an http:// or https:// URL with a host")
+    if parts.username is not None:
+        raise ValueError("must not carry credentials (user:password@), which would be stored in clear; use a secret key")
     try:
-        parts.port
+        port = parts.port
     except ValueError:
-        raise ValueError(f"endpoint {value!r} has an invalid port") from None
+        port = 0
+    if port == 0:
+        raise ValueError(f"endpoint {value!r} has an invalid port (allowed: 1-65535)")
+    return value
+
+
+def _otlp_grpc_url(value: str) -> str:
+    """gRPC dials host:port; the URL scheme only selects TLS."""
+    parts = urlsplit(_otlp_url(value))
+    if parts.port is None or parts.path not in ("", "/"):
+        raise ValueError(f"endpoint {value!r} must be http(s)://host:port with an explicit port and no path for protocol grpc")
     return value
 
 
 class EventSource(Model):
     kind: Literal[c.FLUX_TRACEABLE_KINDS]  # type: ignore[valid-type]
     """Flux kind whose events are traced."""
-    name: str = Field(default="*", min_length=1, max_length=253)
+    name: EventSourceName = "*"
     """Object name, or `*` for all."""
     namespace: Optional[NamespaceName] = None
     """Object namespace; defaults to the Flux namespace."""
-    match_labels: dict[str, str] = Field(default_factory=dict)
+    match_labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Label selector; needs name `*`."""
 
     @field_validator("kind", mode="before")
@@ -345,6 +474,163 @@ class EventSource(Model):
         if self.match_labels and self.name != "*":
             raise InvalidKey("matchLabels", "needs name '*'")
         return self
+
+
+class ObjectHealthResourceSettings(ResourceSettings):
+    cpu_request: CpuQuantity
+    """CPU request of the kube-state-metrics pod."""
+    cpu_limit: CpuQuantity
+    """CPU limit of the kube-state-metrics pod."""
+    memory_request: MemoryQuantity
+    """Memory request of the kube-state-metrics pod (Mi or Gi)."""
+    memory_limit: MemoryQuantity
+    """Memory limit of the kube-state-metrics pod (Mi or Gi); it grows with the number of Flux objects."""
+
+
+class ObjectHealthSettings(Model):
+    enabled: bool = True
+    """Deploy kube-state-metrics for per-object readiness (`gotk_resource_info`); needs signals.metrics."""
+    release_name: ReleaseName = "flux-object-health"
+    """Helm release name; also the kube-state-metrics Service name."""
+    namespace: NamespaceName = "flux-otel-health"
+    """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses collector.namespace)."""
+    chart_version: Version = c.KSM_CHART_VERSION
+    """Version of the `kube-state-metrics` chart (prometheus-community), pinned."""
+    image_tag: Version = c.KSM_IMAGE_TAG
+    """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned."""
+    resources: ObjectHealthResourceSettings = ObjectHealthResourceSettings(
+        cpu_request="10m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi"
+    )
+    """Requests and limits of the kube-state-metrics pod (set all four keys when overriding)."""
+
+
+# --- alert rules and dashboards ------------------------------------------------------------------
+_PROMETHEUS_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# Whole units, largest first: a subset of what Prometheus and the PrometheusRule CRD accept.
+PROMETHEUS_DURATION = r"(?=[0-9])([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?"
+# Prometheus sets `alertname` itself; `severity` comes from each alert's own setting.
+RULE_OWNED_LABELS = ("alertname", "severity")
+
+
+def prometheus_duration_seconds(duration: str) -> int:
+    """A validated Prometheus duration (such as 1h30m) in seconds."""
+    return sum(int(amount) * _PROMETHEUS_UNIT_SECONDS[unit] for amount, unit in re.findall(r"([0-9]+)([dhms])", duration))
+
+
+def _prometheus_duration(value: str) -> str:
+    if not re.fullmatch(PROMETHEUS_DURATION, value):
+        raise ValueError(f"{value!r} must be a Prometheus duration in whole d, h, m, s, largest first (such as 90s, 15m or 1d12h)")
+    if prometheus_duration_seconds(value) == 0:
+        raise ValueError("must be longer than zero")
+    return value
+
+
+def _alert_label_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) or value.startswith("__"):
+        raise ValueError(f"{value!r} is not a Prometheus label name: letters, digits and '_', not starting with a digit or '__'")
+    if value in RULE_OWNED_LABELS:
+        raise ValueError(f"{value!r} is set by the rules themselves")
+    return value
+
+
+def _alert_label_value(value: str) -> str:
+    if "{{" in value:
+        raise ValueError("must not contain '{{': Prometheus expands rule labels as templates")
+    return value
+
+
+PrometheusDuration = Annotated[str, AfterValidator(_prometheus_duration)]
+AlertLabelName = Annotated[str, AfterValidator(_alert_label_name)]
+AlertLabelValue = Annotated[str, AfterValidator(_alert_label_value)]
+Severity = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+class AlertRuleSettings(Model):
+    enabled: bool = True
+    """Ship this alert."""
+    severity: Severity = "warning"
+    """Value of the alert's `severity` label."""
+
+
+class NotReadyAlertSettings(AlertRuleSettings):
+    after: PrometheusDuration = "15m"
+    """How long an object may stay not Ready (Ready False or Unknown, not suspended) before the alert fires."""
+    per_kind: dict[Literal[c.FLUX_READY_KINDS], PrometheusDuration] = Field(default_factory=dict)  # type: ignore[valid-type]
+    """`after` for single kinds, e.g. `HelmRelease: 30m`; each listed kind gets its own alert `Flux<Kind>NotReady`."""
+
+
+class SuspendedAlertSettings(AlertRuleSettings):
+    after: PrometheusDuration = "24h"
+    """How long an object may stay suspended before the alert fires."""
+
+
+class SlowReconcileAlertSettings(AlertRuleSettings):
+    threshold: PrometheusDuration = "5m"
+    """95th percentile of a kind's reconcile durations (over 5m) above which the condition holds."""
+    after: PrometheusDuration = "15m"
+    """How long the percentile must stay above `threshold` before the alert fires."""
+
+
+class ReconcileErrorsAlertSettings(AlertRuleSettings):
+    threshold: int = Field(default=0, ge=0)
+    """Reconcile errors of one reconciler within `window` above which the condition holds."""
+    window: PrometheusDuration = "10m"
+    """Window in which the errors are counted."""
+    after: PrometheusDuration = "15m"
+    """How long the count must stay above `threshold` before the alert fires."""
+
+
+class ControllerAbsentAlertSettings(AlertRuleSettings):
+    severity: Severity = "critical"
+    """Value of the alert's `severity` label."""
+    after: PrometheusDuration = "10m"
+    """How long a configured controller may report no reconciler metrics before the alert fires."""
+
+
+class StuckWorkqueueAlertSettings(AlertRuleSettings):
+    severity: Severity = "critical"
+    """Value of the alert's `severity` label."""
+    after: PrometheusDuration = "15m"
+    """How long a worker may process one item while others wait in its queue before the alert fires."""
+
+
+class AlertSettings(Model):
+    enabled: bool = True
+    """Ship a PrometheusRule in the Flux namespace while metrics are on (needs the monitoring.coreos.com CRD)."""
+    extra_labels: dict[AlertLabelName, AlertLabelValue] = Field(default_factory=dict)
+    """Labels added to every alert, for routing (e.g. `team: platform`)."""
+    not_ready: NotReadyAlertSettings = NotReadyAlertSettings()
+    """`FluxObjectNotReady`: a Flux object is not Ready for too long."""
+    suspended: SuspendedAlertSettings = SuspendedAlertSettings()
+    """`FluxObjectSuspended`: a Flux object stays suspended for too long."""
+    slow_reconcile: SlowReconcileAlertSettings = SlowReconcileAlertSettings()
+    """`FluxReconcileSlow`: the 95th percentile reconcile duration of a kind is too high."""
+    reconcile_errors: ReconcileErrorsAlertSettings = ReconcileErrorsAlertSettings()
+    """`FluxReconcileErrors`: a Flux reconciler keeps returning errors."""
+    controller_absent: ControllerAbsentAlertSettings = ControllerAbsentAlertSettings()
+    """`FluxControllerMetricsAbsent`: a configured controller's metrics disappeared."""
+    stuck_workqueue: StuckWorkqueueAlertSettings = StuckWorkqueueAlertSettings()
+    """`FluxWorkqueueStuck`: a reconciler's work queue stopped moving."""
+
+
+class DashboardSettings(Model):
+    enabled: bool = True
+    """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
+
+
+class EventSettings(Model):
+    enabled: bool = True
+    """Ship Kubernetes events about Flux objects as log records while signals.logs is on."""
+    namespaces: Optional[list[NamespaceName]] = Field(default=None, min_length=1)
+    """collector mode: namespaces whose events the gateway watches (a Role in each). Default: the Flux namespace."""
+
+    @field_validator("namespaces")
+    @classmethod
+    def _unique(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        duplicates = sorted({name for name in value or [] if value.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"lists {', '.join(duplicates)} more than once")
+        return value
 
 
 class TracingSettings(Model):
@@ -362,7 +648,7 @@ class TracingSettings(Model):
     """Go regexes; only events whose message matches one are traced."""
     exclusion_list: list[GoRegex] = Field(default_factory=list)
     """Go regexes; events whose message matches one are dropped."""
-    event_metadata: dict[str, str] = Field(default_factory=dict)
+    event_metadata: dict[EventMetadataKey, str] = Field(default_factory=dict)
     """Extra span attributes. `cluster` is set to clusterName unless given here."""
     timeout: Optional[ProviderTimeout] = None
     """Provider timeout (Flux default 15s)."""
@@ -421,27 +707,84 @@ class StackConfig(Model):
     """Secret. Backend token, sent as `Authorization: Bearer <token>`; required for dash0."""
     tracing: TracingSettings = TracingSettings()
     """The Flux `otel` Provider and its Alert."""
-    tracing_headers: Optional[dict[HeaderName, SecretStr]] = Field(
+    tracing_headers: Optional[dict[HeaderName, SecretHeaderValue]] = Field(
         default=None, json_schema_extra={"secret": True}
     )
     """Secret. Headers the Provider sends (e.g. Authorization) when `tracing.address` needs auth."""
+    events: EventSettings = EventSettings()
+    """Kubernetes events about Flux objects, as log records with the controller logs' attributes."""
+    alerts: AlertSettings = AlertSettings()
+    """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
+    dashboards: DashboardSettings = DashboardSettings()
+    """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
+    object_health: ObjectHealthSettings = ObjectHealthSettings()
+    """Flux object health: kube-state-metrics exposing every Flux object's readiness as metrics."""
     dash0_operator: Dash0OperatorSettings = Dash0OperatorSettings()
     """dash0-operator mode: where the operator's collector is and the Dash0Monitoring name."""
 
     @model_validator(mode="after")
     def _fits_mode(self) -> "StackConfig":
         wrong_mode = _OPERATOR_ONLY if self.mode == "collector" else _COLLECTOR_ONLY
-        misplaced = [to_camel(key) for key in wrong_mode if key in self.model_fields_set]
-        if misplaced:
-            raise InvalidKey(misplaced[0], f"not allowed in mode {self.mode}")
+        problems = [(to_camel(key), f"not allowed in mode {self.mode}") for key in wrong_mode if key in self.model_fields_set]
         if not (self.signals.metrics or self.signals.traces or self.signals.logs):
-            raise InvalidKey("signals", "at least one of metrics, traces, logs must be on")
+            problems.append(("signals", "at least one of metrics, traces, logs must be on"))
         if self.mode == "collector":
             if self.exporter is None:
-                raise InvalidKey("exporter", "required in mode collector (type dash0, otlp or debug)")
+                problems.append(("exporter", "required in mode collector (type dash0, otlp or debug)"))
             if self.signals.metrics and self.collector.replicas > 1:
-                raise InvalidKey("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)")
+                problems.append(("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)"))
+        if problems:
+            raise InvalidKey.each(problems)
         return self
+
+    @model_validator(mode="after")
+    def _object_health_fits(self) -> "StackConfig":
+        health = self.object_health
+        problems = []
+        if health.enabled and "enabled" in health.model_fields_set and not self.signals.metrics:
+            problems.append(("objectHealth.enabled", "needs signals.metrics (its metrics travel with them)"))
+        if self.mode == "collector":
+            if "namespace" in health.model_fields_set:
+                problems.append(("objectHealth.namespace", "only in mode dash0-operator; collector mode uses collector.namespace"))
+            if health.release_name == self.collector.release_name:
+                problems.append(("objectHealth.releaseName", "must differ from collector.releaseName (same namespace)"))
+        elif health.namespace == self.flux.namespace:
+            problems.append(("objectHealth.namespace", "must not be the Flux namespace, which gets no workloads"))
+        if problems:
+            raise InvalidKey.each(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _events_fit(self) -> "StackConfig":
+        problems = []
+        if self.events.enabled and "enabled" in self.events.model_fields_set and not self.signals.logs:
+            problems.append(("events.enabled", "needs signals.logs (events travel as log records)"))
+        if self.mode != "collector" and self.events.namespaces is not None:
+            problems.append(("events.namespaces", "only in mode collector; the operator collects the Flux namespace's events"))
+        if self.mode == "collector" and self.events_enabled and self.collector.replicas > 1:
+            problems.append(("collector.replicas", "must be 1 while events are on (each replica would watch every event)"))
+        if problems:
+            raise InvalidKey.each(problems)
+        return self
+
+    @property
+    def events_enabled(self) -> bool:
+        return self.signals.logs and self.events.enabled
+
+    @property
+    def event_namespaces(self) -> list[str]:
+        """Namespaces whose events are collected; none while events are off."""
+        if not self.events_enabled:
+            return []
+        return sorted(self.events.namespaces or [self.flux.namespace])
+
+    @property
+    def object_health_enabled(self) -> bool:
+        return self.signals.metrics and self.object_health.enabled
+
+    @property
+    def object_health_namespace(self) -> str:
+        return self.collector.namespace if self.mode == "collector" else self.object_health.namespace
 
     def check_secrets(self, *, has_export_token: bool, has_tracing_headers: bool) -> None:
         """Rules on the secrets, which a program may pass as Outputs instead of stack config."""
@@ -450,6 +793,8 @@ class StackConfig(Model):
             problems += export_token_problems(self.exporter, has_export_token)
         if has_tracing_headers and self.tracing.address is None:
             problems.append(("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)"))
+        elif has_tracing_headers and self.tracing.address.startswith("http://"):
+            problems.append(("tracingHeaders", "must not travel over http://; use an https:// tracing.address"))
         if problems:
             raise ConfigError(format_errors(c.PROJECT, problems))
 
@@ -515,7 +860,8 @@ def _key_path(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         elif part != "[key]":
-            path += f".{part}" if path else str(part)
+            name = str(part) or '""'
+            path += f".{name}" if path else name
     return path
 
 

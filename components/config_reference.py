@@ -1,7 +1,11 @@
-"""The README's configuration table, generated from the StackConfig model.
+"""The configuration reference, generated from the StackConfig model.
 
-    python -m components.config_reference            # print the table
+    python -m components.config_reference            # print the README's table
     python -m components.config_reference --write README.md
+    python -m components.config_reference --reference docs/configuration.md
+
+The README carries the overview table between its markers; `docs/configuration.md` is wholly
+generated: every key grouped by section, with its type, constraints, default and description.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import json
 import sys
 import types
 import typing
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,7 +24,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
 from . import constants as c
-from .config import StackConfig
+from .config import SECRET_KEYS, StackConfig
 
 START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 
@@ -64,25 +70,79 @@ def _shown(value: Any) -> str:
     return f"`{json.dumps(value)}`"
 
 
-def _rows(model: type[BaseModel], prefix: str, defaults: BaseModel | None = None) -> Iterator[str]:
-    """One row per key; a nested object's keys show the values of the object's default."""
+@dataclass(frozen=True)
+class Key:
+    path: str
+    """Key path below the namespace, e.g. `collector.image.tag` or `tracing.eventSources[].kind`."""
+    type: str
+    default: str
+    description: str
+    constraints: str
+    secret: bool
+
+
+@lru_cache(maxsize=None)
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(by_alias=True)["properties"]
+
+
+def _code(text: str) -> str:
+    """A code span inside a table cell; a pattern holding a backtick needs a longer fence."""
+    escaped = text.replace("|", "\\|")
+    return f"`` {escaped} ``" if "`" in escaped else f"`{escaped}`"
+
+
+def _constraints(prop: dict[str, Any]) -> str:
+    """What the JSON Schema of a key allows beyond its type (patterns, lengths, ranges)."""
+    branches = [branch for branch in prop.get("anyOf", [prop]) if branch.get("type") != "null"]
+    node = branches[0] if len(branches) == 1 else {}
+    parts = []
+    if "pattern" in node:
+        parts.append(f"matches {_code(node['pattern'])}")
+    if "minLength" in node and node["minLength"] > 1:
+        parts.append(f"at least {node['minLength']} characters")
+    if "maxLength" in node:
+        parts.append(f"at most {node['maxLength']} characters")
+    if "minimum" in node and "maximum" in node:
+        parts.append(f"{node['minimum']} to {node['maximum']}")
+    elif "minimum" in node:
+        parts.append(f"at least {node['minimum']}")
+    if "minItems" in node:
+        parts.append(f"at least {node['minItems']} item{'s' if node['minItems'] != 1 else ''}")
+    if "pattern" in node.get("items", {}):
+        parts.append(f"items match {_code(node['items']['pattern'])}")
+    for key_pattern in node.get("patternProperties", {}):
+        parts.append(f"keys match {_code(key_pattern)}")
+    return ", ".join(parts)
+
+
+def keys(model: type[BaseModel] = StackConfig, prefix: str = "", defaults: BaseModel | None = None) -> Iterator[Key]:
+    """Every key in model order; a nested object's keys show the values of the object's default."""
     for name, field in model.model_fields.items():
-        key = f"{prefix}{field.alias or name}"
+        alias = field.alias or name
+        path = f"{prefix}{alias}"
         if defaults is not None:
             value = getattr(defaults, name)
         else:
             value = PydanticUndefined if field.is_required() else field.get_default(call_default_factory=True)
-        description = (field.description or "").replace("|", "\\|").replace("\n", " ")
-        yield f"| `{key}` | {_type_name(field.annotation)} | {_shown(value)} | {description} |"
+        yield Key(
+            path=path,
+            type=_type_name(field.annotation),
+            default=_shown(value),
+            description=(field.description or "").replace("|", "\\|").replace("\n", " "),
+            constraints=_constraints(_properties(model)[alias]),
+            secret=model is StackConfig and alias in SECRET_KEYS,
+        )
         nested = _nested(field.annotation)
         if nested is not None:
             model_type, separator = nested
-            yield from _rows(model_type, f"{key}{separator}", value if isinstance(value, BaseModel) else None)
+            yield from keys(model_type, f"{path}{separator}", value if isinstance(value, BaseModel) else None)
 
 
 def config_table() -> str:
     header = ["| key | type | default | description |", "|---|---|---|---|"]
-    return "\n".join(header + list(_rows(StackConfig, f"{c.PROJECT}:")))
+    rows = [f"| `{c.PROJECT}:{key.path}` | {key.type} | {key.default} | {key.description} |" for key in keys()]
+    return "\n".join(header + rows)
 
 
 def with_table(text: str) -> str:
@@ -90,14 +150,57 @@ def with_table(text: str) -> str:
     return f"{text[:start]}\n{config_table()}\n{text[end:]}"
 
 
+REFERENCE_INTRO = f"""# Configuration reference
+
+<!-- Generated from components/config.py by `python -m components.config_reference --reference docs/configuration.md`. Do not edit. -->
+
+Every key lives under the `{c.PROJECT}:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`),
+or comes from a [Pulumi ESC environment](esc.md) the stack imports. The program validates the
+whole configuration before it declares any resource; rules that span several keys (mode,
+exporter type, secrets) are described in the README's
+[Configuration](../README.md#configuration) section. Editors check stack files against
+[stack-config.schema.json](stack-config.schema.json), generated from the same model.
+
+- **type**: `object` keys are sections whose own keys follow; `a` \\| `b` lists the allowed
+  values. Keys marked *secret* must be set with `pulumi config set --secret` (or `fn::secret`
+  in ESC); a plain-text value is rejected.
+- **default**: `required` keys have none; `-` means unset.
+"""
+
+
+def _reference_table(rows: list[Key]) -> list[str]:
+    lines = ["| key | type | default | description |", "|---|---|---|---|"]
+    for key in rows:
+        secret = " *secret*" if key.secret else ""
+        kind = f"{key.type}<br>{key.constraints}" if key.constraints else key.type
+        lines.append(f"| `{c.PROJECT}:{key.path}`{secret} | {kind} | {key.default} | {key.description} |")
+    return lines
+
+
+def reference() -> str:
+    """docs/configuration.md: top-level keys first, then one section per top-level object."""
+    all_keys = list(keys())
+    sections = {key.path: key for key in all_keys if key.type == "object" and "." not in key.path}
+    top_level = [key for key in all_keys if "." not in key.path and "[" not in key.path and key.path not in sections]
+    lines = [REFERENCE_INTRO, "## Top-level keys", ""] + _reference_table(top_level)
+    for section, key in sections.items():
+        members = [other for other in all_keys if other.path.startswith((f"{section}.", f"{section}["))]
+        lines += ["", f"## `{c.PROJECT}:{section}`", "", key.description, ""]
+        lines += _reference_table(members)
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m components.config_reference")
     parser.add_argument("--write", type=Path, help="replace the table between the markers in this file")
+    parser.add_argument("--reference", type=Path, help="write the full reference (docs/configuration.md) to this file")
     args = parser.parse_args(argv)
-    if args.write is None:
+    if args.write is None and args.reference is None:
         print(config_table())
-        return 0
-    args.write.write_text(with_table(args.write.read_text()))
+    if args.write is not None:
+        args.write.write_text(with_table(args.write.read_text()))
+    if args.reference is not None:
+        args.reference.write_text(reference())
     return 0
 
 

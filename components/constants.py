@@ -7,6 +7,8 @@ dash0-operator 0.153.0).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 PROJECT = "fluxcd-otel"
 PART_OF_LABELS = {"app.kubernetes.io/part-of": PROJECT, "app.kubernetes.io/managed-by": "pulumi"}
 
@@ -65,6 +67,120 @@ FLUX_LOG_SEVERITY_MAPPING = {
     "error": ["error", "dpanic", "panic", "fatal"],
 }
 KUBELET_POD_LOG_DIR = "/var/log/pods"
+# JSON fields of a Flux log line: the reconciled object (controller-runtime) and the source
+# revision the controller works on, when the line concerns one.
+FLUX_LOG_KIND_FIELD = "controllerKind"
+FLUX_LOG_NAME_FIELD = "name"
+FLUX_LOG_NAMESPACE_FIELD = "namespace"
+FLUX_LOG_REVISION_FIELD = "revision"
+# notification-controller's otel provider: the trace ID of an event is the first
+# FLUX_TRACE_ID_BYTES of SHA-256("<Alert UID>:<revision>"), so one revision is one trace.
+FLUX_TRACE_ID_SEPARATOR = ":"
+FLUX_TRACE_ID_BYTES = 16
+
+
+class FluxResource(NamedTuple):
+    """A Flux API kind at the version Flux 2.9 serves and stores."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    revision: tuple[str, ...] = ()
+    """kube-state-metrics path to the revision the object last applied or produced; empty if none."""
+    static: bool = False
+    """No status at all (notification v1beta3): `flux get` reports such objects as Ready."""
+
+
+_ARTIFACT_REVISION = ("status", "artifact", "revision")
+# Every Flux kind, grouped by the controller whose install ships its CRD (source-controller ships
+# ExternalArtifact, which source-watcher produces). helm-controller v2 has no lastAppliedRevision:
+# the newest `deployed` entry of status.history is the release Helm runs (a failed upgrade leaves
+# the previous one deployed). HelmRepositories of type oci are static too but share the kind with
+# reconciled ones, so theirs stays Unknown.
+FLUX_RESOURCES_BY_CONTROLLER = {
+    "source-controller": (
+        FluxResource("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories", _ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories", _ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets", _ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", _ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts", _ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts", _ARTIFACT_REVISION),
+    ),
+    "kustomize-controller": (
+        FluxResource("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations", ("status", "lastAppliedRevision")),
+    ),
+    "helm-controller": (
+        FluxResource(
+            "helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases",
+            ("status", "history", "[status=deployed]", "chartVersion"),
+        ),
+    ),
+    "notification-controller": (
+        FluxResource("notification.toolkit.fluxcd.io", "v1beta3", "Alert", "alerts", static=True),
+        FluxResource("notification.toolkit.fluxcd.io", "v1beta3", "Provider", "providers", static=True),
+        FluxResource("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers"),
+    ),
+    "image-reflector-controller": (
+        FluxResource("image.toolkit.fluxcd.io", "v1", "ImageRepository", "imagerepositories"),
+        FluxResource("image.toolkit.fluxcd.io", "v1", "ImagePolicy", "imagepolicies", ("status", "latestRef", "tag")),
+    ),
+    "image-automation-controller": (
+        FluxResource(
+            "image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation", "imageupdateautomations", ("status", "lastPushCommit")
+        ),
+    ),
+    "source-watcher": (
+        FluxResource("source.extensions.fluxcd.io", "v1beta1", "ArtifactGenerator", "artifactgenerators"),
+    ),
+}
+FLUX_READY_CONDITION = "Ready"
+# Metric families of Flux object health (issue 4); alert rules and dashboards query these names.
+FLUX_RESOURCE_INFO_METRIC = "gotk_resource_info"
+FLUX_READY_TRANSITION_METRIC = "gotk_resource_ready_transition_timestamp_seconds"
+
+# --- kube-state-metrics (Helm chart and image) --------------------------------------------------
+KSM_CHART = "kube-state-metrics"
+KSM_CHART_REPO = "https://prometheus-community.github.io/helm-charts"
+KSM_CHART_VERSION = "7.0.1"
+KSM_IMAGE_REGISTRY = "registry.k8s.io"
+KSM_IMAGE_REPOSITORY = "kube-state-metrics/kube-state-metrics"
+KSM_IMAGE_TAG = "v2.17.0"
+# The chart's default pod user (nobody).
+KSM_UID = 65534
+KSM_METRICS_PORT = 8080
+KSM_METRICS_PATH = "/metrics"
+# Custom-resource-state resolves kinds through the CRDs it watches, so it needs list/watch on them.
+KSM_CRD_DISCOVERY_RULE = {
+    "apiGroups": ["apiextensions.k8s.io"],
+    "resources": ["customresourcedefinitions"],
+    "verbs": ["list", "watch"],
+}
+
+# --- Kubernetes events about Flux objects -----------------------------------------------------------
+# An event is about a Flux object when its involved object belongs to one of Flux's API groups.
+FLUX_API_GROUPS = tuple(sorted({r.group for resources in FLUX_RESOURCES_BY_CONTROLLER.values() for r in resources}))
+# Flux's controllers record events with the core/v1 recorder and put the source revision in the
+# annotation `<API group of the object>/revision` (fluxcd/pkg apis/event MetaRevisionKey).
+FLUX_EVENT_REVISION_ANNOTATION = "revision"
+# Log attribute of an event's reason (ReconciliationSucceeded, ...), next to the FLUX_LOG_* fields.
+FLUX_EVENT_REASON_ATTRIBUTE = "reason"
+# The gateway reads events through events.k8s.io/v1 (regarding, note, deprecatedLastTimestamp).
+EVENTS_API_GROUP = "events.k8s.io"
+EVENTS_RESOURCE = "events"
+# The k8s_objects receiver lists (to start a watch, and again after 410 Gone) and watches: no get.
+EVENTS_WATCH_VERBS = ("list", "watch")
+RBAC_API_GROUP = "rbac.authorization.k8s.io"
+# Event type -> log severity text and OTTL severity number enum.
+EVENT_TYPE_SEVERITIES = {"Normal": ("INFO", "SEVERITY_NUMBER_INFO"), "Warning": ("WARN", "SEVERITY_NUMBER_WARN")}
+# metav1.Time and metav1.MicroTime as the API server writes them (UTC), in OTTL Time() directives.
+KUBERNETES_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+KUBERNETES_MICRO_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def flux_event_revision_annotation(group: str) -> str:
+    return f"{group}/{FLUX_EVENT_REVISION_ANNOTATION}"
+
 
 # --- OpenTelemetry Collector (Helm chart and image) --------------------------------------------
 COLLECTOR_CHART = "opentelemetry-collector"
@@ -103,13 +219,17 @@ class Component:
     OTLP_HTTP_EXPORTER = "otlp_http"
     DEBUG_EXPORTER = "debug"
     HEALTH_CHECK = "health_check"
+    TRANSFORM = "transform"
+    FILTER = "filter"
+    # Called `k8sobjects` before the collector's snake_case renames; that name is a deprecated alias.
+    K8S_OBJECTS_RECEIVER = "k8s_objects"
     FILE_STORAGE = "file_storage"
 
 
 # Components of the pinned otelcol-k8s distribution this package may use, by section (from the
 # distribution's manifest, under the type names 0.158.0 registers).
 PINNED_DISTRIBUTION_COMPONENTS = {
-    "receivers": {"otlp", "prometheus", "file_log"},
+    "receivers": {"otlp", "prometheus", "file_log", "k8s_objects"},
     "processors": {"memory_limiter", "batch", "resource", "attributes", "filter", "transform"},
     "exporters": {"otlp_grpc", "otlp_http", "debug"},
     "extensions": {"health_check", "file_storage"},
@@ -130,6 +250,44 @@ MIN_BRIDGED_OUTAGE_SECONDS = 15 * 60
 # metrics ~5,000 kept series per 30 s scrape at ~200 B each; logs ~20 lines/s at ~1 KiB; traces
 # ~1 span/s at ~1 KiB. Used to check that a queue volume holds the configured outage.
 EXPECTED_FLUX_BYTES_PER_SECOND = {"metrics": 5000 * 200 // 30, "logs": 20 * 1024, "traces": 1024}
+
+# --- Alert rules and dashboards ------------------------------------------------------------------
+PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1"
+# The Dash0 operator (0.153) lists and watches perses.dev/v1alpha1 and reads the dashboard from
+# `spec`, where v1alpha1 keeps it (v1alpha2 nests it under `spec.config`).
+PERSES_DASHBOARD_API_VERSION = "perses.dev/v1alpha1"
+# Families the controllers serve besides gotk_* (controller-runtime and client-go).
+RECONCILE_DURATION_METRIC = "gotk_reconcile_duration_seconds"
+RECONCILE_TOTAL_METRIC = "controller_runtime_reconcile_total"
+RECONCILE_ERRORS_METRIC = "controller_runtime_reconcile_errors_total"
+WORKQUEUE_DEPTH_METRIC = "workqueue_depth"
+WORKQUEUE_LONGEST_RUNNING_METRIC = "workqueue_longest_running_processor_seconds"
+WORKQUEUE_QUEUE_DURATION_METRIC = "workqueue_queue_duration_seconds"
+REST_CLIENT_REQUESTS_METRIC = "rest_client_requests_total"
+# A classic histogram is scraped as these series. The collector's Prometheus receiver drops a
+# histogram whose _count it did not get and exports a sum of 0 without _sum, so filters keep all.
+HISTOGRAM_SERIES_SUFFIXES = ("_bucket", "_count", "_sum")
+# controller-runtime names each reconciler after the lowercased kind it reconciles: the
+# `controller` label of controller_runtime_* and the `name` label of workqueue_* metrics.
+FLUX_RECONCILERS_BY_CONTROLLER = {
+    "source-controller": ("bucket", "gitrepository", "helmchart", "helmrepository", "ocirepository"),
+    "kustomize-controller": ("kustomization",),
+    "helm-controller": ("helmrelease",),
+    "notification-controller": ("receiver",),
+    "image-reflector-controller": ("imagepolicy", "imagerepository"),
+    "image-automation-controller": ("imageupdateautomation",),
+    "source-watcher": ("artifactgenerator",),
+}
+
+
+def flux_reconcilers(controllers: list[str]) -> list[str]:
+    return sorted(name for controller in controllers for name in FLUX_RECONCILERS_BY_CONTROLLER[controller])
+
+
+# Kinds with a Ready condition; the static notification kinds have no status to turn not Ready.
+FLUX_READY_KINDS = tuple(
+    resource.kind for resources in FLUX_RESOURCES_BY_CONTROLLER.values() for resource in resources if not resource.static
+)
 
 # --- Pod Security Admission ----------------------------------------------------------------------
 POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"

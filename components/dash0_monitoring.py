@@ -19,6 +19,8 @@ class Dash0FluxMonitoringArgs:
     operator: Dash0OperatorSettings = Dash0OperatorSettings()
     metrics: bool = True
     logs: bool = True
+    events: bool = True
+    """The operator's event collection in the Flux namespace (Kubernetes events as log records)."""
 
 
 class Dash0FluxMonitoring(pulumi.ComponentResource):
@@ -36,7 +38,7 @@ class Dash0FluxMonitoring(pulumi.ComponentResource):
             api_version=c.DASH0_MONITORING_API_VERSION,
             kind="Dash0Monitoring",
             metadata=manifests.object_metadata(args.operator.monitoring_name, namespace, "dash0"),
-            spec=manifests.dash0_monitoring_spec(metrics=args.metrics, logs=args.logs),
+            spec=manifests.dash0_monitoring_spec(metrics=args.metrics, logs=args.logs, events=args.events),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.scrape_patches = []

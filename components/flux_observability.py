@@ -9,14 +9,19 @@ import pulumi
 from .collector_gateway import CollectorGateway, CollectorGatewayArgs
 from .config import StackConfig
 from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
+from .flux_alert_rules import FluxAlertRules, FluxAlertRulesArgs
+from .flux_dashboards import FluxDashboards
+from .flux_health import FluxObjectHealth, FluxObjectHealthArgs
 from .flux_tracing import FluxTracing, FluxTracingArgs
+from .kube_state_metrics import scrape_target as object_health_target
 from .log_agent import FluxLogAgent, FluxLogAgentArgs
 from .metrics_services import FluxMetricsServices
+from .promql import alert_rule_spec, queried_metrics, shipped_dashboards
 
 
 class FluxObservability(pulumi.ComponentResource):
-    """`collector` mode: metrics Services, gateway, log agent, tracing.
-    `dash0-operator` mode: Dash0 monitoring and tracing to the operator's collector.
+    """`collector` mode: metrics Services, gateway, log agent, tracing, Flux object health.
+    `dash0-operator` mode: Dash0 monitoring, Flux object health and tracing to the operator's collector.
 
     Pass `opts=ResourceOptions(provider=...)` to target a specific cluster; every child inherits it.
     """
@@ -41,7 +46,7 @@ class FluxObservability(pulumi.ComponentResource):
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
         signals = config.signals
         child = pulumi.ResourceOptions(parent=self)
-        self.metrics_services = self.gateway = self.log_agent = self.dash0 = self.tracing = None
+        self.metrics_services = self.gateway = self.log_agent = self.dash0 = self.tracing = self.object_health = None
         outputs: dict[str, object] = {"mode": config.mode, "clusterName": config.cluster_name}
         trace_sink: list[pulumi.Resource] = []
 
@@ -51,6 +56,9 @@ class FluxObservability(pulumi.ComponentResource):
                 self.metrics_services = FluxMetricsServices(f"{name}-metrics", config.flux, opts=child)
                 scrape_targets = self.metrics_services.scrape_targets
                 outputs["scrapeTargets"] = scrape_targets
+            health_target = None
+            if config.object_health_enabled:
+                health_target = object_health_target(config.object_health.release_name, config.object_health_namespace)
             self.gateway = CollectorGateway(
                 f"{name}-gateway",
                 CollectorGatewayArgs(
@@ -60,36 +68,59 @@ class FluxObservability(pulumi.ComponentResource):
                     signals=signals,
                     scrape_targets=scrape_targets,
                     export_token=export_token,
+                    object_health_target=health_target,
+                    kept_metrics=queried_metrics(config),
+                    event_namespaces=config.event_namespaces,
                 ),
                 opts=child,
             )
+            if config.object_health_enabled:
+                self.object_health = FluxObjectHealth(
+                    f"{name}-health",
+                    FluxObjectHealthArgs(
+                        namespace=config.object_health_namespace, flux=config.flux, settings=config.object_health
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway.namespace]),
+                )
             trace_sink = [self.gateway]
             default_trace_address = self.gateway.otlp_http_endpoint
             outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint
             outputs["gatewayOtlpHttpEndpoint"] = self.gateway.otlp_http_endpoint
-            if signals.logs:
-                self.log_agent = FluxLogAgent(
-                    f"{name}-logs",
-                    FluxLogAgentArgs(
-                        gateway_otlp_grpc=self.gateway.otlp_grpc_endpoint,
-                        flux=config.flux,
-                        agent=config.log_agent,
-                        collector=config.collector,
-                    ),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway]),
-                )
-                outputs["logPaths"] = self.log_agent.log_paths
         else:
             default_trace_address = config.dash0_operator.collector_endpoint
             if signals.metrics or signals.logs:
                 self.dash0 = Dash0FluxMonitoring(
                     f"{name}-dash0",
                     Dash0FluxMonitoringArgs(
-                        flux=config.flux, operator=config.dash0_operator, metrics=signals.metrics, logs=signals.logs
+                        flux=config.flux,
+                        operator=config.dash0_operator,
+                        metrics=signals.metrics,
+                        logs=signals.logs,
+                        events=config.events_enabled,
                     ),
                     opts=child,
                 )
                 outputs["dash0Monitoring"] = f"{config.flux.namespace}/{config.dash0_operator.monitoring_name}"
+            if config.object_health_enabled:
+                self.object_health = FluxObjectHealth(
+                    f"{name}-health",
+                    FluxObjectHealthArgs(
+                        namespace=config.object_health_namespace,
+                        flux=config.flux,
+                        settings=config.object_health,
+                        operator=config.dash0_operator,
+                    ),
+                    opts=child,
+                )
+        if self.object_health is not None:
+            outputs["objectHealth"] = f"{config.object_health_namespace}/{config.object_health.release_name}"
+        self.alert_rules = self.dashboards = None
+        if alert_rule_spec(config) is not None:
+            self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(flux=config.flux, alerts=config.alerts), opts=child)
+            outputs["alertRules"] = self.alert_rules.rule_ref
+        if shipped_dashboards(config):
+            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, opts=child)
+            outputs["dashboards"] = self.dashboards.dashboard_refs
 
         if signals.traces:
             self.tracing = FluxTracing(
@@ -107,5 +138,21 @@ class FluxObservability(pulumi.ComponentResource):
             outputs["providerAddress"] = self.tracing.address
             outputs["traceServiceName"] = self.tracing.service_name
             outputs["alert"] = self.tracing.alert_ref
+
+        # After tracing: the agent stamps log lines with trace IDs derived from the Alert's UID.
+        if config.mode == "collector" and signals.logs:
+            self.log_agent = FluxLogAgent(
+                f"{name}-logs",
+                FluxLogAgentArgs(
+                    gateway_otlp_grpc=self.gateway.otlp_grpc_endpoint,
+                    flux=config.flux,
+                    agent=config.log_agent,
+                    collector=config.collector,
+                    alert_uid=self.tracing.alert_uid if self.tracing else None,
+                    alert_event_sources=self.tracing.event_sources if self.tracing else [],
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway]),
+            )
+            outputs["logPaths"] = self.log_agent.log_paths
         self.outputs = outputs
         self.register_outputs(outputs)

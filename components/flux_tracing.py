@@ -32,6 +32,10 @@ class FluxTracing(pulumi.ComponentResource):
     service_name: str
     """`service.name` of the spans: `<alert namespace>/<alert name>`."""
     alert_ref: str
+    alert_uid: pulumi.Output[str]
+    """The Alert's UID, known once the Alert exists; Flux derives trace IDs from it."""
+    event_sources: list[dict]
+    """The Alert's `spec.eventSources`."""
 
     def __init__(self, name: str, args: FluxTracingArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("fluxcd-otel:index:FluxTracing", name, None, opts)
@@ -62,20 +66,23 @@ class FluxTracing(pulumi.ComponentResource):
             spec=manifests.otel_provider_spec(self.address, tracing.timeout, secret_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auth_secret] if self.auth_secret else []),
         )
+        alert_spec = manifests.alert_spec(
+            provider_name=tracing.provider_name,
+            flux_namespace=namespace,
+            cluster_name=args.cluster_name,
+            tracing=tracing,
+            traced_kinds=args.traced_kinds,
+        )
         self.alert = k8s.apiextensions.CustomResource(
             f"{name}-alert",
             api_version=c.NOTIFICATION_API_VERSION,
             kind="Alert",
             metadata=manifests.object_metadata(tracing.alert_name, namespace, "tracing"),
-            spec=manifests.alert_spec(
-                provider_name=tracing.provider_name,
-                flux_namespace=namespace,
-                cluster_name=args.cluster_name,
-                tracing=tracing,
-                traced_kinds=args.traced_kinds,
-            ),
+            spec=alert_spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.provider]),
         )
+        self.alert_uid = self.alert.metadata.apply(lambda metadata: metadata["uid"])
+        self.event_sources = alert_spec["eventSources"]
         self.service_name = f"{namespace}/{tracing.alert_name}"
         self.alert_ref = self.service_name
         self.register_outputs({"service_name": self.service_name, "provider_address": self.address})

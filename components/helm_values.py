@@ -44,7 +44,8 @@ def _common(
         "resources": resources.as_kubernetes(),
         "useGOMEMLIMIT": True,
         "podLabels": dict(c.PART_OF_LABELS),
-        # Static scrape targets and file paths need no Kubernetes API access.
+        # Static scrape targets, OTLP and file paths need no Kubernetes API access; the gateway's
+        # event watch gets namespaced Roles (gateway_values), never a ClusterRole.
         "serviceAccount": {"create": True, "automountServiceAccountToken": False},
         "clusterRole": {"create": False},
     }
@@ -84,10 +85,12 @@ def gateway_values(
     config: dict[str, Any],
     token_secret_name: Optional[str],
     queue: Optional[SendingQueueSettings],
+    watches_events: bool = False,
 ) -> dict[str, Any]:
     """A pod that passes the `restricted` Pod Security level; the token comes from a Secret.
 
-    `fsGroup` makes the queue volume writable by the collector's uid.
+    `fsGroup` makes the queue volume writable by the collector's uid. Only a gateway that
+    `watches_events` mounts its service-account token, which its event reader Roles need.
     """
     storage = queue_storage(queue)
     receivers_protocols = config["receivers"].get("otlp", {}).get("protocols", {})
@@ -111,6 +114,8 @@ def gateway_values(
             "securityContext": RESTRICTED_CONTAINER_SECURITY,
         }
     )
+    if watches_events:
+        values["serviceAccount"]["automountServiceAccountToken"] = True
     if token_secret_name is not None:
         values["extraEnvs"] = [
             {"name": TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": token_secret_name, "key": "token"}}}

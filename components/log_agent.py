@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,6 +13,7 @@ from . import manifests
 from .collector_configs import flux_log_paths, log_agent_config
 from .config import FluxSettings, GatewaySettings, LogAgentSettings
 from .helm_values import log_agent_values
+from .trace_correlation import linkable_sources, trace_id_statements, transform_processor
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class FluxLogAgentArgs:
     agent: LogAgentSettings = LogAgentSettings()
     collector: GatewaySettings = GatewaySettings()
     """Chart version, image and the outage the queues bridge are shared with the gateway."""
+    alert_uid: Optional[pulumi.Input[str]] = None
+    """UID of the tracing Alert. With `alert_event_sources`, every Flux log line with a revision,
+    of an object the Alert selects, gets the trace ID Flux gives that revision's spans."""
+    alert_event_sources: list[Mapping[str, Any]] = field(default_factory=list)
+    """The Alert's `spec.eventSources` (kind, name or `*`, namespace, matchLabels)."""
 
 
 class FluxLogAgent(pulumi.ComponentResource):
@@ -39,12 +45,19 @@ class FluxLogAgent(pulumi.ComponentResource):
             metadata=manifests.namespace_metadata(agent.namespace, c.POD_SECURITY_PRIVILEGED, "log-agent"),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        trace_correlation = None
+        if args.alert_uid is not None and linkable_sources(args.alert_event_sources):
+            sources = list(args.alert_event_sources)
+            # Only the statements wait for the Alert's UID: a first preview shows the rest.
+            statements = pulumi.Output.from_input(args.alert_uid).apply(lambda uid: trace_id_statements(uid, sources))
+            trace_correlation = transform_processor(statements)
         self.collector_config = log_agent_config(
             flux_namespace=args.flux.namespace,
             controllers=args.flux.controllers,
             agent=agent,
             gateway_otlp_grpc=args.gateway_otlp_grpc,
             queue=args.collector.sending_queue,
+            trace_correlation=trace_correlation,
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-release",

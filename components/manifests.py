@@ -107,11 +107,13 @@ def provider_headers_yaml(headers: dict[str, str]) -> str:
     return yaml.safe_dump(dict(sorted(headers.items())), default_flow_style=False, sort_keys=True)
 
 
-def dash0_monitoring_spec(*, metrics: bool, logs: bool) -> dict[str, Any]:
+def dash0_monitoring_spec(*, metrics: bool, logs: bool, events: bool = False) -> dict[str, Any]:
+    """`eventCollection` is always explicit: the operator collects a namespace's events unless told not to."""
     return {
         "instrumentWorkloads": {"mode": c.DASH0_INSTRUMENT_MODE_NONE},
         "prometheusScraping": {"enabled": metrics},
         "logCollection": {"enabled": logs},
+        "eventCollection": {"enabled": events},
         "synchronizePersesDashboards": True,
         "synchronizePrometheusRules": True,
     }
@@ -126,4 +128,33 @@ def namespace_metadata(name: str, pod_security_level: str, component: str) -> di
     return {
         "name": name,
         "labels": {**labels(component), c.POD_SECURITY_ENFORCE_LABEL: pod_security_level},
+    }
+
+
+def event_reader_name(release_name: str) -> str:
+    return f"{release_name}-events"
+
+
+def event_reader_role(release_name: str, namespace: str) -> dict[str, Any]:
+    """Read access to the events of one namespace, and nothing else: what watching them needs."""
+    return {
+        "metadata": object_metadata(event_reader_name(release_name), namespace, "gateway"),
+        "rules": [
+            {
+                "apiGroups": [c.EVENTS_API_GROUP],
+                "resources": [c.EVENTS_RESOURCE],
+                "verbs": list(c.EVENTS_WATCH_VERBS),
+            }
+        ],
+    }
+
+
+def event_reader_binding(release_name: str, namespace: str, service_account_namespace: str) -> dict[str, Any]:
+    """Grants the event reader Role of `namespace` to the gateway's service account, which the chart
+    names after the release (`fullnameOverride`)."""
+    name = event_reader_name(release_name)
+    return {
+        "metadata": object_metadata(name, namespace, "gateway"),
+        "roleRef": {"apiGroup": c.RBAC_API_GROUP, "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": release_name, "namespace": service_account_namespace}],
     }

@@ -16,6 +16,7 @@ import json
 import os
 import runpy
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -30,6 +31,7 @@ from pulumi.runtime.sync_await import _sync_await
 from .config import ConfigError
 
 MASK = "[secret]"
+UNKNOWN = "[unknown]"
 SECRET_PLACEHOLDER = "offline-render-placeholder"
 COLLECTOR_CONFIG_KEY = "alternateConfig"
 
@@ -46,9 +48,10 @@ class RegisteredResource:
 class RecordingMocks(pulumi.runtime.Mocks):
     """Records every registration.
 
-    Update: a resource's outputs are its inputs, as after a clean create. Preview: nothing the
-    provider computes is known yet (no ID, no state), so a program that needs such a value
-    before it exists shows it here.
+    Update: a resource's outputs are its inputs, as after a clean create, and a Kubernetes object
+    gets the `metadata.uid` the API server would assign (derived from its type and names, so
+    renders stay stable). Preview: nothing the provider computes is known yet (no ID, no state,
+    no UID), so a program that needs such a value before it exists shows it as unknown here.
     """
 
     def __init__(self, preview: bool = False) -> None:
@@ -59,10 +62,21 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources.append(RegisteredResource(args.typ, args.name, args.inputs, args.provider, bool(args.custom)))
         if self.preview:
             return None, {}
-        return f"{args.name}-id", args.inputs
+        outputs = dict(args.inputs)
+        metadata = outputs.get("metadata")
+        if args.typ.startswith("kubernetes:") and isinstance(metadata, dict):
+            outputs["metadata"] = {**metadata, "uid": mock_uid(args.typ, args.name, metadata)}
+        return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         return {}, None
+
+
+def mock_uid(resource_type: str, logical_name: str, metadata: dict[str, Any]) -> str:
+    """A stable stand-in for the UID the API server assigns; a renamed object gets another one."""
+    names = [str(metadata.get("namespace", "")), str(metadata.get("name", ""))]
+    identity = "::".join([resource_type, logical_name, *names])
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, identity))
 
 
 @dataclass
@@ -70,6 +84,8 @@ class StackFile:
     project: str
     config: dict[str, str]
     secret_keys: list[str] = field(default_factory=list)
+    # Pulumi ESC environments the stack imports; their values reach the program only through the CLI.
+    environments: list[str] = field(default_factory=list)
 
 
 def _config_text(value: Any) -> str:
@@ -103,9 +119,13 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
     path = stack_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise ConfigError(f"no stack file {path} (stacks: {', '.join(available_stacks(project_dir))})")
-    entries = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    stack_file = StackFile(project=project, config={})
-    for key, value in entries.items():
+    return parse_stack_file(project, yaml.safe_load(path.read_text()) or {})
+
+
+def parse_stack_file(project: str, document: dict[str, Any]) -> StackFile:
+    """The config a stack file hands the program, with `secure:` values as secret placeholders."""
+    stack_file = StackFile(project=project, config={}, environments=list(document.get("environment") or []))
+    for key, value in (document.get("config") or {}).items():
         full_key = key if ":" in key else f"{project}:{key}"
         plain, secret = _replace_secure(value)
         stack_file.config[full_key] = _config_text(plain)
@@ -158,20 +178,39 @@ def run_program(
 
 def render_stack(project_dir: Path, stack: str, *, preview: bool = False) -> Rendering:
     stack_file = read_stack_file(project_dir, stack)
-    return run_program(
-        project_dir / "__main__.py",
-        project=stack_file.project,
-        stack=stack,
-        config=stack_file.config,
-        secret_keys=stack_file.secret_keys,
-        preview=preview,
+    try:
+        return run_program(
+            project_dir / "__main__.py",
+            project=stack_file.project,
+            stack=stack,
+            config=stack_file.config,
+            secret_keys=stack_file.secret_keys,
+            preview=preview,
+        )
+    except ConfigError as err:
+        if not stack_file.environments:
+            raise
+        raise ConfigError(unresolved_environments_message(stack, stack_file.environments, str(err))) from None
+
+
+def unresolved_environments_message(stack: str, environments: list[str], problems: str) -> str:
+    """One line: the keys may well come from ESC, which only the Pulumi CLI can open."""
+    details = "; ".join(line.strip() for line in problems.splitlines()[1:]) or problems
+    names = ", ".join(environments)
+    return (
+        f"stack {stack} imports the Pulumi ESC environment{'s' if len(environments) > 1 else ''} {names}, "
+        f"which the offline render cannot open; without its values: {details} "
+        f"(set these keys in the stack file to render offline, or run `pulumi preview --stack {stack}`)"
     )
 
 
 def masked(value: Any) -> Any:
-    """Plain data with secret values masked and mock floats turned back into integers."""
+    """Plain data with secret values masked, values unknown in a preview marked, and mock floats
+    turned back into integers."""
     if rpc.is_rpc_secret(value):
         return MASK
+    if isinstance(value, pulumi.output.Unknown):
+        return UNKNOWN
     if isinstance(value, dict):
         return {key: masked(item) for key, item in value.items()}
     if isinstance(value, list):

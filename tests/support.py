@@ -46,12 +46,20 @@ def run_stack(
     preview: bool = False,
     mocks: Optional[RecordingMocks] = None,
 ) -> Rendering:
-    """Runs the real __main__.py with a stack file's config, plus overrides and secret values."""
+    """Runs the real __main__.py with a stack file's config, plus overrides and secret values.
+
+    Overrides are plain (non-secret) config, even for a key the stack file encrypts; an override
+    of None removes the key."""
     stack_file = read_stack_file(ROOT, stack)
     config = dict(stack_file.config)
     secret_keys = list(stack_file.secret_keys)
     for key, value in (overrides or {}).items():
-        config[f"{c.PROJECT}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+        full_key = f"{c.PROJECT}:{key}"
+        config.pop(full_key, None)
+        if full_key in secret_keys:
+            secret_keys.remove(full_key)
+        if value is not None:
+            config[full_key] = value if isinstance(value, str) else json.dumps(value)
     for key, value in (secrets or {}).items():
         full_key = f"{c.PROJECT}:{key}"
         config[full_key] = value if isinstance(value, str) else json.dumps(value)

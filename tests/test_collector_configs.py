@@ -107,7 +107,7 @@ def test_otlp_http_exporter_and_plaintext_grpc():
 
 
 def test_user_values_are_escaped_for_the_collector():
-    config = gateway(ExporterSettings(type="otlp", endpoint="https://o.example.com", headers={"X-Price": "$5"}), cluster="a$b")
+    config = gateway(ExporterSettings(type="otlp", endpoint="https://o.example.com:4317", headers={"X-Price": "$5"}), cluster="a$b")
     assert config["processors"]["resource"]["attributes"][0]["value"] == "a$$b"
     assert config["exporters"]["otlp_grpc/backend"]["headers"]["X-Price"] == "$$5"
     assert unescaped_dollars(config) == []

@@ -131,11 +131,11 @@ def _set_config(values, secret=()):
 
 
 def test_load_reads_every_key_of_the_project_namespace():
-    _set_config({"clusterName": "c1", "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com"},
-                 "collector": {"replicas": "2"}, "signals": {"metrics": "false"}})
+    _set_config({"clusterName": "c1", "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com:4317"},
+                 "collector": {"replicas": "2"}, "signals": {"metrics": "false"}, "events": {"enabled": "false"}})
     config = load_stack_config()
     assert config.cluster_name == "c1"
-    assert config.exporter.endpoint == "https://otlp.example.com"
+    assert config.exporter.endpoint == "https://otlp.example.com:4317"
     assert config.collector.replicas == 2
 
 

@@ -1,9 +1,9 @@
-"""The README's configuration table is generated from the model and kept current."""
+"""The README's configuration table and docs/configuration.md are generated from the model and kept current."""
 
 from support import ROOT
 
-from components.config import StackConfig
-from components.config_reference import END, START, config_table, with_table
+from components.config import DNS_LABEL, SECRET_KEYS, StackConfig
+from components.config_reference import END, START, config_table, keys, main, reference, with_table
 
 
 def test_every_top_level_key_has_a_row():
@@ -20,3 +20,40 @@ def test_readme_table_is_current():
     readme = (ROOT / "README.md").read_text()
     assert START in readme and END in readme
     assert with_table(readme) == readme, "run: python -m components.config_reference --write README.md"
+
+
+def test_reference_doc_is_current():
+    doc = ROOT / "docs" / "configuration.md"
+    assert doc.is_file() and doc.read_text() == reference(), (
+        "run: python -m components.config_reference --reference docs/configuration.md"
+    )
+
+
+def test_reference_lists_every_key_once_under_its_section():
+    doc = reference()
+    for key in keys():
+        if key.type == "object" and "." not in key.path:
+            assert doc.count(f"\n## `fluxcd-otel:{key.path}`\n") == 1, key.path
+            continue
+        row = f"| `fluxcd-otel:{key.path}`"
+        assert doc.count(row) == 1, key.path
+        section = key.path.split(".")[0].split("[")[0]
+        if section != key.path:
+            assert doc.index(f"## `fluxcd-otel:{section}`") < doc.index(row), key.path
+
+
+def test_reference_marks_secrets_and_shows_constraints_and_allowed_values():
+    doc = reference()
+    for secret in SECRET_KEYS:
+        assert f"| `fluxcd-otel:{secret}` *secret* |" in doc
+    assert doc.count("*secret* |") == len(SECRET_KEYS)
+    replicas = StackConfig.model_json_schema(by_alias=True)["$defs"]["GatewaySettings"]["properties"]["replicas"]
+    assert f"int<br>{replicas['minimum']} to {replicas['maximum']} |" in doc
+    assert "| `fluxcd-otel:mode` | `collector` \\| `dash0-operator` |" in doc
+    assert f"| `fluxcd-otel:flux.namespace` | str<br>matches `{DNS_LABEL}`, at most 63 characters |" in doc
+
+
+def test_reference_cli_writes_the_doc(tmp_path):
+    target = tmp_path / "configuration.md"
+    assert main(["--reference", str(target)]) == 0
+    assert target.read_text() == reference()

@@ -24,7 +24,7 @@ def test_collector_mode_composes_services_gateway_agent_and_tracing():
     assert {"fluxcd-otel:index:FluxMetricsServices", "fluxcd-otel:index:CollectorGateway",
             "fluxcd-otel:index:FluxLogAgent", "fluxcd-otel:index:FluxTracing"} <= types
     assert "fluxcd-otel:index:Dash0FluxMonitoring" not in types
-    assert set(releases(resources)) == {"flux-otel-gateway", "flux-otel-logs"}
+    assert set(releases(resources)) == {"flux-otel-gateway", "flux-otel-logs", "flux-object-health"}
 
 
 def test_operator_mode_composes_monitoring_and_tracing_only():

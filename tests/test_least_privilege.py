@@ -5,11 +5,13 @@ from functools import lru_cache
 
 import kubernetes_validate
 import pytest
+import yaml
 from pod_security import collector_pod, namespace_level, narrowest_level, violations
 from pulumi.runtime import rpc
-from support import STACKS, run_stack
+from support import ROOT, STACKS, run_stack
 
 from components import constants as c
+from components.config import parse_stack_config
 
 # The oldest and newest Kubernetes minors the rendered objects must be valid for.
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
@@ -97,12 +99,56 @@ def test_pod_security_check_catches_a_privileged_container():
     assert "privileged containers" in violations(pod, "baseline")
 
 
+def stack_config(stack):
+    """The stack file's validated configuration (secure values left out: they grant nothing)."""
+    document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    prefix = f"{c.PROJECT}:"
+    return parse_stack_config(
+        {key.removeprefix(prefix): value for key, value in document.items() if not (isinstance(value, dict) and "secure" in value)}
+    )
+
+
+EVENT_WATCH_RULES = [{"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["list", "watch"]}]
+
+
+def grants(objects, releases):
+    """(binding kind, namespace, rules) of every grant to a collector's service account."""
+    accounts = {("ServiceAccount", r["values"]["fullnameOverride"], r["namespace"]) for r in releases}
+    roles = {(obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]): obj for obj in objects}
+    found = []
+    for binding in objects:
+        if binding["kind"] not in ("RoleBinding", "ClusterRoleBinding"):
+            continue
+        if not any((s["kind"], s["name"], s.get("namespace")) in accounts for s in binding["subjects"]):
+            continue
+        role_namespace = binding["metadata"].get("namespace") if binding["roleRef"]["kind"] == "Role" else None
+        role = roles.get((binding["roleRef"]["kind"], role_namespace, binding["roleRef"]["name"]), {})
+        found.append((binding["kind"], binding["metadata"].get("namespace"), role.get("rules")))
+    return sorted(found, key=repr)
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_collectors_get_no_kubernetes_api_access(stack):
-    # Static scrape targets, OTLP and log files need no API access: no ClusterRole, no token.
-    for release in collector_releases(stack):
+def test_only_the_event_watching_gateway_gets_kubernetes_api_access(stack):
+    # Static scrape targets, OTLP and log files need no API access. Watching Flux events needs
+    # list and watch on events, in the watched namespaces only; never a ClusterRole.
+    config = stack_config(stack)
+    watched = config.event_namespaces if config.mode == "collector" else []
+    releases = collector_releases(stack)
+    for release in releases:
         assert release["values"]["clusterRole"] == {"create": False}
-        assert release["values"]["serviceAccount"]["automountServiceAccountToken"] is False
+        watches_events = release["values"]["mode"] != "daemonset" and bool(watched)
+        assert release["values"]["serviceAccount"]["automountServiceAccountToken"] is watches_events
+    assert grants(core_objects(stack), releases) == [("RoleBinding", ns, EVENT_WATCH_RULES) for ns in watched]
+
+
+def test_api_access_check_catches_a_cluster_wide_or_wider_grant():
+    objects, releases = core_objects("dev"), collector_releases("dev")
+    (binding,) = [obj for obj in objects if obj["kind"] == "RoleBinding" and obj["metadata"]["name"] == "flux-otel-gateway-events"]
+    cluster_wide = {**binding, "kind": "ClusterRoleBinding", "roleRef": {**binding["roleRef"], "kind": "ClusterRole"}}
+    assert grants(objects + [cluster_wide], releases) != grants(objects, releases)
+    (role,) = [obj for obj in objects if obj["kind"] == "Role" and obj["metadata"]["name"] == "flux-otel-gateway-events"]
+    wider = {**role, "rules": [{**role["rules"][0], "verbs": ["get", "list", "watch"]}]}
+    assert grants([wider if obj is role else obj for obj in objects], releases) != [("RoleBinding", "flux-system", EVENT_WATCH_RULES)]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -1,0 +1,1 @@
+"""Benchmarks of fluxcd-otel: `python bench/run.py` from the repository root."""

@@ -1,0 +1,123 @@
+"""Pure builders for Flux events as logs (collector mode).
+
+Kubernetes events about Flux objects reach the backend as log records that carry the controller
+logs' attributes (`controllerKind`, `name`, `namespace`, `revision`), so one filter finds both.
+The gateway watches events.k8s.io Events with the `k8s_objects` receiver, which delivers the
+whole Event (annotations included), drops those whose object is not in a Flux API group, and
+reshapes the rest with OTTL: attributes from the Event, severity from its type, time from its
+last occurrence, body = its message. Plain Python, no Pulumi.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import constants as c
+
+Component = c.Component
+RECEIVER = f"{Component.K8S_OBJECTS_RECEIVER}/flux-events"
+FILTER = f"{Component.FILTER}/flux-events"
+TRANSFORM = f"{Component.TRANSFORM}/flux-events"
+PIPELINE = "logs/flux-events"
+# Where the receiver puts the Event in watch mode: the body is {"type": <watch type>, "object": <Event>}.
+EVENT_PATH = 'log.body["object"]'
+# Events expire after the API server's TTL; their deletion is not an occurrence.
+IGNORED_WATCH_TYPES = ("DELETED",)
+ATTRIBUTES = (
+    c.FLUX_LOG_KIND_FIELD,
+    c.FLUX_LOG_NAME_FIELD,
+    c.FLUX_LOG_NAMESPACE_FIELD,
+    c.FLUX_EVENT_REASON_ATTRIBUTE,
+    c.FLUX_LOG_REVISION_FIELD,
+)
+
+
+def ottl_string(value: str) -> str:
+    return json.dumps(value)
+
+
+def event_field(*keys: str) -> str:
+    """OTTL path of a field of the watched Event, e.g. `regarding`, `kind`."""
+    return EVENT_PATH + "".join(f"[{ottl_string(key)}]" for key in keys)
+
+
+def attribute(name: str) -> str:
+    return f"log.attributes[{ottl_string(name)}]"
+
+
+def api_version_regex(groups: tuple[str, ...]) -> str:
+    """Matches `<one of the groups>/<version>`; `[.]` keeps the pattern free of escapes."""
+    return "^(" + "|".join(group.replace(".", "[.]") for group in groups) + ")/"
+
+
+def in_api_groups(groups: tuple[str, ...]) -> str:
+    """OTTL condition: the Event's object belongs to one of these API groups."""
+    return f"IsMatch({event_field('regarding', 'apiVersion')}, {ottl_string(api_version_regex(groups))})"
+
+
+def events_receiver(namespaces: list[str]) -> dict[str, Any]:
+    """Watch events.k8s.io Events in exactly these namespaces, with the pod's service account."""
+    return {
+        "auth_type": "serviceAccount",
+        "objects": [
+            {
+                "name": c.EVENTS_RESOURCE,
+                "group": c.EVENTS_API_GROUP,
+                "mode": "watch",
+                "namespaces": list(namespaces),
+                "exclude_watch_type": list(IGNORED_WATCH_TYPES),
+            }
+        ],
+    }
+
+
+def events_filter() -> dict[str, Any]:
+    """Drops every event whose object is not in a Flux API group (an absent one included)."""
+    return {"error_mode": "ignore", "logs": {"log_record": [f"not {in_api_groups(c.FLUX_API_GROUPS)}"]}}
+
+
+def flux_event_statements() -> list[str]:
+    """OTTL statements (log context, flat style) from a watched Event to a Flux log record.
+
+    `set` does nothing when its value is nil, so absent fields leave no attribute behind. The
+    revision comes from the annotation of the object's own API group, one statement per group. The
+    Event's last occurrence wins over its eventTime; the body is replaced last, since every
+    other statement reads the Event from it.
+    """
+    regarding = {
+        c.FLUX_LOG_KIND_FIELD: "kind",
+        c.FLUX_LOG_NAME_FIELD: "name",
+        c.FLUX_LOG_NAMESPACE_FIELD: "namespace",
+    }
+    statements = [f"set({attribute(name)}, {event_field('regarding', key)})" for name, key in regarding.items()]
+    statements.append(f"set({attribute(c.FLUX_EVENT_REASON_ATTRIBUTE)}, {event_field('reason')})")
+    statements += [
+        f"set({attribute(c.FLUX_LOG_REVISION_FIELD)}, "
+        f"{event_field('metadata', 'annotations', c.flux_event_revision_annotation(group))}) where {in_api_groups((group,))}"
+        for group in c.FLUX_API_GROUPS
+    ]
+    for event_type, (text, number) in c.EVENT_TYPE_SEVERITIES.items():
+        is_type = f"{event_field('type')} == {ottl_string(event_type)}"
+        statements += [
+            f"set(log.severity_text, {ottl_string(text)}) where {is_type}",
+            f"set(log.severity_number, {number}) where {is_type}",
+        ]
+    for field, layout in (("eventTime", c.KUBERNETES_MICRO_TIME_FORMAT), ("deprecatedLastTimestamp", c.KUBERNETES_TIME_FORMAT)):
+        statements.append(
+            f"set(log.time, Time({event_field(field)}, {ottl_string(layout)})) where {event_field(field)} != nil"
+        )
+    statements += [
+        f"keep_keys(log.attributes, [{', '.join(ottl_string(name) for name in ATTRIBUTES)}])",
+        f"set(log.body, {event_field('note')})",
+    ]
+    return statements
+
+
+def events_transform() -> dict[str, Any]:
+    return {"error_mode": "ignore", "log_statements": flux_event_statements()}
+
+
+def events_processors() -> dict[str, dict[str, Any]]:
+    """The event pipeline's own processors, in pipeline order: drop early, then reshape."""
+    return {FILTER: events_filter(), TRANSFORM: events_transform()}

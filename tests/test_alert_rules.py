@@ -1,0 +1,318 @@
+"""The alert rules: shape and config, promtool's checks, and promtool unit tests that make every
+alert fire (after its threshold) and stay silent (before it, and on healthy or foreign series)."""
+
+from __future__ import annotations
+
+import pytest
+from promtool import check_rules, run_rule_tests
+from support import validate_custom_resource
+
+from components import alert_rules
+from components import constants as c
+from components.config import AlertSettings, ConfigError, parse_stack_config, prometheus_duration_seconds
+
+CONTROLLERS = list(c.FLUX_DEFAULT_CONTROLLERS)
+ROUTING = {"team": "platform"}
+SETTINGS = AlertSettings(extra_labels=ROUTING)
+ALL_ALERTS = {
+    "FluxObjectNotReady", "FluxObjectSuspended", "FluxReconcileSlow",
+    "FluxReconcileErrors", "FluxControllerMetricsAbsent", "FluxWorkqueueStuck",
+}
+SETTING_OF = {
+    "FluxObjectNotReady": "not_ready", "FluxObjectSuspended": "suspended", "FluxReconcileSlow": "slow_reconcile",
+    "FluxReconcileErrors": "reconcile_errors", "FluxControllerMetricsAbsent": "controller_absent",
+    "FluxWorkqueueStuck": "stuck_workqueue",
+}
+
+
+def groups(settings: AlertSettings = SETTINGS, controllers=CONTROLLERS):
+    return alert_rules.rule_groups(settings, controllers)
+
+
+def rules(settings: AlertSettings = SETTINGS):
+    return {rule["alert"]: rule for group in groups(settings) for rule in group["rules"]}
+
+
+# --- configuration ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "alerts, path, reason",
+    [
+        ({"notReady": {"after": "15"}}, "alerts.notReady.after", "Prometheus duration"),
+        ({"notReady": {"after": "1.5h"}}, "alerts.notReady.after", "Prometheus duration"),
+        ({"suspended": {"after": "30m1h"}}, "alerts.suspended.after", "largest first"),
+        ({"slowReconcile": {"threshold": "0s"}}, "alerts.slowReconcile.threshold", "longer than zero"),
+        ({"notReady": {"perKind": {"Deployment": "1h"}}}, "alerts.notReady.perKind.Deployment", "must be one of"),
+        ({"notReady": {"perKind": {"Alert": "1h"}}}, "alerts.notReady.perKind.Alert", "must be one of"),
+        ({"reconcileErrors": {"threshold": -1}}, "alerts.reconcileErrors.threshold", "greater than or equal to 0"),
+        ({"extraLabels": {"team-name": "a"}}, "alerts.extraLabels.team-name", "not a Prometheus label name"),
+        ({"extraLabels": {"__team": "a"}}, "alerts.extraLabels.__team", "not a Prometheus label name"),
+        ({"extraLabels": {"severity": "page"}}, "alerts.extraLabels.severity", "set by the rules themselves"),
+        ({"extraLabels": {"team": "{{ $value }}"}}, "alerts.extraLabels.team", "templates"),
+        ({"controllerAbsent": {"severity": "Page!"}}, "alerts.controllerAbsent.severity", "does not match"),
+        ({"stuckWorkqueue": {"for": "15m"}}, "alerts.stuckWorkqueue.for", "unknown key"),
+    ],
+)
+def test_bad_alert_settings_name_the_key_path(alerts, path, reason):
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({"clusterName": "x", "exporter": {"type": "debug"}, "alerts": alerts})
+    assert f"{c.PROJECT}:{path}: " in str(caught.value) and reason in str(caught.value)
+
+
+def test_durations_read_as_prometheus_reads_them():
+    assert [prometheus_duration_seconds(d) for d in ("90s", "15m", "1h30m", "1d12h")] == [90, 900, 5400, 129600]
+
+
+# --- shape -------------------------------------------------------------------------------------------
+def test_every_alert_ships_by_default_and_the_rule_is_valid_for_the_crd():
+    assert set(rules()) == ALL_ALERTS
+    validate_custom_resource({
+        "apiVersion": c.PROMETHEUS_RULE_API_VERSION, "kind": "PrometheusRule",
+        "metadata": {"name": alert_rules.RULE_NAME, "namespace": c.FLUX_NAMESPACE},
+        "spec": alert_rules.prometheus_rule_spec(SETTINGS, CONTROLLERS),
+    })
+
+
+def test_alerts_carry_their_severity_the_routing_labels_and_a_summary():
+    settings = AlertSettings(extra_labels=ROUTING, controller_absent={"severity": "page"}, suspended={"severity": "info"})
+    shipped = rules(settings)
+    for name, rule in shipped.items():
+        assert rule["labels"] == {**ROUTING, "severity": getattr(settings, SETTING_OF[name]).severity}
+        assert set(rule["annotations"]) == {"summary", "description"}
+    assert shipped["FluxControllerMetricsAbsent"]["labels"]["severity"] == "page"
+
+
+def test_thresholds_come_from_the_config():
+    settings = AlertSettings(
+        not_ready={"after": "45m"}, suspended={"after": "2d"}, slow_reconcile={"threshold": "90s", "after": "20m"},
+        reconcile_errors={"threshold": 3, "window": "30m", "after": "1h"}, controller_absent={"after": "7m"},
+        stuck_workqueue={"after": "1h30m"},
+    )
+    shipped = rules(settings)
+    assert shipped["FluxObjectNotReady"]["for"] == "45m"
+    assert shipped["FluxObjectSuspended"]["for"] == "2d"
+    assert shipped["FluxReconcileSlow"]["for"] == "20m" and shipped["FluxReconcileSlow"]["expr"].endswith("> 90")
+    assert shipped["FluxReconcileErrors"]["for"] == "1h"
+    assert "[30m]) > 3" in shipped["FluxReconcileErrors"]["expr"]
+    assert "[7m]" in shipped["FluxControllerMetricsAbsent"]["expr"]
+    assert "> 5400" in shipped["FluxWorkqueueStuck"]["expr"]
+
+
+def test_each_kind_with_its_own_threshold_gets_its_own_alert():
+    settings = AlertSettings(not_ready={"per_kind": {"HelmRelease": "1h", "Bucket": "5m"}})
+    shipped = rules(settings)
+    assert shipped["FluxHelmReleaseNotReady"]["for"] == "1h" and 'kind="HelmRelease"' in shipped["FluxHelmReleaseNotReady"]["expr"]
+    assert shipped["FluxBucketNotReady"]["for"] == "5m"
+    assert 'kind!~"Bucket|HelmRelease"' in shipped["FluxObjectNotReady"]["expr"]
+
+
+def test_a_disabled_alert_is_left_out_and_an_empty_group_too():
+    settings = AlertSettings(reconcile_errors={"enabled": False}, controller_absent={"enabled": False},
+                             stuck_workqueue={"enabled": False}, suspended={"enabled": False})
+    assert [group["name"] for group in groups(settings)] == [alert_rules.OBJECTS_GROUP]
+    assert set(rules(settings)) == {"FluxObjectNotReady", "FluxReconcileSlow"}
+
+
+def test_controller_alerts_watch_only_the_configured_controllers_reconcilers():
+    shipped = {rule["alert"]: rule for group in groups(controllers=["helm-controller"]) for rule in group["rules"]}
+    assert 'controller=~"helmrelease"' in shipped["FluxReconcileErrors"]["expr"]
+    assert 'name=~"helmrelease"' in shipped["FluxWorkqueueStuck"]["expr"]
+    assert shipped["FluxControllerMetricsAbsent"]["expr"].count("absent_over_time") == 1
+
+
+def test_promtool_accepts_every_rule(tmp_path):
+    every_option = AlertSettings(extra_labels=ROUTING, not_ready={"per_kind": {"HelmRelease": "30m"}})
+    check_rules(groups(every_option, list(c.FLUX_CONTROLLERS)), tmp_path)
+
+
+# --- promtool unit tests ----------------------------------------------------------------------------
+def minutes(duration: str) -> int:
+    seconds = prometheus_duration_seconds(duration)
+    assert seconds % 60 == 0, "the unit tests evaluate once a minute"
+    return seconds // 60
+
+
+def series(metric: str, labels: dict[str, str], values: str) -> dict[str, str]:
+    selector = ",".join(f'{name}="{value}"' for name, value in labels.items())
+    return {"series": f"{metric}{{{selector}}}", "values": values}
+
+
+def expect(alert: str, at_minute: int, *firing: dict[str, str], severity: str) -> dict:
+    return {
+        "eval_time": f"{at_minute}m",
+        "alertname": alert,
+        "exp_alerts": [{"exp_labels": {**labels, **ROUTING, "severity": severity}} for labels in firing],
+    }
+
+
+def unit_test(input_series: list[dict], expectations: list[dict]) -> dict:
+    return {"interval": "1m", "input_series": input_series, "alert_rule_test": expectations}
+
+
+def without_annotations(rule_groups):
+    # promtool compares annotations verbatim after templating; `check rules` validates the templates.
+    return [{**group, "rules": [{k: v for k, v in rule.items() if k != "annotations"} for rule in group["rules"]]}
+            for group in rule_groups]
+
+
+def flux_object(kind: str, name: str, **state: str) -> dict[str, str]:
+    return {"kind": kind, "name": name, "exported_namespace": "apps", **state}
+
+
+def identity(labels: dict[str, str]) -> dict[str, str]:
+    return {key: labels[key] for key in ("kind", "name", "exported_namespace")}
+
+
+def not_ready_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.not_ready.after)
+    end = after + 10
+    failing = flux_object("Kustomization", "apps", suspended="false")
+    healthy = flux_object("GitRepository", "source", ready="True", suspended="false", reason="Succeeded")
+    paused = flux_object("Kustomization", "paused", ready="False", suspended="true", reason="BuildFailed")
+    # Flux never reconciles an OCI HelmRepository: no Ready condition, so no reason, ever.
+    never_reconciled = flux_object("HelmRepository", "oci-charts", ready="Unknown", suspended="false")
+    return unit_test(
+        [
+            series(c.FLUX_RESOURCE_INFO_METRIC, never_reconciled, f"1x{end}"),
+            # Ready flips to Unknown with a new reason and revision at minute 5: the clock keeps running.
+            series(c.FLUX_RESOURCE_INFO_METRIC, {**failing, "ready": "False", "reason": "BuildFailed", "revision": "a"},
+                   "1x4 stale"),
+            series(c.FLUX_RESOURCE_INFO_METRIC, {**failing, "ready": "Unknown", "reason": "Progressing", "revision": "b"},
+                   f"_x5 1x{end - 5}"),
+            series(c.FLUX_RESOURCE_INFO_METRIC, healthy, f"1x{end}"),
+            series(c.FLUX_RESOURCE_INFO_METRIC, paused, f"1x{end}"),
+        ],
+        [
+            expect("FluxObjectNotReady", after - 1, severity=settings.not_ready.severity),
+            expect("FluxObjectNotReady", after + 1, identity(failing), severity=settings.not_ready.severity),
+        ],
+    )
+
+
+def per_kind_test(settings: AlertSettings) -> dict:
+    default, own = minutes(settings.not_ready.after), minutes(settings.not_ready.per_kind["HelmRelease"])
+    release = flux_object("HelmRelease", "podinfo", ready="False", suspended="false", reason="InstallFailed")
+    kustomization = flux_object("Kustomization", "apps", ready="False", suspended="false", reason="BuildFailed")
+    severity = settings.not_ready.severity
+    return unit_test(
+        [series(c.FLUX_RESOURCE_INFO_METRIC, labels, f"1x{own + 10}") for labels in (release, kustomization)],
+        [
+            expect("FluxObjectNotReady", default + 1, identity(kustomization), severity=severity),
+            expect("FluxHelmReleaseNotReady", default + 1, severity=severity),
+            expect("FluxHelmReleaseNotReady", own - 1, severity=severity),
+            expect("FluxHelmReleaseNotReady", own + 1, identity(release), severity=severity),
+        ],
+    )
+
+
+def suspended_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.suspended.after)
+    paused = flux_object("HelmRelease", "podinfo", ready="True", suspended="true", reason="Succeeded")
+    active = flux_object("HelmRelease", "other", ready="True", suspended="false", reason="Succeeded")
+    return unit_test(
+        [series(c.FLUX_RESOURCE_INFO_METRIC, labels, f"1x{after + 5}") for labels in (paused, active)],
+        [
+            expect("FluxObjectSuspended", after - 1, severity=settings.suspended.severity),
+            expect("FluxObjectSuspended", after + 1, identity(paused), severity=settings.suspended.severity),
+        ],
+    )
+
+
+def slow_reconcile_test(settings: AlertSettings) -> dict:
+    threshold, after = prometheus_duration_seconds(settings.slow_reconcile.threshold), minutes(settings.slow_reconcile.after)
+    end = after + 10
+    bounds = [threshold / 10, threshold, threshold * 4]
+
+    def histogram(kind: str, slowest_bucket_filled: bool) -> list[dict]:
+        # One reconciliation a minute, in (threshold, 4 x threshold] when slow, else under threshold/10.
+        filled = [not slowest_bucket_filled, not slowest_bucket_filled, True, True]
+        return [
+            series(f"{c.RECONCILE_DURATION_METRIC}_bucket", {"kind": kind, "name": "x", "namespace": "apps", "le": le},
+                   f"0+1x{end}" if counts else f"0x{end}")
+            for le, counts in zip([f"{bound:g}" for bound in bounds] + ["+Inf"], filled)
+        ]
+
+    severity = settings.slow_reconcile.severity
+    return unit_test(
+        histogram("HelmRelease", slowest_bucket_filled=True) + histogram("Kustomization", slowest_bucket_filled=False),
+        [
+            expect("FluxReconcileSlow", after - 1, severity=severity),
+            expect("FluxReconcileSlow", after + 2, {"kind": "HelmRelease"}, severity=severity),
+        ],
+    )
+
+
+def reconcile_errors_test(settings: AlertSettings) -> dict:
+    errors = settings.reconcile_errors
+    window, after = minutes(errors.window), minutes(errors.after)
+    per_minute = errors.threshold // window + 1
+    end = window + after + 5
+    return unit_test(
+        [
+            series(c.RECONCILE_ERRORS_METRIC, {"controller": "kustomization"}, f"0+{per_minute}x{end}"),
+            series(c.RECONCILE_ERRORS_METRIC, {"controller": "helmrelease"}, f"0x{end}"),
+            # Another operator's reconciler in the same backend is none of Flux's business.
+            series(c.RECONCILE_ERRORS_METRIC, {"controller": "certificate"}, f"0+{per_minute}x{end}"),
+        ],
+        [
+            expect("FluxReconcileErrors", after - 1, severity=errors.severity),
+            expect("FluxReconcileErrors", window + after + 2, {"controller": "kustomization"}, severity=errors.severity),
+        ],
+    )
+
+
+def controller_absent_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.controller_absent.after)
+    gone, *running = CONTROLLERS
+    stops_at, end = 5, 5 + after + 5
+    return unit_test(
+        [series(c.RECONCILE_TOTAL_METRIC, {"controller": c.flux_reconcilers([gone])[0], "result": "success"}, f"1+1x{stops_at}")]
+        + [series(c.RECONCILE_TOTAL_METRIC, {"controller": c.flux_reconcilers([controller])[0], "result": "success"},
+                  f"1+1x{end}") for controller in running],
+        [
+            expect("FluxControllerMetricsAbsent", stops_at + after - 1, severity=settings.controller_absent.severity),
+            expect("FluxControllerMetricsAbsent", stops_at + after + 2, {alert_rules.CONTROLLER_LABEL: gone},
+                   severity=settings.controller_absent.severity),
+        ],
+    )
+
+
+def stuck_workqueue_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.stuck_workqueue.after)
+    end = after + 10
+    growing = f"0+60x{end}"  # one item in process since minute 0
+    return unit_test(
+        [
+            series(c.WORKQUEUE_LONGEST_RUNNING_METRIC, {"name": "kustomization"}, growing),
+            series(c.WORKQUEUE_DEPTH_METRIC, {"name": "kustomization"}, f"3x{end}"),
+            # A long reconcile with nothing waiting behind it is not a stuck queue.
+            series(c.WORKQUEUE_LONGEST_RUNNING_METRIC, {"name": "helmrelease"}, growing),
+            series(c.WORKQUEUE_DEPTH_METRIC, {"name": "helmrelease"}, f"0x{end}"),
+            series(c.WORKQUEUE_LONGEST_RUNNING_METRIC, {"name": "certificate"}, growing),
+            series(c.WORKQUEUE_DEPTH_METRIC, {"name": "certificate"}, f"3x{end}"),
+        ],
+        [
+            expect("FluxWorkqueueStuck", after - 1, severity=settings.stuck_workqueue.severity),
+            expect("FluxWorkqueueStuck", after + 1, {"name": "kustomization"}, severity=settings.stuck_workqueue.severity),
+        ],
+    )
+
+
+def test_every_alert_fires_after_its_threshold_and_not_before(tmp_path):
+    # The defaults, plus a HelmRelease threshold of twice the default to exercise per-kind rules.
+    default_after = SETTINGS.not_ready.after
+    settings = AlertSettings(
+        extra_labels=ROUTING, not_ready={"per_kind": {"HelmRelease": f"{2 * minutes(default_after)}m"}}
+    )
+    tests = [
+        not_ready_test(SETTINGS), per_kind_test(settings), suspended_test(SETTINGS), slow_reconcile_test(SETTINGS),
+        reconcile_errors_test(SETTINGS), controller_absent_test(SETTINGS), stuck_workqueue_test(SETTINGS),
+    ]
+    tested = {expectation["alertname"] for test in tests for expectation in test["alert_rule_test"]}
+    assert tested >= ALL_ALERTS
+    run_rule_tests(without_annotations(groups(settings)), tests, tmp_path)
+
+
+@pytest.mark.parametrize("threshold", [0, 25])
+def test_reconcile_errors_fire_above_any_configured_threshold(tmp_path, threshold):
+    settings = AlertSettings(extra_labels=ROUTING, reconcile_errors={"threshold": threshold})
+    run_rule_tests(without_annotations(groups(settings)), [reconcile_errors_test(settings)], tmp_path)

@@ -1,0 +1,125 @@
+"""One scrape filter that fits what ships: the gateway keeps every metric a shipped alert rule or
+dashboard queries, and, besides the `gotk_` families, nothing else.
+
+Metric names are extracted from the rendered PrometheusRule and PersesDashboards with a PromQL
+parser, independently of the tokenizer that derives the filter."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+import pytest
+from promql_ast import selected_metrics
+from support import ROOT, STACKS, by_kind, read_stack_file, releases, run_stack
+
+from components import constants as c
+from components.collector_configs import metric_keep_regex
+from components.config import parse_stack_config
+from components.promql import metric_names, queried_metrics, shipped_expressions
+
+MINIMAL = {"clusterName": "test", "exporter": {"type": "debug"}}
+CONTROLLERS_JOB = "flux-controllers"
+VARIANTS = {
+    "defaults": {},
+    "every-controller": {"flux": {"controllers": list(c.FLUX_CONTROLLERS)}},
+    "per-kind": {"alerts": {"notReady": {"perKind": {"HelmRelease": "30m"}}, "extraLabels": {"team": "a"}}},
+    "no-dashboards": {"dashboards": {"enabled": False}},
+    "no-alerts": {"alerts": {"enabled": False}},
+    "some-alerts": {"alerts": {"reconcileErrors": {"enabled": False}, "stuckWorkqueue": {"enabled": False}}},
+}
+
+
+COLLECTOR_STACKS = [
+    stack for stack in STACKS if read_stack_file(ROOT, stack).config.get(f"{c.PROJECT}:mode", "collector") == "collector"
+]
+
+
+@lru_cache(maxsize=None)
+def rendered(stack: str, overrides: str = "{}"):
+    return run_stack(stack, overrides=json.loads(overrides)).resources
+
+
+def shipped_queries(resources) -> list[str]:
+    rules = [rule["expr"] for obj in by_kind(resources, "PrometheusRule")
+             for group in obj["spec"]["groups"] for rule in group["rules"]]
+    panels = [query["spec"]["plugin"]["spec"]["query"] for obj in by_kind(resources, "PersesDashboard")
+              for panel in obj["spec"]["panels"].values() for query in panel["spec"]["queries"]]
+    return rules + panels
+
+
+def keep_regexes(resources) -> dict[str, str]:
+    gateway = next(r["values"]["alternateConfig"] for r in releases(resources).values() if r["chart"] == c.COLLECTOR_CHART)
+    jobs = gateway["receivers"]["prometheus"]["config"]["scrape_configs"]
+    return {
+        job["job_name"]: rule["regex"]
+        for job in jobs for rule in job["metric_relabel_configs"] if rule["action"] == "keep"
+    }
+
+
+def kept(regex: str, name: str) -> bool:
+    # Prometheus anchors relabel regexes at both ends.
+    return re.fullmatch(f"(?:{regex})", name) is not None
+
+
+def alternatives(regex: str) -> list[str]:
+    return re.split(r"\|(?![^()]*\))", regex)
+
+
+def histogram_siblings(names: set[str]) -> set[str]:
+    bucket = c.HISTOGRAM_SERIES_SUFFIXES[0]
+    return {name.removesuffix(bucket) + suffix for name in names if name.endswith(bucket)
+            for suffix in c.HISTOGRAM_SERIES_SUFFIXES}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_tokenizer_reads_the_same_metric_names_as_a_promql_parser(variant):
+    config = parse_stack_config({**MINIMAL, **VARIANTS[variant]})
+    for expr in shipped_expressions(config):
+        assert metric_names(expr) == selected_metrics(expr), expr
+
+
+def test_the_tokenizer_sets_aside_strings_matchers_functions_keywords_and_numbers():
+    expr = ('sum by (le) (rate(a_bucket{x="y{2}", z=~"b|c"}[5m] offset 1m)) / on (k) group_left (j) b '
+            'AND ignoring (q) label_replace(d, "e", "f", "", "") > bool 1e3 or vector(0) unless (c offset 5m * inf)')
+    assert metric_names(expr) == selected_metrics(expr) == {"a_bucket", "b", "c", "d"}
+
+
+@pytest.mark.parametrize("stack", COLLECTOR_STACKS)
+def test_every_metric_a_shipped_query_reads_is_kept_and_nothing_else_beyond_gotk(stack):
+    resources = rendered(stack)
+    used = {name for expr in shipped_queries(resources) for name in selected_metrics(expr)}
+    assert used, "the stack ships no rules or dashboards"
+    regexes = keep_regexes(resources)
+    for name in used | histogram_siblings(used):
+        assert any(kept(regex, name) for regex in regexes.values()), f"{name} is dropped by every scrape job"
+    prefixes, *explicit = alternatives(regexes[CONTROLLERS_JOB])
+    assert prefixes == "(gotk_).*"
+    assert explicit and set(explicit) <= used | histogram_siblings(used)
+    assert not kept(regexes[CONTROLLERS_JOB], "go_goroutines") and not kept(regexes[CONTROLLERS_JOB], "workqueue_adds_total")
+
+
+@pytest.mark.parametrize("variant", ["no-alerts-no-dashboards", "metrics-prefix-covers-them"])
+def test_the_filter_admits_exact_names_only_for_what_ships(variant):
+    overrides = {
+        "no-alerts-no-dashboards": {"alerts": {"enabled": False}, "dashboards": {"enabled": False}},
+        "metrics-prefix-covers-them": {"collector": {"metricPrefixes": ["gotk_", "workqueue_", "controller_runtime_"]}},
+    }[variant]
+    regex = keep_regexes(rendered("dev", json.dumps(overrides)))[CONTROLLERS_JOB]
+    if variant == "no-alerts-no-dashboards":
+        assert regex == "(gotk_).*"
+    else:
+        assert alternatives(regex) == ["(controller_runtime_|gotk_|workqueue_).*", c.REST_CLIENT_REQUESTS_METRIC]
+
+
+def test_a_histogram_is_kept_whole():
+    config = parse_stack_config({**MINIMAL, "alerts": {"enabled": False}})
+    regex = metric_keep_regex(["gotk_"], queried_metrics(config))
+    family = c.WORKQUEUE_QUEUE_DURATION_METRIC
+    assert all(kept(regex, family + suffix) for suffix in c.HISTOGRAM_SERIES_SUFFIXES)
+
+
+def test_nothing_is_queried_while_metrics_are_off():
+    config = parse_stack_config({**MINIMAL, "signals": {"metrics": False}})
+    assert shipped_expressions(config) == [] and queried_metrics(config) == []
