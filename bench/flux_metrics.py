@@ -14,13 +14,14 @@ and histogram buckets:
   `gotk_event` and `gotk_receiver`).
 - controller-runtime: `controller_runtime_*`, `workqueue_*`, `rest_client_requests_total`,
   `leader_election_master_status`, `certwatcher_*`.
-- client_golang's default Go and process collectors (the classic `go_*` set; controller-runtime
-  releases that register more runtime metrics only add series that the filter drops).
+- client_golang's default Go and process collectors. This is the classic, smallest `go_*` set;
+  controller-runtime releases that register more Go runtime metrics add further `go_*` series.
 Not exposed by Flux controllers, hence absent: `promhttp_*` (controller-runtime serves its registry
 with `promhttp.HandlerFor`, which adds no handler metrics), `rest_client_request_duration_seconds`
 (not registered by controller-runtime by default), `gotk_reconcile_condition` and
 `gotk_suspend_status` (removed in Flux 2.5).
-Made up, from a seeded generator: object names, namespaces and sample values.
+Made up, from a seeded generator: object names, namespaces, label values such as HTTP codes and
+the workload-identity users, and sample values.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ WORKQUEUE_BUCKETS = exponential_buckets(10e-9, 10, 12)
 HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]  # prometheus.DefBuckets
 HTTP_SIZE_BUCKETS = exponential_buckets(100, 10, 8)
 
-GO_MEMSTATS = {
+_GO_MEMSTATS = {
     "alloc_bytes": ("gauge", "Number of bytes allocated in heap and currently in use."),
     "alloc_bytes_total": ("counter", "Total number of bytes allocated in heap until now, even if released already."),
     "buck_hash_sys_bytes": ("gauge", "Number of bytes used by the profiling bucket hash table."),
@@ -128,7 +129,7 @@ GO_MEMSTATS = {
     "stack_sys_bytes": ("gauge", "Number of bytes obtained from system for stack allocator."),
     "sys_bytes": ("gauge", "Number of bytes obtained from system."),
 }
-PROCESS_METRICS = {
+_PROCESS = {
     "cpu_seconds_total": ("counter", "Total user and system CPU time spent in seconds."),
     "max_fds": ("gauge", "Maximum number of open file descriptors."),
     "network_receive_bytes_total": ("counter", "Number of bytes received by the process over the network."),
@@ -138,6 +139,70 @@ PROCESS_METRICS = {
     "start_time_seconds": ("gauge", "Start time of the process since unix epoch in seconds."),
     "virtual_memory_bytes": ("gauge", "Virtual memory size in bytes."),
     "virtual_memory_max_bytes": ("gauge", "Maximum amount of virtual memory available in bytes."),
+}
+GO_MEMSTATS = sorted(f"go_memstats_{name}" for name in _GO_MEMSTATS)
+PROCESS_METRICS = sorted(f"process_{name}" for name in _PROCESS)
+_CACHE_EVENTS_HELP = "Total number of cache retrieval events for a Gitops Toolkit resource reconciliation."
+_UNFINISHED_HELP = (
+    "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. "
+    "Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate "
+    "at which this increases."
+)
+_LEADER_HELP = (
+    "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. "
+    "'name' is the string used to identify the lease. Please make sure to group by name."
+)
+# Family name -> (type, HELP text) as the controllers declare them.
+FAMILIES: dict[str, tuple[str, str]] = {
+    "certwatcher_read_certificate_errors_total": ("counter", "Total number of certificate read errors"),
+    "certwatcher_read_certificate_total": ("counter", "Total number of certificate reads"),
+    "controller_runtime_active_workers": ("gauge", "Number of currently used workers per controller"),
+    "controller_runtime_max_concurrent_reconciles": ("gauge", "Maximum number of concurrent reconciles per controller"),
+    "controller_runtime_reconcile_errors_total": ("counter", "Total number of reconciliation errors per controller"),
+    "controller_runtime_reconcile_panics_total": ("counter", "Total number of reconciliation panics per controller"),
+    "controller_runtime_reconcile_time_seconds": ("histogram", "Length of time per reconciliation per controller"),
+    "controller_runtime_reconcile_total": ("counter", "Total number of reconciliations per controller"),
+    "controller_runtime_terminal_reconcile_errors_total": (
+        "counter", "Total number of terminal reconciliation errors per controller"
+    ),
+    "go_gc_duration_seconds": (
+        "summary", "A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles."
+    ),
+    "go_gc_gogc_percent": ("gauge", "Heap size target percentage configured by the user, otherwise 100."),
+    "go_gc_gomemlimit_bytes": ("gauge", "Go runtime memory limit configured by the user, otherwise math.MaxInt64."),
+    "go_goroutines": ("gauge", "Number of goroutines that currently exist."),
+    "go_info": ("gauge", "Information about the Go environment."),
+    **{f"go_memstats_{name}": value for name, value in _GO_MEMSTATS.items()},
+    "go_sched_gomaxprocs_threads": ("gauge", "The current runtime.GOMAXPROCS setting."),
+    "go_threads": ("gauge", "Number of OS threads created."),
+    "gotk_cache_events_total": ("counter", _CACHE_EVENTS_HELP),
+    "gotk_reconcile_duration_seconds": (
+        "histogram", "The duration in seconds of a GitOps Toolkit resource reconciliation."
+    ),
+    "gotk_token_cache_evictions_total": ("counter", "Total number of cache evictions."),
+    "gotk_token_cache_events_total": ("counter", _CACHE_EVENTS_HELP),
+    "gotk_token_cache_requests_total": ("counter", "Total number of cache requests partioned by success or failure."),
+    "gotk_token_cached_items": ("gauge", "Total number of items in the cache."),
+    "leader_election_master_status": ("gauge", _LEADER_HELP),
+    **{f"process_{name}": value for name, value in _PROCESS.items()},
+    "rest_client_requests_total": ("counter", "Number of HTTP requests, partitioned by status code, method, and host."),
+    "workqueue_adds_total": ("counter", "Total number of adds handled by workqueue"),
+    "workqueue_depth": ("gauge", "Current depth of workqueue by workqueue and priority"),
+    "workqueue_longest_running_processor_seconds": (
+        "gauge", "How many seconds has the longest running processor for workqueue been running."
+    ),
+    "workqueue_queue_duration_seconds": (
+        "histogram", "How long in seconds an item stays in workqueue before being requested"
+    ),
+    "workqueue_retries_total": ("counter", "Total number of retries handled by workqueue"),
+    "workqueue_unfinished_work_seconds": ("gauge", _UNFINISHED_HELP),
+    "workqueue_work_duration_seconds": ("histogram", "How long in seconds processing an item from workqueue takes."),
+}
+# slok/go-http-metrics families, after the server's prefix.
+HTTP_FAMILIES = {
+    "http_request_duration_seconds": ("histogram", "The latency of the HTTP requests."),
+    "http_requests_inflight": ("gauge", "The number of inflight requests being handled at the same time."),
+    "http_response_size_bytes": ("histogram", "The size of the HTTP responses."),
 }
 
 
@@ -224,18 +289,20 @@ def object_count() -> int:
 
 
 class Exposition:
-    """The families of one controller, written sorted by name as client_golang does."""
+    """The families of one controller, written sorted by name as client_golang does; a family
+    without samples is left out, as a vector nobody has set is."""
 
     def __init__(self) -> None:
         self.families: dict[str, Family] = {}
 
-    def family(self, name: str, kind: str, help_text: str) -> Family:
+    def family(self, name: str, declared: tuple[str, str] | None = None) -> Family:
         if name not in self.families:
+            kind, help_text = declared or FAMILIES[name]
             self.families[name] = Family(name, kind, help_text)
         return self.families[name]
 
     def text(self) -> str:
-        return "".join(self.families[name].text() for name in sorted(self.families) if self.families[name].samples)
+        return "".join(family.text() for name, family in sorted(self.families.items()) if family.samples)
 
 
 def _durations(rng: random.Random, median: float, count: int) -> list[float]:
@@ -249,72 +316,71 @@ def _controller_runtime(exposition: Exposition, rng: random.Random, runs: dict[s
         queue = {"controller": controller, "name": controller}
         errors = rng.randint(0, len(durations) // 20)
         requeues = rng.randint(0, len(durations) // 10)
-        results = {"error": errors, "requeue": requeues, "requeue_after": len(durations) - errors - requeues, "success": 0}
-        exposition.family("controller_runtime_active_workers", "gauge", "Number of currently used workers per controller").add(one, rng.randint(0, 2))
-        exposition.family("controller_runtime_max_concurrent_reconciles", "gauge", "Maximum number of concurrent reconciles per controller").add(one, 10)
-        exposition.family("controller_runtime_reconcile_errors_total", "counter", "Total number of reconciliation errors per controller").add(one, errors)
-        exposition.family("controller_runtime_reconcile_panics_total", "counter", "Total number of reconciliation panics per controller").add(one, 0)
-        exposition.family("controller_runtime_terminal_reconcile_errors_total", "counter", "Total number of terminal reconciliation errors per controller").add(one, 0)
-        exposition.family("controller_runtime_reconcile_time_seconds", "histogram", "Length of time per reconciliation per controller").observe(one, CONTROLLER_RUNTIME_BUCKETS, durations)
-        totals = exposition.family("controller_runtime_reconcile_total", "counter", "Total number of reconciliations per controller")
+        results = {"error": errors, "requeue": requeues, "requeue_after": len(durations) - errors - requeues}
+        exposition.family("controller_runtime_active_workers").add(one, rng.randint(0, 2))
+        exposition.family("controller_runtime_max_concurrent_reconciles").add(one, 10)
+        exposition.family("controller_runtime_reconcile_errors_total").add(one, errors)
+        exposition.family("controller_runtime_reconcile_panics_total").add(one, 0)
+        exposition.family("controller_runtime_terminal_reconcile_errors_total").add(one, 0)
+        exposition.family("controller_runtime_reconcile_time_seconds").observe(one, CONTROLLER_RUNTIME_BUCKETS, durations)
         for result in RECONCILE_RESULTS:
-            totals.add({"controller": controller, "result": result}, results[result])
-        exposition.family("workqueue_adds_total", "counter", "Total number of adds handled by workqueue").add(queue, len(durations))
-        exposition.family("workqueue_depth", "gauge", "Current depth of workqueue by workqueue and priority").add({**queue, "priority": ""}, 0)
-        exposition.family("workqueue_longest_running_processor_seconds", "gauge", "How many seconds has the longest running processor for workqueue been running.").add(queue, 0)
-        exposition.family("workqueue_queue_duration_seconds", "histogram", "How long in seconds an item stays in workqueue before being requested").observe(queue, WORKQUEUE_BUCKETS, _durations(rng, 5e-5, len(durations)))
-        exposition.family("workqueue_retries_total", "counter", "Total number of retries handled by workqueue").add(queue, errors + requeues)
-        exposition.family("workqueue_unfinished_work_seconds", "gauge", "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.").add(queue, 0)
-        exposition.family("workqueue_work_duration_seconds", "histogram", "How long in seconds processing an item from workqueue takes.").observe(queue, WORKQUEUE_BUCKETS, durations)
+            exposition.family("controller_runtime_reconcile_total").add({**one, "result": result}, results.get(result, 0))
+        exposition.family("workqueue_adds_total").add(queue, len(durations))
+        exposition.family("workqueue_depth").add({**queue, "priority": ""}, 0)
+        exposition.family("workqueue_longest_running_processor_seconds").add(queue, 0)
+        waits = _durations(rng, 5e-5, len(durations))
+        exposition.family("workqueue_queue_duration_seconds").observe(queue, WORKQUEUE_BUCKETS, waits)
+        exposition.family("workqueue_retries_total").add(queue, errors + requeues)
+        exposition.family("workqueue_unfinished_work_seconds").add(queue, 0)
+        exposition.family("workqueue_work_duration_seconds").observe(queue, WORKQUEUE_BUCKETS, durations)
 
 
 def _process_and_runtime(exposition: Exposition, rng: random.Random, controller: str) -> None:
     """client_golang's Go and process collectors, leader election, certwatcher and the REST client."""
     pauses = sorted(rng.uniform(2e-5, 4e-3) for _ in range(200))
-    gc = exposition.family("go_gc_duration_seconds", "summary", "A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles.")
+    gc = exposition.family("go_gc_duration_seconds")
     for quantile, index in (("0", 0), ("0.25", 49), ("0.5", 99), ("0.75", 149), ("1", 199)):
         gc.add({"quantile": quantile}, pauses[index])
     gc.add({}, math.fsum(pauses), "_sum")
     gc.add({}, len(pauses), "_count")
-    exposition.family("go_gc_gogc_percent", "gauge", "Heap size target percentage configured by the user, otherwise 100.").add({}, 100)
-    exposition.family("go_gc_gomemlimit_bytes", "gauge", "Go runtime memory limit configured by the user, otherwise math.MaxInt64.").add({}, 1e9)
-    exposition.family("go_goroutines", "gauge", "Number of goroutines that currently exist.").add({}, rng.randint(150, 400))
-    exposition.family("go_info", "gauge", "Information about the Go environment.").add({"version": GO_VERSION}, 1)
-    for name, (kind, help_text) in GO_MEMSTATS.items():
-        exposition.family(f"go_memstats_{name}", kind, help_text).add({}, float(rng.randint(10_000, 90_000_000)))
-    exposition.family("go_sched_gomaxprocs_threads", "gauge", "The current runtime.GOMAXPROCS setting, or the number of operating system threads that can execute user-level Go code simultaneously.").add({}, 2)
-    exposition.family("go_threads", "gauge", "Number of OS threads created.").add({}, rng.randint(10, 20))
-    for name, (kind, help_text) in PROCESS_METRICS.items():
-        exposition.family(f"process_{name}", kind, help_text).add({}, float(rng.randint(10, 90_000_000)))
-    exposition.family("leader_election_master_status", "gauge", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease. Please make sure to group by name.").add({"name": f"{controller}-leader-election"}, 1)
-    exposition.family("certwatcher_read_certificate_errors_total", "counter", "Total number of certificate read errors").add({}, 0)
-    exposition.family("certwatcher_read_certificate_total", "counter", "Total number of certificate reads").add({}, 0)
-    requests = exposition.family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.")
+    exposition.family("go_gc_gogc_percent").add({}, 100)
+    exposition.family("go_gc_gomemlimit_bytes").add({}, 1e9)
+    exposition.family("go_goroutines").add({}, rng.randint(150, 400))
+    exposition.family("go_info").add({"version": GO_VERSION}, 1)
+    for name in GO_MEMSTATS:
+        exposition.family(name).add({}, float(rng.randint(10_000, 90_000_000)))
+    exposition.family("go_sched_gomaxprocs_threads").add({}, 2)
+    exposition.family("go_threads").add({}, rng.randint(10, 20))
+    for name in PROCESS_METRICS:
+        exposition.family(name).add({}, float(rng.randint(10, 90_000_000)))
+    exposition.family("leader_election_master_status").add({"name": f"{controller}-leader-election"}, 1)
+    exposition.family("certwatcher_read_certificate_errors_total").add({}, 0)
+    exposition.family("certwatcher_read_certificate_total").add({}, 0)
     for code, method in REST_CALLS:
-        requests.add({"code": code, "host": API_SERVER, "method": method}, rng.randint(1, 5000))
+        labels = {"code": code, "host": API_SERVER, "method": method}
+        exposition.family("rest_client_requests_total").add(labels, rng.randint(1, 5000))
 
 
 def _token_cache(exposition: Exposition, rng: random.Random, controller: str, objects: list[FluxObject]) -> None:
     """fluxcd/pkg cache with the prefix gotk_token_: events only for objects that use workload identity."""
     kind, count = WORKLOAD_IDENTITY_OBJECTS.get(controller, ("", 0))
     users = [obj for obj in objects if obj.kind == kind][:count]
-    exposition.family("gotk_token_cached_items", "gauge", "Total number of items in the cache.").add({}, len(users))
-    exposition.family("gotk_token_cache_evictions_total", "counter", "Total number of cache evictions.").add({}, 0)
-    events = exposition.family("gotk_token_cache_events_total", "counter", "Total number of cache retrieval events for a Gitops Toolkit resource reconciliation.")
+    exposition.family("gotk_token_cached_items").add({}, len(users))
+    exposition.family("gotk_token_cache_evictions_total").add({}, 0)
     for obj in users:
         for event in ("cache_hit", "cache_miss"):
-            events.add({"event_type": event, **obj.labels, "operation": "reconcile"}, rng.randint(1, 500))
+            labels = {"event_type": event, **obj.labels, "operation": "reconcile"}
+            exposition.family("gotk_token_cache_events_total").add(labels, rng.randint(1, 500))
     if users:
-        requests = exposition.family("gotk_token_cache_requests_total", "counter", "Total number of cache requests partioned by success or failure.")
-        for status in ("failure", "success"):
-            requests.add({"status": status}, rng.randint(0, 50) if status == "failure" else rng.randint(50, 5000))
+        exposition.family("gotk_token_cache_requests_total").add({"status": "failure"}, rng.randint(0, 50))
+        exposition.family("gotk_token_cache_requests_total").add({"status": "success"}, rng.randint(50, 5000))
 
 
 def _http_server(exposition: Exposition, rng: random.Random, prefix: str, handlers: list[tuple[str, str]]) -> None:
     """slok/go-http-metrics' Prometheus recorder for one server: (handler, code) pairs, all POST."""
-    duration = exposition.family(f"{prefix}_http_request_duration_seconds", "histogram", "The latency of the HTTP requests.")
-    size = exposition.family(f"{prefix}_http_response_size_bytes", "histogram", "The size of the HTTP responses.")
-    inflight = exposition.family(f"{prefix}_http_requests_inflight", "gauge", "The number of inflight requests being handled at the same time.")
+    duration, inflight, size = (
+        exposition.family(f"{prefix}_{name}", HTTP_FAMILIES[name]) for name in sorted(HTTP_FAMILIES)
+    )
     for handler, code in handlers:
         labels = {"code": code, "handler": handler, "method": "POST"}
         requests = rng.randint(20, 2000)
@@ -328,25 +394,25 @@ def controller_exposition(controller: str, rng: random.Random) -> str:
     objects = flux_objects(controller)
     reconciled = [obj for obj in objects if obj.kind not in STATIC_KINDS]
     exposition = Exposition()
-    durations = exposition.family("gotk_reconcile_duration_seconds", "histogram", "The duration in seconds of a GitOps Toolkit resource reconciliation.")
     runs: dict[str, list[float]] = {}
     for obj in reconciled:
         observations = _durations(rng, MEDIAN_RECONCILE_SECONDS[obj.kind], rng.randint(20, 300))
-        durations.observe(obj.labels, RECONCILE_DURATION_BUCKETS, observations)
+        exposition.family("gotk_reconcile_duration_seconds").observe(obj.labels, RECONCILE_DURATION_BUCKETS, observations)
         runs.setdefault(obj.kind.lower(), []).extend(observations)
     _controller_runtime(exposition, rng, runs)
     _process_and_runtime(exposition, rng, controller)
     if controller in TOKEN_CACHE_CONTROLLERS:
         _token_cache(exposition, rng, controller, objects)
     if controller == "source-controller":
-        cache = exposition.family("gotk_cache_events_total", "counter", "Total number of cache retrieval events for a Gitops Toolkit resource reconciliation.")
         for obj in reconciled:
             if obj.kind == HELM_INDEX_CACHE_KIND:
                 for event in ("cache_hit", "cache_miss"):
-                    cache.add({"event_type": event, "name": obj.name, "namespace": obj.namespace}, rng.randint(1, 300))
+                    labels = {"event_type": event, "name": obj.name, "namespace": obj.namespace}
+                    exposition.family("gotk_cache_events_total").add(labels, rng.randint(1, 300))
     if controller == "notification-controller":
         _http_server(exposition, rng, "gotk_event", [("/", "200"), ("/", "429")])
-        hooks = [f"/hook/{hashlib.sha256(obj.name.encode()).hexdigest()}" for obj in reconciled if obj.kind == "Receiver"]
+        receivers = [obj for obj in reconciled if obj.kind == "Receiver"]
+        hooks = [f"/hook/{hashlib.sha256(obj.name.encode()).hexdigest()}" for obj in receivers]
         _http_server(exposition, rng, "gotk_receiver", [(hook, "200") for hook in hooks])
     return exposition.text()
 
@@ -371,7 +437,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for <controller>.prom files")
     parser.add_argument("--seed", type=int, default=SEED)
-    for path in write(parser.parse_args().out, expositions(parser.parse_args().seed).items()):
+    args = parser.parse_args()
+    for path in write(args.out, expositions(args.seed).items()):
         print(path)
 
 

@@ -107,10 +107,10 @@ def kubernetes_modules_instantiated() -> set[str]:
     created: set[str] = set()
     original_init = pulumi.CustomResource.__init__
 
-    def recording_init(resource, *args, **kwargs):
-        if type(resource).__module__.split(".")[0] == KUBERNETES:
-            created.add(type(resource).__module__.rsplit(".", 1)[0])
-        original_init(resource, *args, **kwargs)
+    def recording_init(custom, *args, **kwargs):
+        if type(custom).__module__.split(".")[0] == KUBERNETES:
+            created.add(type(custom).__module__.rsplit(".", 1)[0])
+        original_init(custom, *args, **kwargs)
 
     pulumi.CustomResource.__init__ = recording_init
     try:

@@ -74,14 +74,6 @@ class FluxObservability(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            if config.object_health_enabled:
-                self.object_health = FluxObjectHealth(
-                    f"{name}-health",
-                    FluxObjectHealthArgs(
-                        namespace=config.object_health_namespace, flux=config.flux, settings=config.object_health
-                    ),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway.namespace]),
-                )
             trace_sink = [self.gateway]
             default_trace_address = self.gateway.otlp_http_endpoint
             outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint
@@ -101,18 +93,18 @@ class FluxObservability(pulumi.ComponentResource):
                     opts=child,
                 )
                 outputs["dash0Monitoring"] = f"{config.flux.namespace}/{config.dash0_operator.monitoring_name}"
-            if config.object_health_enabled:
-                self.object_health = FluxObjectHealth(
-                    f"{name}-health",
-                    FluxObjectHealthArgs(
-                        namespace=config.object_health_namespace,
-                        flux=config.flux,
-                        settings=config.object_health,
-                        operator=config.dash0_operator,
-                    ),
-                    opts=child,
-                )
-        if self.object_health is not None:
+        if config.object_health_enabled:
+            # Collector mode: kube-state-metrics runs in the gateway's namespace, which must exist first.
+            self.object_health = FluxObjectHealth(
+                f"{name}-health",
+                FluxObjectHealthArgs(
+                    namespace=config.object_health_namespace,
+                    flux=config.flux,
+                    settings=config.object_health,
+                    operator=config.dash0_operator if config.mode == "dash0-operator" else None,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway.namespace] if self.gateway else []),
+            )
             outputs["objectHealth"] = f"{config.object_health_namespace}/{config.object_health.release_name}"
         self.alert_rules = self.dashboards = None
         if alert_rule_spec(config) is not None:

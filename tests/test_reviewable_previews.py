@@ -89,9 +89,7 @@ OUTPUTS = ["stack-outputs.yaml"]
         ({"exporter": {"type": "debug", "verbosity": "detailed"}}, GATEWAY),
         ({"flux": {"controllers": [*c.FLUX_DEFAULT_CONTROLLERS, "image-reflector-controller"]}},
          sorted(ALERT + GATEWAY + LOGS + OUTPUTS + ["flux-observability-health-release.yaml",
-                                                    "flux-observability-metrics-image-reflector-controller.yaml",
-                                                    "flux-observability-alerts-rule.yaml",
-                                                    "flux-observability-dashboards-control-plane.yaml"])),
+                                                    "flux-observability-metrics-image-reflector-controller.yaml"])),
     ],
     ids=["severity", "scrape-interval", "agent-resources", "verbosity", "one-more-controller"],
 )

@@ -88,7 +88,7 @@ def test_the_tokenizer_sets_aside_strings_matchers_functions_keywords_and_number
 
 @pytest.mark.parametrize("stack", COLLECTOR_STACKS)
 def test_every_metric_a_shipped_query_reads_is_kept_and_nothing_else_beyond_gotk(stack):
-    resources = rendered(stack)
+    resources = rendered(stack, json.dumps({"alerts": {"enabled": True}, "dashboards": {"enabled": True}}))
     used = {name for expr in shipped_queries(resources) for name in selected_metrics(expr)}
     assert used, "the stack ships no rules or dashboards"
     regexes = keep_regexes(resources)
@@ -106,7 +106,7 @@ def test_the_filter_admits_exact_names_only_for_what_ships(variant):
         "no-alerts-no-dashboards": {"alerts": {"enabled": False}, "dashboards": {"enabled": False}},
         "metrics-prefix-covers-them": {"collector": {"metricPrefixes": ["gotk_", "workqueue_", "controller_runtime_"]}},
     }[variant]
-    regex = keep_regexes(rendered("dev", json.dumps(overrides)))[CONTROLLERS_JOB]
+    regex = keep_regexes(rendered("prod", json.dumps(overrides)))[CONTROLLERS_JOB]
     if variant == "no-alerts-no-dashboards":
         assert regex == "(gotk_).*"
     else:
