@@ -152,7 +152,7 @@ def with_table(text: str) -> str:
 
 REFERENCE_INTRO = f"""# Configuration reference
 
-<!-- Generated from components/config.py by `python -m components.config_reference --reference docs/configuration.md`. Do not edit. -->
+<!-- Generated from components/config.py by `python -m components.regenerate`. Do not edit. -->
 
 Every key lives under the `{c.PROJECT}:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`),
 or comes from a [Pulumi ESC environment](esc.md) the stack imports. The program validates the

@@ -19,13 +19,13 @@ def test_nested_rows_show_the_default_of_their_object():
 def test_readme_table_is_current():
     readme = (ROOT / "README.md").read_text()
     assert START in readme and END in readme
-    assert with_table(readme) == readme, "run: python -m components.config_reference --write README.md"
+    assert with_table(readme) == readme, "run: python -m components.regenerate"
 
 
 def test_reference_doc_is_current():
     doc = ROOT / "docs" / "configuration.md"
     assert doc.is_file() and doc.read_text() == reference(), (
-        "run: python -m components.config_reference --reference docs/configuration.md"
+        "run: python -m components.regenerate"
     )
 
 

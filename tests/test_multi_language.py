@@ -187,7 +187,7 @@ def test_bad_arguments_fail_with_one_config_error_before_anything_is_registered(
 
 
 def test_generated_arguments_are_current():
-    assert ARGS_MODULE.read_text() == module_source(), "run: python -m components.multi_language_codegen --write"
+    assert ARGS_MODULE.read_text() == module_source(), "run: python -m components.regenerate"
 
 
 # --- README consumers ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_schema_is_a_valid_draft_7_schema():
 def test_committed_schema_is_current():
     committed = ROOT / SCHEMA_FILE
     assert committed.is_file() and committed.read_text() == schema_text(), (
-        f"run: python -m components.stack_schema --write {SCHEMA_FILE}"
+        "run: python -m components.regenerate"
     )
 
 
