@@ -8,6 +8,7 @@ user pass through `escape_env`, because the collector expands `$` in its config.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any, Optional, Sequence
 
 from . import constants as c
@@ -55,19 +56,22 @@ def batch() -> dict[str, Any]:
     }
 
 
-def delivery(queue: SendingQueueSettings, storage: str) -> dict[str, Any]:
+def delivery(queue: SendingQueueSettings, storage: str, pipelines_per_signal: int = 1) -> dict[str, Any]:
     """Exporter settings that bridge an outage of `queue.outage` without loss.
 
-    The persistent queue holds every request the batch processor can emit during the outage,
-    and a failed request is retried for as long as the outage lasts before it is given up.
+    The persistent queue holds every request the batch processors of the pipelines that share
+    this exporter can emit during the outage; a failed request is retried for as long as the
+    outage lasts. A full queue blocks instead of refusing: the batch processor would drop a
+    refused batch, while blocking holds the receivers back (the log agent's stay on their files).
     """
-    outage = duration_seconds(queue.outage)
+    intervals = math.ceil(duration_seconds(queue.outage) / c.BATCH_TIMEOUT_SECONDS)
     return {
         "retry_on_failure": {"enabled": True, "max_elapsed_time": queue.outage},
         "sending_queue": {
             "enabled": True,
             "storage": storage,
-            "queue_size": math.ceil(outage / c.BATCH_TIMEOUT_SECONDS) * c.QUEUE_REQUESTS_PER_BATCH_INTERVAL,
+            "queue_size": intervals * c.QUEUE_REQUESTS_PER_BATCH_INTERVAL * pipelines_per_signal,
+            "block_on_overflow": True,
         },
     }
 
@@ -88,8 +92,8 @@ def exports_over_network(settings: ExporterSettings) -> bool:
     return settings.type != "debug"
 
 
-def exporter(settings: ExporterSettings, queue: SendingQueueSettings, with_token: bool) -> tuple[str, dict[str, Any]]:
-    """The gateway's exporter id and config for the configured backend."""
+def exporter(settings: ExporterSettings, with_token: bool) -> tuple[str, dict[str, Any]]:
+    """The gateway's exporter id and config for the configured backend (delivery settings apart)."""
     if settings.type == "debug":
         return Component.DEBUG_EXPORTER, {"verbosity": settings.verbosity}
     headers: dict[str, str] = {}
@@ -103,7 +107,7 @@ def exporter(settings: ExporterSettings, queue: SendingQueueSettings, with_token
         headers.update(settings.headers)
         kind = Component.OTLP_GRPC_EXPORTER if settings.protocol == "grpc" else Component.OTLP_HTTP_EXPORTER
         name = "backend"
-    body: dict[str, Any] = {"endpoint": escape_env(endpoint), **delivery(queue, QUEUE_STORAGE)}
+    body: dict[str, Any] = {"endpoint": escape_env(endpoint)}
     if settings.plaintext and kind == Component.OTLP_GRPC_EXPORTER:
         body["tls"] = {"insecure": True}
     escaped = {key: escape_env(value) for key, value in sorted(headers.items())}
@@ -149,7 +153,7 @@ def gateway_config(
     `object_health_target` is the kube-state-metrics Service that exposes Flux object health;
     `kept_metrics` are the series the shipped alert rules and dashboards read, kept next to the prefixes;
     `event_namespaces` are watched for Kubernetes events about Flux objects (see flux_events)."""
-    exporter_id, exporter_body = exporter(exporter_settings, gateway.sending_queue, with_token)
+    exporter_id, exporter_body = exporter(exporter_settings, with_token)
     processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
     receivers: dict[str, Any] = {}
     pipelines: dict[str, Any] = {}
@@ -200,6 +204,9 @@ def gateway_config(
     extensions = {Component.HEALTH_CHECK: health_check()}
     if exports_over_network(exporter_settings):
         extensions[QUEUE_STORAGE] = file_storage(QUEUE_MOUNT)
+        # The pipelines of one signal (logs, logs/flux-events) share the exporter and its queue.
+        busiest = max(Counter(pipeline_id.split("/")[0] for pipeline_id in pipelines).values())
+        exporter_body.update(delivery(gateway.sending_queue, QUEUE_STORAGE, pipelines_per_signal=busiest))
     return {
         "extensions": extensions,
         "receivers": receivers,

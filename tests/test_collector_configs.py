@@ -1,5 +1,7 @@
 """The pure collector-config builders: complete pipelines, pinned components, escaping, limits."""
 
+from collections import Counter
+
 import pytest
 from support import assert_valid_collector_config, unescaped_dollars
 
@@ -161,20 +163,28 @@ def bridged_seconds(config, exporter_id):
     """How long an outage the exporter's queue and retries cover, read off the config alone."""
     exporter = config["exporters"][exporter_id]
     batch_timeout = duration_seconds(config["processors"]["batch"]["timeout"])
-    # Each signal's batch processor emits at most one timed batch per interval, plus one that
-    # filled up early; the queue must hold all of them for the whole outage.
-    queue_covers = exporter["sending_queue"]["queue_size"] / c.QUEUE_REQUESTS_PER_BATCH_INTERVAL * batch_timeout
+    # One exporter instance (and queue) per signal serves every pipeline of that signal; each
+    # pipeline's batch processor emits at most one timed batch per interval plus one that filled
+    # up early, and the queue must hold all of them for the whole outage.
+    feeding = Counter(name.split("/")[0] for name, pipeline in config["service"]["pipelines"].items()
+                      if exporter_id in pipeline["exporters"])
+    requests_per_interval = 2 * max(feeding.values())
+    queue_covers = exporter["sending_queue"]["queue_size"] / requests_per_interval * batch_timeout
     retry_covers = duration_seconds(exporter["retry_on_failure"]["max_elapsed_time"])
     return min(queue_covers, retry_covers)
 
 
+@pytest.mark.parametrize("events", [(), ("flux-system",)], ids=["no-events", "events"])
 @pytest.mark.parametrize("exporter", NETWORK_EXPORTERS)
 @pytest.mark.parametrize("outage", ["15m", "30m", "2h30m"])
-def test_gateway_queue_is_persistent_and_bridges_the_configured_outage(exporter, outage):
-    config = gateway(exporter, sendingQueue={"outage": outage})
+def test_gateway_queue_is_persistent_and_bridges_the_configured_outage(exporter, outage, events):
+    config = gateway_config(cluster_name="c", signals=SignalSettings(), gateway=GatewaySettings(sendingQueue={"outage": outage}),
+                            exporter_settings=exporter, scrape_targets=TARGETS, with_token=False, event_namespaces=events)
     (exporter_id,) = config["exporters"]
     body = config["exporters"][exporter_id]
     assert body["retry_on_failure"]["enabled"] and body["sending_queue"]["enabled"]
+    # A full queue holds the pipeline back; refusing would make the batch processor drop the batch.
+    assert body["sending_queue"]["block_on_overflow"] is True
     storage = body["sending_queue"]["storage"]
     assert storage.startswith(c.Component.FILE_STORAGE + "/") and storage in config["service"]["extensions"]
     assert config["extensions"][storage]["directory"] == QUEUE_MOUNT
