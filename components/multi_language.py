@@ -14,7 +14,7 @@ import pulumi
 from pulumi.provider.experimental.util import camel_case
 
 from . import constants as c
-from .config import SECRET_KEYS, StackConfig, parse_stack_config
+from .config import SECRET_KEYS, ConfigError, StackConfig, format_errors, parse_stack_config
 from .flux_observability import FluxObservability as ClusterObservability
 from .multi_language_args import FluxObservabilityArgs
 
@@ -67,12 +67,16 @@ class FluxObservability(pulumi.ComponentResource):
     def __init__(self, name: str, args: FluxObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         values = _plain_values(dict(args))
         # A secret argument arrives as an Output when the caller marks it secret or takes it from
-        # another resource; a plain one is validated with the other keys and kept secret by the config.
-        secret_outputs = {
-            key: pulumi.Output.secret(values.pop(key))
+        # another resource. A plain value would already sit unencrypted in the engine's state as
+        # this component's input, so it is refused, as plain stack config is.
+        plain_secrets = [
+            (StackConfig.model_fields[key].alias or key, "must be a secret (pulumi.secret or Config.requireSecret)")
             for key in SECRET_ARGUMENTS
-            if isinstance(values.get(key), pulumi.Output)
-        }
+            if key in values and not isinstance(values[key], pulumi.Output)
+        ]
+        if plain_secrets:
+            raise ConfigError(format_errors(PACKAGE_NAME, plain_secrets))
+        secret_outputs = {key: pulumi.Output.secret(values.pop(key)) for key in SECRET_ARGUMENTS if key in values}
         config = parse_stack_config(values)
         super().__init__(f"{PACKAGE_NAME}:index:FluxObservability", name, None, opts)
         observability = ClusterObservability(name, config, opts=pulumi.ResourceOptions(parent=self), **secret_outputs)

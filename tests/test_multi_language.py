@@ -156,11 +156,10 @@ def construct(inputs: Callable[[], dict], mocks: RecordingMocks) -> dict:
     return holder["state"]
 
 
-@pytest.mark.parametrize("secret", [True, False], ids=["secret-output", "plain"])
-def test_constructed_component_composes_flux_observability_and_keeps_the_token_secret(secret):
+def test_constructed_component_composes_flux_observability_and_keeps_the_token_secret():
     def inputs():
         # Enums arrive as their values and integers as floats, as over the wire.
-        token = pulumi.Output.secret(TOKEN) if secret else TOKEN
+        token = pulumi.Output.secret(TOKEN)
         return {**COLLECTOR, "collector": {"replicas": 1.0}, "tracing": {"eventSeverity": "error"}, "exportToken": token}
 
     mocks = RecordingMocks()
@@ -175,6 +174,14 @@ def test_constructed_component_composes_flux_observability_and_keeps_the_token_s
     holders = [r for r in mocks.resources if TOKEN in json.dumps(r.inputs, default=str)]
     assert [r.type for r in holders] == ["kubernetes:core/v1:Secret"]
     assert not [name for name, text in documents(Rendering(mocks.resources, outputs={})) if TOKEN in text]
+
+
+def test_a_plain_token_is_refused_before_anything_is_registered():
+    mocks = RecordingMocks()
+    with pytest.raises(ComponentInitError) as caught:
+        construct(lambda: {**COLLECTOR, "exportToken": TOKEN}, mocks)
+    assert "fluxcd-otel:exportToken: must be a secret" in str(caught.value)
+    assert TOKEN not in str(caught.value) and mocks.resources == []
 
 
 def test_bad_arguments_fail_with_one_config_error_before_anything_is_registered():
