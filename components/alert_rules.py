@@ -59,10 +59,8 @@ def _object_state(selector: str) -> str:
 def not_ready_rules(alerts: AlertSettings) -> list[dict[str, Any]]:
     """One rule at `after` for the kinds without a threshold of their own, and one per kind with one."""
     settings = alerts.not_ready
-    # An object without a Ready condition has no `reason`: Flux never reconciles OCI
-    # HelmRepositories, so they would read as not Ready forever; a controller that stopped
-    # reconciling is caught by the metrics-absent alert instead.
-    not_ready = 'ready!="True",suspended!="true",reason!=""'
+    # A controller that stopped reconciling is caught by the metrics-absent alert instead.
+    not_ready = c.FLUX_NOT_READY_SELECTOR
     overridden = sorted(settings.per_kind)
     thresholds = [("FluxObjectNotReady", not_ready + (f',kind!~"{_any_of(overridden)}"' if overridden else ""), settings.after)]
     thresholds += [(f"Flux{kind}NotReady", f'{not_ready},kind="{kind}"', settings.per_kind[kind]) for kind in overridden]

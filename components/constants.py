@@ -137,6 +137,10 @@ FLUX_RESOURCES_BY_CONTROLLER = {
 FLUX_READY_CONDITION = "Ready"
 # Metric families of Flux object health (issue 4); alert rules and dashboards query these names.
 FLUX_RESOURCE_INFO_METRIC = "gotk_resource_info"
+# gotk_resource_info selector of active objects whose Ready condition is not True. Objects without
+# a Ready condition have no `reason`: Flux never reconciles OCI HelmRepositories, so they would read
+# as not Ready forever.
+FLUX_NOT_READY_SELECTOR = 'ready!="True",suspended!="true",reason!=""'
 FLUX_READY_TRANSITION_METRIC = "gotk_resource_ready_transition_timestamp_seconds"
 
 # --- kube-state-metrics (Helm chart and image) --------------------------------------------------

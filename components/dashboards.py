@@ -19,7 +19,6 @@ GRID_COLUMNS = 24
 DEFAULT_RANGE = "1h"
 RATE_WINDOW = "5m"
 SLOWEST_WINDOW = "1h"
-NOT_READY = 'ready!="True",suspended!="true"'
 
 
 @dataclass(frozen=True)
@@ -101,13 +100,13 @@ def overview_spec() -> dict[str, Any]:
         stat("objects", "Flux objects", "Flux objects that kube-state-metrics reports.", f"count({info})"),
         stat(
             "notReady", "Not Ready", "Objects whose Ready condition is False or Unknown, suspended ones aside.",
-            f"count({info}{{{NOT_READY}}}) or vector(0)",
+            f"count({info}{{{c.FLUX_NOT_READY_SELECTOR}}}) or vector(0)",
         ),
         stat("suspended", "Suspended", "Objects with spec.suspend set.", f'count({info}{{suspended="true"}}) or vector(0)'),
         table("objectsByKind", "Objects by kind", "How many objects of each kind exist.", f"count by (kind) ({info})"),
         table(
             "notReadyObjects", "Objects not Ready", "Each not Ready object with the reason of its Ready condition.",
-            f"{info}{{{NOT_READY}}}",
+            f"{info}{{{c.FLUX_NOT_READY_SELECTOR}}}",
         ),
     ]
     reconciliation = [

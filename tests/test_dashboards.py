@@ -79,7 +79,8 @@ def test_the_overview_shows_flux_objects_and_their_reconcile_durations():
         if selector.name == c.FLUX_RESOURCE_INFO_METRIC
     }
     # all objects, not Ready ones, suspended ones
-    assert {frozenset(), frozenset({("ready", "!=", "True"), ("suspended", "!=", "true")}),
+    # Not Ready counts exactly what the not-Ready alert counts: objects with a Ready condition only.
+    assert {frozenset(), frozenset({("ready", "!=", "True"), ("suspended", "!=", "true"), ("reason", "!=", "")}),
             frozenset({("suspended", "=", "true")})} <= info_selectors
     kinds = {panel["spec"]["plugin"]["kind"] for panel in spec["panels"].values()}
     assert kinds == PANEL_PLUGINS
