@@ -733,6 +733,13 @@ class StackConfig(Model):
                 problems.append(("exporter", "required in mode collector (type dash0, otlp or debug)"))
             if self.signals.metrics and self.collector.replicas > 1:
                 problems.append(("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)"))
+            problems += [
+                (f"{section}.namespace", f"must not be the Flux namespace {self.flux.namespace}, which gets no workloads")
+                for section, settings in (("collector", self.collector), ("logAgent", self.log_agent))
+                if settings.namespace == self.flux.namespace
+            ]
+            if self.collector.namespace == self.log_agent.namespace:
+                problems.append(("logAgent.namespace", "must differ from collector.namespace (Pod Security privileged vs restricted)"))
         if problems:
             raise InvalidKey.each(problems)
         return self

@@ -10,7 +10,7 @@ import yaml
 from support import ROOT, TOKEN
 
 import fluxcd_otel
-from components.render import RecordingMocks, documents, masked, read_stack_file, run_program
+from components.render import MASK, RecordingMocks, documents, masked, read_stack_file, run_program
 
 EXAMPLE = ROOT / "examples" / "fleet"
 STACK = "prod"
@@ -66,6 +66,14 @@ def test_every_cluster_gets_its_own_kubernetes_provider():
     resources = fleet().resources
     providers = {r.name: r.inputs for r in resources if r.type == "pulumi:providers:kubernetes"}
     assert providers == {f"k8s-{name}": {"context": cluster["context"]} for name, cluster in CLUSTERS.items()}
+
+
+def test_a_kubeconfig_reaches_its_provider_only_as_a_secret():
+    contents = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kubeconfig-credential\n"
+    clusters = {**CLUSTERS, "prod-eu-1": {**CLUSTERS["prod-eu-1"], "kubeconfig": contents}}
+    providers = {r.name: r.inputs for r in run_fleet(clusters).resources if r.type == "pulumi:providers:kubernetes"}
+    assert masked(providers["k8s-prod-eu-1"]) == {"context": CLUSTERS["prod-eu-1"]["context"], "kubeconfig": MASK}
+    assert "kubeconfig-credential" not in json.dumps(masked(providers))
 
 
 def test_each_cluster_resources_go_through_its_provider_under_distinct_names():
