@@ -35,6 +35,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
 
+from components import constants as c
+
 SEED = 2026
 
 FLUX_OBJECTS: dict[str, dict[str, int]] = {
@@ -158,10 +160,10 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "certwatcher_read_certificate_total": ("counter", "Total number of certificate reads"),
     "controller_runtime_active_workers": ("gauge", "Number of currently used workers per controller"),
     "controller_runtime_max_concurrent_reconciles": ("gauge", "Maximum number of concurrent reconciles per controller"),
-    "controller_runtime_reconcile_errors_total": ("counter", "Total number of reconciliation errors per controller"),
+    c.RECONCILE_ERRORS_METRIC: ("counter", "Total number of reconciliation errors per controller"),
     "controller_runtime_reconcile_panics_total": ("counter", "Total number of reconciliation panics per controller"),
     "controller_runtime_reconcile_time_seconds": ("histogram", "Length of time per reconciliation per controller"),
-    "controller_runtime_reconcile_total": ("counter", "Total number of reconciliations per controller"),
+    c.RECONCILE_TOTAL_METRIC: ("counter", "Total number of reconciliations per controller"),
     "controller_runtime_terminal_reconcile_errors_total": (
         "counter", "Total number of terminal reconciliation errors per controller"
     ),
@@ -176,7 +178,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "go_sched_gomaxprocs_threads": ("gauge", "The current runtime.GOMAXPROCS setting."),
     "go_threads": ("gauge", "Number of OS threads created."),
     "gotk_cache_events_total": ("counter", _CACHE_EVENTS_HELP),
-    "gotk_reconcile_duration_seconds": (
+    c.RECONCILE_DURATION_METRIC: (
         "histogram", "The duration in seconds of a GitOps Toolkit resource reconciliation."
     ),
     "gotk_token_cache_evictions_total": ("counter", "Total number of cache evictions."),
@@ -185,13 +187,13 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "gotk_token_cached_items": ("gauge", "Total number of items in the cache."),
     "leader_election_master_status": ("gauge", _LEADER_HELP),
     **{f"process_{name}": value for name, value in _PROCESS.items()},
-    "rest_client_requests_total": ("counter", "Number of HTTP requests, partitioned by status code, method, and host."),
+    c.REST_CLIENT_REQUESTS_METRIC: ("counter", "Number of HTTP requests, partitioned by status code, method, and host."),
     "workqueue_adds_total": ("counter", "Total number of adds handled by workqueue"),
-    "workqueue_depth": ("gauge", "Current depth of workqueue by workqueue and priority"),
-    "workqueue_longest_running_processor_seconds": (
+    c.WORKQUEUE_DEPTH_METRIC: ("gauge", "Current depth of workqueue by workqueue and priority"),
+    c.WORKQUEUE_LONGEST_RUNNING_METRIC: (
         "gauge", "How many seconds has the longest running processor for workqueue been running."
     ),
-    "workqueue_queue_duration_seconds": (
+    c.WORKQUEUE_QUEUE_DURATION_METRIC: (
         "histogram", "How long in seconds an item stays in workqueue before being requested"
     ),
     "workqueue_retries_total": ("counter", "Total number of retries handled by workqueue"),
@@ -319,17 +321,17 @@ def _controller_runtime(exposition: Exposition, rng: random.Random, runs: dict[s
         results = {"error": errors, "requeue": requeues, "requeue_after": len(durations) - errors - requeues}
         exposition.family("controller_runtime_active_workers").add(one, rng.randint(0, 2))
         exposition.family("controller_runtime_max_concurrent_reconciles").add(one, 10)
-        exposition.family("controller_runtime_reconcile_errors_total").add(one, errors)
+        exposition.family(c.RECONCILE_ERRORS_METRIC).add(one, errors)
         exposition.family("controller_runtime_reconcile_panics_total").add(one, 0)
         exposition.family("controller_runtime_terminal_reconcile_errors_total").add(one, 0)
         exposition.family("controller_runtime_reconcile_time_seconds").observe(one, CONTROLLER_RUNTIME_BUCKETS, durations)
         for result in RECONCILE_RESULTS:
-            exposition.family("controller_runtime_reconcile_total").add({**one, "result": result}, results.get(result, 0))
+            exposition.family(c.RECONCILE_TOTAL_METRIC).add({**one, "result": result}, results.get(result, 0))
         exposition.family("workqueue_adds_total").add(queue, len(durations))
-        exposition.family("workqueue_depth").add({**queue, "priority": ""}, 0)
-        exposition.family("workqueue_longest_running_processor_seconds").add(queue, 0)
+        exposition.family(c.WORKQUEUE_DEPTH_METRIC).add({**queue, "priority": ""}, 0)
+        exposition.family(c.WORKQUEUE_LONGEST_RUNNING_METRIC).add(queue, 0)
         waits = _durations(rng, 5e-5, len(durations))
-        exposition.family("workqueue_queue_duration_seconds").observe(queue, WORKQUEUE_BUCKETS, waits)
+        exposition.family(c.WORKQUEUE_QUEUE_DURATION_METRIC).observe(queue, WORKQUEUE_BUCKETS, waits)
         exposition.family("workqueue_retries_total").add(queue, errors + requeues)
         exposition.family("workqueue_unfinished_work_seconds").add(queue, 0)
         exposition.family("workqueue_work_duration_seconds").observe(queue, WORKQUEUE_BUCKETS, durations)
@@ -358,7 +360,7 @@ def _process_and_runtime(exposition: Exposition, rng: random.Random, controller:
     exposition.family("certwatcher_read_certificate_total").add({}, 0)
     for code, method in REST_CALLS:
         labels = {"code": code, "host": API_SERVER, "method": method}
-        exposition.family("rest_client_requests_total").add(labels, rng.randint(1, 5000))
+        exposition.family(c.REST_CLIENT_REQUESTS_METRIC).add(labels, rng.randint(1, 5000))
 
 
 def _token_cache(exposition: Exposition, rng: random.Random, controller: str, objects: list[FluxObject]) -> None:
@@ -397,7 +399,7 @@ def controller_exposition(controller: str, rng: random.Random) -> str:
     runs: dict[str, list[float]] = {}
     for obj in reconciled:
         observations = _durations(rng, MEDIAN_RECONCILE_SECONDS[obj.kind], rng.randint(20, 300))
-        exposition.family("gotk_reconcile_duration_seconds").observe(obj.labels, RECONCILE_DURATION_BUCKETS, observations)
+        exposition.family(c.RECONCILE_DURATION_METRIC).observe(obj.labels, RECONCILE_DURATION_BUCKETS, observations)
         runs.setdefault(obj.kind.lower(), []).extend(observations)
     _controller_runtime(exposition, rng, runs)
     _process_and_runtime(exposition, rng, controller)

@@ -14,10 +14,9 @@ from typing import Any, Iterable
 from prometheus_client.parser import text_string_to_metric_families
 
 from components import constants as c
-from components.render import masked, render_stack
+from components.render import COLLECTOR_CONFIG_KEY, masked, render_stack
 
 ROOT = Path(__file__).resolve().parents[1]
-COLLECTOR_CONFIG_KEY = "alternateConfig"
 SUPPORTED_ACTIONS = ("keep", "drop")
 
 

@@ -27,6 +27,9 @@ Component = c.Component
 TOKEN_ENV = "FLUXCD_OTEL_EXPORT_TOKEN"
 CHECKPOINT_MOUNT = "/var/lib/otelcol/checkpoints"
 QUEUE_MOUNT = "/var/lib/otelcol/queue"
+# Prometheus job names; they become the `job` label (service.name) of the scraped series.
+CONTROLLERS_JOB = "flux-controllers"
+OBJECT_HEALTH_JOB = "flux-object-health"
 QUEUE_STORAGE = f"{Component.FILE_STORAGE}/queue"
 CHECKPOINT_STORAGE = f"{Component.FILE_STORAGE}/checkpoints"
 POD_IP = "${env:MY_POD_IP}"
@@ -122,7 +125,7 @@ def object_health_scrape_job(target: str, scrape_interval: str) -> dict[str, Any
     """kube-state-metrics, as its own job: it serves only the Flux object health families, whose
     labels (`exported_namespace`, ...) need no relabelling next to a static target's job/instance."""
     return {
-        "job_name": "flux-object-health",
+        "job_name": OBJECT_HEALTH_JOB,
         "scrape_interval": scrape_interval,
         "metrics_path": c.KSM_METRICS_PATH,
         "static_configs": [{"targets": [target]}],
@@ -166,7 +169,7 @@ def gateway_config(
             "config": {
                 "scrape_configs": [
                     {
-                        "job_name": "flux-controllers",
+                        "job_name": CONTROLLERS_JOB,
                         "scrape_interval": gateway.scrape_interval,
                         "metrics_path": c.FLUX_METRICS_PATH,
                         "static_configs": [{"targets": list(scrape_targets)}],

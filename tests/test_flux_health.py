@@ -8,6 +8,7 @@ from test_kube_state_metrics import pod
 from components import ConfigError, FluxObjectHealth, FluxObjectHealthArgs
 from components import constants as c
 from components import kube_state_metrics as ksm
+from components.collector_configs import OBJECT_HEALTH_JOB
 from components.config import Dash0OperatorSettings, FluxSettings, ObjectHealthSettings, parse_stack_config
 from pod_security import violations
 
@@ -87,7 +88,7 @@ def test_collector_mode_scrapes_kube_state_metrics_from_the_gateway_namespace():
     rendering = run_stack("dev")
     release = health_release(rendering.resources)
     assert release["namespace"] == "flux-otel"  # the gateway's own restricted namespace
-    job = gateway_jobs(rendering.resources)["flux-object-health"]
+    job = gateway_jobs(rendering.resources)[OBJECT_HEALTH_JOB]
     assert job["static_configs"] == [{"targets": ["flux-object-health.flux-otel.svc:8080"]}]
     assert rendering.outputs["objectHealth"] == "flux-otel/flux-object-health"
     plurals = {plural for rule in release["values"]["rbac"]["extraRules"] for plural in rule["resources"]}
@@ -129,7 +130,7 @@ def test_no_kube_state_metrics_without_metrics_or_when_disabled(stack, overrides
     if "flux-otel-gateway" in releases(rendering.resources) and "prometheus" in (
         releases(rendering.resources)["flux-otel-gateway"]["values"]["alternateConfig"]["receivers"]
     ):
-        assert "flux-object-health" not in gateway_jobs(rendering.resources)
+        assert OBJECT_HEALTH_JOB not in gateway_jobs(rendering.resources)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -34,7 +34,13 @@ export_token = config.get_secret("exportToken")
 
 for cluster_name, settings in fleet.items():
     cluster = clusters[cluster_name]
-    provider = k8s.Provider(f"k8s-{cluster_name}", context=cluster["context"], kubeconfig=cluster.get("kubeconfig"))
+    kubeconfig = cluster.get("kubeconfig")
+    provider = k8s.Provider(
+        f"k8s-{cluster_name}",
+        context=cluster["context"],
+        # A kubeconfig's contents are credentials: as a secret they are encrypted in the state.
+        kubeconfig=None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
+    )
     observability = FluxObservability(
         f"flux-observability-{cluster_name}",
         settings,
