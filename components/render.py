@@ -19,7 +19,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pulumi
 import yaml
@@ -95,15 +95,16 @@ def _config_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _replace_secure(value: Any) -> tuple[Any, bool]:
-    """Replaces `secure:` ciphertexts (undecryptable offline) with a placeholder."""
+def replace_secrets(value: Any, marker: str, replace: Callable[[Any], Any]) -> tuple[Any, bool]:
+    """Replaces every one-key mapping `{marker: x}` (a secret in a config file) by `replace(x)`,
+    and tells whether there was any."""
     if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
-        pairs = {key: _replace_secure(item) for key, item in value.items()}
+        if set(value) == {marker}:
+            return replace(value[marker]), True
+        pairs = {key: replace_secrets(item, marker, replace) for key, item in value.items()}
         return {key: item for key, (item, _) in pairs.items()}, any(secret for _, secret in pairs.values())
     if isinstance(value, list):
-        pairs = [_replace_secure(item) for item in value]
+        pairs = [replace_secrets(item, marker, replace) for item in value]
         return [item for item, _ in pairs], any(secret for _, secret in pairs)
     return value, False
 
@@ -127,7 +128,8 @@ def parse_stack_file(project: str, document: dict[str, Any]) -> StackFile:
     stack_file = StackFile(project=project, config={}, environments=list(document.get("environment") or []))
     for key, value in (document.get("config") or {}).items():
         full_key = key if ":" in key else f"{project}:{key}"
-        plain, secret = _replace_secure(value)
+        # `secure:` ciphertexts cannot be decrypted offline.
+        plain, secret = replace_secrets(value, "secure", lambda _: SECRET_PLACEHOLDER)
         stack_file.config[full_key] = _config_text(plain)
         if secret:
             stack_file.secret_keys.append(full_key)

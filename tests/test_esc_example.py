@@ -16,7 +16,7 @@ from support import (
 
 from components import constants as c
 from components.config import ConfigError
-from components.render import _config_text, main, parse_stack_file, run_program
+from components.render import _config_text, main, parse_stack_file, replace_secrets, run_program
 
 EXAMPLE = ROOT / "examples" / "esc"
 ENVIRONMENT_FILE = EXAMPLE / "flux-prod.env.yaml"
@@ -26,15 +26,7 @@ SECRET_FUNCTION = "fn::secret"
 
 def _opened(value: Any) -> tuple[Any, bool]:
     """A value as ESC hands it over when the environment is opened, and whether it is secret."""
-    if isinstance(value, dict):
-        if set(value) == {SECRET_FUNCTION}:
-            return value[SECRET_FUNCTION], True
-        pairs = {key: _opened(item) for key, item in value.items()}
-        return {key: item for key, (item, _) in pairs.items()}, any(secret for _, secret in pairs.values())
-    if isinstance(value, list):
-        pairs = [_opened(item) for item in value]
-        return [item for item, _ in pairs], any(secret for _, secret in pairs)
-    return value, False
+    return replace_secrets(value, SECRET_FUNCTION, lambda plain: plain)
 
 
 def _functions(value: Any) -> set[str]:
