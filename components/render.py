@@ -206,17 +206,17 @@ def unresolved_environments_message(stack: str, environments: list[str], problem
     )
 
 
-def masked(value: Any) -> Any:
-    """Plain data with secret values masked, values unknown in a preview marked, and mock floats
-    turned back into integers."""
+def masked(value: Any, *, reveal: bool = False) -> Any:
+    """Plain data with secret values masked (or, with `reveal`, unwrapped as the API server gets
+    them), values unknown in a preview marked, and mock floats turned back into integers."""
     if rpc.is_rpc_secret(value):
-        return MASK
+        return masked(rpc.unwrap_rpc_secret(value), reveal=True) if reveal else MASK
     if isinstance(value, pulumi.output.Unknown):
         return UNKNOWN
     if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
+        return {key: masked(item, reveal=reveal) for key, item in value.items()}
     if isinstance(value, list):
-        return [masked(item) for item in value]
+        return [masked(item, reveal=reveal) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -7,11 +7,11 @@ import kubernetes_validate
 import pytest
 import yaml
 from pod_security import collector_pod, namespace_level, narrowest_level, violations
-from pulumi.runtime import rpc
 from support import ROOT, STACKS, run_stack
 
 from components import constants as c
 from components.config import parse_stack_config
+from components.render import masked
 
 # The oldest and newest Kubernetes minors the rendered objects must be valid for.
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
@@ -21,16 +21,8 @@ CORE_API_VERSIONS = {"v1", "apps/v1", "rbac.authorization.k8s.io/v1", "networkin
 
 
 def revealed(value):
-    """Inputs as the API server receives them: secrets unwrapped, mock floats back to integers."""
-    if rpc.is_rpc_secret(value):
-        return revealed(value["value"])
-    if isinstance(value, dict):
-        return {key: revealed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [revealed(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    """Inputs as the API server receives them."""
+    return masked(value, reveal=True)
 
 
 @lru_cache(maxsize=None)
