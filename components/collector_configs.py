@@ -13,6 +13,7 @@ from typing import Any, Optional, Sequence
 
 from . import constants as c
 from . import flux_events
+from .ottl import escape_env
 from .config import (
     ExporterSettings,
     GatewaySettings,
@@ -34,11 +35,6 @@ QUEUE_STORAGE = f"{Component.FILE_STORAGE}/queue"
 CHECKPOINT_STORAGE = f"{Component.FILE_STORAGE}/checkpoints"
 POD_IP = "${env:MY_POD_IP}"
 TRACE_CORRELATION = f"{Component.TRANSFORM}/trace-correlation"
-
-
-def escape_env(value: str) -> str:
-    """A literal for the collector config: `$` would start an env reference, `$$` is one `$`."""
-    return value.replace("$", "$$")
 
 
 def memory_limiter(memory_limit: str) -> dict[str, Any]:
@@ -150,12 +146,14 @@ def gateway_config(
     object_health_target: Optional[str] = None,
     kept_metrics: Sequence[str] = (),
     event_namespaces: Sequence[str] = (),
+    event_statements: Any = None,
 ) -> dict[str, Any]:
     """The gateway: scrapes Flux metrics, receives OTLP traces and logs, exports to the backend.
 
     `object_health_target` is the kube-state-metrics Service that exposes Flux object health;
     `kept_metrics` are the series the shipped alert rules and dashboards read, kept next to the prefixes;
-    `event_namespaces` are watched for Kubernetes events about Flux objects (see flux_events)."""
+    `event_namespaces` are watched for Kubernetes events about Flux objects (see flux_events);
+    `event_statements` replace the events' default OTTL statements (to add their trace IDs)."""
     exporter_id, exporter_body = exporter(exporter_settings, with_token)
     processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
     receivers: dict[str, Any] = {}
@@ -195,7 +193,7 @@ def gateway_config(
         pipeline("traces", Component.OTLP_RECEIVER)
     if protocols:
         receivers[Component.OTLP_RECEIVER] = {"protocols": protocols}
-    event_processors = flux_events.events_processors() if event_namespaces else {}
+    event_processors = flux_events.events_processors(event_statements) if event_namespaces else {}
     if event_namespaces:
         receivers[flux_events.RECEIVER] = flux_events.events_receiver(list(event_namespaces))
         pipelines[flux_events.PIPELINE] = {

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from . import constants as c
-from . import manifests
+from . import flux_events, manifests
 from .collector_configs import exports_over_network, gateway_config
 from .config import ConfigError, ExporterSettings, GatewaySettings, SignalSettings, export_token_problems, format_errors
 from .helm_values import gateway_values
+from .trace_correlation import linkable_sources
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,18 @@ class CollectorGatewayArgs:
     event_namespaces: list[str] = field(default_factory=list)
     """Namespaces whose Kubernetes events about Flux objects the gateway ships as logs; each gets a
     Role that lets the gateway's service account list and watch events there, and nothing more."""
+    alert_uid: Optional[pulumi.Input[str]] = None
+    """UID of the tracing Alert. With `alert_event_sources`, each event record about an object the
+    Alert selects gets the trace ID of the span Flux makes from the same event."""
+    alert_event_sources: list[Mapping[str, Any]] = field(default_factory=list)
+    """The Alert's `spec.eventSources`."""
+
+
+def otlp_endpoints(settings: GatewaySettings) -> tuple[str, str]:
+    """`host:port` of the OTLP/gRPC receiver (log agents) and base URL of the OTLP/HTTP receiver
+    (Flux traces), known before the release exists."""
+    host = f"{settings.release_name}.{settings.namespace}.svc"
+    return f"{host}:{c.OTLP_GRPC_PORT}", f"http://{host}:{c.OTLP_HTTP_PORT}"
 
 
 class CollectorGateway(pulumi.ComponentResource):
@@ -83,6 +96,12 @@ class CollectorGateway(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
                 ),
             ]
+        event_statements = None
+        if args.event_namespaces and args.alert_uid is not None and linkable_sources(args.alert_event_sources):
+            sources = list(args.alert_event_sources)
+            event_statements = pulumi.Output.from_input(args.alert_uid).apply(
+                lambda uid: flux_events.flux_event_statements(flux_events.event_trace_statements(uid, sources))
+            )
         self.collector_config = gateway_config(
             cluster_name=args.cluster_name,
             signals=args.signals,
@@ -93,6 +112,7 @@ class CollectorGateway(pulumi.ComponentResource):
             object_health_target=args.object_health_target,
             kept_metrics=args.kept_metrics,
             event_namespaces=args.event_namespaces,
+            event_statements=event_statements,
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
@@ -117,9 +137,7 @@ class CollectorGateway(pulumi.ComponentResource):
                 depends_on=[self.namespace] + ([self.token_secret] if self.token_secret else []) + self.event_readers,
             ),
         )
-        host = f"{settings.release_name}.{settings.namespace}.svc"
-        self.otlp_grpc_endpoint = f"{host}:{c.OTLP_GRPC_PORT}"
-        self.otlp_http_endpoint = f"http://{host}:{c.OTLP_HTTP_PORT}"
+        self.otlp_grpc_endpoint, self.otlp_http_endpoint = otlp_endpoints(settings)
         self.register_outputs(
             {"otlp_grpc_endpoint": self.otlp_grpc_endpoint, "otlp_http_endpoint": self.otlp_http_endpoint}
         )

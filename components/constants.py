@@ -73,10 +73,22 @@ FLUX_LOG_KIND_FIELD = "controllerKind"
 FLUX_LOG_NAME_FIELD = "name"
 FLUX_LOG_NAMESPACE_FIELD = "namespace"
 FLUX_LOG_REVISION_FIELD = "revision"
+# Kinds whose controller writes `revision` on log lines at info, the level Flux runs at: only
+# kustomize-controller, on "Reconciliation finished"/"failed" and "server-side apply completed"
+# (kustomize-controller@v1.9.4: internal/controller/kustomization_controller.go). source-controller
+# writes it only at debug, image-automation-controller only at trace, helm-controller and the
+# Bucket, HelmChart, OCIRepository, ImageRepository and ImagePolicy reconcilers never
+# (../shared/FACTS.md, Logs). Lines of other kinds cannot name the revision their trace hashes.
+FLUX_KINDS_LOGGING_REVISION = ("Kustomization",)
 # notification-controller's otel provider: the trace ID of an event is the first
-# FLUX_TRACE_ID_BYTES of SHA-256("<Alert UID>:<revision>"), so one revision is one trace.
+# FLUX_TRACE_ID_BYTES of SHA-256("<Alert UID>:<revision>"), so one revision is one trace. The
+# revision is "<app-version>@<oci-digest>" when the event has both (HelmReleases of OCI charts),
+# else its `revision` (notification-controller@v1.9.3: internal/notifier/otel.go getRevision).
 FLUX_TRACE_ID_SEPARATOR = ":"
 FLUX_TRACE_ID_BYTES = 16
+FLUX_EVENT_APP_VERSION_KEY = "app-version"
+FLUX_EVENT_OCI_DIGEST_KEY = "oci-digest"
+FLUX_OCI_REVISION_SEPARATOR = "@"
 
 
 class FluxResource(NamedTuple):
@@ -182,8 +194,9 @@ KUBERNETES_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 KUBERNETES_MICRO_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-def flux_event_revision_annotation(group: str) -> str:
-    return f"{group}/{FLUX_EVENT_REVISION_ANNOTATION}"
+def flux_event_revision_annotation(group: str, key: str = FLUX_EVENT_REVISION_ANNOTATION) -> str:
+    """Annotation of a Flux event's metadata `key`: Flux prefixes it with the object's API group."""
+    return f"{group}/{key}"
 
 
 # --- OpenTelemetry Collector (Helm chart and image) --------------------------------------------
@@ -277,7 +290,8 @@ FLUX_RECONCILERS_BY_CONTROLLER = {
     "source-controller": ("bucket", "gitrepository", "helmchart", "helmrepository", "ocirepository"),
     "kustomize-controller": ("kustomization",),
     "helm-controller": ("helmrelease",),
-    "notification-controller": ("receiver",),
+    # notification-controller@v1.9.3: main.go sets up the Provider, Alert and Receiver reconcilers.
+    "notification-controller": ("alert", "provider", "receiver"),
     "image-reflector-controller": ("imagepolicy", "imagerepository"),
     "image-automation-controller": ("imageupdateautomation",),
     "source-watcher": ("artifactgenerator",),

@@ -10,10 +10,11 @@ last occurrence, body = its message. Plain Python, no Pulumi.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from . import constants as c
+from .ottl import ottl_string
+from .trace_correlation import linkable_sources, trace_id_statements
 
 Component = c.Component
 RECEIVER = f"{Component.K8S_OBJECTS_RECEIVER}/flux-events"
@@ -31,10 +32,6 @@ ATTRIBUTES = (
     c.FLUX_EVENT_REASON_ATTRIBUTE,
     c.FLUX_LOG_REVISION_FIELD,
 )
-
-
-def ottl_string(value: str) -> str:
-    return json.dumps(value)
 
 
 def event_field(*keys: str) -> str:
@@ -77,13 +74,35 @@ def events_filter() -> dict[str, Any]:
     return {"error_mode": "ignore", "logs": {"log_record": [f"not {in_api_groups(c.FLUX_API_GROUPS)}"]}}
 
 
-def flux_event_statements() -> list[str]:
+# Event metadata notification-controller hashes for OCI charts, kept on the record only while the
+# trace ID is computed (keep_keys drops them).
+TRANSIENT_ATTRIBUTES = {key: f"flux.{key}" for key in (c.FLUX_EVENT_APP_VERSION_KEY, c.FLUX_EVENT_OCI_DIGEST_KEY)}
+
+
+def event_trace_statements(alert_uid: str, event_sources: list[dict[str, Any]]) -> list[str]:
+    """Statements that give an event record the trace ID of the span notification-controller makes
+    from the same event. The Event's annotations carry the metadata it hashes: the revision or,
+    when both are present, `<app-version>@<oci-digest>` (constants.FLUX_TRACE_ID_SEPARATOR)."""
+    revision = attribute(c.FLUX_LOG_REVISION_FIELD)
+    app_version, oci_digest = (attribute(name) for name in TRANSIENT_ATTRIBUTES.values())
+    revisions = [
+        (revision, f"{revision} != nil"),
+        (f"Concat([{app_version}, {oci_digest}], {ottl_string(c.FLUX_OCI_REVISION_SEPARATOR)})",
+         f"{app_version} != nil and {oci_digest} != nil"),
+    ]
+    return trace_id_statements(
+        alert_uid, linkable_sources(event_sources), revisions, target="log.trace_id.string", attribute=attribute
+    )
+
+
+def flux_event_statements(trace_statements: list[str] = ()) -> list[str]:
     """OTTL statements (log context, flat style) from a watched Event to a Flux log record.
 
     `set` does nothing when its value is nil, so absent fields leave no attribute behind. The
-    revision comes from the annotation of the object's own API group, one statement per group. The
-    Event's last occurrence wins over its eventTime; the body is replaced last, since every
-    other statement reads the Event from it.
+    revision (and the OCI chart metadata) come from the annotations of the object's own API group,
+    one statement per group. The Event's last occurrence wins over its eventTime. `trace_statements`
+    (event_trace_statements) run once the attributes are set; the body is replaced last, since
+    every other statement reads the Event from it.
     """
     regarding = {
         c.FLUX_LOG_KIND_FIELD: "kind",
@@ -92,9 +111,11 @@ def flux_event_statements() -> list[str]:
     }
     statements = [f"set({attribute(name)}, {event_field('regarding', key)})" for name, key in regarding.items()]
     statements.append(f"set({attribute(c.FLUX_EVENT_REASON_ATTRIBUTE)}, {event_field('reason')})")
+    annotations = {c.FLUX_LOG_REVISION_FIELD: c.FLUX_EVENT_REVISION_ANNOTATION, **{v: k for k, v in TRANSIENT_ATTRIBUTES.items()}}
     statements += [
-        f"set({attribute(c.FLUX_LOG_REVISION_FIELD)}, "
-        f"{event_field('metadata', 'annotations', c.flux_event_revision_annotation(group))}) where {in_api_groups((group,))}"
+        f"set({attribute(name)}, "
+        f"{event_field('metadata', 'annotations', c.flux_event_revision_annotation(group, key))}) where {in_api_groups((group,))}"
+        for name, key in annotations.items()
         for group in c.FLUX_API_GROUPS
     ]
     for event_type, (text, number) in c.EVENT_TYPE_SEVERITIES.items():
@@ -107,6 +128,7 @@ def flux_event_statements() -> list[str]:
         statements.append(
             f"set(log.time, Time({event_field(field)}, {ottl_string(layout)})) where {event_field(field)} != nil"
         )
+    statements += list(trace_statements)
     statements += [
         f"keep_keys(log.attributes, [{', '.join(ottl_string(name) for name in ATTRIBUTES)}])",
         f"set(log.body, {event_field('note')})",
@@ -114,10 +136,12 @@ def flux_event_statements() -> list[str]:
     return statements
 
 
-def events_transform() -> dict[str, Any]:
-    return {"error_mode": "ignore", "log_statements": flux_event_statements()}
+def events_transform(statements: Any = None) -> dict[str, Any]:
+    """`statements` defaults to flux_event_statements(); a caller passes its own (or an Output of
+    them) to add the trace statements, which wait for the Alert's UID."""
+    return {"error_mode": "ignore", "log_statements": flux_event_statements() if statements is None else statements}
 
 
-def events_processors() -> dict[str, dict[str, Any]]:
+def events_processors(statements: Any = None) -> dict[str, dict[str, Any]]:
     """The event pipeline's own processors, in pipeline order: drop early, then reshape."""
-    return {FILTER: events_filter(), TRANSFORM: events_transform()}
+    return {FILTER: events_filter(), TRANSFORM: events_transform(statements)}

@@ -6,7 +6,7 @@ from typing import Mapping, Optional
 
 import pulumi
 
-from .collector_gateway import CollectorGateway, CollectorGatewayArgs
+from .collector_gateway import CollectorGateway, CollectorGatewayArgs, otlp_endpoints
 from .config import StackConfig
 from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
 from .flux_alert_rules import FluxAlertRules, FluxAlertRulesArgs
@@ -48,7 +48,32 @@ class FluxObservability(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.metrics_services = self.gateway = self.log_agent = self.dash0 = self.tracing = self.object_health = None
         outputs: dict[str, object] = {"mode": config.mode, "clusterName": config.cluster_name}
-        trace_sink: list[pulumi.Resource] = []
+
+        # Tracing first: the gateway (event records) and the log agent (log lines) stamp records with
+        # trace IDs derived from the Alert's UID. The Provider does not wait for the gateway, so on a
+        # first install spans sent before the gateway is up are lost (docs: When things fail).
+        if config.mode == "collector":
+            default_trace_address = otlp_endpoints(config.collector)[1]
+        else:
+            default_trace_address = config.dash0_operator.collector_endpoint
+        if signals.traces:
+            self.tracing = FluxTracing(
+                f"{name}-tracing",
+                FluxTracingArgs(
+                    address=config.tracing.address or default_trace_address,
+                    cluster_name=config.cluster_name,
+                    flux_namespace=config.flux.namespace,
+                    tracing=config.tracing,
+                    traced_kinds=config.traced_kinds,
+                    headers=tracing_headers,
+                ),
+                opts=child,
+            )
+            outputs["providerAddress"] = self.tracing.address
+            outputs["traceServiceName"] = self.tracing.service_name
+            outputs["alert"] = self.tracing.alert_ref
+        alert_uid = self.tracing.alert_uid if self.tracing else None
+        alert_event_sources = self.tracing.event_sources if self.tracing else []
 
         if config.mode == "collector":
             scrape_targets: list[str] = []
@@ -71,28 +96,26 @@ class FluxObservability(pulumi.ComponentResource):
                     object_health_target=health_target,
                     kept_metrics=queried_metrics(config),
                     event_namespaces=config.event_namespaces,
+                    alert_uid=alert_uid,
+                    alert_event_sources=alert_event_sources,
                 ),
                 opts=child,
             )
-            trace_sink = [self.gateway]
-            default_trace_address = self.gateway.otlp_http_endpoint
             outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint
             outputs["gatewayOtlpHttpEndpoint"] = self.gateway.otlp_http_endpoint
-        else:
-            default_trace_address = config.dash0_operator.collector_endpoint
-            if signals.metrics or signals.logs:
-                self.dash0 = Dash0FluxMonitoring(
-                    f"{name}-dash0",
-                    Dash0FluxMonitoringArgs(
-                        flux=config.flux,
-                        operator=config.dash0_operator,
-                        metrics=signals.metrics,
-                        logs=signals.logs,
-                        events=config.events_enabled,
-                    ),
-                    opts=child,
-                )
-                outputs["dash0Monitoring"] = f"{config.flux.namespace}/{config.dash0_operator.monitoring_name}"
+        elif signals.metrics or signals.logs:
+            self.dash0 = Dash0FluxMonitoring(
+                f"{name}-dash0",
+                Dash0FluxMonitoringArgs(
+                    flux=config.flux,
+                    operator=config.dash0_operator,
+                    metrics=signals.metrics,
+                    logs=signals.logs,
+                    events=config.events_enabled,
+                ),
+                opts=child,
+            )
+            outputs["dash0Monitoring"] = f"{config.flux.namespace}/{config.dash0_operator.monitoring_name}"
         if config.object_health_enabled:
             # Collector mode: kube-state-metrics runs in the gateway's namespace, which must exist first.
             self.object_health = FluxObjectHealth(
@@ -114,24 +137,6 @@ class FluxObservability(pulumi.ComponentResource):
             self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, opts=child)
             outputs["dashboards"] = self.dashboards.dashboard_refs
 
-        if signals.traces:
-            self.tracing = FluxTracing(
-                f"{name}-tracing",
-                FluxTracingArgs(
-                    address=config.tracing.address or default_trace_address,
-                    cluster_name=config.cluster_name,
-                    flux_namespace=config.flux.namespace,
-                    tracing=config.tracing,
-                    traced_kinds=config.traced_kinds,
-                    headers=tracing_headers,
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=trace_sink),
-            )
-            outputs["providerAddress"] = self.tracing.address
-            outputs["traceServiceName"] = self.tracing.service_name
-            outputs["alert"] = self.tracing.alert_ref
-
-        # After tracing: the agent stamps log lines with trace IDs derived from the Alert's UID.
         if config.mode == "collector" and signals.logs:
             self.log_agent = FluxLogAgent(
                 f"{name}-logs",
@@ -140,8 +145,8 @@ class FluxObservability(pulumi.ComponentResource):
                     flux=config.flux,
                     agent=config.log_agent,
                     collector=config.collector,
-                    alert_uid=self.tracing.alert_uid if self.tracing else None,
-                    alert_event_sources=self.tracing.event_sources if self.tracing else [],
+                    alert_uid=alert_uid,
+                    alert_event_sources=alert_event_sources,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway]),
             )

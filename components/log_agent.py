@@ -13,7 +13,7 @@ from . import manifests
 from .collector_configs import flux_log_paths, log_agent_config
 from .config import FluxSettings, GatewaySettings, LogAgentSettings
 from .helm_values import log_agent_values
-from .trace_correlation import linkable_sources, trace_id_statements, transform_processor
+from .trace_correlation import linkable_sources, log_line_statements, transform_processor
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class FluxLogAgentArgs:
     """Chart version, image and the outage the queues bridge are shared with the gateway."""
     alert_uid: Optional[pulumi.Input[str]] = None
     """UID of the tracing Alert. With `alert_event_sources`, every Flux log line with a revision,
-    of an object the Alert selects, gets the trace ID Flux gives that revision's spans."""
+    of an object the Alert selects and of a kind that logs its revision, gets the trace ID Flux
+    gives that revision's spans."""
     alert_event_sources: list[Mapping[str, Any]] = field(default_factory=list)
     """The Alert's `spec.eventSources` (kind, name or `*`, namespace, matchLabels)."""
 
@@ -46,10 +47,10 @@ class FluxLogAgent(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         trace_correlation = None
-        if args.alert_uid is not None and linkable_sources(args.alert_event_sources):
+        if args.alert_uid is not None and linkable_sources(args.alert_event_sources, c.FLUX_KINDS_LOGGING_REVISION):
             sources = list(args.alert_event_sources)
             # Only the statements wait for the Alert's UID: a first preview shows the rest.
-            statements = pulumi.Output.from_input(args.alert_uid).apply(lambda uid: trace_id_statements(uid, sources))
+            statements = pulumi.Output.from_input(args.alert_uid).apply(lambda uid: log_line_statements(uid, sources))
             trace_correlation = transform_processor(statements)
         self.collector_config = log_agent_config(
             flux_namespace=args.flux.namespace,

@@ -20,6 +20,7 @@ from support import (
 
 from components import constants as c
 from components.config import ConfigError
+from components import flux_events
 from components.collector_configs import TRACE_CORRELATION
 from components.render import UNKNOWN, RecordingMocks, Rendering, documents, mock_uid
 
@@ -130,6 +131,8 @@ def with_alert_uid_unknown(update):
         processors = ((resource.inputs.get("values") or {}).get("alternateConfig") or {}).get("processors", {})
         if TRACE_CORRELATION in processors:
             processors[TRACE_CORRELATION]["log_statements"][0]["statements"] = UNKNOWN
+        if flux_events.TRANSFORM in processors and resource.inputs["name"] == "flux-otel-gateway":
+            processors[flux_events.TRANSFORM]["log_statements"] = UNKNOWN
     preview = Rendering(resources=resources, outputs=update.outputs)
     for alert in (r for r in update.resources if r.custom and r.inputs.get("kind") == "Alert"):
         assert mock_uid(alert.type, alert.name, alert.inputs["metadata"]) not in str(documents(preview))

@@ -1,0 +1,1 @@
+"""The real-runtime tier: upstream programs built from their Go modules, and tests that run them."""

@@ -1,0 +1,155 @@
+"""The upstream programs the real tier runs, each pinned once, and where their binaries live.
+
+Programs the package deploys take their versions from `components.constants`, so the tier always
+runs what the stacks ship; the rest (the API server under test, its etcd) are pinned here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from components import constants
+
+E2E_DIR = Path(__file__).resolve().parent
+OTELCOL_MANIFEST = E2E_DIR / "otelcol-builder.yaml"
+CACHE_DIR = Path(os.environ.get("FLUXCD_OTEL_CACHE", Path.home() / ".cache" / "fluxcd-otel"))
+
+KUBERNETES_VERSION = "v1.35.4"
+ETCD_VERSION = "v3.6.16"
+# Flux 2.9's notification-controller (fluxcd/flux2@v2.9.x manifests).
+NOTIFICATION_CONTROLLER_VERSION = "v1.9.3"
+# Flux 2.9's controllers whose modules carry CRDs (config/crd/bases); the proxy serves none of the
+# image-reflector, image-automation or source-watcher modules, so their kinds are not applied here.
+FLUX_CRD_MODULES = {
+    "github.com/fluxcd/source-controller": "v1.9.1",
+    "github.com/fluxcd/kustomize-controller": "v1.9.4",
+    "github.com/fluxcd/helm-controller": "v1.6.3",
+    "github.com/fluxcd/notification-controller": NOTIFICATION_CONTROLLER_VERSION,
+}
+# The proxy does not serve kube-state-metrics v2.17.0 (the image the package deploys); v2.16.0 is
+# the nearest served release below it. Between the two, pkg/customresourcestate changed in one
+# line: a list index equal to the length is refused instead of panicking
+# (kubernetes/kube-state-metrics v2.16.0..v2.17.0: registry_factory.go compilePath), and our
+# config indexes no list by number. So the tier proves the deployed behaviour.
+KUBE_STATE_METRICS_VERSION = "v2.16.0"
+assert constants.KSM_IMAGE_TAG == "v2.17.0", "re-check KUBE_STATE_METRICS_VERSION against the new image tag"
+
+
+@dataclass(frozen=True)
+class GoProgram:
+    """A binary built from a Go module through a wrapper module of our own."""
+
+    name: str
+    module: str
+    version: str
+    package: str
+    ldflags: tuple[str, ...] = ()
+    # Modules whose own go.mod replaces them with local paths: each gets this module's version,
+    # with the leading "v1." of Kubernetes releases mapped to the staging modules' "v0.".
+    staging_replaces_from: str | None = None
+    copy_remote_replaces: bool = False
+    unlisted_checksums: tuple[str, ...] = ()
+    """Modules the proxy serves but its checksum database mirror does not list (lookups answer
+    404); they are taken from the proxy without that second check (GONOSUMDB)."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+@dataclass(frozen=True)
+class CollectorBuild:
+    """The collector built with the OpenTelemetry Collector Builder from our manifest."""
+
+    name: str = "otelcol"
+    version: str = constants.COLLECTOR_IMAGE_TAG
+    unlisted_checksums: tuple[str, ...] = tuple(
+        f"github.com/open-telemetry/opentelemetry-collector-contrib/{path}"
+        for path in ("receiver/k8sobjectsreceiver", "extension/k8sleaderelector", "internal/k8sinventory",
+                     "internal/k8sleaderelectortest", "pkg/xk8stest")
+    )
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(OTELCOL_MANIFEST.read_bytes()).hexdigest()[:12]
+        return f"{self.name}-{self.version}-{digest}"
+
+
+def _kubernetes_ldflags(version: str) -> tuple[str, ...]:
+    major, minor = version.lstrip("v").split(".")[:2]
+    base = "k8s.io/component-base/version"
+    return (f"-X {base}.gitVersion={version}", f"-X {base}.gitMajor={major}", f"-X {base}.gitMinor={minor}")
+
+
+PROGRAMS = {
+    "otelcol": CollectorBuild(),
+    "etcd": GoProgram("etcd", "go.etcd.io/etcd/server/v3", ETCD_VERSION, "go.etcd.io/etcd/server/v3"),
+    "kube-apiserver": GoProgram(
+        "kube-apiserver",
+        "k8s.io/kubernetes",
+        KUBERNETES_VERSION,
+        "k8s.io/kubernetes/cmd/kube-apiserver",
+        ldflags=_kubernetes_ldflags(KUBERNETES_VERSION),
+        staging_replaces_from="k8s.io/kubernetes",
+    ),
+    # The client the tests apply objects with (server-side apply, tokens, auth checks).
+    "kubectl": GoProgram(
+        "kubectl",
+        "k8s.io/kubernetes",
+        KUBERNETES_VERSION,
+        "k8s.io/kubernetes/cmd/kubectl",
+        ldflags=_kubernetes_ldflags(KUBERNETES_VERSION),
+        staging_replaces_from="k8s.io/kubernetes",
+    ),
+    "kube-state-metrics": GoProgram(
+        "kube-state-metrics", "k8s.io/kube-state-metrics/v2", KUBE_STATE_METRICS_VERSION, "k8s.io/kube-state-metrics/v2",
+        unlisted_checksums=("k8s.io/kube-state-metrics/v2",),
+    ),
+    "notification-controller": GoProgram(
+        "notification-controller",
+        "github.com/fluxcd/notification-controller",
+        NOTIFICATION_CONTROLLER_VERSION,
+        "github.com/fluxcd/notification-controller",
+        copy_remote_replaces=True,
+    ),
+}
+
+
+def module_dir(module: str, version: str) -> Path:
+    """The module's source in the Go module cache, downloaded through the proxy if missing."""
+    out = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True,
+                         env=dict(os.environ, GOFLAGS="-mod=mod"), cwd=CACHE_DIR if CACHE_DIR.exists() else None)
+    if out.returncode != 0:
+        raise FileNotFoundError(f"go mod download {module}@{version} failed: {out.stdout}{out.stderr}")
+    return Path(json.loads(out.stdout)["Dir"])
+
+
+def flux_crds() -> list[Path]:
+    """Flux's CRD manifests, as its controllers' modules ship them."""
+    return sorted(
+        path for module, version in FLUX_CRD_MODULES.items()
+        for path in (module_dir(module, version) / "config" / "crd" / "bases").glob("*.yaml")
+    )
+
+
+def binary_path(name: str) -> Path:
+    program = PROGRAMS[name]
+    return CACHE_DIR / program.key / "bin" / name
+
+
+def built(name: str) -> bool:
+    return (CACHE_DIR / PROGRAMS[name].key / "ok").exists()
+
+
+def require(name: str) -> Path:
+    """The program's binary, or a failure that names the command that builds it."""
+    if not built(name):
+        raise FileNotFoundError(
+            f"{name} {PROGRAMS[name].version} is not built in {CACHE_DIR}; run: .venv/bin/python -m e2e.build {name}"
+        )
+    return binary_path(name)
