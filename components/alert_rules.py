@@ -155,12 +155,15 @@ def controller_absent_rule(alerts: AlertSettings, controllers: list[str]) -> dic
 
 
 def stuck_workqueue_rule(alerts: AlertSettings, controllers: list[str]) -> dict[str, Any]:
+    """controller-runtime >= 0.23 (Flux 2.8+) labels the depth, not the longest-running time, with
+    the item `priority` (constants.WORKQUEUE_PRIORITY_LABEL): the two match ignoring it, and a queue
+    waits when any of its priorities does."""
     settings = alerts.stuck_workqueue
     queues = f'name=~"{_any_of(c.flux_reconcilers(controllers))}"'
     return _alert(
         "FluxWorkqueueStuck",
         f"{c.WORKQUEUE_LONGEST_RUNNING_METRIC}{{{queues}}} > {prometheus_duration_seconds(settings.after)} "
-        f"and {c.WORKQUEUE_DEPTH_METRIC}{{{queues}}} > 0",
+        f"and ignoring ({c.WORKQUEUE_PRIORITY_LABEL}) {c.WORKQUEUE_DEPTH_METRIC}{{{queues}}} > 0",
         settings,
         alerts.extra_labels,
         summary="The Flux {{ $labels.name }} work queue is stuck",

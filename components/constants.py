@@ -278,6 +278,10 @@ RECONCILE_DURATION_METRIC = "gotk_reconcile_duration_seconds"
 RECONCILE_TOTAL_METRIC = "controller_runtime_reconcile_total"
 RECONCILE_ERRORS_METRIC = "controller_runtime_reconcile_errors_total"
 WORKQUEUE_DEPTH_METRIC = "workqueue_depth"
+# controller-runtime >= 0.23 turns the priority queue on: workqueue_depth gains this label, which
+# workqueue_longest_running_processor_seconds lacks (controller-runtime@v0.24.1:
+# pkg/internal/metrics/workqueue.go). A queue serves a depth series per priority it has held items of.
+WORKQUEUE_PRIORITY_LABEL = "priority"
 WORKQUEUE_LONGEST_RUNNING_METRIC = "workqueue_longest_running_processor_seconds"
 WORKQUEUE_QUEUE_DURATION_METRIC = "workqueue_queue_duration_seconds"
 REST_CLIENT_REQUESTS_METRIC = "rest_client_requests_total"
