@@ -7,7 +7,9 @@ are the test's own: a scenario (a stuck queue, a reconciler erroring) on real la
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections import defaultdict
 
 import pytest
@@ -15,12 +17,33 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from components import alert_rules, dashboards
 from components import constants as c
-from components.config import AlertSettings, prometheus_duration_seconds
+from components.collector_configs import CONTROLLERS_JOB
+from components.config import AlertSettings, parse_stack_config, prometheus_duration_seconds
+from components.promql import queried_metrics
+from components.render import read_stack_file
+from e2e.collector import Collector, Sink, collector_configs, gateway_and_agent, localize
 from e2e.kube import wait_until
 from tests.promtool import run_rule_tests
+from tests.support import ROOT, run_stack
 
 CONTROLLER = "notification-controller"
+# Series the Prometheus receiver adds per target, after metric relabelling (so the filter keeps them).
+SCRAPE_META_METRICS = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+                       "scrape_series_added"}
 SCRAPE_LABELS = {"job": "flux-controllers", "instance": f"{CONTROLLER}-metrics.{c.FLUX_NAMESPACE}.svc:8080"}
+
+
+def stack_config(stack: str):
+    """The stack file's configuration, validated (secrets left out)."""
+    stack_file = read_stack_file(ROOT, stack)
+    raw = {}
+    for key, text in stack_file.config.items():
+        if key not in stack_file.secret_keys:
+            try:
+                raw[key.split(":", 1)[1]] = json.loads(text)
+            except ValueError:
+                raw[key.split(":", 1)[1]] = text
+    return parse_stack_config(raw)
 
 
 def exposition_series(text: str) -> dict[str, list[dict[str, str]]]:
@@ -170,3 +193,40 @@ def test_every_control_plane_query_returns_data_on_the_real_series(real_series, 
     }
     assert queries, "the control-plane dashboard has no queries over the controllers' metrics"
     run_rule_tests(groups, [test], tmp_path)
+
+
+def test_the_gateway_ships_exactly_the_families_its_scrape_filter_claims(notification_controller, real_series,
+                                                                          tmp_path):
+    """The rendered prod gateway scrapes the real controller; the sink gets every family whose name
+    starts with a configured prefix or that the shipped rules and dashboards query, nothing else
+    of the controller's, plus the scrape's own series (`up`, `scrape_*`), which the Prometheus
+    receiver adds after metric relabelling."""
+    rendering = run_stack("prod", secrets={"exportToken": "auth_e2e"})
+    config = stack_config("prod")
+    gateway, _ = gateway_and_agent(collector_configs(rendering))
+    local = localize(gateway, workdir=tmp_path / "gateway", export_to=None, without=("k8s_objects",))
+    target = notification_controller.metrics_url.split("/")[2]
+    for job in local["receivers"]["prometheus"]["config"]["scrape_configs"]:
+        job["scrape_interval"] = "1s"
+        job["static_configs"] = [{"targets": [target]}] if job["job_name"] == CONTROLLERS_JOB else []
+    local["receivers"]["prometheus"]["config"]["scrape_configs"] = [
+        job for job in local["receivers"]["prometheus"]["config"]["scrape_configs"] if job["static_configs"]]
+    with Sink(tmp_path / "sink") as sink:
+        local = localize(local, workdir=tmp_path / "gateway", export_to=sink)
+        with Collector("gateway", local, tmp_path / "gateway"):
+            names = lambda: {m["name"] for m in sink.metrics()}  # noqa: E731
+            wait_until(lambda: c.RECONCILE_TOTAL_METRIC in names() and len(names()) > 10, timeout=60,
+                       what="scraped metrics at the sink")
+            # A few more scrapes so that every family has been exported at least once.
+            time.sleep(5)
+            shipped = names()
+    queried = set(queried_metrics(config))
+    claimed = set()
+    for family in text_string_to_metric_families(notification_controller.metrics()):
+        # The receiver names a counter with its `_total`, a histogram or summary by its family.
+        name = f"{family.name}_total" if family.type == "counter" else family.name
+        if name.startswith(tuple(config.collector.metric_prefixes)) or queried & {s.name for s in family.samples}:
+            claimed.add(name)
+    scrape_series = {name for name in shipped if name == "up" or name.startswith("scrape_")}
+    assert shipped - scrape_series == claimed
+    assert scrape_series == SCRAPE_META_METRICS
