@@ -143,7 +143,7 @@ def binary_path(name: str) -> Path:
 
 
 def built(name: str) -> bool:
-    return (CACHE_DIR / PROGRAMS[name].key / "ok").exists()
+    return (CACHE_DIR / PROGRAMS[name].key / "ok").exists() and binary_path(name).exists()
 
 
 def require(name: str) -> Path:
