@@ -10,7 +10,7 @@ import yaml
 from components import constants as c
 from e2e.flux import NotificationController
 from e2e.flux import notification_controller as run_notification_controller
-from e2e.kube import ApiServer, control_plane
+from e2e.kube import FLUX_INSTALL_LABELS, FLUX_MANAGER, ApiServer, control_plane
 from e2e.programs import flux_crds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,10 +43,17 @@ def kube(tmp_path_factory) -> ApiServer:
 
 @pytest.fixture(scope="session")
 def flux_namespace(kube: ApiServer) -> str:
-    """Flux's namespace as `flux install` creates it (warns, does not enforce, restricted)."""
-    kube.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {
-        "name": c.FLUX_NAMESPACE, "labels": {"pod-security.kubernetes.io/warn": c.POD_SECURITY_RESTRICTED}}}],
-        field_manager="kustomize-controller")
+    """Flux's namespace as `flux install` creates it (fluxcd/flux2 manifests/install/namespace.yaml:
+    the install's labels; Pod Security warns at restricted, enforces nothing), applied by Flux's
+    manager. Kept for the whole session."""
+    kube.apply([{
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": c.FLUX_NAMESPACE, "labels": {
+            **FLUX_INSTALL_LABELS,
+            "pod-security.kubernetes.io/warn": c.POD_SECURITY_RESTRICTED,
+            "pod-security.kubernetes.io/warn-version": "latest",
+        }},
+    }], field_manager=FLUX_MANAGER)
     return c.FLUX_NAMESPACE
 
 

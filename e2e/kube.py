@@ -1,6 +1,8 @@
 """A real Kubernetes control plane on loopback: etcd and kube-apiserver, as controller-runtime's
 envtest starts them, with certificates made for the run, RBAC on and Pod Security admission in
-force. No kubelet: pods are admitted (or refused) but never run.
+force. No kubelet: pods are admitted (or refused) but never run. Also what goes to it from a
+render: `rendered_manifest` (a rendered resource as the provider sends it) and `kubeconfig_auth`
+(a rendered collector config's `k8s_objects` receivers reading a kubeconfig instead).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any, Iterator
 
 import yaml
 
+from components import constants as c
+from components.render import masked
 from e2e.programs import require
 
 LOOPBACK = "127.0.0.1"
@@ -28,6 +32,12 @@ LOOPBACK = "127.0.0.1"
 START_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 15
 SERVICE_CIDR = "10.0.0.0/24"
+NAMESPACE_GONE_SECONDS = 30
+# Flux applies its own manifests with server-side apply under this manager, forcing ownership
+# (fluxcd/pkg ssa ResourceManager.apply: client.ForceOwnership), with these labels on every object
+# of the install (fluxcd/flux2 manifests/install).
+FLUX_MANAGER = "kustomize-controller"
+FLUX_INSTALL_LABELS = {"app.kubernetes.io/instance": c.FLUX_NAMESPACE, "app.kubernetes.io/part-of": "flux"}
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -126,22 +136,49 @@ class ApiServer:
 
     def kubectl(self, *args: str, kubeconfig_path: Path | None = None, stdin: str | None = None,
                 check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        """kubectl against this server; its discovery and HTTP cache stay in the workdir (never the
+        shared ~/.kube/cache)."""
         argv = [str(require("kubectl")), f"--kubeconfig={kubeconfig_path or self.admin_kubeconfig}", *args]
-        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout,
+                                env=child_env(KUBECACHEDIR=str(self.workdir / "kube-cache")))
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result
 
     def apply(self, objects: list[dict[str, Any]], *, field_manager: str = "fluxcd-otel-e2e",
-              force_conflicts: bool = False) -> subprocess.CompletedProcess:
+              force_conflicts: bool = False, check: bool = True) -> subprocess.CompletedProcess:
         """Server-side apply, as the Pulumi Kubernetes provider does."""
         args = ["apply", "--server-side", f"--field-manager={field_manager}", "-f", "-"]
         if force_conflicts:
             args.append("--force-conflicts")
-        return self.kubectl(*args, stdin=yaml.safe_dump_all(objects, sort_keys=True))
+        return self.kubectl(*args, stdin=yaml.safe_dump_all(objects, sort_keys=True), check=check)
 
     def get(self, *args: str, kubeconfig_path: Path | None = None) -> dict[str, Any]:
         return json.loads(self.kubectl("get", *args, "-o", "json", kubeconfig_path=kubeconfig_path).stdout)
+
+    def create(self, obj: dict[str, Any], *, check: bool = True) -> subprocess.CompletedProcess:
+        return self.kubectl("create", "-f", "-", stdin=json.dumps(obj), check=check)
+
+    def delete(self, objects: list[dict[str, Any]]) -> None:
+        """Deletes the objects, last first, without waiting (nothing runs to finalize them)."""
+        if objects:
+            self.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-",
+                         stdin=yaml.safe_dump_all(list(reversed(objects))))
+
+    def delete_namespace(self, name: str) -> None:
+        """Deletes an emptied namespace and finalizes it (PUT /api/v1/namespaces/<name>/finalize),
+        as the namespace controller of the absent kube-controller-manager would; waits until it is
+        gone."""
+        def exists() -> bool:
+            return bool(self.kubectl("get", "namespace", name, "--ignore-not-found").stdout)
+
+        if not exists():
+            return
+        self.kubectl("delete", "namespace", name, "--wait=false")
+        namespace = self.get("namespace", name)
+        namespace["spec"]["finalizers"] = []
+        self.kubectl("replace", "--raw", f"/api/v1/namespaces/{name}/finalize", "-f", "-", stdin=json.dumps(namespace))
+        wait_until(lambda: not exists(), timeout=NAMESPACE_GONE_SECONDS, what=f"namespace {name} to be gone")
 
     def service_account_kubeconfig(self, namespace: str, name: str, path: Path) -> Path:
         """A kubeconfig holding a token the API server issued for the ServiceAccount (TokenRequest)."""
@@ -155,6 +192,36 @@ class ApiServer:
                                  *[f"crd/{name}" for name in names], check=False).returncode == 0,
             timeout=60, what=f"CRDs {', '.join(names)} to be established",
         )
+
+
+# A rendered Helm release has no manifest of its own (its chart is out of reach here).
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def api_version_and_kind(resource_type: str) -> tuple[str, str]:
+    """`kubernetes:apps/v1:DeploymentPatch` -> (`apps/v1`, `Deployment`); `core/v1` is `v1`."""
+    _, group_version, kind = resource_type.split(":")
+    return group_version.removeprefix("core/"), kind.removesuffix("Patch")
+
+
+def rendered_manifest(resource) -> dict[str, Any]:
+    """The object the Pulumi Kubernetes provider sends for a rendered resource: its inputs
+    (secrets revealed), whose apiVersion/kind must be those of its type."""
+    body = masked(resource.inputs, reveal=True)
+    api_version, kind = api_version_and_kind(resource.type)
+    assert (body["apiVersion"], body["kind"]) == (api_version, kind), resource.type
+    return body
+
+
+def kubeconfig_auth(collector_config: dict[str, Any]) -> dict[str, Any]:
+    """Outside a pod there is no in-cluster ServiceAccount: every rendered `k8s_objects` receiver
+    (`auth_type: serviceAccount`) of the collector config is switched to the kubeconfig the
+    collector finds in KUBECONFIG. Changes the config in place and returns it."""
+    for receiver_id, receiver in collector_config.get("receivers", {}).items():
+        if receiver_id.split("/", 1)[0] == c.Component.K8S_OBJECTS_RECEIVER:
+            assert receiver["auth_type"] == "serviceAccount", receiver_id
+            receiver["auth_type"] = "kubeConfig"
+    return collector_config
 
 
 def _ready(url: str, context: ssl.SSLContext) -> bool:

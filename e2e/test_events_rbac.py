@@ -2,12 +2,13 @@
 
 The `prod` stack's event reader Role and RoleBinding, and the gateway's ServiceAccount, go to a
 real API server. The real collector (built from e2e/otelcol-builder.yaml) then runs the rendered
-`k8s_objects/flux-events` receiver and the rendered processors of the `logs/flux-events` pipeline,
-unchanged but for two things a collector outside a pod needs: the receiver authenticates with
-a kubeconfig holding a token the API server issued for that ServiceAccount (`auth_type:
-kubeConfig`, not `serviceAccount`), and the records go to a file. Events about Flux objects must
-come out as README.md's "Flux events as logs" describes them; everything else must not come out,
-and the token must be refused everything the Role does not grant.
+gateway config cut to its `logs/flux-events` pipeline (the `k8s_objects/flux-events` receiver,
+the rendered processors and exporter), changed only as a collector outside a pod needs
+(`e2e.collector.localize`: the exporter sends to a local sink, plaintext): the receiver
+authenticates with a kubeconfig holding a token the API server issued for that ServiceAccount
+(`auth_type: kubeConfig`, not `serviceAccount`). Events about Flux objects must come out as
+README.md's "Flux events as logs" describes them; everything else must not come out, and the
+token must be refused everything the Role does not grant.
 
 Cleanup: the events, Role, RoleBinding and ServiceAccount are deleted one by one, then the
 gateway's namespace is deleted and finalized (no kube-controller-manager runs to do it). Flux's
@@ -18,31 +19,21 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
-import urllib.request
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components import constants as c
 from components import flux_events
 from components.render import masked
-from e2e.kube import LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
-from e2e.programs import require
+from e2e.collector import Collector, Received, Sink, localize
+from e2e.kube import HELM_RELEASE, ApiServer, kubeconfig_auth, rendered_manifest, wait_until
+from tests.support import run_stack
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from support import run_stack  # noqa: E402
-
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-FLUX_MANAGER = "kustomize-controller"
 PULUMI_MANAGER = "pulumi-kubernetes-e2e"
-FILE_EXPORTER = "file/flux-events"
-COLLECTOR_START_SECONDS = 60
 DELIVERY_SECONDS = 30
 REVISION = "main@sha1:" + "6e1f3b2a9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f"
 CHART_REVISION = "6.7.0"
@@ -67,7 +58,7 @@ class Gateway:
         self.service_account = values["serviceAccount"].get("name") or values["fullnameOverride"]
         self.user = f"system:serviceaccount:{self.namespace}:{self.service_account}"
         self.config = values["alternateConfig"]
-        objects = [masked(r.inputs, reveal=True) for r in resources if r.custom and r.type != HELM_RELEASE]
+        objects = [rendered_manifest(r) for r in resources if r.custom and r.type != HELM_RELEASE]
         self.namespace_object = next(o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == self.namespace)
         self.bindings = [
             o for o in objects if o["kind"] == "RoleBinding"
@@ -83,24 +74,14 @@ class Gateway:
         return {"apiVersion": "v1", "kind": "ServiceAccount",
                 "metadata": {"name": self.service_account, "namespace": self.namespace}}
 
-    def collector_config(self, output: Path, health_port: int) -> dict[str, Any]:
-        """The rendered events pipeline with the file exporter; the receiver reads KUBECONFIG."""
-        pipeline = self.config["service"]["pipelines"][flux_events.PIPELINE]
-        assert pipeline["receivers"] == [flux_events.RECEIVER]
-        receiver = copy.deepcopy(self.config["receivers"][flux_events.RECEIVER])
-        assert receiver["auth_type"] == "serviceAccount"
-        receiver["auth_type"] = "kubeConfig"
-        return {
-            "receivers": {flux_events.RECEIVER: receiver},
-            "processors": {name: self.config["processors"][name] for name in pipeline["processors"]},
-            "exporters": {FILE_EXPORTER: {"path": str(output)}},
-            "extensions": {"health_check": {"endpoint": f"{LOOPBACK}:{health_port}"}},
-            "service": {
-                "extensions": ["health_check"],
-                "telemetry": {"metrics": {"level": "none"}},
-                "pipelines": {flux_events.PIPELINE: {**pipeline, "exporters": [FILE_EXPORTER]}},
-            },
-        }
+    def events_collector(self, kubeconfig: Path, sink: Sink, workdir: Path) -> Collector:
+        """The gateway running only its rendered events pipeline (the receivers other pipelines
+        need, `otlp` and `prometheus`, go with those pipelines), exporting to `sink`; the receiver
+        reads the kubeconfig."""
+        config = localize(self.config, workdir=workdir, export_to=sink, without=("otlp", "prometheus"))
+        assert list(config["service"]["pipelines"]) == [flux_events.PIPELINE]
+        assert config["service"]["pipelines"][flux_events.PIPELINE]["receivers"] == [flux_events.RECEIVER]
+        return Collector("gateway", kubeconfig_auth(config), workdir, env={"KUBECONFIG": str(kubeconfig)})
 
 
 @pytest.fixture(scope="module")
@@ -108,34 +89,10 @@ def gateway() -> Gateway:
     return Gateway()
 
 
-def ensure_flux_namespace(kube: ApiServer) -> None:
-    """flux-system as `flux install` makes it (fluxcd/flux2 manifests/install/namespace.yaml)."""
-    kube.apply([{
-        "apiVersion": "v1", "kind": "Namespace",
-        "metadata": {"name": c.FLUX_NAMESPACE, "labels": {
-            "app.kubernetes.io/instance": c.FLUX_NAMESPACE, "app.kubernetes.io/part-of": "flux",
-            "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "latest",
-        }},
-    }], field_manager=FLUX_MANAGER)
-
-
-def delete_namespace(kube: ApiServer, name: str) -> None:
-    """Deletes an emptied namespace and finalizes it, as the (absent) namespace controller would."""
-    if not kube.kubectl("get", "namespace", name, "--ignore-not-found").stdout:
-        return
-    kube.kubectl("delete", "namespace", name, "--wait=false")
-    namespace = kube.get("namespace", name)
-    namespace["spec"]["finalizers"] = []
-    kube.kubectl("replace", "--raw", f"/api/v1/namespaces/{name}/finalize", "-f", "-", stdin=json.dumps(namespace))
-    wait_until(lambda: not kube.kubectl("get", "namespace", name, "--ignore-not-found").stdout,
-               timeout=30, what=f"namespace {name} to be gone")
-
-
 @pytest.fixture
-def event_reader(kube, gateway, tmp_path):
+def event_reader(kube, flux_namespace, gateway, tmp_path):
     """The gateway's ServiceAccount with the rendered Role and RoleBinding, and a kubeconfig
     holding a token the API server issued for it. Yields (kubeconfig, roles as applied)."""
-    ensure_flux_namespace(kube)
     roles = copy.deepcopy(gateway.roles)
     objects = [gateway.service_account_object(), *roles, *gateway.bindings]
     kube.apply([gateway.namespace_object], field_manager=PULUMI_MANAGER)
@@ -145,8 +102,8 @@ def event_reader(kube, gateway, tmp_path):
                                                      tmp_path / "gateway.kubeconfig")
         yield kubeconfig, roles
     finally:
-        kube.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-", stdin=yaml.safe_dump_all(objects))
-        delete_namespace(kube, gateway.namespace)
+        kube.delete(objects)
+        kube.delete_namespace(gateway.namespace)
 
 
 # --- events ----------------------------------------------------------------------------------------------
@@ -195,162 +152,115 @@ def core_event(kind: str, name: str, api_version: str, *, reason: str, message: 
     }
 
 
-def records(output: Path) -> list[dict[str, Any]]:
-    """Every log record in the file exporter's output (OTLP JSON, one request per line), with
-    its resource's attributes."""
-    if not output.exists():
-        return []
-    found = []
-    # Only whole lines: the exporter may be writing the last one.
-    for line in output.read_text().split("\n")[:-1]:
-        if not line.strip():
-            continue
-        for resource_logs in json.loads(line).get("resourceLogs", []):
-            resource = attributes(resource_logs.get("resource", {}).get("attributes", []))
-            for scope_logs in resource_logs.get("scopeLogs", []):
-                for record in scope_logs.get("logRecords", []):
-                    found.append({**record, "resource": resource})
-    return found
-
-
-def attributes(pairs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {pair["key"]: next(iter(pair["value"].values())) for pair in pairs}
-
-
-def summary(record: dict[str, Any]) -> dict[str, Any]:
+def summary(record: Received) -> dict[str, Any]:
     return {
-        "attributes": attributes(record.get("attributes", [])),
-        "body": record.get("body", {}).get("stringValue"),
+        "attributes": record.attributes,
+        "body": record.body,
         "severityText": record.get("severityText"),
         "severityNumber": record.get("severityNumber"),
         "timeUnixNano": int(record.get("timeUnixNano", 0)),
     }
 
 
-class Collector:
-    def __init__(self, gateway: Gateway, kubeconfig: Path, workdir: Path) -> None:
-        self.output = workdir / "flux-events.json"
-        health_port = free_port()
-        config_path = workdir / "collector.yaml"
-        config_path.write_text(yaml.safe_dump(gateway.collector_config(self.output, health_port)))
-        self.process = Process("otelcol", [str(require("otelcol")), f"--config={config_path}"], workdir,
-                               env=child_env(KUBECONFIG=str(kubeconfig)))
-        self.health_url = f"http://{LOOPBACK}:{health_port}/"
-
-    def wait_healthy(self) -> None:
-        def healthy() -> bool:
-            if not self.process.alive():
-                raise RuntimeError(f"the collector exited:\n{self.process.log_tail()}")
-            with urllib.request.urlopen(self.health_url, timeout=5) as response:
-                return response.status == 200
-
-        wait_until(healthy, timeout=COLLECTOR_START_SECONDS, what="the collector's health_check")
-
-    def log(self) -> str:
-        return self.process.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.stop()
-
-
-def shipped(collector: Collector, *, helm_records: int) -> list[dict[str, Any]]:
+def shipped(sink: Sink, *, helm_records: int) -> list[dict[str, Any]]:
     """The records of the test's events (sentinels left out) once `helm_records` HelmRelease
     records are among them: the HelmRelease event is always the last one written."""
-    found = [summary(r) for r in records(collector.output)]
+    found = [summary(r) for r in sink.logs()]
     found = [s for s in found if s["attributes"].get("name") != "e2e-sentinel"]
     count = sum(s["attributes"].get("controllerKind") == "HelmRelease" for s in found)
     return found if count >= helm_records else []
 
 
-def sentinel_seen(kube: ApiServer, collector: Collector, created: list[dict[str, Any]]) -> bool:
+def sentinel_seen(kube: ApiServer, sink: Sink, created: list[dict[str, Any]]) -> bool:
     """Creates a Flux event and tells whether one has come out yet: the receiver starts watching
     only after it has listed, so the first events may precede its watch."""
     sentinel = new_event("GitRepository", "e2e-sentinel", "source.toolkit.fluxcd.io/v1", reason="Probe",
                          note="watch probe", at=datetime.now(timezone.utc))
-    kube.kubectl("create", "-f", "-", stdin=json.dumps(sentinel))
+    kube.create(sentinel)
     created.append(sentinel)
-    return any(summary(r)["attributes"].get("name") == "e2e-sentinel" for r in records(collector.output))
+    return any(r.attributes.get("name") == "e2e-sentinel" for r in sink.logs())
 
 
 def test_the_gateway_ships_exactly_the_flux_events_with_only_its_rendered_rbac(kube, gateway, event_reader, tmp_path):
     kubeconfig, _ = event_reader
-    collector = Collector(gateway, kubeconfig, tmp_path)
+    sink = Sink(tmp_path / "sink")
+    collector = gateway.events_collector(kubeconfig, sink, tmp_path / "gateway")
     created: list[dict[str, Any]] = []
     try:
-        collector.wait_healthy()
-        wait_until(lambda: sentinel_seen(kube, collector, created), timeout=DELIVERY_SECONDS, interval=1,
-                   what="the first Flux event to reach the file exporter")
+        with sink, collector:
+            wait_until(lambda: sentinel_seen(kube, sink, created), timeout=DELIVERY_SECONDS, interval=1,
+                       what="the first Flux event to reach the sink")
 
-        base = datetime(2026, 11, 30, 5, 0, 1, 123456, tzinfo=timezone.utc)
-        kustomization = new_event(
-            "Kustomization", "apps", "kustomize.toolkit.fluxcd.io/v1", reason="ReconciliationSucceeded",
-            note="Reconciliation finished in 1.2s, next run in 10m0s",
-            annotations={c.flux_event_revision_annotation("kustomize.toolkit.fluxcd.io"): REVISION}, at=base,
-        )
-        pod = core_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="BackOff", message="Back-off restarting failed container",
-                         event_type="Warning", at=base, component="kubelet")
-        pod_new_api = new_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="Scheduled", note="Successfully assigned", at=base)
-        git = core_event("GitRepository", "flux-system", "source.toolkit.fluxcd.io/v1", reason="NewArtifact",
-                         message="stored artifact for commit 'Merge pull request'", at=base.replace(second=2),
-                         component="source-controller",
-                         annotations={c.flux_event_revision_annotation("source.toolkit.fluxcd.io"): REVISION})
-        # Last: once it is out, everything created before it has been through the pipeline.
-        helm = core_event("HelmRelease", "podinfo", "helm.toolkit.fluxcd.io/v2", reason="UpgradeFailed",
-                          message="Helm upgrade failed for release podinfo/podinfo with chart podinfo@6.7.0",
-                          event_type="Warning", at=base.replace(second=3), component="helm-controller",
-                          annotations={c.flux_event_revision_annotation("helm.toolkit.fluxcd.io"): CHART_REVISION})
-        for event in (kustomization, pod, pod_new_api, git, helm):
-            kube.kubectl("create", "-f", "-", stdin=json.dumps(event))
-            created.append(event)
+            base = datetime(2026, 11, 30, 5, 0, 1, 123456, tzinfo=timezone.utc)
+            kustomization = new_event(
+                "Kustomization", "apps", "kustomize.toolkit.fluxcd.io/v1", reason="ReconciliationSucceeded",
+                note="Reconciliation finished in 1.2s, next run in 10m0s",
+                annotations={c.flux_event_revision_annotation("kustomize.toolkit.fluxcd.io"): REVISION}, at=base,
+            )
+            pod = core_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="BackOff",
+                             message="Back-off restarting failed container", event_type="Warning", at=base,
+                             component="kubelet")
+            pod_new_api = new_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="Scheduled",
+                                    note="Successfully assigned", at=base)
+            git = core_event("GitRepository", "flux-system", "source.toolkit.fluxcd.io/v1", reason="NewArtifact",
+                             message="stored artifact for commit 'Merge pull request'", at=base.replace(second=2),
+                             component="source-controller",
+                             annotations={c.flux_event_revision_annotation("source.toolkit.fluxcd.io"): REVISION})
+            # Last: once it is out, everything created before it has been through the pipeline.
+            helm = core_event("HelmRelease", "podinfo", "helm.toolkit.fluxcd.io/v2", reason="UpgradeFailed",
+                              message="Helm upgrade failed for release podinfo/podinfo with chart podinfo@6.7.0",
+                              event_type="Warning", at=base.replace(second=3), component="helm-controller",
+                              annotations={c.flux_event_revision_annotation("helm.toolkit.fluxcd.io"): CHART_REVISION})
+            for event in (kustomization, pod, pod_new_api, git, helm):
+                kube.create(event)
+                created.append(event)
 
-        found = wait_until(lambda: shipped(collector, helm_records=1), timeout=DELIVERY_SECONDS, interval=0.5,
-                           what="the HelmRelease event to be shipped")
-        expected = [
-            {
-                "attributes": {"controllerKind": "Kustomization", "name": "apps", "namespace": c.FLUX_NAMESPACE,
-                               "reason": "ReconciliationSucceeded", "revision": REVISION},
-                "body": kustomization["note"], "severityText": "INFO", "severityNumber": SEVERITY_NUMBERS["INFO"],
-                "timeUnixNano": unix_nanos(kustomization["eventTime"]),
-            },
-            {
-                "attributes": {"controllerKind": "GitRepository", "name": "flux-system", "namespace": c.FLUX_NAMESPACE,
-                               "reason": "NewArtifact", "revision": REVISION},
-                "body": git["message"], "severityText": "INFO", "severityNumber": SEVERITY_NUMBERS["INFO"],
-                "timeUnixNano": unix_nanos(git["lastTimestamp"]),
-            },
-            {
-                "attributes": {"controllerKind": "HelmRelease", "name": "podinfo", "namespace": c.FLUX_NAMESPACE,
-                               "reason": "UpgradeFailed", "revision": CHART_REVISION},
-                "body": helm["message"], "severityText": "WARN", "severityNumber": SEVERITY_NUMBERS["WARN"],
-                "timeUnixNano": unix_nanos(helm["lastTimestamp"]),
-            },
-        ]
-        assert found == expected
-        # The rendered resource processor still labels the records with the cluster.
-        assert {r["resource"].get("k8s.cluster.name") for r in records(collector.output)} == {"prod-eu-1"}
+            found = wait_until(lambda: shipped(sink, helm_records=1), timeout=DELIVERY_SECONDS, interval=0.5,
+                               what="the HelmRelease event to be shipped")
+            expected = [
+                {
+                    "attributes": {"controllerKind": "Kustomization", "name": "apps", "namespace": c.FLUX_NAMESPACE,
+                                   "reason": "ReconciliationSucceeded", "revision": REVISION},
+                    "body": kustomization["note"], "severityText": "INFO", "severityNumber": SEVERITY_NUMBERS["INFO"],
+                    "timeUnixNano": unix_nanos(kustomization["eventTime"]),
+                },
+                {
+                    "attributes": {"controllerKind": "GitRepository", "name": "flux-system",
+                                   "namespace": c.FLUX_NAMESPACE, "reason": "NewArtifact", "revision": REVISION},
+                    "body": git["message"], "severityText": "INFO", "severityNumber": SEVERITY_NUMBERS["INFO"],
+                    "timeUnixNano": unix_nanos(git["lastTimestamp"]),
+                },
+                {
+                    "attributes": {"controllerKind": "HelmRelease", "name": "podinfo", "namespace": c.FLUX_NAMESPACE,
+                                   "reason": "UpgradeFailed", "revision": CHART_REVISION},
+                    "body": helm["message"], "severityText": "WARN", "severityNumber": SEVERITY_NUMBERS["WARN"],
+                    "timeUnixNano": unix_nanos(helm["lastTimestamp"]),
+                },
+            ]
+            assert found == expected
+            # The rendered resource processor still labels the records with the cluster.
+            assert {r.resource.get("k8s.cluster.name") for r in sink.logs()} == {"prod-eu-1"}
 
-        # A repeat: client-go's recorder updates the Event it made (count, lastTimestamp), the
-        # watch sees MODIFIED, and the record carries the new last occurrence.
-        repeated = base.replace(minute=1, second=3).strftime("%Y-%m-%dT%H:%M:%SZ")
-        kube.kubectl("patch", "event", helm["metadata"]["name"], "-n", c.FLUX_NAMESPACE, "--type=merge",
-                     "-p", json.dumps({"count": 2, "lastTimestamp": repeated}))
-        found = wait_until(lambda: shipped(collector, helm_records=2), timeout=DELIVERY_SECONDS, interval=0.5,
-                           what="the repeated HelmRelease event to be shipped")
-        assert found == [*expected, {**expected[-1], "timeUnixNano": unix_nanos(repeated)}]
+            # A repeat: client-go's recorder updates the Event it made (count, lastTimestamp), the
+            # watch sees MODIFIED, and the record carries the new last occurrence.
+            repeated = base.replace(minute=1, second=3).strftime("%Y-%m-%dT%H:%M:%SZ")
+            kube.kubectl("patch", "event", helm["metadata"]["name"], "-n", c.FLUX_NAMESPACE, "--type=merge",
+                         "-p", json.dumps({"count": 2, "lastTimestamp": repeated}))
+            found = wait_until(lambda: shipped(sink, helm_records=2), timeout=DELIVERY_SECONDS, interval=0.5,
+                               what="the repeated HelmRelease event to be shipped")
+            assert found == [*expected, {**expected[-1], "timeUnixNano": unix_nanos(repeated)}]
 
-        # Events expire (the API server deletes them after its TTL): a deletion is no occurrence.
-        kube.kubectl("delete", "event.events.k8s.io", kustomization["metadata"]["name"], "-n", c.FLUX_NAMESPACE)
-        kube.kubectl("patch", "event", helm["metadata"]["name"], "-n", c.FLUX_NAMESPACE, "--type=merge",
-                     "-p", json.dumps({"count": 3}))  # a marker behind the deletion
-        found = wait_until(lambda: shipped(collector, helm_records=3), timeout=DELIVERY_SECONDS, interval=0.5,
-                           what="the marker behind the deletion to be shipped")
-        assert [s["attributes"]["controllerKind"] for s in found].count("Kustomization") == 1
-        log = collector.log()
-        assert "forbidden" not in log.lower(), log
+            # Events expire (the API server deletes them after its TTL): a deletion is no occurrence.
+            kube.kubectl("delete", "event.events.k8s.io", kustomization["metadata"]["name"], "-n", c.FLUX_NAMESPACE)
+            kube.kubectl("patch", "event", helm["metadata"]["name"], "-n", c.FLUX_NAMESPACE, "--type=merge",
+                         "-p", json.dumps({"count": 3}))  # a marker behind the deletion
+            found = wait_until(lambda: shipped(sink, helm_records=3), timeout=DELIVERY_SECONDS, interval=0.5,
+                               what="the marker behind the deletion to be shipped")
+            assert [s["attributes"]["controllerKind"] for s in found].count("Kustomization") == 1
+            log = collector.log_path.read_text(errors="replace")
+            assert "forbidden" not in log.lower(), log
     finally:
-        collector.stop()
-        if created:
-            kube.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-", stdin=yaml.safe_dump_all(created))
+        kube.delete(created)
 
 
 # --- what the token may and may not do ----------------------------------------------------------------------

@@ -16,14 +16,14 @@ back as it was.
 Cleanup: no kube-controller-manager runs, so a deleted namespace would stay `Terminating` forever.
 Every object a test creates is deleted one by one, then its namespaces are deleted and finalized
 through the `finalize` subresource, as the namespace controller does once a namespace is empty.
-Flux's namespace is created once, as Flux creates it, and kept (the events test uses it as well).
+Flux's namespace is the session's `flux_namespace` fixture (as Flux creates it), kept for the other
+tests.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import re
 import sys
 from pathlib import Path
@@ -34,7 +34,7 @@ import yaml
 
 from components import constants as c
 from components.render import masked, read_stack_file
-from e2e.kube import ApiServer, wait_until
+from e2e.kube import FLUX_INSTALL_LABELS, FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
 from e2e.programs import FLUX_CRD_MODULES, module_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,13 +44,8 @@ from pod_security import LEVELS, collector_pod, violations  # noqa: E402
 from support import STACKS, run_stack  # noqa: E402
 from test_kube_state_metrics import pod as kube_state_metrics_pod  # noqa: E402
 
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 KSM_CHART = "kube-state-metrics"
-# Flux applies its own manifests with server-side apply under this manager, forcing ownership
-# (fluxcd/pkg ssa ResourceManager.apply: client.ForceOwnership).
-FLUX_MANAGER = "kustomize-controller"
 FLUX_VERSIONS = {module.rsplit("/", 1)[1]: version for module, version in FLUX_CRD_MODULES.items()}
-FLUX_INSTALL_LABELS = {"app.kubernetes.io/instance": c.FLUX_NAMESPACE, "app.kubernetes.io/part-of": "flux"}
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
 IGNORED_METADATA = ("managedFields", "resourceVersion", "generation")
 
@@ -60,20 +55,6 @@ def rendered(stack: str):
     """The stack's resources; a stack that ships with an export token gets a real-looking one."""
     has_token = f"{c.PROJECT}:exportToken" in read_stack_file(ROOT, stack).config
     return run_stack(stack, secrets={"exportToken": "auth_e2e_token"} if has_token else None).resources
-
-
-def api_version_and_kind(resource_type: str) -> tuple[str, str]:
-    """`kubernetes:apps/v1:DeploymentPatch` -> (`apps/v1`, `Deployment`); `core/v1` is `v1`."""
-    _, group_version, kind = resource_type.split(":")
-    return group_version.removeprefix("core/"), kind.removesuffix("Patch")
-
-
-def manifest(resource) -> dict[str, Any]:
-    """The object the provider sends: the inputs (secrets revealed), apiVersion/kind from the type."""
-    body = masked(resource.inputs, reveal=True)
-    api_version, kind = api_version_and_kind(resource.type)
-    assert (body["apiVersion"], body["kind"]) == (api_version, kind), resource.type
-    return body
 
 
 def field_manager(resource) -> str:
@@ -96,18 +77,6 @@ def release_pod(release: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 
 # --- cluster helpers -------------------------------------------------------------------------------------
-def ensure_flux_namespace(kube: ApiServer) -> None:
-    """flux-system as `flux install` makes it (fluxcd/flux2 manifests/install/namespace.yaml)."""
-    kube.apply([{
-        "apiVersion": "v1", "kind": "Namespace",
-        "metadata": {"name": c.FLUX_NAMESPACE, "labels": {
-            **FLUX_INSTALL_LABELS,
-            "pod-security.kubernetes.io/warn": "restricted",
-            "pod-security.kubernetes.io/warn-version": "latest",
-        }},
-    }], field_manager=FLUX_MANAGER)
-
-
 def flux_deployment(controller: str) -> dict[str, Any]:
     """The controller's Deployment as a stock install has it: its module's config/manager
     manifest, in the Flux namespace, with the install's labels and image."""
@@ -123,29 +92,6 @@ def flux_deployment(controller: str) -> dict[str, Any]:
     assert container["name"] == c.FLUX_CONTAINER_NAME
     container["image"] = f"ghcr.io/fluxcd/{controller}:{version}"
     return deployment
-
-
-def delete(kube: ApiServer, objects: list[dict[str, Any]]) -> None:
-    if objects:
-        kube.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-",
-                     stdin=yaml.safe_dump_all(list(reversed(objects))))
-
-
-def delete_namespace(kube: ApiServer, name: str) -> None:
-    """Deletes an emptied namespace and finalizes it, as the (absent) namespace controller would."""
-    found = kube.kubectl("get", "namespace", name, "-o", "json", "--ignore-not-found").stdout
-    if not found:
-        return
-    kube.kubectl("delete", "namespace", name, "--wait=false")
-    namespace = kube.get("namespace", name)
-    namespace["spec"]["finalizers"] = []
-    kube.kubectl("replace", "--raw", f"/api/v1/namespaces/{name}/finalize", "-f", "-", stdin=json.dumps(namespace))
-    wait_until(lambda: not kube.kubectl("get", "namespace", name, "--ignore-not-found").stdout,
-               timeout=30, what=f"namespace {name} to be gone")
-
-
-def create(kube: ApiServer, obj: dict[str, Any], *, check: bool = True):
-    return kube.kubectl("create", "-f", "-", stdin=json.dumps(obj), check=check)
 
 
 # tests/pod_security.py's control names -> the check names PodSecurity admission reports
@@ -221,10 +167,10 @@ def managers(obj: dict[str, Any]) -> set[str]:
 
 # --- every object of every stack ------------------------------------------------------------------------------
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(kube, stack):
+def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(kube, flux_namespace, stack):
     resources = rendered(stack)
     namespace_resources = [r for r in resources if r.type == "kubernetes:core/v1:Namespace"]
-    namespaces = [manifest(r) for r in namespace_resources]
+    namespaces = [rendered_manifest(r) for r in namespace_resources]
     objects = [r for r in resources if r.custom and r.type != HELM_RELEASE and r not in namespace_resources]
     patches = [r for r in objects if r.type.endswith("Patch")]
     releases = [masked(r.inputs, reveal=True) for r in resources if r.type == HELM_RELEASE]
@@ -233,8 +179,7 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
     for namespace in namespaces:
         assert namespace["metadata"]["labels"][c.POD_SECURITY_ENFORCE_LABEL] in LEVELS
 
-    ensure_flux_namespace(kube)
-    flux_deployments = [flux_deployment(manifest(p)["metadata"]["name"]) for p in patches]
+    flux_deployments = [flux_deployment(rendered_manifest(p)["metadata"]["name"]) for p in patches]
     created: list[dict[str, Any]] = []
     check_namespaces: list[str] = []
     try:
@@ -242,10 +187,10 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
             kube.apply(flux_deployments, field_manager=FLUX_MANAGER)
             created += flux_deployments
         for resource in namespace_resources:
-            kube.apply([manifest(resource)], field_manager=field_manager(resource))
+            kube.apply([rendered_manifest(resource)], field_manager=field_manager(resource))
         # One request per object, each under its own manager and never forced, as the provider does.
         for resource in objects:
-            body = manifest(resource)
+            body = rendered_manifest(resource)
             if not resource.type.endswith("Patch"):
                 created.append(body)
             kube.apply([body], field_manager=field_manager(resource))
@@ -261,9 +206,9 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
         for release in releases:
             pod, service_account = release_pod(release)
             level = levels[release["namespace"]]
-            create(kube, service_account)
+            kube.create(service_account)
             created.append(service_account)
-            admitted = create(kube, pod, check=False)
+            admitted = kube.create(pod, check=False)
             assert admitted.returncode == 0, f"{release['name']} refused at {level}: {admitted.stderr}"
             assert "Warning" not in admitted.stderr, admitted.stderr
             created.append(pod)
@@ -273,13 +218,13 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
                 continue  # restricted is the strictest level there is
             check_namespace = f"{release['namespace']}-psa-{refusing_level}"
             check_namespaces.append(check_namespace)
-            create(kube, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {
                 "name": check_namespace, "labels": {c.POD_SECURITY_ENFORCE_LABEL: refusing_level}}})
             moved_account = {**service_account, "metadata": {**service_account["metadata"], "namespace": check_namespace}}
-            create(kube, moved_account)
+            kube.create(moved_account)
             created.append(moved_account)
             moved_pod = {**pod, "metadata": {**pod["metadata"], "namespace": check_namespace}}
-            refused = create(kube, moved_pod, check=False)
+            refused = kube.create(moved_pod, check=False)
             assert refused.returncode != 0, f"{release['name']} was admitted at {refusing_level}"
             # The real admission names exactly the controls tests/pod_security.py finds broken.
             offline = violations(pod, refusing_level)
@@ -293,15 +238,15 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
                 plural = "s" if len(host_path_volumes) > 1 else ""
                 assert f"hostPath volumes (volume{plural} {names})" in refused.stderr, refused.stderr
     finally:
-        delete(kube, created)
+        kube.delete(created)
         for name in check_namespaces + [ns["metadata"]["name"] for ns in namespaces]:
-            delete_namespace(kube, name)
+            kube.delete_namespace(name)
 
 
 # --- the operator mode's patches of Flux's Deployments -------------------------------------------------------
 def operator_patches() -> list:
     patches = [r for r in rendered("dash0-operator") if r.type == "kubernetes:apps/v1:DeploymentPatch"]
-    assert {manifest(p)["metadata"]["name"] for p in patches} == set(c.FLUX_DEFAULT_CONTROLLERS)
+    assert {rendered_manifest(p)["metadata"]["name"] for p in patches} == set(c.FLUX_DEFAULT_CONTROLLERS)
     return patches
 
 
@@ -314,8 +259,8 @@ def relinquish(kube: ApiServer, body: dict[str, Any], manager: str) -> None:
 
 
 @pytest.mark.parametrize("patch", operator_patches(), ids=lambda p: p.inputs["metadata"]["name"])
-def test_a_scrape_patch_shares_flux_fields_and_its_removal_gives_flux_its_deployment_back(kube, patch):
-    body = manifest(patch)
+def test_a_scrape_patch_shares_flux_fields_and_its_removal_gives_flux_its_deployment_back(kube, flux_namespace, patch):
+    body = rendered_manifest(patch)
     ours = body["spec"]["template"]["metadata"]["annotations"]
     assert set(ours) == set(c.PROMETHEUS_SCRAPE_ANNOTATIONS)
     controller = body["metadata"]["name"]
@@ -328,7 +273,6 @@ def test_a_scrape_patch_shares_flux_fields_and_its_removal_gives_flux_its_deploy
     only_ours = tuple(sorted(set(ours) - shared))
     manager = field_manager(patch)
 
-    ensure_flux_namespace(kube)
     try:
         kube.apply([stock], field_manager=FLUX_MANAGER, force_conflicts=True)
         before = live_object(kube, stock)
@@ -362,27 +306,25 @@ def test_a_scrape_patch_shares_flux_fields_and_its_removal_gives_flux_its_deploy
         # ...and once more when it goes, since `prometheus.io/path` leaves the pod template.
         assert after["metadata"]["generation"] == patched["metadata"]["generation"] + 1
     finally:
-        delete(kube, [stock])
+        kube.delete([stock])
 
 
-def test_a_scrape_patch_never_overrides_a_value_flux_sets_differently(kube):
+def test_a_scrape_patch_never_overrides_a_value_flux_sets_differently(kube, flux_namespace):
     """Without patchForce, a Flux install that sets a scrape annotation to another value makes the
     patch fail on a conflict instead of silently taking the field from Flux."""
     patch = operator_patches()[0]
-    body = manifest(patch)
+    body = rendered_manifest(patch)
     controller = body["metadata"]["name"]
     customised = flux_deployment(controller)
     customised["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] = "9797"
 
-    ensure_flux_namespace(kube)
     try:
         kube.apply([customised], field_manager=FLUX_MANAGER, force_conflicts=True)
         before = live_object(kube, customised)
-        refused = kube.kubectl("apply", "--server-side", f"--field-manager={field_manager(patch)}", "-f", "-",
-                               stdin=yaml.safe_dump(body), check=False)
+        refused = kube.apply([body], field_manager=field_manager(patch), check=False)
         assert refused.returncode != 0
         assert 'Apply failed with 1 conflict: conflict with "kustomize-controller"' in refused.stderr, refused.stderr
         assert ".spec.template.metadata.annotations.prometheus.io/port" in refused.stderr, refused.stderr
         assert live_object(kube, customised) == before
     finally:
-        delete(kube, [customised])
+        kube.delete([customised])

@@ -13,15 +13,14 @@ import json
 import ssl
 import threading
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from components import constants as c
-from components.render import RecordingMocks, masked
+from components.render import RecordingMocks
 from e2e.collector import Collector, PodLog, Sink, collector_configs, gateway_and_agent, localize, loopback_address
 from e2e.flux import flux_event, notification_controller
-from e2e.kube import wait_until
+from e2e.kube import api_version_and_kind, kubeconfig_auth, rendered_manifest, wait_until
 from tests.support import run_stack
 
 STACK = "dev"
@@ -57,8 +56,9 @@ class ClusterUids(RecordingMocks):
 def tracing_objects(rendering) -> dict[str, dict]:
     """Logical name -> manifest of the Provider, Alert and auth Secret, secrets revealed."""
     return {
-        r.name: masked(r.inputs, reveal=True) for r in rendering.resources
-        if r.custom and r.inputs.get("kind") in ("Provider", "Alert", "Secret") and "tracing" in r.name
+        r.name: rendered_manifest(r) for r in rendering.resources
+        if r.custom and r.type.startswith("kubernetes:") and "tracing" in r.name
+        and api_version_and_kind(r.type)[1] in ("Provider", "Alert", "Secret")
     }
 
 
@@ -104,11 +104,7 @@ def pipeline(kube, flux_namespace, notification_controller, tmp_path_factory):
     gateway_config, agent_config = gateway_and_agent(collector_configs(rendering))
     sink = Sink(workdir / "sink")
     gateway_local = localize(gateway_config, workdir=workdir / "gateway", export_to=sink, without=("prometheus",))
-    # Outside a pod there is no in-cluster service account: the receiver reads the kubeconfig.
-    for receiver_id, receiver in gateway_local["receivers"].items():
-        if receiver_id.startswith(c.Component.K8S_OBJECTS_RECEIVER):
-            receiver["auth_type"] = "kubeConfig"
-    gateway = Collector("gateway", gateway_local, workdir / "gateway", host=host,
+    gateway = Collector("gateway", kubeconfig_auth(gateway_local), workdir / "gateway", host=host,
                         env={"KUBECONFIG": str(kube.admin_kubeconfig)})
     pods = workdir / "pods"
     agent = Collector("agent", localize(agent_config, workdir=workdir / "agent", export_to=gateway.otlp_grpc_endpoint,
