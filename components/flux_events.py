@@ -14,7 +14,7 @@ from typing import Any
 
 from . import constants as c
 from .ottl import ottl_string
-from .trace_correlation import linkable_sources, trace_id_statements
+from .trace_correlation import linkable_sources, log_attribute, trace_id_statements
 
 Component = c.Component
 RECEIVER = f"{Component.K8S_OBJECTS_RECEIVER}/flux-events"
@@ -37,10 +37,6 @@ ATTRIBUTES = (
 def event_field(*keys: str) -> str:
     """OTTL path of a field of the watched Event, e.g. `regarding`, `kind`."""
     return EVENT_PATH + "".join(f"[{ottl_string(key)}]" for key in keys)
-
-
-def attribute(name: str) -> str:
-    return f"log.attributes[{ottl_string(name)}]"
 
 
 def api_version_regex(groups: tuple[str, ...]) -> str:
@@ -83,16 +79,14 @@ def event_trace_statements(alert_uid: str, event_sources: list[dict[str, Any]]) 
     """Statements that give an event record the trace ID of the span notification-controller makes
     from the same event. The Event's annotations carry the metadata it hashes: the revision or,
     when both are present, `<app-version>@<oci-digest>` (constants.FLUX_TRACE_ID_SEPARATOR)."""
-    revision = attribute(c.FLUX_LOG_REVISION_FIELD)
-    app_version, oci_digest = (attribute(name) for name in TRANSIENT_ATTRIBUTES.values())
+    revision = log_attribute(c.FLUX_LOG_REVISION_FIELD)
+    app_version, oci_digest = (log_attribute(name) for name in TRANSIENT_ATTRIBUTES.values())
     revisions = [
         (revision, f"{revision} != nil"),
         (f"Concat([{app_version}, {oci_digest}], {ottl_string(c.FLUX_OCI_REVISION_SEPARATOR)})",
          f"{app_version} != nil and {oci_digest} != nil"),
     ]
-    return trace_id_statements(
-        alert_uid, linkable_sources(event_sources), revisions, target="log.trace_id.string", attribute=attribute
-    )
+    return trace_id_statements(alert_uid, linkable_sources(event_sources), revisions)
 
 
 def flux_event_statements(trace_statements: list[str] = ()) -> list[str]:
@@ -109,11 +103,11 @@ def flux_event_statements(trace_statements: list[str] = ()) -> list[str]:
         c.FLUX_LOG_NAME_FIELD: "name",
         c.FLUX_LOG_NAMESPACE_FIELD: "namespace",
     }
-    statements = [f"set({attribute(name)}, {event_field('regarding', key)})" for name, key in regarding.items()]
-    statements.append(f"set({attribute(c.FLUX_EVENT_REASON_ATTRIBUTE)}, {event_field('reason')})")
+    statements = [f"set({log_attribute(name)}, {event_field('regarding', key)})" for name, key in regarding.items()]
+    statements.append(f"set({log_attribute(c.FLUX_EVENT_REASON_ATTRIBUTE)}, {event_field('reason')})")
     annotations = {c.FLUX_LOG_REVISION_FIELD: c.FLUX_EVENT_REVISION_ANNOTATION, **{v: k for k, v in TRANSIENT_ATTRIBUTES.items()}}
     statements += [
-        f"set({attribute(name)}, "
+        f"set({log_attribute(name)}, "
         f"{event_field('metadata', 'annotations', c.flux_event_revision_annotation(group, key))}) where {in_api_groups((group,))}"
         for name, key in annotations.items()
         for group in c.FLUX_API_GROUPS

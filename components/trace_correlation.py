@@ -11,7 +11,7 @@ gateway stamps event records exactly (flux_events). Log lines name the reconcile
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from . import constants as c
 from .ottl import escape_env, ottl_string
@@ -21,7 +21,8 @@ TRACE_ID_HEX_DIGITS = 2 * c.FLUX_TRACE_ID_BYTES
 
 
 def log_attribute(key: str) -> str:
-    return f"attributes[{ottl_string(key)}]"
+    """A log record attribute, with the context prefix the transform processor expects."""
+    return f"log.attributes[{ottl_string(key)}]"
 
 
 def linkable_sources(
@@ -35,14 +36,14 @@ def linkable_sources(
     ]
 
 
-def source_condition(source: Mapping[str, Any], attribute: Callable[[str], str] = log_attribute) -> str:
+def source_condition(source: Mapping[str, Any]) -> str:
     """OTTL condition: the record is about an object this event source selects."""
     parts = [
-        f"{attribute(c.FLUX_LOG_KIND_FIELD)} == {ottl_string(source['kind'])}",
-        f"{attribute(c.FLUX_LOG_NAMESPACE_FIELD)} == {ottl_string(source['namespace'])}",
+        f"{log_attribute(c.FLUX_LOG_KIND_FIELD)} == {ottl_string(source['kind'])}",
+        f"{log_attribute(c.FLUX_LOG_NAMESPACE_FIELD)} == {ottl_string(source['namespace'])}",
     ]
     if source["name"] != "*":
-        parts.append(f"{attribute(c.FLUX_LOG_NAME_FIELD)} == {ottl_string(source['name'])}")
+        parts.append(f"{log_attribute(c.FLUX_LOG_NAME_FIELD)} == {ottl_string(source['name'])}")
     return " and ".join(parts)
 
 
@@ -57,16 +58,13 @@ def trace_id_statements(
     alert_uid: str,
     event_sources: Sequence[Mapping[str, Any]],
     revisions: Sequence[tuple[str, str]],
-    *,
-    target: str = "trace_id.string",
-    attribute: Callable[[str], str] = log_attribute,
 ) -> list[str]:
-    """`set(<target>, ...)` per (revision form, linkable source). `revisions` are (OTTL revision
+    """`set(log.trace_id.string, ...)` per (revision form, linkable source). `revisions` are (OTTL revision
     expression, condition that it is present), weakest first: a later form that is present
     overrides an earlier one, as notification-controller prefers `<app-version>@<oci-digest>`."""
-    conditions = sorted({source_condition(source, attribute) for source in event_sources})
+    conditions = sorted({source_condition(source) for source in event_sources})
     return [
-        escape_env(f"set({target}, {trace_id(alert_uid, revision)}) where {present} and {condition}")
+        escape_env(f"set(log.trace_id.string, {trace_id(alert_uid, revision)}) where {present} and {condition}")
         for revision, present in revisions
         for condition in conditions
     ]
