@@ -364,3 +364,15 @@ def test_kubelet_rotation_loses_nothing(pipeline):
     pod.write(numbered_line(n) for n in range(100, 150))
     assert rotated.exists() and pod.path.exists()
     assert_each_exactly_once(pipeline, pod, 150)
+
+
+def test_the_real_notification_controllers_own_lines_arrive_as_promised(pipeline, rendering, notification_controller):
+    """Lines the real notification-controller wrote to stderr (JSON, its startup and reconciler
+    lines), in both runtime formats, go through the rendered agent and gateway as README promises."""
+    def json_lines():
+        lines = [line for line in notification_controller.log_lines() if line.startswith("{")]
+        return lines if any('"controller":' in line for line in lines) else None
+
+    lines = wait_until(json_lines, timeout=60, what="notification-controller's reconciler log lines")
+    for fmt in (CRI, DOCKER):
+        assert_delivered_as_promised(pipeline, rendering, {"notification-controller": lines}, fmt=fmt)
