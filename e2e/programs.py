@@ -31,13 +31,7 @@ FLUX_CRD_MODULES = {
     "github.com/fluxcd/helm-controller": "v1.6.3",
     "github.com/fluxcd/notification-controller": NOTIFICATION_CONTROLLER_VERSION,
 }
-# The proxy does not serve kube-state-metrics v2.17.0 (the image the package deploys); v2.16.0 is
-# the nearest served release below it. Between the two, pkg/customresourcestate changed in one
-# line: a list index equal to the length is refused instead of panicking
-# (kubernetes/kube-state-metrics v2.16.0..v2.17.0: registry_factory.go compilePath), and our
-# config indexes no list by number. So the tier proves the deployed behaviour.
-KUBE_STATE_METRICS_VERSION = "v2.16.0"
-assert constants.KSM_IMAGE_TAG == "v2.17.0", "re-check KUBE_STATE_METRICS_VERSION against the new image tag"
+KUBE_STATE_METRICS_VERSION = constants.KSM_IMAGE_TAG
 
 
 @dataclass(frozen=True)
@@ -108,7 +102,7 @@ PROGRAMS = {
     ),
     "kube-state-metrics": GoProgram(
         "kube-state-metrics", "k8s.io/kube-state-metrics/v2", KUBE_STATE_METRICS_VERSION, "k8s.io/kube-state-metrics/v2",
-        unlisted_checksums=("k8s.io/kube-state-metrics/v2",),
+        unlisted_checksums=("k8s.io/kube-state-metrics/v2", "k8s.io/sample-controller"),
     ),
     "notification-controller": GoProgram(
         "notification-controller",

@@ -1,0 +1,648 @@
+"""Flux object health as the real kube-state-metrics serves it (area 5 of the real tier).
+
+The kube-state-metrics release the `prod` stack renders runs here as its chart runs it: the
+chart's container arguments, the custom-resource-state configuration file the chart's ConfigMap
+holds, and a ServiceAccount token bound to exactly the ClusterRole rules the values give (the chart
+adds rules only for its built-in collectors, which the values turn off). It reads Flux objects of
+every kind whose CRD the Go module proxy serves, in every state, from a real API server.
+
+Its /metrics must serve exactly what README.md promises for each object, written out by hand
+below; nothing else under those names. Then `tests/ksm_evaluator.py`, which the unit tests use, is
+held to the real output on the unit tests' own fixture objects.
+
+    .venv/bin/python -m pytest -q e2e/test_object_health.py
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import pytest
+import yaml
+
+from components import constants as c
+from components.collector_configs import OBJECT_HEALTH_JOB
+from e2e.collector import Collector, Sink, attributes, collector_configs, gateway_and_agent, localize
+from e2e.kube import LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
+from e2e.programs import require
+from tests import ksm_evaluator
+from tests.support import releases, run_stack
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = "prod"
+FIXTURE = ROOT / "tests" / "fixtures" / "flux_objects.yaml"
+FIELD_MANAGER = "fluxcd-otel-e2e-flux"
+# kube-state-metrics lists and watches asynchronously, after it has found the kinds among the CRDs.
+# It finds the kinds within seconds (it polls the CRDs every 3 s); a generous bound still.
+SETTLE_SECONDS = 30
+INFO, SINCE = "gotk_resource_info", "gotk_resource_ready_transition_timestamp_seconds"
+HEALTH_FAMILIES = {INFO, SINCE}
+
+# --- the README's contract, written out -------------------------------------------------------------
+# "at the Flux 2.9 API versions"; kube-state-metrics adds customresource_group/_version/_kind.
+GVK = {
+    "GitRepository": ("source.toolkit.fluxcd.io", "v1"),
+    "OCIRepository": ("source.toolkit.fluxcd.io", "v1"),
+    "Bucket": ("source.toolkit.fluxcd.io", "v1"),
+    "HelmRepository": ("source.toolkit.fluxcd.io", "v1"),
+    "HelmChart": ("source.toolkit.fluxcd.io", "v1"),
+    "ExternalArtifact": ("source.toolkit.fluxcd.io", "v1"),
+    "Kustomization": ("kustomize.toolkit.fluxcd.io", "v1"),
+    "HelmRelease": ("helm.toolkit.fluxcd.io", "v2"),
+    "Alert": ("notification.toolkit.fluxcd.io", "v1beta3"),
+    "Provider": ("notification.toolkit.fluxcd.io", "v1beta3"),
+    "Receiver": ("notification.toolkit.fluxcd.io", "v1"),
+}
+# Kinds the prod stack configures whose CRDs are not here (their modules are not on the proxy).
+ABSENT_KINDS = {"ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "ArtifactGenerator"}
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What README.md says kube-state-metrics serves for one object."""
+
+    ready: str
+    suspended: str
+    reason: Optional[str] = None
+    revision: Optional[str] = None
+    since: Optional[int] = None
+    """Ready's lastTransitionTime in Unix seconds; no series without a Ready condition."""
+
+
+def expected_series(kind: str, namespace: str, name: str, e: Expected) -> dict[tuple, float]:
+    group, version = GVK[kind]
+    identity = {"name": name, "exported_namespace": namespace, "kind": kind, "customresource_group": group,
+                "customresource_version": version, "customresource_kind": kind}
+    info = {**identity, "ready": e.ready, "suspended": e.suspended}
+    info.update({label: value for label, value in (("reason", e.reason), ("revision", e.revision))
+                 if value is not None})
+    series = {series_key(INFO, info): 1.0}
+    if e.since is not None:
+        series[series_key(SINCE, identity)] = float(e.since)
+    return series
+
+
+def series_key(metric: str, labels: dict[str, str]) -> tuple:
+    return metric, tuple(sorted(labels.items()))
+
+
+# --- Flux objects in every state ------------------------------------------------------------------------
+T_A, T_B, T_C, T_D, T_E = ("2026-05-04T08:15:00Z", "2026-05-04T09:30:12Z", "2026-05-04T12:00:00+02:00",
+                           "2026-05-02T12:00:00Z", "2026-05-04T07:45:30Z")
+# The same instants in Unix seconds (T_C carries an offset: 10:00:00 UTC).
+U_A, U_B, U_C, U_D, U_E = 1777882500, 1777887012, 1777888800, 1777723200, 1777880730
+GIT_MAIN = "main@sha1:6e1f3b2a9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f"
+GIT_OLD = "6.7.0@sha1:2c6b8d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"
+GIT_NEW = "6.7.1@sha1:9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e"
+OCI_LATEST = "latest@sha256:9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b"
+INDEX_DIGEST = "sha256:5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f"
+DIGEST = "sha256:" + "ab" * 32
+NAMESPACES = ("gitops", "team-a", "team-b")
+
+
+def ready(status: str, reason: str, at: str) -> dict[str, Any]:
+    return {"type": "Ready", "status": status, "reason": reason, "lastTransitionTime": at,
+            "message": f"{reason} (set by the e2e test)", "observedGeneration": 1}
+
+
+def artifact(revision: str, path: str) -> dict[str, Any]:
+    return {"revision": revision, "digest": DIGEST, "lastUpdateTime": T_A, "path": path, "size": 1024,
+            "url": f"http://source-controller.flux-system.svc.cluster.local./{path}"}
+
+
+def snapshot(name: str, namespace: str, chart: str, version: str, status: str, number: int) -> dict[str, Any]:
+    return {"chartName": chart, "chartVersion": version, "configDigest": DIGEST, "digest": DIGEST,
+            "firstDeployed": T_D, "lastDeployed": T_B, "name": name, "namespace": namespace, "status": status,
+            "version": number}
+
+
+def flux(kind: str, namespace: str, name: str, spec: dict[str, Any],
+         status: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    group, version = GVK[kind]
+    obj = {"apiVersion": f"{group}/{version}", "kind": kind, "metadata": {"name": name, "namespace": namespace},
+           "spec": spec}
+    if status is not None:
+        obj["status"] = status
+    return obj
+
+
+GIT_SPEC = {"interval": "1m", "url": "https://github.com/example/fleet", "ref": {"branch": "main"}}
+KS_SPEC = {"interval": "10m", "prune": True, "path": "./apps", "sourceRef": {"kind": "GitRepository", "name": "fleet"}}
+HR_SPEC = {"interval": "10m", "chart": {"spec": {"chart": "podinfo", "version": "6.7.x",
+                                                 "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}}}
+
+# (object, what README.md says of it)
+CASES: list[tuple[dict[str, Any], Expected]] = [
+    # Sources: the artifact's revision.
+    (flux("GitRepository", "gitops", "fleet", GIT_SPEC,
+          {"artifact": artifact(GIT_MAIN, "gitrepository/gitops/fleet/6e1f.tar.gz"),
+           "conditions": [ready("True", "Succeeded", T_A)], "observedGeneration": 1}),
+     Expected("True", "false", "Succeeded", GIT_MAIN, U_A)),
+    # A failing fetch keeps the artifact it has.
+    (flux("GitRepository", "team-a", "podinfo", GIT_SPEC,
+          {"artifact": artifact(GIT_OLD, "gitrepository/team-a/podinfo/2c6b.tar.gz"),
+           "conditions": [ready("False", "GitOperationFailed", T_B)]}),
+     Expected("False", "false", "GitOperationFailed", GIT_OLD, U_B)),
+    # Never reconciled: no status at all.
+    (flux("GitRepository", "team-b", "new-repo", GIT_SPEC), Expected("Unknown", "false")),
+    (flux("OCIRepository", "gitops", "manifests",
+          {"interval": "10m", "url": "oci://ghcr.io/example/manifests", "ref": {"tag": "latest"}, "suspend": True},
+          {"artifact": artifact(OCI_LATEST, "ocirepository/gitops/manifests/9a8b.tar.gz"),
+           "conditions": [ready("True", "Succeeded", T_E)]}),
+     Expected("True", "true", "Succeeded", OCI_LATEST, U_E)),
+    # In progress, no artifact yet; the transition time carries a UTC offset.
+    (flux("Bucket", "team-a", "assets",
+          {"interval": "5m", "bucketName": "assets", "endpoint": "s3.eu-west-1.amazonaws.com", "provider": "aws"},
+          {"conditions": [ready("Unknown", "Progressing", T_C)]}),
+     Expected("Unknown", "false", "Progressing", None, U_C)),
+    # Type oci: Flux never reconciles it.
+    (flux("HelmRepository", "gitops", "bitnami",
+          {"interval": "1h", "type": "oci", "url": "oci://registry-1.docker.io/bitnamicharts"}),
+     Expected("Unknown", "false")),
+    (flux("HelmRepository", "gitops", "podinfo",
+          {"interval": "1h", "url": "https://stefanprodan.github.io/podinfo", "suspend": False},
+          {"artifact": artifact(INDEX_DIGEST, "helmrepository/gitops/podinfo/index.yaml"),
+           "conditions": [ready("True", "Succeeded", T_E)]}),
+     Expected("True", "false", "Succeeded", INDEX_DIGEST, U_E)),
+    (flux("HelmChart", "gitops", "team-a-podinfo",
+          {"interval": "1h", "chart": "podinfo", "version": "6.7.x",
+           "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}},
+          {"artifact": artifact("6.7.1", "helmchart/gitops/team-a-podinfo/podinfo-6.7.1.tgz"),
+           "conditions": [ready("True", "ChartPullSucceeded", T_E)]}),
+     Expected("True", "false", "ChartPullSucceeded", "6.7.1", U_E)),
+    (flux("ExternalArtifact", "team-a", "podinfo-manifests",
+          {"sourceRef": {"apiVersion": "source.extensions.fluxcd.io/v1beta1", "kind": "ArtifactGenerator",
+                         "name": "podinfo"}},
+          {"artifact": artifact(OCI_LATEST, "externalartifact/team-a/podinfo-manifests/9a8b.tar.gz"),
+           "conditions": [ready("True", "Succeeded", T_A)]}),
+     Expected("True", "false", "Succeeded", OCI_LATEST, U_A)),
+    # Kustomizations: lastAppliedRevision, not the attempted one.
+    (flux("Kustomization", "gitops", "infrastructure", KS_SPEC,
+          {"conditions": [ready("True", "ReconciliationSucceeded", T_A)],
+           "lastAppliedRevision": GIT_MAIN, "lastAttemptedRevision": GIT_MAIN}),
+     Expected("True", "false", "ReconciliationSucceeded", GIT_MAIN, U_A)),
+    (flux("Kustomization", "team-a", "podinfo", KS_SPEC,
+          {"conditions": [ready("False", "HealthCheckFailed", T_B)],
+           "lastAppliedRevision": GIT_OLD, "lastAttemptedRevision": GIT_NEW}),
+     Expected("False", "false", "HealthCheckFailed", GIT_OLD, U_B)),
+    (flux("Kustomization", "team-b", "apps", KS_SPEC), Expected("Unknown", "false")),
+    (flux("Kustomization", "gitops", "paused", {**KS_SPEC, "suspend": True},
+          {"conditions": [ready("True", "ReconciliationSucceeded", T_D)], "lastAppliedRevision": GIT_MAIN}),
+     Expected("True", "true", "ReconciliationSucceeded", GIT_MAIN, U_D)),
+    # HelmReleases: the chart version of the newest `deployed` history entry.
+    (flux("HelmRelease", "team-a", "podinfo", HR_SPEC,
+          {"conditions": [ready("True", "UpgradeSucceeded", T_E)],
+           "history": [snapshot("podinfo", "team-a", "podinfo", "6.7.1", "deployed", 3),
+                       snapshot("podinfo", "team-a", "podinfo", "6.7.0", "superseded", 2)]}),
+     Expected("True", "false", "UpgradeSucceeded", "6.7.1", U_E)),
+    # A failed upgrade leaves the previous release deployed.
+    (flux("HelmRelease", "team-a", "redis", HR_SPEC,
+          {"conditions": [ready("False", "UpgradeFailed", T_B)],
+           "history": [snapshot("redis", "team-a", "redis", "20.1.0", "failed", 5),
+                       snapshot("redis", "team-a", "redis", "20.0.5", "deployed", 4)]}),
+     Expected("False", "false", "UpgradeFailed", "20.0.5", U_B)),
+    # A failed first install: nothing deployed, so no revision.
+    (flux("HelmRelease", "team-b", "broken", HR_SPEC,
+          {"conditions": [ready("False", "InstallFailed", T_C)],
+           "history": [snapshot("broken", "team-b", "podinfo", "1.0.0", "failed", 1)]}),
+     Expected("False", "false", "InstallFailed", None, U_C)),
+    (flux("HelmRelease", "team-b", "cache", {**HR_SPEC, "suspend": True},
+          {"conditions": [ready("Unknown", "Progressing", T_A)]}),
+     Expected("Unknown", "true", "Progressing", None, U_A)),
+    (flux("HelmRelease", "team-b", "fresh", HR_SPEC), Expected("Unknown", "false")),
+    # Alerts and Providers (v1beta3) have no status: True, as `flux get` shows them.
+    (flux("Alert", "gitops", "otel", {"eventSeverity": "info", "providerRef": {"name": "otel"},
+                                      "eventSources": [{"kind": "Kustomization", "name": "*"}]}),
+     Expected("True", "false")),
+    (flux("Provider", "gitops", "otel", {"type": "otel", "address": "http://gateway.flux-otel.svc:4318/v1/traces",
+                                         "suspend": True}),
+     Expected("True", "true")),
+    # Receivers have a Ready condition but no revision. Suspended, so that the session's
+    # notification-controller, which watches every namespace, leaves their status as set here.
+    (flux("Receiver", "gitops", "github",
+          {"type": "github", "events": ["push"], "resources": [{"kind": "GitRepository", "name": "fleet"}],
+           "secretRef": {"name": "webhook-token"}, "suspend": True},
+          {"conditions": [ready("True", "Succeeded", T_D)], "webhookPath": "/hook/0b1c2d3e"}),
+     Expected("True", "true", "Succeeded", None, U_D)),
+    (flux("Receiver", "team-a", "gitlab",
+          {"type": "gitlab", "resources": [{"kind": "GitRepository", "name": "podinfo"}],
+           "secretRef": {"name": "webhook-token"}, "suspend": True}),
+     Expected("Unknown", "true")),
+]
+
+
+def key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    return obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+
+# The fixture's namespaces (flux-system, apps, tenant-a) with this prefix, so that Flux objects other
+# modules of the session create (in flux-system) cannot mix in.
+FIXTURE_NAMESPACE_PREFIX = "fixture-"
+
+
+def fixture_objects() -> list[dict[str, Any]]:
+    """The unit tests' fixture objects whose CRDs are here, in namespaces of their own. Receivers
+    are suspended (the only change), as notification-controller may be running in the session."""
+    objects = [obj for obj in yaml.safe_load_all(FIXTURE.read_text()) if obj and obj["kind"] not in ABSENT_KINDS]
+    for obj in objects:
+        obj["metadata"]["namespace"] = FIXTURE_NAMESPACE_PREFIX + obj["metadata"]["namespace"]
+        if obj["kind"] == "Receiver":
+            obj["spec"]["suspend"] = True
+    return objects
+
+
+# --- the rendered release, run as its chart runs it --------------------------------------------------
+# Values from which the chart's deployment.yaml renders further arguments; none may be set, or they
+# would have to be passed here too.
+ARGUMENT_VALUES = ("metricLabelsAllowlist", "metricAnnotationsAllowList", "metricAllowlist", "metricDenylist",
+                   "namespaces", "releaseNamespace", "namespacesDenylist")
+ARGUMENT_SWITCHES = ("autosharding", "kubeconfig", "kubeRBACProxy")
+
+
+def health_release(rendered: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    (release,) = [r for r in rendered.values() if r["chart"] == c.KSM_CHART]
+    return release
+
+
+def gateway_health_job(rendered: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The gateway's scrape job of kube-state-metrics, as the stack renders it."""
+    (job,) = [job for r in rendered.values()
+              for job in r["values"].get("alternateConfig", {}).get("receivers", {}).get("prometheus", {})
+              .get("config", {}).get("scrape_configs", []) if job["job_name"] == OBJECT_HEALTH_JOB]
+    return job
+
+
+def chart_args(values: dict[str, Any], config_file: Path, port: int) -> list[str]:
+    """The kube-state-metrics container's arguments as the chart's deployment.yaml renders them
+    (extraArgs, --port, --resources, --custom-resource-state-config-file), with this run's
+    configuration file and port in place of the ConfigMap mount and the Service's port."""
+    assert [k for k in ARGUMENT_VALUES if values.get(k)] == []
+    assert [k for k in ARGUMENT_SWITCHES if values.get(k, {}).get("enabled")] == []
+    assert not {"telemetryHost", "telemetryPort"} & set(values.get("selfMonitor", {}))
+    assert values["service"]["port"] == c.KSM_METRICS_PORT
+    args = [*values.get("extraArgs", []), f"--port={port}"]
+    if values.get("collectors"):
+        args.append(f"--resources={','.join(values['collectors'])}")
+    if values["customResourceState"]["enabled"]:
+        args.append(f"--custom-resource-state-config-file={config_file}")
+    return args
+
+
+def rbac_objects(release: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chart's ServiceAccount, ClusterRole and binding (fullname = the release's fullnameOverride)."""
+    values, namespace = release["values"], release["namespace"]
+    name = values["fullnameOverride"]
+    assert values["rbac"]["create"] and values["rbac"]["useClusterRole"] and values["collectors"] == []
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name},
+         "rules": values["rbac"]["extraRules"]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]},
+    ]
+
+
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def create(kube: ApiServer, objects: list[dict[str, Any]]) -> None:
+    """Creates the objects, then writes each status through the status subresource, as a Flux
+    controller does (a status in the object itself is dropped by the API server)."""
+    kube.apply([{k: v for k, v in obj.items() if k != "status"} for obj in objects], field_manager=FIELD_MANAGER)
+    statuses = [{"apiVersion": obj["apiVersion"], "kind": obj["kind"], "status": obj["status"],
+                 "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]}}
+                for obj in objects if "status" in obj]
+    if statuses:
+        kube.kubectl("apply", "--server-side", "--subresource=status", f"--field-manager={FIELD_MANAGER}",
+                     "-f", "-", stdin=yaml.safe_dump_all(statuses, sort_keys=True))
+
+
+# --- the Prometheus text kube-state-metrics serves ------------------------------------------------------
+# The Accept header of a Prometheus scrape with the default scrape_protocols (OpenMetrics 1.0.0,
+# OpenMetrics 0.0.1, Prometheus text 1.0.0, 0.0.4), as prometheus/scrape acceptHeader builds it: what
+# the gateway's receiver sends, its job setting no scrape_protocols.
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+                     "application/openmetrics-text;version=0.0.1;q=0.5,"
+                     "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
+TEXT_ACCEPT = "text/plain;version=0.0.4"
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$")
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?')
+
+
+@dataclass
+class Scrape:
+    content_type: str
+    types: dict[str, str]
+    samples: list[tuple[str, dict[str, str], float]]
+
+    def health(self) -> dict[tuple, float]:
+        got = [(series_key(metric, labels), value) for metric, labels, value in self.samples
+               if metric in HEALTH_FAMILIES]
+        keys = [k for k, _ in got]
+        assert len(keys) == len(set(keys)), "kube-state-metrics served a series twice"
+        return dict(got)
+
+
+def parse(text: str, content_type: str) -> Scrape:
+    types, samples = {}, []
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            match = SAMPLE.match(line)
+            assert match, f"unparsable sample: {line!r}"
+            name, body, value = match.groups()
+            labels = {k: bytes(v, "utf-8").decode("unicode_escape") for k, v in LABEL.findall(body or "")}
+            samples.append((name, labels, float(value)))
+    return Scrape(content_type, types, samples)
+
+
+@dataclass
+class KubeStateMetrics:
+    process: Process
+    url: str
+    telemetry_url: str
+    config: dict[str, Any]
+
+    def telemetry(self) -> Scrape:
+        """Its own metrics (list and watch counters, ...)."""
+        with urllib.request.urlopen(f"{self.telemetry_url}/metrics", timeout=5) as response:
+            return parse(response.read().decode(), response.headers.get("Content-Type", ""))
+
+    def scrape(self, accept: str = PROMETHEUS_ACCEPT) -> Scrape:
+        """/metrics as a scraper sending `accept` gets it (by default, as the gateway's
+        Prometheus receiver asks for it)."""
+        if not self.process.alive():
+            raise RuntimeError(f"kube-state-metrics exited:\n{self.process.log_tail()}")
+        request = urllib.request.Request(f"{self.url}{c.KSM_METRICS_PATH}", headers={"Accept": accept})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return parse(response.read().decode(), response.headers.get("Content-Type", ""))
+
+    def settle(self, want: dict[tuple, float], select=lambda key: True) -> dict[tuple, float]:
+        """The served health series (those `select` keeps) once they equal `want`, or the last
+        ones seen after SETTLE_SECONDS, for the assertion to show the difference."""
+        seen: dict[str, dict] = {}
+
+        def equal() -> bool:
+            seen["last"] = {k: v for k, v in self.scrape().health().items() if select(k)}
+            return seen["last"] == want
+
+        try:
+            wait_until(equal, timeout=SETTLE_SECONDS, what="kube-state-metrics to serve the expected series",
+                       interval=0.5)
+        except TimeoutError:
+            pass
+        return seen.get("last", {})
+
+
+def start_kube_state_metrics(kube: ApiServer, release: dict[str, Any], config: dict[str, Any],
+                             workdir: Path) -> KubeStateMetrics:
+    values = release["values"]
+    config_file = workdir / "config.yaml"
+    # The chart's ConfigMap holds `toYaml .Values.customResourceState.config`.
+    config_file.write_text(yaml.safe_dump(config))
+    kubeconfig = kube.service_account_kubeconfig(release["namespace"], values["fullnameOverride"],
+                                                 workdir / "kube-state-metrics.kubeconfig")
+    port, telemetry_port = free_port(), free_port()
+    argv = [str(require("kube-state-metrics")), *chart_args(values, config_file, port),
+            f"--kubeconfig={kubeconfig}", f"--host={LOOPBACK}",
+            f"--telemetry-host={LOOPBACK}", f"--telemetry-port={telemetry_port}"]
+    process = Process("kube-state-metrics", argv, workdir, env=child_env())
+    return KubeStateMetrics(process, f"http://{LOOPBACK}:{port}", f"http://{LOOPBACK}:{telemetry_port}", config)
+
+
+@pytest.fixture(scope="module")
+def rendering():
+    return run_stack(STACK, secrets={"exportToken": "auth_e2e"})
+
+
+@pytest.fixture(scope="module")
+def rendered(rendering) -> dict[str, dict[str, Any]]:
+    """The prod stack's Helm releases (inputs, secrets masked)."""
+    return releases(rendering.resources)
+
+
+@pytest.fixture(scope="module")
+def release(rendered) -> dict[str, Any]:
+    return health_release(rendered)
+
+
+@pytest.fixture(scope="module")
+def ksm(kube: ApiServer, release, tmp_path_factory) -> Iterator[KubeStateMetrics]:
+    """kube-state-metrics of the prod stack, started after every object of CASES and of the unit
+    tests' fixture is in place."""
+    fixture_namespaces = sorted({obj["metadata"]["namespace"] for obj in fixture_objects()})
+    kube.apply([namespace(name) for name in (*NAMESPACES, *fixture_namespaces, release["namespace"])],
+               field_manager=FIELD_MANAGER)
+    kube.apply(rbac_objects(release), field_manager=FIELD_MANAGER)
+    create(kube, [obj for obj, _ in CASES] + fixture_objects())
+    running = start_kube_state_metrics(kube, release, copy.deepcopy(release["values"]["customResourceState"]["config"]),
+                                       tmp_path_factory.mktemp("kube-state-metrics"))
+    try:
+        yield running
+    finally:
+        running.process.stop()
+        # The namespaces stay (without kube-controller-manager a deleted namespace never goes away).
+        created = [obj for obj, _ in CASES] + fixture_objects() + rbac_objects(release)[1:]
+        references = [{k: obj[k] for k in ("apiVersion", "kind", "metadata")} for obj in created]
+        kube.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-", stdin=yaml.safe_dump_all(references))
+
+
+def exposition(series: dict[tuple, float]) -> list[str]:
+    return sorted(f"{metric}{{{','.join(f'{k}={v!r}' for k, v in labels)}}} {value:g}"
+                  for (metric, labels), value in series.items())
+
+
+def difference(want: dict[tuple, float], got: dict[tuple, float]) -> dict[str, list[str]]:
+    """Series expected but not served (or with another value), and served but not expected."""
+    return {"missing": exposition({k: v for k, v in want.items() if got.get(k) != v}),
+            "unexpected": exposition({k: v for k, v in got.items() if want.get(k) != v})}
+
+
+def identity_of(series: tuple) -> tuple[str, str, str]:
+    labels = dict(series[1])
+    return labels["kind"], labels["exported_namespace"], labels["name"]
+
+
+NO_DIFFERENCE = {"missing": [], "unexpected": []}
+
+
+def assert_same(want: dict[tuple, float], got: dict[tuple, float], what: str) -> None:
+    diff = difference(want, got)
+    assert diff == NO_DIFFERENCE, "\n".join(
+        [f"{what}:"] + [f"  {kind}: {line}" for kind, lines in diff.items() for line in lines])
+
+
+def in_namespaces(namespaces) -> Callable[[tuple], bool]:
+    return lambda k: dict(k[1])["exported_namespace"] in namespaces
+
+
+# --- the tests ---------------------------------------------------------------------------------------------
+def test_the_cases_cover_every_kind_here_and_every_state():
+    kinds = {obj["kind"] for obj, _ in CASES}
+    configured = {r.kind for r in c.FLUX_RESOURCES_BY_CONTROLLER["source-controller"]} | {
+        r.kind for controller in ("kustomize-controller", "helm-controller", "notification-controller")
+        for r in c.FLUX_RESOURCES_BY_CONTROLLER[controller]}
+    assert kinds == set(GVK) == configured
+    assert {e.ready for _, e in CASES} == {"True", "False", "Unknown"}
+    assert {e.suspended for _, e in CASES} == {"true", "false"}
+    assert len({key(obj) for obj, _ in CASES}) == len(CASES)
+
+
+def test_every_object_has_exactly_the_readme_series(ksm):
+    want: dict[tuple, float] = {}
+    for obj, expected in CASES:
+        want.update(expected_series(*key(obj), expected))
+    got = ksm.settle(want, in_namespaces(NAMESPACES))
+    assert_same(want, got, "kube-state-metrics against README.md")
+
+
+def test_the_endpoint_serves_only_the_health_families_in_openmetrics_to_the_gateway(ksm, rendered):
+    # The gateway's job leaves scrape_protocols at Prometheus' default, so OpenMetrics is negotiated.
+    job = gateway_health_job(rendered)
+    assert "scrape_protocols" not in job and "scrape_native_histograms" not in job, job
+    ksm.settle({}, lambda k: False)
+    scrape = ksm.scrape()
+    assert scrape.content_type.startswith("application/openmetrics-text"), scrape.content_type
+    assert {name for name, _, _ in scrape.samples} == HEALTH_FAMILIES
+    # OpenMetrics knows the info type (Prometheus' openmetrics parser accepts it).
+    assert {name: scrape.types.get(name) for name in HEALTH_FAMILIES} == {INFO: "info", SINCE: "gauge"}
+    # The Prometheus text format serves the same series, with the info family typed `gauge`, the
+    # text format having no `info` (kubernetes/kube-state-metrics e9e67a2c, since v2.17.0).
+    text = ksm.scrape(TEXT_ACCEPT)
+    assert text.content_type.startswith("text/plain"), text.content_type
+    assert text.health() == scrape.health()
+    assert {name: text.types.get(name) for name in HEALTH_FAMILIES} == {INFO: "gauge", SINCE: "gauge"}
+
+
+def test_the_rendered_rbac_is_enough(ksm, kube, release):
+    """With only the rendered ClusterRole, kube-state-metrics lists and watches every kind whose CRD
+    is here and is refused nothing (its own list/watch counters and its log); the role grants no
+    more than list and watch."""
+    here = {r.plural for r in c.FLUX_RESOURCES_BY_CONTROLLER["source-controller"]} | {
+        r.plural for controller in ("kustomize-controller", "helm-controller", "notification-controller")
+        for r in c.FLUX_RESOURCES_BY_CONTROLLER[controller]}
+
+    def calls() -> dict[tuple[str, str], float]:
+        return {(name, labels["result"]): value for name, labels, value in ksm.telemetry().samples
+                if name in ("kube_state_metrics_list_total", "kube_state_metrics_watch_total")}
+
+    # Custom resources share one `resource` label (*unstructured.Unstructured): one watch per kind
+    # (the list is streamed over the watch).
+    try:
+        wait_until(lambda: calls().get(("kube_state_metrics_watch_total", "success"), 0) >= len(here),
+                   timeout=SETTLE_SECONDS, what="a successful watch of every kind")
+    except TimeoutError as error:
+        raise AssertionError(f"{error}\nlist/watch calls: {calls()}\n{ksm.process.log_tail(10)}") from None
+    assert {call for call, value in calls().items() if call[1] != "success" and value} == set()
+    log = ksm.process.log_path.read_text(errors="replace")
+    assert "forbidden" not in log.lower(), ksm.process.log_tail(60)
+    # The kinds it watches are exactly those whose CRDs are here (prod also configures the image
+    # kinds, absent here): kube-state-metrics logs them as its active resources.
+    logged = re.findall(r'"Active resources" activeStoreNames="([^"]*)"', log)
+    assert logged, ksm.process.log_tail(60)
+    assert {name.split("Resource=")[1] for name in logged[-1].split(",") if "Resource=" in name} == here
+    # And no more than list and watch: the ServiceAccount cannot get a single object.
+    sa = f"system:serviceaccount:{release['namespace']}:{release['values']['fullnameOverride']}"
+    denied = kube.kubectl("auth", "can-i", "get", "gitrepositories.source.toolkit.fluxcd.io", "-n", "gitops",
+                          f"--as={sa}", check=False)
+    allowed = kube.kubectl("auth", "can-i", "watch", "gitrepositories.source.toolkit.fluxcd.io", "-A",
+                           f"--as={sa}", check=False)
+    assert (denied.stdout.strip(), allowed.stdout.strip()) == ("no", "yes")
+
+
+def test_changes_reach_the_series(ksm, kube):
+    """A never-reconciled object turning Ready, then deleted: kube-state-metrics follows its watch."""
+    obj = flux("GitRepository", "team-b", "late", GIT_SPEC)
+    select = lambda k: dict(k[1])["name"] == "late"  # noqa: E731
+    create(kube, [obj])
+    try:
+        assert ksm.settle(expected_series(*key(obj), Expected("Unknown", "false")), select) == \
+            expected_series(*key(obj), Expected("Unknown", "false"))
+        reconciled = {**obj, "status": {"artifact": artifact(GIT_NEW, "gitrepository/team-b/late/9f8e.tar.gz"),
+                                        "conditions": [ready("True", "Succeeded", T_E)]}}
+        create(kube, [reconciled])
+        want = expected_series(*key(obj), Expected("True", "false", "Succeeded", GIT_NEW, U_E))
+        assert ksm.settle(want, select) == want
+    finally:
+        kube.kubectl("delete", "gitrepository", "late", "-n", "team-b", "--wait=true", "--timeout=30s")
+    assert ksm.settle({}, select) == {}
+
+
+def test_the_gateway_ships_the_series_with_their_labels_unchanged(ksm, rendering, tmp_path):
+    """The rendered prod gateway, its kube-state-metrics job pointed at this kube-state-metrics,
+    delivers every health series kube-state-metrics serves to the backend with the same labels and
+    values (the job and instance target labels go to the resource, as the Prometheus receiver
+    does)."""
+    want: dict[tuple, float] = {}
+    for obj, expected in CASES:
+        want.update(expected_series(*key(obj), expected))
+    ksm.settle(want, in_namespaces(NAMESPACES))
+    want = ksm.scrape().health()
+    gateway, _ = gateway_and_agent(collector_configs(rendering))
+    local = localize(gateway, workdir=tmp_path / "gateway", export_to=None, without=("k8s_objects",))
+    scrape_configs = local["receivers"]["prometheus"]["config"]["scrape_configs"]
+    for job in scrape_configs:
+        job["scrape_interval"] = "1s"
+        job["static_configs"] = [{"targets": [ksm.url.split("/")[2]]}] if job["job_name"] == OBJECT_HEALTH_JOB else []
+    local["receivers"]["prometheus"]["config"]["scrape_configs"] = [job for job in scrape_configs
+                                                                    if job["static_configs"]]
+
+    def shipped() -> dict[tuple, float]:
+        series = {}
+        for metric in sink.metrics():
+            data = metric.get("gauge") or metric.get("sum") or {}
+            for point in data.get("dataPoints", []):
+                labels = {k: str(v) for k, v in attributes(point.get("attributes", [])).items()}
+                value = point.get("asDouble", point.get("asInt"))
+                series[series_key(metric["name"], labels)] = float(value)
+        return series
+
+    with Sink(tmp_path / "sink") as sink:
+        local = localize(local, workdir=tmp_path / "gateway", export_to=sink)
+        with Collector("gateway", local, tmp_path / "gateway"):
+            wait_until(lambda: set(want) <= set(shipped()), timeout=SETTLE_SECONDS,
+                       what="every served health series at the sink")
+            got = shipped()
+    health = {k: v for k, v in got.items() if k[0] in HEALTH_FAMILIES}
+    assert_same(want, health, "the sink against kube-state-metrics")
+    # Only the health families and the scrape's own series (added after metric relabelling).
+    assert {k[0] for k in got} - HEALTH_FAMILIES <= {"up", "scrape_duration_seconds", "scrape_samples_scraped",
+                                                     "scrape_samples_post_metric_relabeling", "scrape_series_added"}
+
+
+# --- the unit tests' evaluator against the real thing ---------------------------------------------------
+def predicted(config: dict[str, Any], obj: dict[str, Any]) -> dict[tuple, float]:
+    series, _ = ksm_evaluator.evaluate(config, obj)
+    return {series_key(s.metric, s.labels): s.value for s in series}
+
+
+def test_the_evaluator_predicts_the_real_output_for_every_fixture_object(ksm, kube):
+    objects = fixture_objects()
+    want: dict[tuple, float] = {}
+    for obj in objects:
+        want.update(predicted(ksm.config, obj))
+    namespaces = {obj["metadata"]["namespace"] for obj in objects}
+    got = ksm.settle(want, in_namespaces(namespaces))
+    # The objects as the API server returns them (uid, managedFields, defaults, ...).
+    resources = sorted({f"{obj['kind'].lower()}.{obj['apiVersion'].split('/')[0]}" for obj in objects})
+    served = {key(item): item for item in kube.get(",".join(resources), "-A")["items"]}
+    mismatches = {}
+    for obj in objects:
+        real = {k: v for k, v in got.items() if identity_of(k) == key(obj)}
+        for source, prediction in (("fixture", predicted(ksm.config, obj)),
+                                   ("served", predicted(ksm.config, served[key(obj)]))):
+            if (diff := difference(prediction, real)) != NO_DIFFERENCE:
+                mismatches[f"{'/'.join(key(obj))} ({source})"] = diff
+    assert mismatches == {}, "\n".join(
+        f"{name}: {kind}: {line}"
+        for name, diff in mismatches.items() for kind, lines in diff.items() for line in lines)
+    assert_same(want, got, "kube-state-metrics against ksm_evaluator on the fixture")
