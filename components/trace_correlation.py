@@ -59,9 +59,9 @@ def trace_id_statements(
     event_sources: Sequence[Mapping[str, Any]],
     revisions: Sequence[tuple[str, str]],
 ) -> list[str]:
-    """`set(log.trace_id.string, ...)` per (revision form, linkable source). `revisions` are (OTTL revision
-    expression, condition that it is present), weakest first: a later form that is present
-    overrides an earlier one, as notification-controller prefers `<app-version>@<oci-digest>`."""
+    """`set(log.trace_id.string, ...)` per (revision form, linkable source). `revisions` are (OTTL
+    revision expression, condition that it is present), weakest first: a later form that is
+    present overrides an earlier one, as notification-controller prefers `<app-version>@<oci-digest>`."""
     conditions = sorted({source_condition(source) for source in event_sources})
     return [
         escape_env(f"set(log.trace_id.string, {trace_id(alert_uid, revision)}) where {present} and {condition}")
