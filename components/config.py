@@ -6,14 +6,19 @@ validation, the README's key table and the components' typed arguments all come 
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
-from typing import Annotated, Any, Literal, Optional
+from dataclasses import dataclass
+import types
+import typing
+from typing import Annotated, Any, Iterable, Literal, Optional, Union
 from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.runtime import config as pulumi_config
+from pulumi.runtime import settings as pulumi_settings
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -21,6 +26,7 @@ from pydantic import (
     Field,
     SecretStr,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -48,20 +54,70 @@ class InvalidKey(ValueError):
 
 
 # --- value types -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Words:
+    """What a constrained value type allows, in words: error messages say it instead of a regex,
+    and docs/configuration.md shows it. Pydantic ignores this marker in `Annotated`."""
+
+    text: str
+
+
+K8S_NAME_WORDS = (
+    "a Kubernetes name: lowercase letters, digits and '-', starting and ending with a letter or digit,"
+    " at most 63 characters"
+)
+OBJECT_NAME_WORDS = (
+    "a Kubernetes object name: lowercase letters, digits, '-' and '.', each dot-separated part starting and"
+    " ending with a letter or digit, at most 253 characters"
+)
+RELEASE_NAME_WORDS = (
+    "a Helm release name: lowercase letters, digits and '-', starting and ending with a letter or digit,"
+    " at most 53 characters"
+)
+VERSION_WORDS = "a version such as 0.170.0 or v2.19.1 (major.minor.patch, an optional leading v and -suffix)"
+MEMORY_WORDS = "a memory quantity such as 512Mi or 1Gi: a whole number above zero with the unit Mi or Gi"
+CPU_WORDS = "a CPU quantity above zero such as 100m (millicores), 0.5 or 1 (cores)"
+DURATION_WORDS = "a duration such as 30s, 5m or 1h: numbers with a unit ms, s, m or h, combined as in 1m30s"
+PROVIDER_TIMEOUT_WORDS = (
+    "a duration such as 500ms, 15s or 1m30s: numbers with a unit ms, s or m (the Flux Provider takes no hours)"
+)
+PROMETHEUS_DURATION_WORDS = (
+    "a Prometheus duration such as 90s, 15m or 1d12h: whole numbers with a unit d, h, m or s, largest first"
+)
+
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 GO_DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
 
-NamespaceName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
-ObjectName = Annotated[str, StringConstraints(pattern=DNS_SUBDOMAIN, max_length=253)]
+NamespaceName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63), Words(K8S_NAME_WORDS)]
+ObjectName = Annotated[str, StringConstraints(pattern=DNS_SUBDOMAIN, max_length=253), Words(OBJECT_NAME_WORDS)]
 # Helm stores releases in Secrets whose names add a suffix, hence its 53-character cap.
-ReleaseName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=53)]
-Version = Annotated[str, StringConstraints(pattern=r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")]
-MetricPrefix = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
-MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(Mi|Gi)$")]
-HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]
-ClusterName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
-EventMetadataKey = Annotated[str, StringConstraints(max_length=253, pattern=r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")]
+ReleaseName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=53), Words(RELEASE_NAME_WORDS)]
+Version = Annotated[str, StringConstraints(pattern=r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"), Words(VERSION_WORDS)]
+MetricPrefix = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"),
+    Words("the start of a Prometheus metric name such as gotk_: letters, digits, '_' and ':', not starting with a digit"),
+]
+MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(Mi|Gi)$"), Words(MEMORY_WORDS)]
+HeaderName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"),
+    Words("an HTTP header name such as X-Tenant: letters, digits and !#$%&'*+-.^_|~, no spaces or ':'"),
+]
+ClusterName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=253, pattern=r"^[^\s\x00-\x1f\x7f]+$"),
+    Words("a cluster name: 1 to 253 characters, without spaces or control characters"),
+]
+EventMetadataKey = Annotated[
+    str,
+    StringConstraints(max_length=253, pattern=r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$"),
+    Words(
+        "an attribute name such as k8s.cluster.region: letters, digits, '.', '_', '/' and '-', starting and ending"
+        " with a letter or digit, at most 253 characters"
+    ),
+]
 LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 _IMAGE_PATH_COMPONENT = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
 _REGISTRY_HOST = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]+)?"
@@ -132,25 +188,49 @@ def _no_dot_segments(value: str) -> str:
     return value
 
 
-CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$"), AfterValidator(_positive_cpu)]
-HeaderValue = Annotated[str, AfterValidator(_single_line)]
+CpuQuantity = Annotated[
+    str, StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$"), AfterValidator(_positive_cpu), Words(CPU_WORDS)
+]
+HeaderValue = Annotated[str, AfterValidator(_single_line), Words("one line of text without control characters")]
 SecretHeaderValue = Annotated[SecretStr, AfterValidator(_single_line_secret)]
-LabelKey = Annotated[str, AfterValidator(_label_key)]
-LabelValue = Annotated[str, AfterValidator(_label_value)]
-EventSourceName = Annotated[str, AfterValidator(_object_name_or_wildcard)]
-ImageRepository = Annotated[str, AfterValidator(_image_repository)]
-HostDirectory = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._/-]+$"), AfterValidator(_no_dot_segments)]
+LabelKey = Annotated[
+    str,
+    AfterValidator(_label_key),
+    Words("a Kubernetes label key: [DNS-subdomain prefix/]name, the name up to 63 letters, digits, '-', '_' or '.'"),
+]
+LabelValue = Annotated[
+    str,
+    AfterValidator(_label_value),
+    Words("a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
+]
+EventSourceName = Annotated[
+    str, AfterValidator(_object_name_or_wildcard), Words("'*' or a Kubernetes object name (lowercase letters, digits, '-' and '.')")
+]
+ImageRepository = Annotated[
+    str,
+    AfterValidator(_image_repository),
+    Words("an image repository such as ghcr.io/org/image: [registry/]path in lowercase, without tag or digest"),
+]
+HostDirectory = Annotated[
+    str,
+    StringConstraints(pattern=r"^/[A-Za-z0-9._/-]+$"),
+    AfterValidator(_no_dot_segments),
+    Words(
+        "an absolute host path such as /var/lib/fluxcd-otel: '/' followed by letters, digits, '.', '_', '-' and '/',"
+        " without '.' or '..' segments"
+    ),
+]
 
 
 def _positive_duration(value: str) -> str:
     if not re.fullmatch(GO_DURATION, value):
-        raise ValueError("must be a Go duration such as 30s, 1m or 1m30s")
+        raise ValueError(f"must be {DURATION_WORDS}; got {value!r}")
     if not re.search(r"[1-9]", value):
         raise ValueError("must be longer than zero")
     return value
 
 
-Duration = Annotated[str, AfterValidator(_positive_duration)]
+Duration = Annotated[str, AfterValidator(_positive_duration), Words(DURATION_WORDS)]
 
 _DURATION_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
@@ -162,7 +242,12 @@ def duration_seconds(value: str) -> float:
         for amount, unit in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)", value)
     )
 # The Provider CRD's timeout pattern has no hours.
-ProviderTimeout = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"), AfterValidator(_positive_duration)]
+ProviderTimeout = Annotated[
+    str,
+    StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"),
+    AfterValidator(_positive_duration),
+    Words(PROVIDER_TIMEOUT_WORDS),
+]
 
 # Go's RE2 has no look-around or back-references; Python accepts them, so refuse them explicitly.
 _NOT_RE2 = re.compile(r"\(\?(=|!|<=|<!)|\\[1-9]")
@@ -195,7 +280,7 @@ def _go_regex(value: str) -> str:
     return value
 
 
-GoRegex = Annotated[str, AfterValidator(_go_regex)]
+GoRegex = Annotated[str, AfterValidator(_go_regex), Words("a Go (RE2) regular expression")]
 
 
 def memory_mib(quantity: str) -> int:
@@ -519,7 +604,7 @@ def prometheus_duration_seconds(duration: str) -> int:
 
 def _prometheus_duration(value: str) -> str:
     if not re.fullmatch(PROMETHEUS_DURATION, value):
-        raise ValueError(f"{value!r} must be a Prometheus duration in whole d, h, m, s, largest first (such as 90s, 15m or 1d12h)")
+        raise ValueError(f"must be {PROMETHEUS_DURATION_WORDS}; got {value!r}")
     if prometheus_duration_seconds(value) == 0:
         raise ValueError("must be longer than zero")
     return value
@@ -539,10 +624,18 @@ def _alert_label_value(value: str) -> str:
     return value
 
 
-PrometheusDuration = Annotated[str, AfterValidator(_prometheus_duration)]
-AlertLabelName = Annotated[str, AfterValidator(_alert_label_name)]
-AlertLabelValue = Annotated[str, AfterValidator(_alert_label_value)]
-Severity = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+PrometheusDuration = Annotated[str, AfterValidator(_prometheus_duration), Words(PROMETHEUS_DURATION_WORDS)]
+AlertLabelName = Annotated[
+    str,
+    AfterValidator(_alert_label_name),
+    Words("a Prometheus label name such as team: letters, digits and '_', not starting with a digit or '__'"),
+]
+AlertLabelValue = Annotated[str, AfterValidator(_alert_label_value), Words("a label value without '{{'")]
+Severity = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$"),
+    Words("a severity such as warning or critical: lowercase letters, digits, '_' and '-', starting with a letter"),
+]
 
 
 class AlertRuleSettings(Model):
@@ -673,7 +766,7 @@ class Dash0OperatorSettings(Model):
 
 def export_token_problems(exporter: ExporterSettings, has_token: bool) -> list[tuple[str, str]]:
     if exporter.type == "dash0" and not has_token:
-        return [("exportToken", "required with exporter type dash0 (pulumi config set --secret)")]
+        return [("exportToken", f"required with exporter type dash0: {how_to_set_secret('exportToken')}")]
     if exporter.type == "debug" and has_token:
         return [("exportToken", "not used with exporter type debug")]
     if exporter.plaintext and has_token:
@@ -834,11 +927,15 @@ SECRET_KEYS = tuple(
 
 
 # --- loading from pulumi.Config ------------------------------------------------------------------------
+def _config_entries() -> dict[str, str]:
+    """Every config value of the stack, whether set by the CLI's environment or by tests."""
+    return {**pulumi_config.get_config_env(), **pulumi_config.CONFIG.get()}
+
+
 def _stack_entries(namespace: str) -> dict[str, str]:
-    """Every `<namespace>:<key>` config value, whether set by the CLI's environment or by tests."""
-    merged = {**pulumi_config.get_config_env(), **pulumi_config.CONFIG.get()}
+    """Every `<namespace>:<key>` config value."""
     prefix = f"{namespace}:"
-    return {key[len(prefix):]: value for key, value in merged.items() if key.startswith(prefix)}
+    return {key[len(prefix):]: value for key, value in _config_entries().items() if key.startswith(prefix)}
 
 
 def _is_secret(full_key: str) -> bool:
@@ -855,12 +952,101 @@ def _decode(value: Any) -> Any:
     return value
 
 
+class FullKey(str):
+    """A problem's key given with its own namespace (such as a misspelt `fluxcd-otle:dashboards`),
+    shown as it is rather than under the namespace being checked."""
+
+
 def format_errors(namespace: str, errors: list[tuple[str, str]]) -> str:
     lines = [f"invalid stack configuration ({len(errors)} problem{'s' if len(errors) != 1 else ''}):"]
-    lines += [f"  {namespace}:{path}: {reason}" if path else f"  {namespace}: {reason}" for path, reason in errors]
+    for path, reason in errors:
+        if isinstance(path, FullKey):
+            lines.append(f"  {path}: {reason}")
+        else:
+            lines.append(f"  {namespace}:{path}: {reason}" if path else f"  {namespace}: {reason}")
     return "\n".join(lines)
 
 
+# --- secrets: how to set them -------------------------------------------------------------------------
+def _in_a_pulumi_run() -> bool:
+    return pulumi_settings.get_monitor() is not None
+
+
+def how_to_set_secret(key: str, namespace: Optional[str] = None) -> str:
+    """How to give a secret key a value, with the Pulumi CLI and for the offline render."""
+    project = pulumi.get_project() if _in_a_pulumi_run() else c.PROJECT
+    stack = pulumi.get_stack() if _in_a_pulumi_run() else "<stack>"
+    namespace = namespace or project
+    cli_key = key if namespace == project else f"{namespace}:{key}"
+    if key == "tracingHeaders":
+        return (
+            f"set each header with `pulumi config set --secret --path '{cli_key}.<Header-Name>' <value> --stack {stack}`;"
+            f" for the offline render, put `{namespace}:{key}: {{<Header-Name>: {{secure: <any text>}}}}` in the stack file"
+        )
+    return (
+        f"set it with `pulumi config set --secret {cli_key} <value> --stack {stack}`;"
+        f" for the offline render, put `{namespace}:{key}: {{secure: <any text>}}` in the stack file"
+    )
+
+
+def plain_secret_reason(key: str, namespace: Optional[str] = None) -> str:
+    return (
+        "is plain text, which Pulumi would store unencrypted; "
+        f"{how_to_set_secret(key, namespace)} (in a Pulumi ESC environment, wrap the value in `fn::secret`)"
+    )
+
+
+# --- misspelt namespaces --------------------------------------------------------------------------------
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn `a` into `b`."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _squeezed(name: str) -> str:
+    return re.sub(r"[-_.\s]", "", name).lower()
+
+
+def is_near_miss(candidate: str, namespace: str) -> bool:
+    """Whether a config namespace looks like a misspelling of `namespace` (edit distance up to 2,
+    less for short names; case and separators aside)."""
+    if candidate == namespace:
+        return False
+    allowed = min(2, len(namespace) // 4)
+    return _squeezed(candidate) == _squeezed(namespace) or edit_distance(candidate.lower(), namespace) <= allowed
+
+
+def namespace_near_misses(keys: Iterable[str], namespace: str = c.PROJECT, own: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Keys whose namespace is a near miss of `namespace`: the program would silently ignore them.
+
+    Keys of other namespaces (`kubernetes:context`, `pulumi:...`) and of `own` (the running
+    project's, when it is not `namespace`) are left alone."""
+    own = set(own)
+    problems: list[tuple[str, str]] = []
+    for key in sorted(keys):
+        prefix, colon, rest = key.partition(":")
+        if not colon or prefix in own or not is_near_miss(prefix, namespace):
+            continue
+        problems.append(
+            (
+                FullKey(key),
+                f"the namespace `{prefix}:` is not `{namespace}:`, so this key would be ignored;"
+                f" did you mean `{namespace}:{rest}`?",
+            )
+        )
+    return problems
+
+
+# --- pydantic errors in words ---------------------------------------------------------------------------
 def _key_path(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
@@ -872,34 +1058,182 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _problems(error: dict[str, Any]) -> list[tuple[str, str]]:
+def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
+    """The type under Optional and Annotated, with the Annotated metadata found on the way."""
+    metadata: list[Any] = []
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation, *extra = typing.get_args(annotation)
+            metadata += extra
+        elif origin in (Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(members) != 1:
+                return annotation, metadata
+            annotation = members[0]
+        else:
+            return annotation, metadata
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _model_field(model: type[BaseModel], key: Any) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field
+    return None
+
+
+def type_at(loc: tuple[Any, ...], model: type[BaseModel] = StackConfig) -> tuple[Any, list[Any]]:
+    """The declared type at a pydantic error location, and the metadata (constraints, Words) it
+    carries; (None, []) where the location leaves the model."""
+    current: Any = model
+    metadata: list[Any] = []
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        if _is_model(current):
+            field = _model_field(current, part)
+            if field is None:
+                return None, []
+            current, inner = unwrap(field.annotation)
+            # Pydantic moves the Annotated metadata of a field's own type into the field.
+            metadata = [*field.metadata, *inner]
+        elif typing.get_origin(current) is list and isinstance(part, int):
+            current, metadata = unwrap(typing.get_args(current)[0])
+        elif typing.get_origin(current) is dict:
+            key_type, value_type = typing.get_args(current)
+            if parts and parts[0] == "[key]":
+                parts.pop(0)
+                current, metadata = unwrap(key_type)
+            else:
+                current, metadata = unwrap(value_type)
+        else:
+            return None, []
+    return current, metadata
+
+
+def words_of(metadata: Iterable[Any]) -> Optional[str]:
+    return next((item.text for item in metadata if isinstance(item, Words)), None)
+
+
+def allowed_keys(model: type[BaseModel]) -> list[str]:
+    """The keys of a model level as users write them (camelCase)."""
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def closest(word: str, candidates: Iterable[str]) -> Optional[str]:
+    """The candidate `word` most likely misspells, if one is close (case and separators aside)."""
+    by_squeezed = {_squeezed(candidate): candidate for candidate in candidates}
+    squeezed = _squeezed(word)
+    if squeezed in by_squeezed:
+        return by_squeezed[squeezed]
+    matches = difflib.get_close_matches(squeezed, list(by_squeezed), n=1, cutoff=0.75)
+    return by_squeezed[matches[0]] if matches else None
+
+
+def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(raw, dict):
+            raw = raw.get(part)
+        elif isinstance(raw, list) and isinstance(part, int) and part < len(raw):
+            raw = raw[part]
+        else:
+            return None
+    return raw
+
+
+def _unknown_key_reason(loc: tuple[Any, ...], raw: Any) -> str:
+    model, _ = type_at(loc[:-1])
+    if not _is_model(model):
+        return "unknown key (check the spelling; see the configuration table in the README)"
+    siblings = _value_at(raw, loc[:-1])
+    given = set(siblings) if isinstance(siblings, dict) else set()
+    keys = allowed_keys(model)
+    # A key already given is not what the unknown one misspells (gpuLimit next to cpuLimit).
+    suggestion = closest(str(loc[-1]), [key for key in keys if key not in given])
+    if suggestion is not None:
+        return f"unknown key; did you mean `{suggestion}`?"
+    return f"unknown key (allowed here: {', '.join(keys)})"
+
+
+def _input_in_words(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_SHAPE_ERRORS = {"string_pattern_mismatch", "string_too_long", "string_too_short"}
+
+
+def _described_reason(error: dict[str, Any], words: str, annotation: Any, metadata: list[Any]) -> Optional[str]:
+    """A type's words in place of pydantic's regex or "valid string" message."""
+    value = error["input"]
+    if error["type"] in _SHAPE_ERRORS and isinstance(value, str):
+        got = "an empty string" if value == "" else repr(value)
+        if error["type"] == "string_too_long":
+            got += f" ({len(value)} characters)"
+        return f"must be {words}; got {got}"
+    if error["type"] == "string_type":
+        reason = f"must be {words}; got {_input_in_words(value)}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                TypeAdapter(Annotated[(annotation, *metadata)]).validate_python(str(value))
+            except ValidationError:
+                return reason
+            return f'{reason}; write it in quotes: "{value}"'
+        return reason
+    return None
+
+
+def _reason(error: dict[str, Any], raw: Any = None) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "missing":
+        return "required"
+    if error["type"] == "extra_forbidden":
+        return _unknown_key_reason(loc, raw)
+    if error["type"] == "literal_error":
+        reason = f"must be one of {error['ctx']['expected']}"
+        options = re.findall(r"'([^']*)'", error["ctx"]["expected"])
+        suggestion = closest(error["input"], options) if isinstance(error["input"], str) else None
+        return f"{reason}; did you mean '{suggestion}'?" if suggestion else reason
+    if error["type"] == "model_type":
+        return "must be a map of keys (see the configuration table in the README)"
+    annotation, metadata = type_at(loc)
+    words = words_of(metadata)
+    if words is not None:
+        described = _described_reason(error, words, annotation, metadata)
+        if described is not None:
+            return described
+    if error["type"] == "string_pattern_mismatch":
+        return f"{error['input']!r} does not match {error['ctx']['pattern']}"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _problems(error: dict[str, Any], raw: Any = None) -> list[tuple[str, str]]:
     """(key path, reason) of one pydantic error; a cross-field check may name several keys."""
     loc = tuple(error["loc"])
     invalid_key = (error.get("ctx") or {}).get("error")
     if isinstance(invalid_key, InvalidKey):
         return [(_key_path(loc + tuple(key.split("."))), reason) for key, reason in invalid_key.problems]
-    return [(_key_path(loc), _reason(error))]
-
-
-def _reason(error: dict[str, Any]) -> str:
-    if error["type"] == "missing":
-        return "required"
-    if error["type"] == "extra_forbidden":
-        return "unknown key (check the spelling; see the configuration table in the README)"
-    if error["type"] == "literal_error":
-        return f"must be one of {error['ctx']['expected']}"
-    if error["type"] == "string_pattern_mismatch":
-        return f"{error['input']!r} does not match {error['ctx']['pattern']}"
-    if error["type"] == "model_type":
-        return "must be a map of keys (see the configuration table in the README)"
-    return error["msg"].removeprefix("Value error, ")
+    return [(_key_path(loc), _reason(error, raw))]
 
 
 def _validated(raw: dict[str, Any]) -> tuple[Optional[StackConfig], list[tuple[str, str]]]:
     try:
         return StackConfig.model_validate(raw), []
     except ValidationError as err:
-        return None, [problem for error in err.errors(include_url=False) for problem in _problems(error)]
+        return None, [problem for error in err.errors(include_url=False) for problem in _problems(error, raw)]
 
 
 def parse_stack_config(raw: dict[str, Any], namespace: str = c.PROJECT) -> StackConfig:
@@ -912,13 +1246,14 @@ def parse_stack_config(raw: dict[str, Any], namespace: str = c.PROJECT) -> Stack
 
 def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
     """Reads and validates this stack's configuration before any resource is declared."""
+    near_misses = namespace_near_misses(_config_entries(), namespace, own={pulumi.get_project()})
     entries = _stack_entries(namespace)
     plain_secrets = [
-        (key, "must be set with `pulumi config set --secret`")
+        (key, plain_secret_reason(key, namespace))
         for key in SECRET_KEYS
         if key in entries and not _is_secret(f"{namespace}:{key}")
     ]
     config, problems = _validated({key: _decode(value) for key, value in entries.items()})
-    if plain_secrets or problems:
-        raise ConfigError(format_errors(namespace, plain_secrets + problems))
+    if near_misses or plain_secrets or problems:
+        raise ConfigError(format_errors(namespace, near_misses + plain_secrets + problems))
     return config

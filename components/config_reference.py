@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import BaseModel, SecretStr
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from . import constants as c
-from .config import SECRET_KEYS, StackConfig
+from .config import SECRET_KEYS, StackConfig, unwrap, words_of
 
 START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 
@@ -92,28 +93,53 @@ def _code(text: str) -> str:
     return f"`` {escaped} ``" if "`" in escaped else f"`{escaped}`"
 
 
-def _constraints(prop: dict[str, Any]) -> str:
-    """What the JSON Schema of a key allows beyond its type (patterns, lengths, ranges)."""
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _type_words(field: FieldInfo) -> tuple[str | None, str | None, str | None]:
+    """The words (config.Words) of a key's own type, of its list items and of its map keys."""
+    annotation, metadata = unwrap(field.annotation)
+    own = words_of([*field.metadata, *metadata])
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    items = words_of(unwrap(args[0])[1]) if origin is list else None
+    map_keys = words_of(unwrap(args[0])[1]) if origin is dict else None
+    return own, items, map_keys
+
+
+def _constraints(prop: dict[str, Any], field: FieldInfo | None = None) -> str:
+    """What a key allows beyond its type: the words of its constrained type where it has them
+    (config.Words), else the JSON Schema's patterns and lengths; ranges and list sizes."""
+    own, items, map_keys = _type_words(field) if field is not None else (None, None, None)
     branches = [branch for branch in prop.get("anyOf", [prop]) if branch.get("type") != "null"]
     node = branches[0] if len(branches) == 1 else {}
     parts = []
-    if "pattern" in node:
-        parts.append(f"matches {_code(node['pattern'])}")
-    if "minLength" in node and node["minLength"] > 1:
-        parts.append(f"at least {node['minLength']} characters")
-    if "maxLength" in node:
-        parts.append(f"at most {node['maxLength']} characters")
+    if own is not None:
+        parts.append(_cell(own))
+    else:
+        if "pattern" in node:
+            parts.append(f"matches {_code(node['pattern'])}")
+        if "minLength" in node and node["minLength"] > 1:
+            parts.append(f"at least {node['minLength']} characters")
+        if "maxLength" in node:
+            parts.append(f"at most {node['maxLength']} characters")
     if "minimum" in node and "maximum" in node:
         parts.append(f"{node['minimum']} to {node['maximum']}")
     elif "minimum" in node:
         parts.append(f"at least {node['minimum']}")
     if "minItems" in node:
         parts.append(f"at least {node['minItems']} item{'s' if node['minItems'] != 1 else ''}")
-    if "pattern" in node.get("items", {}):
+    if items is not None:
+        parts.append(f"items: {_cell(items)}")
+    elif "pattern" in node.get("items", {}):
         parts.append(f"items match {_code(node['items']['pattern'])}")
-    for key_pattern in node.get("patternProperties", {}):
-        parts.append(f"keys match {_code(key_pattern)}")
-    return ", ".join(parts)
+    if map_keys is not None:
+        parts.append(f"keys: {_cell(map_keys)}")
+    else:
+        for key_pattern in node.get("patternProperties", {}):
+            parts.append(f"keys match {_code(key_pattern)}")
+    return "; ".join(parts)
 
 
 def keys(model: type[BaseModel] = StackConfig, prefix: str = "", defaults: BaseModel | None = None) -> Iterator[Key]:
@@ -130,7 +156,7 @@ def keys(model: type[BaseModel] = StackConfig, prefix: str = "", defaults: BaseM
             type=_type_name(field.annotation),
             default=_shown(value),
             description=(field.description or "").replace("|", "\\|").replace("\n", " "),
-            constraints=_constraints(_properties(model)[alias]),
+            constraints=_constraints(_properties(model)[alias], field),
             secret=model is StackConfig and alias in SECRET_KEYS,
         )
         nested = _nested(field.annotation)

@@ -28,7 +28,8 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .config import ConfigError
+from . import constants as c
+from .config import ConfigError, format_errors, namespace_near_misses
 
 MASK = "[secret]"
 UNKNOWN = "[unknown]"
@@ -109,10 +110,46 @@ def replace_secrets(value: Any, marker: str, replace: Callable[[Any], Any]) -> t
     return value, False
 
 
+def _location(path: Path) -> str:
+    """A file as the user named it: relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_yaml(path: Path) -> Any:
+    """A YAML file's content; a syntax error becomes one line naming the file, line and column."""
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"cannot read {_location(path)}: {err.strerror or err}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        def at(mark: Any) -> str:
+            return f"line {mark.line + 1}, column {mark.column + 1}"
+
+        mark = err.problem_mark or err.context_mark
+        where = f"{_location(path)}, {at(mark)}" if mark else _location(path)
+        said = err.problem or err.context or "unreadable"
+        if err.problem and err.context:
+            # Such as an unclosed quote: the parser stops at the end, the context says where it began.
+            said += f" ({err.context}{f' at {at(err.context_mark)}' if err.context_mark else ''})"
+        raise ConfigError(f"{where}: not valid YAML: {said}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{_location(path)}: not valid YAML: {err}") from None
+
+
 def _project(project_dir: Path) -> tuple[str, Path]:
     """The project name and the folder of its stack files, from Pulumi.yaml."""
-    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
-    return project_file["name"], project_dir / project_file.get("stackConfigDir", ".")
+    project_path = project_dir / "Pulumi.yaml"
+    if not project_path.is_file():
+        raise ConfigError(f"no Pulumi.yaml in {_location(project_dir)} (pass the project folder with --project-dir)")
+    project_file = load_yaml(project_path)
+    if not isinstance(project_file, dict) or not isinstance(project_file.get("name"), str):
+        raise ConfigError(f"{_location(project_path)}: must be a map with the project's `name:`")
+    return project_file["name"], project_dir / str(project_file.get("stackConfigDir", "."))
 
 
 def read_stack_file(project_dir: Path, stack: str) -> StackFile:
@@ -120,19 +157,48 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
     path = stack_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise ConfigError(f"no stack file {path} (stacks: {', '.join(available_stacks(project_dir))})")
-    return parse_stack_file(project, yaml.safe_load(path.read_text()) or {})
+    return parse_stack_file(project, load_yaml(path), source=_location(path))
 
 
-def parse_stack_file(project: str, document: dict[str, Any]) -> StackFile:
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return f"the value {value!r}"
+
+
+def parse_stack_file(project: str, document: Any, *, source: str = "the stack file") -> StackFile:
     """The config a stack file hands the program, with `secure:` values as secret placeholders."""
-    stack_file = StackFile(project=project, config={}, environments=list(document.get("environment") or []))
-    for key, value in (document.get("config") or {}).items():
+    document = {} if document is None else document
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: must be a map with a `config:` key, got {_kind_of(document)}")
+    environments = document.get("environment") or []
+    if not isinstance(environments, list) or not all(isinstance(name, str) for name in environments):
+        raise ConfigError(f"{source}: `environment:` must be a list of Pulumi ESC environment names")
+    config = document.get("config")
+    example = f"`{c.PROJECT}:clusterName: dev`"
+    if config is not None and not isinstance(config, dict):
+        raise ConfigError(
+            f"{source}: `config:` must be a map of `namespace:key: value` entries (such as {example}), got {_kind_of(config)}"
+        )
+    if not config and not environments:
+        raise ConfigError(
+            f"{source}: `config:` is {'missing' if 'config' not in document else 'empty'};"
+            f" it must hold the stack's keys, at least {example}"
+        )
+    stack_file = StackFile(project=project, config={}, environments=list(environments))
+    for key, value in (config or {}).items():
+        key = str(key)
         full_key = key if ":" in key else f"{project}:{key}"
         # `secure:` ciphertexts cannot be decrypted offline.
         plain, secret = replace_secrets(value, "secure", lambda _: SECRET_PLACEHOLDER)
         stack_file.config[full_key] = _config_text(plain)
         if secret:
             stack_file.secret_keys.append(full_key)
+    near_misses = namespace_near_misses(stack_file.config, c.PROJECT, own={project})
+    if near_misses:
+        raise ConfigError(format_errors(c.PROJECT, near_misses))
     return stack_file
 
 

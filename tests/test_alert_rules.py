@@ -48,7 +48,7 @@ def rules(settings: AlertSettings = SETTINGS):
         ({"extraLabels": {"__team": "a"}}, "alerts.extraLabels.__team", "not a Prometheus label name"),
         ({"extraLabels": {"severity": "page"}}, "alerts.extraLabels.severity", "set by the rules themselves"),
         ({"extraLabels": {"team": "{{ $value }}"}}, "alerts.extraLabels.team", "templates"),
-        ({"controllerAbsent": {"severity": "Page!"}}, "alerts.controllerAbsent.severity", "does not match"),
+        ({"controllerAbsent": {"severity": "Page!"}}, "alerts.controllerAbsent.severity", "must be a severity such as warning or critical"),
         ({"stuckWorkqueue": {"for": "15m"}}, "alerts.stuckWorkqueue.for", "unknown key"),
     ],
 )

@@ -1,13 +1,34 @@
 """The configuration model: defaults, one clear error per bad key path, secrets only as secrets."""
 
 import json
+import typing
 
 import pulumi
 import pytest
-from support import TOKEN
+from pydantic import AfterValidator, BaseModel, StringConstraints
+from support import TOKEN, register
 
 from components import constants as c
-from components.config import SECRET_KEYS, ConfigError, load_stack_config, parse_stack_config
+from components.config import (
+    CPU_WORDS,
+    DURATION_WORDS,
+    K8S_NAME_WORDS,
+    MEMORY_WORDS,
+    PROMETHEUS_DURATION_WORDS,
+    PROVIDER_TIMEOUT_WORDS,
+    SECRET_KEYS,
+    VERSION_WORDS,
+    ConfigError,
+    StackConfig,
+    edit_distance,
+    how_to_set_secret,
+    is_near_miss,
+    load_stack_config,
+    namespace_near_misses,
+    parse_stack_config,
+    unwrap,
+    words_of,
+)
 
 MINIMAL = {"clusterName": "test", "exporter": {"type": "debug"}}
 
@@ -42,11 +63,11 @@ def test_traced_kinds_follow_the_controllers_and_skip_helm_repository():
         ({**MINIMAL, "mode": "operator"}, "mode", "must be one of"),
         ({**MINIMAL, "flux": {"controllers": []}}, "flux.controllers", "at least 1"),
         ({**MINIMAL, "flux": {"controllers": ["helm-controller", "helm-controller"]}}, "flux.controllers", "more than once"),
-        ({**MINIMAL, "flux": {"namespace": "Flux_System"}}, "flux.namespace", "does not match"),
+        ({**MINIMAL, "flux": {"namespace": "Flux_System"}}, "flux.namespace", "must be a Kubernetes name"),
         ({**MINIMAL, "collector": {"scrapeInterval": "0s"}}, "collector.scrapeInterval", "longer than zero"),
-        ({**MINIMAL, "collector": {"scrapeInterval": "30"}}, "collector.scrapeInterval", "Go duration"),
-        ({**MINIMAL, "collector": {"chartVersion": "latest"}}, "collector.chartVersion", "does not match"),
-        ({**MINIMAL, "collector": {"metricPrefixes": ["gotk-"]}}, "collector.metricPrefixes[0]", "does not match"),
+        ({**MINIMAL, "collector": {"scrapeInterval": "30"}}, "collector.scrapeInterval", "must be a duration such as 30s"),
+        ({**MINIMAL, "collector": {"chartVersion": "latest"}}, "collector.chartVersion", "must be a version such as 0.170.0"),
+        ({**MINIMAL, "collector": {"metricPrefixes": ["gotk-"]}}, "collector.metricPrefixes[0]", "start of a Prometheus metric name"),
         ({**MINIMAL, "exporter": {"type": "otlp"}}, "exporter.endpoint", "required with type otlp"),
         ({**MINIMAL, "exporter": {"type": "otlp", "endpoint": "collector:4317"}}, "exporter.endpoint", "http:// or https://"),
         ({**MINIMAL, "exporter": {"type": "debug", "region": "eu-west-1"}}, "exporter.region", "not allowed with type debug"),
@@ -147,7 +168,7 @@ def test_load_rejects_a_typo_at_the_top_level():
 
 def test_load_rejects_a_token_given_as_plain_config():
     _set_config({"clusterName": "c1", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN})
-    with pytest.raises(ConfigError, match="exportToken: must be set with `pulumi config set --secret`") as caught:
+    with pytest.raises(ConfigError, match="exportToken: is plain text, which Pulumi would store unencrypted; set it with `pulumi config set --secret exportToken <value>") as caught:
         load_stack_config()
     assert TOKEN not in str(caught.value)
 
@@ -156,3 +177,160 @@ def test_load_accepts_a_secret_token():
     _set_config({"clusterName": "c1", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN},
                 secret=["exportToken"])
     assert load_stack_config().export_token.get_secret_value() == TOKEN
+
+
+# --- a misspelt namespace is refused, other namespaces are left alone ------------------------------------
+@pytest.mark.parametrize("namespace", ["fluxcd-otle", "fluxcd_otel", "fluxcdotel", "FluxCD-OTel", "flux-otel", "fluxcd-otel2"])
+def test_load_refuses_a_key_under_a_near_miss_of_the_namespace(namespace):
+    _set_config({"clusterName": "c1", "exporter": {"type": "debug"}})
+    pulumi.runtime.set_config(f"{namespace}:dashboards", json.dumps({"enabled": False}))
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config()
+    message = str(caught.value)
+    assert message.startswith("invalid stack configuration (1 problem):")
+    assert f"  {namespace}:dashboards: the namespace `{namespace}:` is not `{c.PROJECT}:`" in message
+    assert f"did you mean `{c.PROJECT}:dashboards`?" in message
+
+
+@pytest.mark.parametrize("key", ["kubernetes:context", "pulumi:template", "aws:region", "fluxcd:x", "fluxcd-otel-fleet:clusters"])
+def test_load_ignores_keys_of_other_namespaces(key):
+    _set_config({"clusterName": "c1", "exporter": {"type": "debug"}})
+    pulumi.runtime.set_config(key, "x")
+    assert load_stack_config().cluster_name == "c1"
+
+
+def test_near_misses_are_reported_with_the_other_problems_in_one_message():
+    _set_config({"exporter": {"type": "debug"}})
+    pulumi.runtime.set_config("fluxcd-otle:clusterName", "c1")
+    message = str(pytest.raises(ConfigError, load_stack_config).value)
+    assert "(2 problems)" in message
+    assert "fluxcd-otle:clusterName: the namespace" in message and f"{c.PROJECT}:clusterName: required" in message
+
+
+def test_near_miss_distance_scales_with_the_name():
+    assert edit_distance("fluxcd-otle", "fluxcd-otel") == 1  # a swap of neighbours counts once
+    assert is_near_miss("fluxcd_otel", "fluxcd-otel") and is_near_miss("FLUXCD-OTEL", "fluxcd-otel")
+    assert not is_near_miss("kubernetes", "fluxcd-otel") and not is_near_miss("fluxcd-otel", "fluxcd-otel")
+    assert not is_near_miss("aws", "abc"), "short names allow no edits"
+    assert namespace_near_misses(["fluxcd-otle:x", "fluxcd-otel:y"], own=["fluxcd-otle"]) == []
+
+
+# --- unknown keys: did you mean ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "raw, path, suggestion",
+    [
+        ({"clusterNmae": "x", "exporter": {"type": "debug"}}, "clusterNmae", "clusterName"),
+        ({**MINIMAL, "collector": {"scrape_intreval": "30s"}}, "collector.scrape_intreval", "scrapeInterval"),
+        ({**MINIMAL, "collector": {"ScrapeInterval": "30s"}}, "collector.ScrapeInterval", "scrapeInterval"),
+        ({**MINIMAL, "objectHealth": {"relaseName": "ksm"}}, "objectHealth.relaseName", "releaseName"),
+        ({**MINIMAL, "alerts": {"notReady": {"perkind": {}}}}, "alerts.notReady.perkind", "perKind"),
+    ],
+)
+def test_an_unknown_key_suggests_the_closest_allowed_key_as_users_write_it(raw, path, suggestion):
+    assert f"{c.PROJECT}:{path}: unknown key; did you mean `{suggestion}`?" in errors_of(raw)
+
+
+def test_an_unknown_key_without_a_close_one_lists_the_allowed_keys():
+    message = errors_of({**MINIMAL, "signals": {"profiles": True}})
+    assert f"{c.PROJECT}:signals.profiles: unknown key (allowed here: metrics, traces, logs)" in message
+
+
+def test_a_key_already_given_is_not_suggested_for_another():
+    resources = {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi", "memoryLimit": "1Gi", "gpuLimit": "1"}
+    message = errors_of({**MINIMAL, "collector": {"resources": resources}})
+    assert "collector.resources.gpuLimit: unknown key (allowed here: cpuRequest, cpuLimit, memoryRequest, memoryLimit)" in message
+
+
+# --- patterns in words ----------------------------------------------------------------------------------------
+def _constrained_leaves(model, prefix=""):
+    """(key path, type, metadata) of every value type in the model, through lists, maps and optionals."""
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{field.alias or name}"
+        annotation, metadata = unwrap(field.annotation)
+        todo = [(path, annotation, [*field.metadata, *metadata])]
+        while todo:
+            where, current, meta = todo.pop()
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                yield from _constrained_leaves(current, f"{where}.")
+            elif typing.get_origin(current) in (list, dict):
+                args = typing.get_args(current)
+                labels = ["[]"] if len(args) == 1 else ["{key}", "{value}"]
+                todo += [(f"{where}{label}", *unwrap(arg)) for label, arg in zip(labels, args)]
+            else:
+                yield where, current, meta
+
+
+def test_every_string_pattern_and_validator_is_explained_in_words():
+    """A new constrained type without config.Words would print a raw regex or "valid string"."""
+    unexplained = [
+        path
+        for path, _, metadata in _constrained_leaves(StackConfig)
+        if any(isinstance(item, (StringConstraints, AfterValidator)) for item in metadata) and words_of(metadata) is None
+    ]
+    # The secret header values say nothing about a value they must not echo.
+    assert unexplained == ["tracingHeaders{value}"]
+
+
+@pytest.mark.parametrize(
+    "raw, path, expected",
+    [
+        ({**MINIMAL, "flux": {"namespace": "Flux_System"}}, "flux.namespace",
+         f"must be {K8S_NAME_WORDS}; got 'Flux_System'"),
+        ({**MINIMAL, "collector": {"resources": {"cpuRequest": "100m", "cpuLimit": "500m", "memoryRequest": "256Mi",
+                                                  "memoryLimit": "1G"}}},
+         "collector.resources.memoryLimit", f"must be {MEMORY_WORDS}; got '1G'"),
+        ({**MINIMAL, "collector": {"scrapeInterval": 30}}, "collector.scrapeInterval",
+         f"must be {DURATION_WORDS}; got the number 30"),
+        ({**MINIMAL, "collector": {"scrapeInterval": True}}, "collector.scrapeInterval",
+         f"must be {DURATION_WORDS}; got true (a boolean)"),
+        ({**MINIMAL, "collector": {"resources": {"cpuRequest": "100m", "cpuLimit": 2, "memoryRequest": "256Mi",
+                                                  "memoryLimit": "512Mi"}}},
+         "collector.resources.cpuLimit", f'must be {CPU_WORDS}; got the number 2; write it in quotes: "2"'),
+        ({**MINIMAL, "collector": {"chartVersion": "0.170"}}, "collector.chartVersion", f"must be {VERSION_WORDS}; got '0.170'"),
+        ({**MINIMAL, "tracing": {"eventSources": [{"kind": "Kustomization", "namespace": None}], "timeout": "1h"}},
+         "tracing.timeout", f"must be {PROVIDER_TIMEOUT_WORDS}; got '1h'"),
+        ({**MINIMAL, "alerts": {"notReady": {"after": 15}}}, "alerts.notReady.after",
+         f"must be {PROMETHEUS_DURATION_WORDS}; got the number 15"),
+        ({**MINIMAL, "events": {"namespaces": ["apps", "Apps"]}}, "events.namespaces[1]", f"must be {K8S_NAME_WORDS}; got 'Apps'"),
+        ({**MINIMAL, "exporter": {"type": "otlp", "endpoint": "https://o:4317", "headers": {"X-Tenant": 7}}},
+         "exporter.headers.X-Tenant", 'must be one line of text without control characters; got the number 7; write it in quotes: "7"'),
+    ],
+)
+def test_pattern_and_type_errors_are_explained_in_words(raw, path, expected):
+    message = errors_of(raw)
+    assert f"{c.PROJECT}:{path}: {expected}" in message
+    assert "does not match" not in message and "valid string" not in message
+
+
+def test_a_secret_of_the_wrong_type_is_not_echoed():
+    message = errors_of({**MINIMAL, "tracing": {"address": "https://o.example.com"}, "tracingHeaders": {"Authorization": 123456}})
+    assert "tracingHeaders.Authorization" in message and "123456" not in message
+
+
+# --- secrets: how to set them -----------------------------------------------------------------------------
+def test_a_missing_token_says_how_to_set_it_with_pulumi_and_for_the_offline_render():
+    def build():
+        parse_stack_config({"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}}).check_secrets(
+            has_export_token=False, has_tracing_headers=False
+        )
+
+    with pytest.raises(ConfigError) as caught:
+        register(build)
+    assert (
+        "fluxcd-otel:exportToken: required with exporter type dash0: set it with "
+        "`pulumi config set --secret exportToken <value> --stack test`; for the offline render, put "
+        "`fluxcd-otel:exportToken: {secure: <any text>}` in the stack file"
+    ) in str(caught.value)
+
+
+def test_a_plain_secret_says_how_to_set_it_as_a_secret():
+    _set_config({"clusterName": "c1", "exporter": {"type": "debug"}, "tracingHeaders": {"Authorization": "Bearer x"}})
+    message = str(pytest.raises(ConfigError, load_stack_config).value)
+    assert "fluxcd-otel:tracingHeaders: is plain text, which Pulumi would store unencrypted" in message
+    assert "`pulumi config set --secret --path 'tracingHeaders.<Header-Name>' <value> --stack " in message
+    assert "put `fluxcd-otel:tracingHeaders: {<Header-Name>: {secure: <any text>}}` in the stack file" in message
+    assert "Bearer x" not in message
+
+
+def test_the_secret_hint_names_the_namespace_when_it_is_not_the_project():
+    assert "`pulumi config set --secret other:exportToken <value>" in how_to_set_secret("exportToken", "other")

@@ -2,7 +2,7 @@
 
 from support import ROOT
 
-from components.config import DNS_LABEL, SECRET_KEYS, StackConfig
+from components.config import DNS_LABEL, K8S_NAME_WORDS, MEMORY_WORDS, SECRET_KEYS, StackConfig
 from components.config_reference import END, START, config_table, keys, main, reference, with_table
 
 
@@ -50,7 +50,15 @@ def test_reference_marks_secrets_and_shows_constraints_and_allowed_values():
     replicas = StackConfig.model_json_schema(by_alias=True)["$defs"]["GatewaySettings"]["properties"]["replicas"]
     assert f"int<br>{replicas['minimum']} to {replicas['maximum']} |" in doc
     assert "| `fluxcd-otel:mode` | `collector` \\| `dash0-operator` |" in doc
-    assert f"| `fluxcd-otel:flux.namespace` | str<br>matches `{DNS_LABEL}`, at most 63 characters |" in doc
+    assert f"| `fluxcd-otel:flux.namespace` | str<br>{K8S_NAME_WORDS} |" in doc
+    assert f"| `fluxcd-otel:collector.resources.memoryLimit` | str<br>{MEMORY_WORDS} |" in doc
+
+
+def test_reference_explains_every_pattern_in_words():
+    """No raw regex reaches the reference: each constrained type carries its words (config.Words)."""
+    doc = reference()
+    assert "matches `" not in doc and "items match" not in doc and "keys match" not in doc
+    assert DNS_LABEL not in doc
 
 
 def test_reference_cli_writes_the_doc(tmp_path):

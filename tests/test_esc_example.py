@@ -96,7 +96,7 @@ def test_environment_values_configure_the_program_with_the_token_only_in_a_secre
 
 
 def test_an_environment_value_without_fn_secret_is_refused_as_a_token():
-    with pytest.raises(ConfigError, match="fluxcd-otel:exportToken: must be set with `pulumi config set --secret`"):
+    with pytest.raises(ConfigError, match="fluxcd-otel:exportToken: is plain text.*wrap the value in `fn::secret`"):
         _run(secrets_as_secrets=False)
 
 
