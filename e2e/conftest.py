@@ -12,9 +12,8 @@ from e2e.flux import NotificationController
 from e2e.flux import notification_controller as run_notification_controller
 from e2e.kube import FLUX_INSTALL_LABELS, FLUX_MANAGER, ApiServer, control_plane
 from e2e.programs import flux_crds
+from tests.support import SCHEMAS
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
 # CRDs of the objects the package creates beside Flux's: Dash0, Perses, Prometheus Operator.
 SHARED_CRD_FILES = (
     "dash0-monitorings.crd.yaml",
@@ -31,11 +30,11 @@ def _documents(paths: list[Path]) -> list[dict]:
 @pytest.fixture(scope="session")
 def kube(tmp_path_factory) -> ApiServer:
     """etcd + kube-apiserver on loopback with every CRD the rendered objects need."""
-    missing = [name for name in SHARED_CRD_FILES if not (SHARED_SCHEMAS / name).exists()]
+    missing = [name for name in SHARED_CRD_FILES if not (SCHEMAS / name).exists()]
     if missing:
-        raise FileNotFoundError(f"{', '.join(missing)} missing in {SHARED_SCHEMAS}; the real tier needs ../shared/schemas")
+        raise FileNotFoundError(f"{', '.join(missing)} missing in {SCHEMAS}; the real tier needs ../shared/schemas")
     with control_plane(tmp_path_factory.mktemp("kube")) as server:
-        crds = _documents(flux_crds()) + _documents([SHARED_SCHEMAS / name for name in SHARED_CRD_FILES])
+        crds = _documents(flux_crds()) + _documents([SCHEMAS / name for name in SHARED_CRD_FILES])
         server.apply(crds)
         server.crds_established([crd["metadata"]["name"] for crd in crds])
         yield server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
+from datetime import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,32 @@ class NotificationController:
         return self.process.log_path.read_text(errors="replace").splitlines()
 
 
+def object_reference(kind: str, name: str, api_version: str, namespace: str = c.FLUX_NAMESPACE) -> dict[str, str]:
+    """An event's reference to the object it is about, with a UID stable across runs."""
+    return {"apiVersion": api_version, "kind": kind, "name": name, "namespace": namespace,
+            "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{api_version}/{kind}/{namespace}/{name}"))}
+
+
+def micro_time(moment: datetime) -> str:
+    """metav1.MicroTime as the API server writes it."""
+    return moment.strftime(c.KUBERNETES_MICRO_TIME_FORMAT)
+
+
+def recorded_event(kind: str, name: str, api_version: str, *, reason: str, note: str, event_type: str = "Normal",
+                   annotations: dict[str, str] | None = None, at: datetime) -> dict[str, Any]:
+    """An events.k8s.io/v1 Event in the Flux namespace, as a Flux controller's recorder writes one
+    beside the event it posts (eventTime, no deprecated fields; its metadata as annotations)."""
+    controller = f"{kind.lower()}-controller"
+    return {
+        "apiVersion": "events.k8s.io/v1", "kind": "Event",
+        "metadata": {"name": f"{name}.{uuid.uuid4().hex[:16]}", "namespace": c.FLUX_NAMESPACE,
+                     "annotations": annotations or {}},
+        "eventTime": micro_time(at), "reportingController": controller, "reportingInstance": f"{controller}-0",
+        "action": "Reconcile", "reason": reason, "note": note, "type": event_type,
+        "regarding": object_reference(kind, name, api_version),
+    }
+
+
 def flux_event(kind: str, name: str, *, group: str, revision: str | None = None, severity: str = "info",
                reason: str = "ReconciliationSucceeded", message: str = "Reconciliation finished",
                metadata: dict[str, str] | None = None, timestamp: str = "2026-11-30T05:00:00Z",
@@ -47,8 +74,7 @@ def flux_event(kind: str, name: str, *, group: str, revision: str | None = None,
     if revision is not None:
         meta[c.flux_event_revision_annotation(group)] = revision
     return {
-        "involvedObject": {"kind": kind, "namespace": namespace, "name": name, "apiVersion": f"{group}/{version}",
-                           "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{group}/{kind}/{namespace}/{name}"))},
+        "involvedObject": object_reference(kind, name, f"{group}/{version}", namespace),
         "severity": severity,
         "timestamp": timestamp,
         "message": message,

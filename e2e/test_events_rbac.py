@@ -30,6 +30,7 @@ from components import constants as c
 from components import flux_events
 from components.render import masked
 from e2e.collector import Collector, Received, Sink, localize
+from e2e.flux import object_reference, recorded_event
 from e2e.kube import HELM_RELEASE, ApiServer, kubeconfig_auth, rendered_manifest, wait_until
 from tests.support import run_stack
 
@@ -107,45 +108,22 @@ def event_reader(kube, flux_namespace, gateway, tmp_path):
 
 
 # --- events ----------------------------------------------------------------------------------------------
-def micro_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def unix_nanos(text: str) -> int:
-    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ" if "." in text else "%Y-%m-%dT%H:%M:%SZ")
+    moment = datetime.strptime(text, c.KUBERNETES_MICRO_TIME_FORMAT if "." in text else c.KUBERNETES_TIME_FORMAT)
     moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
-
-
-def regarding(kind: str, name: str, api_version: str) -> dict[str, str]:
-    return {"apiVersion": api_version, "kind": kind, "name": name, "namespace": c.FLUX_NAMESPACE,
-            "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{api_version}/{kind}/{name}"))}
-
-
-def new_event(kind: str, name: str, api_version: str, *, reason: str, note: str, event_type: str = "Normal",
-              annotations: dict[str, str] | None = None, at: datetime) -> dict[str, Any]:
-    """An events.k8s.io/v1 Event, as a recorder of that API writes one (eventTime, no deprecated fields)."""
-    controller = f"{kind.lower()}-controller"
-    return {
-        "apiVersion": "events.k8s.io/v1", "kind": "Event",
-        "metadata": {"name": f"{name}.{uuid.uuid4().hex[:16]}", "namespace": c.FLUX_NAMESPACE,
-                     "annotations": annotations or {}},
-        "eventTime": micro_time(at), "reportingController": controller, "reportingInstance": f"{controller}-0",
-        "action": "Reconcile", "reason": reason, "note": note, "type": event_type,
-        "regarding": regarding(kind, name, api_version),
-    }
 
 
 def core_event(kind: str, name: str, api_version: str, *, reason: str, message: str, event_type: str = "Normal",
                annotations: dict[str, str] | None = None, at: datetime, component: str) -> dict[str, Any]:
     """A core/v1 Event, as client-go's record package writes one: Flux's controllers record
     events this way (fluxcd/pkg runtime/events), with the revision as an annotation."""
-    timestamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    timestamp = at.strftime(c.KUBERNETES_TIME_FORMAT)
     return {
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": f"{name}.{uuid.uuid4().hex[:16]}", "namespace": c.FLUX_NAMESPACE,
                      "annotations": annotations or {}},
-        "involvedObject": regarding(kind, name, api_version),
+        "involvedObject": object_reference(kind, name, api_version),
         "reason": reason, "message": message, "type": event_type,
         "firstTimestamp": timestamp, "lastTimestamp": timestamp, "count": 1,
         "source": {"component": component}, "reportingComponent": component, "reportingInstance": f"{component}-0",
@@ -174,7 +152,7 @@ def shipped(sink: Sink, *, helm_records: int) -> list[dict[str, Any]]:
 def sentinel_seen(kube: ApiServer, sink: Sink, created: list[dict[str, Any]]) -> bool:
     """Creates a Flux event and tells whether one has come out yet: the receiver starts watching
     only after it has listed, so the first events may precede its watch."""
-    sentinel = new_event("GitRepository", "e2e-sentinel", "source.toolkit.fluxcd.io/v1", reason="Probe",
+    sentinel = recorded_event("GitRepository", "e2e-sentinel", "source.toolkit.fluxcd.io/v1", reason="Probe",
                          note="watch probe", at=datetime.now(timezone.utc))
     kube.create(sentinel)
     created.append(sentinel)
@@ -192,7 +170,7 @@ def test_the_gateway_ships_exactly_the_flux_events_with_only_its_rendered_rbac(k
                        what="the first Flux event to reach the sink")
 
             base = datetime(2026, 11, 30, 5, 0, 1, 123456, tzinfo=timezone.utc)
-            kustomization = new_event(
+            kustomization = recorded_event(
                 "Kustomization", "apps", "kustomize.toolkit.fluxcd.io/v1", reason="ReconciliationSucceeded",
                 note="Reconciliation finished in 1.2s, next run in 10m0s",
                 annotations={c.flux_event_revision_annotation("kustomize.toolkit.fluxcd.io"): REVISION}, at=base,
@@ -200,7 +178,7 @@ def test_the_gateway_ships_exactly_the_flux_events_with_only_its_rendered_rbac(k
             pod = core_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="BackOff",
                              message="Back-off restarting failed container", event_type="Warning", at=base,
                              component="kubelet")
-            pod_new_api = new_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="Scheduled",
+            pod_new_api = recorded_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="Scheduled",
                                     note="Successfully assigned", at=base)
             git = core_event("GitRepository", "flux-system", "source.toolkit.fluxcd.io/v1", reason="NewArtifact",
                              message="stored artifact for commit 'Merge pull request'", at=base.replace(second=2),

@@ -31,9 +31,8 @@ from e2e.collector import Collector, Sink, attributes, collector_configs, gatewa
 from e2e.kube import LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
 from e2e.programs import require
 from tests import ksm_evaluator
-from tests.support import releases, run_stack
+from tests.support import ROOT, releases, run_stack
 
-ROOT = Path(__file__).resolve().parents[1]
 STACK = "prod"
 FIXTURE = ROOT / "tests" / "fixtures" / "flux_objects.yaml"
 FIELD_MANAGER = "fluxcd-otel-e2e-flux"

@@ -34,8 +34,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[1]
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+from tests.support import ROOT, STACKS
+
 PIP_TIMEOUT = 600
 
 # Run in the pinned interpreter and in each test virtualenv, from the program's copy (argv[1]).

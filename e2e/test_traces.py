@@ -12,6 +12,7 @@ import http.server
 import json
 import ssl
 import threading
+from datetime import datetime, timezone
 import urllib.request
 
 import pytest
@@ -19,7 +20,7 @@ import pytest
 from components import constants as c
 from components.render import RecordingMocks
 from e2e.collector import Collector, PodLog, Sink, collector_configs, gateway_and_agent, localize, loopback_address
-from e2e.flux import flux_event, notification_controller
+from e2e.flux import flux_event, notification_controller, recorded_event
 from e2e.kube import api_version_and_kind, kubeconfig_auth, rendered_manifest, wait_until
 from tests.support import run_stack
 
@@ -32,6 +33,7 @@ CHART_VERSION = "6.5.1"
 OCI_DIGEST = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
 APP_VERSION = "6.5.1"
 TRACED = "ReconciliationSucceeded"
+EVENT_TIME = datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc)
 
 
 def flux_trace_id(alert_uid: str, revision: str) -> str:
@@ -70,20 +72,6 @@ def apply_tracing(kube, overrides, secrets=None):
     (alert_name, alert), = [(name, o) for name, o in objects.items() if o["kind"] == "Alert"]
     uid = kube.get("alerts.notification.toolkit.fluxcd.io", alert["metadata"]["name"], "-n", c.FLUX_NAMESPACE)["metadata"]["uid"]
     return run_stack(STACK, overrides=overrides, secrets=secrets, mocks=ClusterUids({alert_name: uid})), uid, alert
-
-
-def kubernetes_event(name: str, kind: str, group: str, annotations: dict[str, str], note: str) -> dict:
-    """The events.k8s.io Event a Flux controller records beside the event it posts (same metadata
-    as annotations)."""
-    return {
-        "apiVersion": "events.k8s.io/v1", "kind": "Event",
-        "metadata": {"name": name, "namespace": c.FLUX_NAMESPACE, "annotations": annotations},
-        "regarding": {"apiVersion": f"{group}/v1", "kind": kind, "name": name.split(".")[0],
-                      "namespace": c.FLUX_NAMESPACE},
-        "reason": TRACED, "note": note, "type": "Normal", "action": "Reconcile",
-        "reportingController": f"{kind.lower()}-controller", "reportingInstance": "e2e",
-        "eventTime": "2026-11-30T05:00:00.000000Z",
-    }
 
 
 CASES = {
@@ -128,7 +116,8 @@ def delivered(pipeline, notification_controller, kube):
         )
         assert status == 202, f"notification-controller answered {status}"
         annotations = {c.flux_event_revision_annotation(group, key): value for key, value in metadata.items()}
-        kube.apply([kubernetes_event(f"{name}.e2e", kind, group, annotations, f"{kind} {name} ready")])
+        kube.apply([recorded_event(kind, name, f"{group}/v1", reason=TRACED, note=f"{kind} {name} ready",
+                                   annotations=annotations, at=EVENT_TIME)])
     sink = pipeline["sink"]
     wait_until(lambda: set(CASES) <= set(spans_by_object(sink)), timeout=60,
                what=f"spans of {sorted(CASES)} at the sink (gateway log:\n{pipeline['gateway'].log_tail(10)})")
