@@ -350,6 +350,8 @@ class Scrape:
 
 
 def parse(text: str, content_type: str) -> Scrape:
+    """Every sample line as served. Not prometheus_client's parsers: kube-state-metrics repeats a
+    family's header once per kind, and those parsers then keep only the first kind's samples."""
     types, samples = {}, []
     for line in text.splitlines():
         if line.startswith("# TYPE "):
