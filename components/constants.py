@@ -197,7 +197,7 @@ KUBERNETES_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 KUBERNETES_MICRO_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-def flux_event_revision_annotation(group: str, key: str = FLUX_EVENT_REVISION_ANNOTATION) -> str:
+def flux_event_annotation(group: str, key: str = FLUX_EVENT_REVISION_ANNOTATION) -> str:
     """Annotation of a Flux event's metadata `key`: Flux prefixes it with the object's API group."""
     return f"{group}/{key}"
 

@@ -108,7 +108,7 @@ def flux_event_statements(trace_statements: list[str] = ()) -> list[str]:
     annotations = {c.FLUX_LOG_REVISION_FIELD: c.FLUX_EVENT_REVISION_ANNOTATION, **{v: k for k, v in TRANSIENT_ATTRIBUTES.items()}}
     statements += [
         f"set({log_attribute(name)}, "
-        f"{event_field('metadata', 'annotations', c.flux_event_revision_annotation(group, key))}) where {in_api_groups((group,))}"
+        f"{event_field('metadata', 'annotations', c.flux_event_annotation(group, key))}) where {in_api_groups((group,))}"
         for name, key in annotations.items()
         for group in c.FLUX_API_GROUPS
     ]

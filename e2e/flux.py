@@ -72,7 +72,7 @@ def flux_event(kind: str, name: str, *, group: str, revision: str | None = None,
     as fluxcd/pkg runtime/events' recorder sends it."""
     meta = {f"{group}/{key}": value for key, value in (metadata or {}).items()}
     if revision is not None:
-        meta[c.flux_event_revision_annotation(group)] = revision
+        meta[c.flux_event_annotation(group)] = revision
     return {
         "involvedObject": object_reference(kind, name, f"{group}/{version}", namespace),
         "severity": severity,

@@ -173,7 +173,7 @@ def test_the_gateway_ships_exactly_the_flux_events_with_only_its_rendered_rbac(k
             kustomization = recorded_event(
                 "Kustomization", "apps", "kustomize.toolkit.fluxcd.io/v1", reason="ReconciliationSucceeded",
                 note="Reconciliation finished in 1.2s, next run in 10m0s",
-                annotations={c.flux_event_revision_annotation("kustomize.toolkit.fluxcd.io"): REVISION}, at=base,
+                annotations={c.flux_event_annotation("kustomize.toolkit.fluxcd.io"): REVISION}, at=base,
             )
             pod = core_event("Pod", "web-7d9c6b5f4-x2x9z", "v1", reason="BackOff",
                              message="Back-off restarting failed container", event_type="Warning", at=base,
@@ -183,12 +183,12 @@ def test_the_gateway_ships_exactly_the_flux_events_with_only_its_rendered_rbac(k
             git = core_event("GitRepository", "flux-system", "source.toolkit.fluxcd.io/v1", reason="NewArtifact",
                              message="stored artifact for commit 'Merge pull request'", at=base.replace(second=2),
                              component="source-controller",
-                             annotations={c.flux_event_revision_annotation("source.toolkit.fluxcd.io"): REVISION})
+                             annotations={c.flux_event_annotation("source.toolkit.fluxcd.io"): REVISION})
             # Last: once it is out, everything created before it has been through the pipeline.
             helm = core_event("HelmRelease", "podinfo", "helm.toolkit.fluxcd.io/v2", reason="UpgradeFailed",
                               message="Helm upgrade failed for release podinfo/podinfo with chart podinfo@6.7.0",
                               event_type="Warning", at=base.replace(second=3), component="helm-controller",
-                              annotations={c.flux_event_revision_annotation("helm.toolkit.fluxcd.io"): CHART_REVISION})
+                              annotations={c.flux_event_annotation("helm.toolkit.fluxcd.io"): CHART_REVISION})
             for event in (kustomization, pod, pod_new_api, git, helm):
                 kube.create(event)
                 created.append(event)

@@ -115,7 +115,7 @@ def delivered(pipeline, notification_controller, kube):
             flux_event(kind, name, group=group, metadata=metadata, reason=TRACED, message=f"{kind} {name} ready")
         )
         assert status == 202, f"notification-controller answered {status}"
-        annotations = {c.flux_event_revision_annotation(group, key): value for key, value in metadata.items()}
+        annotations = {c.flux_event_annotation(group, key): value for key, value in metadata.items()}
         kube.apply([recorded_event(kind, name, f"{group}/v1", reason=TRACED, note=f"{kind} {name} ready",
                                    annotations=annotations, at=EVENT_TIME)])
     sink = pipeline["sink"]
