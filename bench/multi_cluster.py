@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from components import constants as c
-from components.render import RegisteredResource, read_stack_file, run_program
+from components.tooling.render import RegisteredResource, read_stack_file, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = Path(__file__).with_name("multi_cluster_program.py")
@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, required=True)
     print(json.dumps(measure(parser.parse_args().clusters)))
     sys.stdout.flush()
-    # As in components.render: skip the interpreter-exit noise of the mocks' event loops.
+    # As in components.tooling.render: skip the interpreter-exit noise of the mocks' event loops.
     os._exit(0)
 
 

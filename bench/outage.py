@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from components import constants as c  # noqa: E402
-from components.render import render_stack  # noqa: E402
+from components.tooling.render import render_stack  # noqa: E402
 from e2e.collector import LogPipeline, collector_configs, gateway_and_agent  # noqa: E402
 from e2e.outage import STACK, run_outage  # noqa: E402
 

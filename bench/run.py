@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT))
 import pulumi  # noqa: E402
 
 from bench import flux_metrics, scrape_filter  # noqa: E402
-from components.render import available_stacks, render_stack  # noqa: E402
+from components.tooling.render import available_stacks, render_stack  # noqa: E402
 
 PYTHON = sys.executable
 PACKAGE = ROOT / "components"
 KUBERNETES = "pulumi_kubernetes"
-RENDER_COMMAND = [PYTHON, "-m", "components.render", "--stack", "prod"]
+RENDER_COMMAND = [PYTHON, "-m", "components", "render", "--stack", "prod"]
 RENDER_TARGET = 1.3
 CLUSTER_COUNTS = (1, 10, 50, 100)
 # Judged step against reference step: per-cluster cost of 50->100 against that of 10->50.
@@ -77,7 +77,7 @@ def kubernetes_modules_used(package: Path = PACKAGE) -> list[str]:
     have the attribute the package takes from it.
     """
     uses: set[tuple[str, str]] = set()
-    for path in sorted(package.glob("*.py")):
+    for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
         bound: dict[str, str] = {}
         for node in ast.walk(tree):
@@ -137,7 +137,7 @@ def render_extra_modules(modules: list[str]) -> list[str]:
     """pulumi_kubernetes modules the render runs and the floor does not, apart from the package
     __init__ files above the floor's modules (which only set up lazy imports)."""
     render = (
-        "import contextlib, io\nfrom components.render import main\n"
+        "import contextlib, io\nfrom components.tooling.render import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n    main(['--stack', 'prod'])"
     )
     extra = _executed_kubernetes_modules(render) - _executed_kubernetes_modules(floor_code(modules))
@@ -177,7 +177,7 @@ def render_against_floor(runs: int) -> bool:
     wall = {name: statistics.median(timing.wall) for name, timing in timings.items()}
     print(f"1. Offline render of the prod stack against the floor ({runs} runs of each, alternating, median)")
     print(f"   floor:  python -c 'import pulumi; import {'; import '.join(modules)}'")
-    print("           (modules read from components/*.py; they cover every resource class the stacks create)")
+    print("           (modules read from components/**/*.py; they cover every resource class the stacks create)")
     print(f"   render: python {' '.join(RENDER_COMMAND[1:])} > /dev/null")
     if extra:
         groups = sorted({".".join(name.split(".")[:2]) for name in extra})
@@ -285,5 +285,5 @@ def main() -> int:
 
 if __name__ == "__main__":
     exit_code = main()
-    # As in components.render: the mocks' event loops make interpreter exit print ignored errors.
+    # As in components.tooling.render: the mocks' event loops make interpreter exit print ignored errors.
     os._exit(exit_code)

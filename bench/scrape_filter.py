@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from prometheus_client.parser import text_string_to_metric_families
 
 from components import constants as c
-from components.render import COLLECTOR_CONFIG_KEY, masked, render_stack
+from components.tooling.render import COLLECTOR_CONFIG_KEY, masked, render_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORTED_ACTIONS = ("keep", "drop")

@@ -1,15 +1,15 @@
 """fluxcd-otel: observe FluxCD with OpenTelemetry, as composable Pulumi components."""
 
-from .collector_gateway import CollectorGateway, CollectorGatewayArgs
 from .config import ConfigError, StackConfig, load_stack_config, parse_stack_config
-from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
-from .flux_alert_rules import FluxAlertRules, FluxAlertRulesArgs
-from .flux_dashboards import FluxDashboards
-from .flux_health import FluxObjectHealth, FluxObjectHealthArgs
-from .flux_observability import FluxObservability
-from .flux_tracing import FluxTracing, FluxTracingArgs
-from .log_agent import FluxLogAgent, FluxLogAgentArgs
-from .metrics_services import FluxMetricsServices
+from .resources.alert_rules import FluxAlertRules, FluxAlertRulesArgs
+from .resources.collector_gateway import CollectorGateway, CollectorGatewayArgs
+from .resources.dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
+from .resources.dashboards import FluxDashboards
+from .resources.flux_observability import FluxObservability
+from .resources.log_agent import FluxLogAgent, FluxLogAgentArgs
+from .resources.metrics_services import FluxMetricsServices
+from .resources.object_health import FluxObjectHealth, FluxObjectHealthArgs
+from .resources.tracing import FluxTracing, FluxTracingArgs
 
 __all__ = [
     "CollectorGateway",

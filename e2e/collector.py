@@ -436,7 +436,7 @@ class Sink:
 # --- rendered configs -------------------------------------------------------------------------------
 def collector_configs(rendering: Any) -> dict[str, dict[str, Any]]:
     """The full collector config (`alternateConfig`) of each collector Helm Release, by release name."""
-    from components.render import masked
+    from components.tooling.render import masked
 
     out = {}
     for resource in rendering.resources:

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import yaml
 
 from components import constants as c
-from components.render import masked
+from components.tooling.render import masked
 from e2e.programs import require
 
 LOOPBACK = "127.0.0.1"

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 
 from components import constants as c
-from components import flux_events
-from components.render import masked
+from components.builders import flux_events
+from components.tooling.render import masked
 from e2e.collector import Collector, Received, Sink, localize
 from e2e.flux import object_reference, recorded_event
 from e2e.kube import HELM_RELEASE, ApiServer, kubeconfig_auth, rendered_manifest, wait_until

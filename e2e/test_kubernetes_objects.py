@@ -33,7 +33,7 @@ import pytest
 import yaml
 
 from components import constants as c
-from components.render import masked, read_stack_file
+from components.tooling.render import masked, read_stack_file
 from e2e.kube import FLUX_INSTALL_LABELS, FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
 from e2e.programs import FLUX_CRD_MODULES, module_dir
 

@@ -35,7 +35,7 @@ from typing import Any, Iterable
 import pytest
 
 from components import constants as c
-from components.render import mock_uid, read_stack_file
+from components.tooling.render import mock_uid, read_stack_file
 from e2e.collector import CRI, DOCKER, LogPipeline, PodLog, Received, collector_configs, gateway_and_agent, zap_ts_ns
 from e2e.kube import wait_until
 from tests.support import ROOT, run_stack

@@ -15,12 +15,12 @@ from collections import defaultdict
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from components import alert_rules, dashboards
+from components.builders import alert_rules, dashboards
 from components import constants as c
-from components.collector_configs import CONTROLLERS_JOB
+from components.builders.collector_configs import CONTROLLERS_JOB
 from components.config import AlertSettings, parse_stack_config, prometheus_duration_seconds
-from components.promql import queried_metrics
-from components.render import read_stack_file
+from components.builders.promql import queried_metrics
+from components.tooling.render import read_stack_file
 from e2e.collector import Collector, Sink, collector_configs, gateway_and_agent, localize
 from e2e.kube import wait_until
 from tests.promtool import run_rule_tests

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from components import constants as c
-from components.collector_configs import OBJECT_HEALTH_JOB
+from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from e2e.collector import Collector, Sink, attributes, collector_configs, gateway_and_agent, localize
 from e2e.kube import LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
 from e2e.programs import require

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import fluxcd_otel
 from fluxcd_otel import config_reference, render
-from fluxcd_otel.multi_language import HOSTED_COMPONENTS, PACKAGE_NAME
+from fluxcd_otel.resources.multi_language import HOSTED_COMPONENTS, PACKAGE_NAME
 from pulumi.provider.experimental.component import ComponentProvider
 
 project = Path(sys.argv[1])
@@ -142,7 +142,7 @@ def probe(python: Path, program: Path) -> dict[str, str]:
 def pinned(program) -> dict:
     """What the program renders with its pins: the renders and the probe in this interpreter."""
     assert installed(Path(sys.executable), list(pins())) == pins(), "run this test in the virtualenv of requirements-dev.txt"
-    renders = {stack: run(sys.executable, "-m", "components.render", "--stack", stack, cwd=ROOT) for stack in STACKS}
+    renders = {stack: run(sys.executable, "-m", "components", "render", "--stack", stack, cwd=ROOT) for stack in STACKS}
     return {"renders": renders, "probe": probe(Path(sys.executable), program)}
 
 
@@ -177,7 +177,7 @@ def test_the_package_renders_the_same_at_each_end_of_its_ranges(end, wheel, prog
     location = run(python, "-c", "import fluxcd_otel; print(fluxcd_otel.__file__)", cwd=program).strip()
     assert Path(location).is_relative_to(env), f"fluxcd_otel imported from {location}, not from the installed package"
     for stack in STACKS:
-        rendered = run(python, "-m", "fluxcd_otel.render", "--stack", stack, cwd=program)
+        rendered = run(python, "-m", "fluxcd_otel", "render", "--stack", stack, cwd=program)
         assert_same(rendered, pinned["renders"][stack], f"render of {stack} with {versions}")
     probed = probe(python, program)
     for key, want in pinned["probe"].items():

@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from components import constants as c
-from components.render import RecordingMocks
+from components.tooling.render import RecordingMocks
 from e2e.collector import Collector, PodLog, Sink, collector_configs, gateway_and_agent, localize, loopback_address
 from e2e.flux import flux_event, notification_controller, recorded_event
 from e2e.kube import api_version_and_kind, kubeconfig_auth, rendered_manifest, wait_until

@@ -6,7 +6,7 @@ hosted components' type annotations, and constructs them for programs in other l
 
 from pulumi.provider.experimental import component_provider_host
 
-from fluxcd_otel.multi_language import HOSTED_COMPONENTS, PACKAGE_NAME
+from fluxcd_otel.resources.multi_language import HOSTED_COMPONENTS, PACKAGE_NAME
 
 if __name__ == "__main__":
     component_provider_host(components=HOSTED_COMPONENTS, name=PACKAGE_NAME)

@@ -14,7 +14,7 @@ import pulumi
 import yaml
 
 from components import constants as c
-from components.render import (
+from components.tooling.render import (
     RecordingMocks,
     RegisteredResource,
     Rendering,

@@ -7,7 +7,7 @@ import pytest
 from promtool import check_rules, run_rule_tests
 from support import validate_custom_resource
 
-from components import alert_rules
+from components.builders import alert_rules
 from components import constants as c
 from components.config import AlertSettings, ConfigError, parse_stack_config, prometheus_duration_seconds
 

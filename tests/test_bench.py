@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import flux_metrics, multi_cluster, scrape_filter
 from bench.run import kubernetes_modules_used
-from components.render import RegisteredResource
+from components.tooling.render import RegisteredResource
 
 # Bucket bounds of gotk_reconcile_duration_seconds as a source-controller serves them.
 FLUX_RECONCILE_BOUNDS = [

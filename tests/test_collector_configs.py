@@ -6,7 +6,7 @@ import pytest
 from support import assert_valid_collector_config, unescaped_dollars
 
 from components import constants as c
-from components.collector_configs import (
+from components.builders.collector_configs import (
     CHECKPOINT_MOUNT,
     QUEUE_MOUNT,
     TOKEN_ENV,

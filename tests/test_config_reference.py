@@ -3,7 +3,10 @@
 from support import ROOT
 
 from components.config import DNS_LABEL, K8S_NAME_WORDS, MEMORY_WORDS, SECRET_KEYS, StackConfig
-from components.config_reference import END, START, config_table, keys, main, reference, with_table
+from components.tooling import regenerate
+from components.tooling.config_reference import END, START, config_table, keys, reference, with_table
+from components.tooling.multi_language_codegen import ARGS_MODULE, module_source
+from components.tooling.stack_schema import SCHEMA_FILE, schema_text
 
 
 def test_every_top_level_key_has_a_row():
@@ -19,13 +22,13 @@ def test_nested_rows_show_the_default_of_their_object():
 def test_readme_table_is_current():
     readme = (ROOT / "README.md").read_text()
     assert START in readme and END in readme
-    assert with_table(readme) == readme, "run: python -m components.regenerate"
+    assert with_table(readme) == readme, "run: python -m components regenerate"
 
 
 def test_reference_doc_is_current():
     doc = ROOT / "docs" / "configuration.md"
     assert doc.is_file() and doc.read_text() == reference(), (
-        "run: python -m components.regenerate"
+        "run: python -m components regenerate"
     )
 
 
@@ -61,7 +64,13 @@ def test_reference_explains_every_pattern_in_words():
     assert DNS_LABEL not in doc
 
 
-def test_reference_cli_writes_the_doc(tmp_path):
-    target = tmp_path / "configuration.md"
-    assert main(["--reference", str(target)]) == 0
-    assert target.read_text() == reference()
+def test_regenerate_rewrites_every_generated_file(tmp_path):
+    """`python -m components regenerate` writes each generated file from the model, in any checkout."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "components" / "resources").mkdir(parents=True)
+    (tmp_path / "README.md").write_text(f"intro\n{START}\nstale table\n{END}\nrest\n")
+    assert regenerate.main([], project_dir=tmp_path) == 0
+    assert (tmp_path / "README.md").read_text() == f"intro\n{START}\n{config_table()}\n{END}\nrest\n"
+    assert (tmp_path / "docs" / "configuration.md").read_text() == reference()
+    assert (tmp_path / SCHEMA_FILE).read_text() == schema_text()
+    assert (tmp_path / ARGS_MODULE.relative_to(ROOT)).read_text() == module_source()

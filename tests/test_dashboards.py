@@ -9,7 +9,7 @@ from promtool import check_rules
 from support import validate_custom_resource
 
 from components import constants as c
-from components import dashboards
+from components.builders import dashboards
 
 CONTROLLERS = list(c.FLUX_DEFAULT_CONTROLLERS)
 PANEL_PLUGINS = {"TimeSeriesChart", "StatChart", "Table"}

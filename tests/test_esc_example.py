@@ -16,7 +16,7 @@ from support import (
 
 from components import constants as c
 from components.config import ConfigError
-from components.render import _config_text, main, parse_stack_file, replace_secrets, run_program
+from components.tooling.render import _config_text, main, parse_stack_file, replace_secrets, run_program
 
 EXAMPLE = ROOT / "examples" / "esc"
 ENVIRONMENT_FILE = EXAMPLE / "flux-prod.env.yaml"

@@ -10,7 +10,7 @@ import yaml
 from support import ROOT, TOKEN
 
 import fluxcd_otel
-from components.render import MASK, RecordingMocks, documents, masked, read_stack_file, run_program
+from components.tooling.render import MASK, RecordingMocks, documents, masked, read_stack_file, run_program
 
 EXAMPLE = ROOT / "examples" / "fleet"
 STACK = "prod"

@@ -9,8 +9,8 @@ from support import STACKS, by_kind, register, run_stack, validate_custom_resour
 
 from components import constants as c
 from components.config import AlertSettings, FluxSettings
-from components.flux_alert_rules import FluxAlertRules, FluxAlertRulesArgs
-from components.flux_dashboards import FluxDashboards
+from components.resources.alert_rules import FluxAlertRules, FluxAlertRulesArgs
+from components.resources.dashboards import FluxDashboards
 
 SHIPPED_KINDS = ("PrometheusRule", "PersesDashboard")
 

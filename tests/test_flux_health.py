@@ -7,8 +7,8 @@ from test_kube_state_metrics import pod
 
 from components import ConfigError, FluxObjectHealth, FluxObjectHealthArgs
 from components import constants as c
-from components import kube_state_metrics as ksm
-from components.collector_configs import OBJECT_HEALTH_JOB
+from components.builders import kube_state_metrics as ksm
+from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from components.config import Dash0OperatorSettings, FluxSettings, ObjectHealthSettings, parse_stack_config
 from pod_security import violations
 

@@ -9,8 +9,8 @@ import pytest
 from support import ROOT, TOKEN, by_kind, register, releases
 
 from components import ConfigError, FluxObservability, parse_stack_config
-from components.flux_observability import HELM_RELEASE, KubernetesObject, planned_objects
-from components.render import masked
+from components.resources.flux_observability import HELM_RELEASE, KubernetesObject, planned_objects
+from components.tooling.render import masked
 
 COLLECTOR = {"clusterName": "c", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN}
 OPERATOR = {"clusterName": "c", "mode": "dash0-operator"}
@@ -247,7 +247,7 @@ def test_render_cli_reports_two_instances_on_one_cluster(tmp_path):
         "FluxObservability('flux-green', config)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "components.render", "--stack", "two", "--project-dir", str(tmp_path)],
+        [sys.executable, "-m", "components", "render", "--stack", "two", "--project-dir", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr

@@ -4,9 +4,9 @@ import pytest
 from support import validate_chart_values
 
 from components import constants as c
-from components.collector_configs import QUEUE_MOUNT, gateway_config, log_agent_config
+from components.builders.collector_configs import QUEUE_MOUNT, gateway_config, log_agent_config
 from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SendingQueueSettings, SignalSettings
-from components.helm_values import gateway_values, log_agent_values
+from components.builders.helm_values import gateway_values, log_agent_values
 
 SETTINGS = GatewaySettings()
 

@@ -12,7 +12,7 @@ from support import ROOT, run_stack
 
 from components import constants as c
 from components.config import ConfigError
-from components.render import RecordingMocks, read_stack_file
+from components.tooling.render import RecordingMocks, read_stack_file
 
 CASES = yaml.safe_load((ROOT / "tests" / "invalid_configs.yaml").read_text())["cases"]
 CASE_FIELDS = {"id", "category", "stack", "set", "secrets", "plain", "paths", "allowed"}
@@ -138,7 +138,7 @@ def test_render_cli_exits_2_and_names_every_path(tmp_path, case_id):
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     (tmp_path / "stacks" / "Pulumi.bad.yaml").write_text(_stack_file_text(case))
     result = subprocess.run(
-        [sys.executable, "-m", "components.render", "--stack", "bad", "--project-dir", str(tmp_path)],
+        [sys.executable, "-m", "components", "render", "--stack", "bad", "--project-dir", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 2

@@ -15,8 +15,8 @@ from support import assert_valid_collector_config
 from test_least_privilege import KUBERNETES_VERSIONS
 
 from components import constants as c
-from components import kube_state_metrics as ksm
-from components.collector_configs import gateway_config
+from components.builders import kube_state_metrics as ksm
+from components.builders.collector_configs import gateway_config
 from components.config import ExporterSettings, GatewaySettings, ObjectHealthSettings, SignalSettings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "flux_objects.yaml"

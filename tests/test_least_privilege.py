@@ -11,7 +11,7 @@ from support import ROOT, STACKS, run_stack
 
 from components import constants as c
 from components.config import parse_stack_config
-from components.render import masked
+from components.tooling.render import masked
 
 # The oldest and newest Kubernetes minors the rendered objects must be valid for.
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")

@@ -23,8 +23,8 @@ import fluxcd_otel
 from components import FluxObservability, parse_stack_config
 from components import constants as c
 from components.config import SECRET_KEYS, StackConfig
-from components.multi_language_codegen import ARGS_MODULE, module_source
-from components.render import RecordingMocks, Rendering, documents
+from components.tooling.multi_language_codegen import ARGS_MODULE, module_source
+from components.tooling.render import RecordingMocks, Rendering, documents
 
 RESOURCE = f"{c.PROJECT}:index:FluxObservability"
 SCALARS = {str: "string", SecretStr: "string", int: "integer", float: "number", bool: "boolean"}
@@ -103,7 +103,7 @@ def assert_model(model: type[BaseModel], properties: dict, required: list[str], 
 def test_the_entry_point_hosts_flux_observability_as_the_package():
     name, components = hosted()
     assert name == c.PROJECT
-    assert components == (fluxcd_otel.multi_language.FluxObservability,)
+    assert components == (fluxcd_otel.resources.multi_language.FluxObservability,)
     assert list(schema()["resources"]) == [RESOURCE]
     assert schema()["resources"][RESOURCE]["isComponent"]
 
@@ -194,7 +194,7 @@ def test_bad_arguments_fail_with_one_config_error_before_anything_is_registered(
 
 
 def test_generated_arguments_are_current():
-    assert ARGS_MODULE.read_text() == module_source(), "run: python -m components.regenerate"
+    assert ARGS_MODULE.read_text() == module_source(), "run: python -m components regenerate"
 
 
 # --- README consumers ---------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from support import (
 
 from components import constants as c
 from components.config import ConfigError
-from components import flux_events
-from components.collector_configs import TRACE_CORRELATION
-from components.render import UNKNOWN, RecordingMocks, Rendering, documents, mock_uid
+from components.builders import flux_events
+from components.builders.collector_configs import TRACE_CORRELATION
+from components.tooling.render import UNKNOWN, RecordingMocks, Rendering, documents, mock_uid
 
 CUSTOM_KINDS = {"Provider", "Alert", "Dash0Monitoring"}
 
@@ -145,7 +145,7 @@ def test_preview_shows_the_same_objects_while_computed_values_are_unknown(stack)
 
 
 def _render_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "components.render", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "components", "render", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def test_render_cli_writes_one_file_per_resource(tmp_path):
@@ -225,7 +225,7 @@ def test_render_cli_reports_a_yaml_syntax_error_in_one_line(tmp_path):
          "config-list", "config-string", "document-list", "environment-string"],
 )
 def test_render_reports_a_broken_stack_file_in_one_line(tmp_path, capsys, text, expected):
-    from components.render import main
+    from components.tooling.render import main
 
     project = _project_with_stack(tmp_path, text)
     assert main(["--stack", "bad", "--project-dir", str(project)]) == 2
@@ -235,7 +235,7 @@ def test_render_reports_a_broken_stack_file_in_one_line(tmp_path, capsys, text, 
 
 
 def test_render_reports_a_broken_project_file(tmp_path, capsys):
-    from components.render import main
+    from components.tooling.render import main
 
     project = _project_with_stack(tmp_path, "config:\n  fluxcd-otel:clusterName: dev\n")
     (project / "Pulumi.yaml").write_text("name: fluxcd-otel\nruntime: {name: python\n")

@@ -10,13 +10,13 @@ import pytest
 from support import ROOT, STACKS, run_stack
 
 from components import constants as c
-from components.render import documents, read_stack_file, run_program
+from components.tooling.render import documents, read_stack_file, run_program
 
 FAKETIME = shutil.which("faketime")
 
 
 def render_cli(stack, *, env=None, cwd=ROOT, clock=None):
-    command = [sys.executable, "-m", "components.render", "--stack", stack, "--project-dir", str(ROOT)]
+    command = [sys.executable, "-m", "components", "render", "--stack", stack, "--project-dir", str(ROOT)]
     if clock is not None:
         assert FAKETIME, "faketime is missing: install the Debian package `faketime` (.ci/run does)"
         command = [FAKETIME, clock, *command]

@@ -15,9 +15,9 @@ from promql_ast import selected_metrics
 from support import ROOT, STACKS, by_kind, read_stack_file, releases, run_stack
 
 from components import constants as c
-from components.collector_configs import CONTROLLERS_JOB, metric_keep_regex
+from components.builders.collector_configs import CONTROLLERS_JOB, metric_keep_regex
 from components.config import parse_stack_config
-from components.promql import metric_names, queried_metrics, shipped_expressions
+from components.builders.promql import metric_names, queried_metrics, shipped_expressions
 
 MINIMAL = {"clusterName": "test", "exporter": {"type": "debug"}}
 VARIANTS = {

@@ -8,7 +8,7 @@ from pulumi.runtime import rpc
 from support import ROOT, STACKS, TOKEN, run_stack
 
 from components import constants as c
-from components.render import MASK, documents, read_stack_file
+from components.tooling.render import MASK, documents, read_stack_file
 
 PROVIDER_TOKEN = "PROVIDER_RECOGNISABLE_SECRET_9876"
 SECRET_TYPE = "kubernetes:core/v1:Secret"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from support import ROOT
 
-from components.render_diff import COMMENT_MARKER
+from components.tooling.render_diff import COMMENT_MARKER
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 BIN = Path(sys.executable).parent

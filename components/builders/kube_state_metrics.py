@@ -1,0 +1,153 @@
+"""Pure builders for kube-state-metrics in custom-resource-state-only mode: Flux object health.
+
+Since Flux 2.5 the controllers export no per-object readiness. kube-state-metrics reads the Flux
+objects from the API server and, with the configuration built here, exposes for every object:
+
+- `gotk_resource_info` (value 1) with `name`, `exported_namespace`, `kind`, `ready`
+  (True/False/Unknown), `suspended` (true/false), `reason` (of the Ready condition) and, where the
+  kind has one, `revision`;
+- `gotk_resource_ready_transition_timestamp_seconds`: when the Ready condition last changed, in
+  Unix seconds, with `name`, `exported_namespace` and `kind` (kinds without status have none).
+
+The object's namespace is written as `exported_namespace` by kube-state-metrics itself. That is the
+name the published Flux dashboards use, and it survives both scrape paths unchanged: the gateway's
+static target adds only `job` and `instance`, and the Dash0 operator scrapes with `honor_labels`,
+so its own `namespace` target label (the kube-state-metrics pod's) cannot displace it either.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from .. import constants as c
+from ..config import ResourceSettings
+
+READY_CONDITION = ("status", "conditions", f"[type={c.FLUX_READY_CONDITION}]")
+# Labels of gotk_resource_info; `revision` only for kinds that have one.
+INFO_LABELS = ("name", "exported_namespace", "kind", "ready", "suspended", "reason", "revision")
+TRANSITION_LABELS = ("name", "exported_namespace", "kind")
+HEALTH_METRICS = (c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC)
+# The prefix Flux's own kube-state-metrics example uses; the metric names below carry it.
+METRIC_NAME_PREFIX = "gotk"
+
+
+def _unprefixed(metric: str) -> str:
+    if not metric.startswith(f"{METRIC_NAME_PREFIX}_"):
+        raise ValueError(f"{metric} lacks the {METRIC_NAME_PREFIX}_ prefix")
+    return metric.removeprefix(f"{METRIC_NAME_PREFIX}_")
+
+
+def flux_resources(controllers: Iterable[str]) -> list[c.FluxResource]:
+    """The kinds whose CRDs the configured controllers install, in a stable order."""
+    return [resource for controller in controllers for resource in c.FLUX_RESOURCES_BY_CONTROLLER[controller]]
+
+
+def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
+    state_paths = {
+        "ready": [*READY_CONDITION, "status"],
+        "reason": [*READY_CONDITION, "reason"],
+        "suspended": ["spec", "suspend"],
+    }
+    if resource.revision:
+        state_paths["revision"] = list(resource.revision)
+    metrics: list[dict[str, Any]] = [
+        {
+            "name": _unprefixed(c.FLUX_RESOURCE_INFO_METRIC),
+            "help": "The current state of a Flux object: readiness, suspension, Ready reason and revision.",
+            # A label whose path is missing is left out, so these fill in what Flux omits: an object
+            # not yet reconciled (or without status) and `suspend`, which is only written when true.
+            "commonLabels": {"ready": "True" if resource.static else "Unknown", "suspended": "false"},
+            "labelsFromPath": dict(sorted(state_paths.items())),
+            "each": {
+                "type": "Info",
+                # An Info metric at the object's root yields a series only from its own labels.
+                "info": {"labelsFromPath": {"name": ["metadata", "name"]}},
+            },
+        }
+    ]
+    if not resource.static:
+        metrics.append(
+            {
+                "name": _unprefixed(c.FLUX_READY_TRANSITION_METRIC),
+                "help": "Unix time of the last transition of a Flux object's Ready condition.",
+                "each": {"type": "Gauge", "gauge": {"path": [*READY_CONDITION, "lastTransitionTime"]}},
+            }
+        )
+    return {
+        "groupVersionKind": {"group": resource.group, "version": resource.version, "kind": resource.kind},
+        "metricNamePrefix": METRIC_NAME_PREFIX,
+        "commonLabels": {"kind": resource.kind},
+        "labelsFromPath": {"exported_namespace": ["metadata", "namespace"], "name": ["metadata", "name"]},
+        "metrics": metrics,
+    }
+
+
+def custom_resource_state_config(resources: list[c.FluxResource]) -> dict[str, Any]:
+    """The `CustomResourceStateMetrics` document: one entry per kind (kube-state-metrics exits
+    when a kind appears twice, even at another version)."""
+    return {"kind": "CustomResourceStateMetrics", "spec": {"resources": [_resource_metrics(r) for r in resources]}}
+
+
+def rbac_rules(resources: list[c.FluxResource]) -> list[dict[str, Any]]:
+    """Read-only access to exactly these kinds, plus the CRD watch custom-resource-state needs."""
+    plurals: dict[str, set[str]] = defaultdict(set)
+    for resource in resources:
+        plurals[resource.group].add(resource.plural)
+    return [c.KSM_CRD_DISCOVERY_RULE] + [
+        {"apiGroups": [group], "resources": sorted(names), "verbs": ["list", "watch"]}
+        for group, names in sorted(plurals.items())
+    ]
+
+
+def scrape_target(release_name: str, namespace: str) -> str:
+    """The chart's Service is named after the release (fullnameOverride) and serves port 8080."""
+    return f"{release_name}.{namespace}.svc:{c.KSM_METRICS_PORT}"
+
+
+def scrape_annotations() -> dict[str, str]:
+    scrape, port, path = c.PROMETHEUS_SCRAPE_ANNOTATIONS
+    return {scrape: "true", port: str(c.KSM_METRICS_PORT), path: c.KSM_METRICS_PATH}
+
+
+def chart_values(
+    *,
+    fullname: str,
+    image_tag: str,
+    resources: ResourceSettings,
+    flux_kinds: list[c.FluxResource],
+    annotate_for_scraping: bool,
+) -> dict[str, Any]:
+    """Values of the `kube-state-metrics` chart: custom resources only, read-only RBAC on the Flux
+    kinds, a pod that passes the `restricted` Pod Security level.
+
+    `annotate_for_scraping` adds the prometheus.io pod annotations the Dash0 operator follows."""
+    values: dict[str, Any] = {
+        "fullnameOverride": fullname,
+        "image": {"registry": c.KSM_IMAGE_REGISTRY, "repository": c.KSM_IMAGE_REPOSITORY, "tag": image_tag},
+        # No built-in collectors: no --resources flag, and no RBAC rules for core kinds.
+        "collectors": [],
+        "extraArgs": ["--custom-resource-state-only=true"],
+        "customResourceState": {"enabled": True, "config": custom_resource_state_config(flux_kinds)},
+        "rbac": {"create": True, "useClusterRole": True, "extraRules": rbac_rules(flux_kinds)},
+        "service": {"port": c.KSM_METRICS_PORT},
+        "selfMonitor": {"enabled": False},
+        "resources": resources.as_kubernetes(),
+        "securityContext": {
+            "enabled": True,
+            "runAsNonRoot": True,
+            "runAsUser": c.KSM_UID,
+            "runAsGroup": c.KSM_UID,
+            "fsGroup": c.KSM_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+        },
+    }
+    if annotate_for_scraping:
+        values["podAnnotations"] = scrape_annotations()
+    return values

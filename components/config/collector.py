@@ -1,0 +1,138 @@
+"""Sections of the collectors this package deploys: the gateway and the log agent."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from .. import constants as c
+from .errors import InvalidKey
+from .values import (
+    CpuQuantity,
+    Duration,
+    HostDirectory,
+    ImageRepository,
+    MemoryQuantity,
+    MetricPrefix,
+    Model,
+    NamespaceName,
+    ObjectName,
+    ReleaseName,
+    Version,
+    cpu_millicores,
+    duration_seconds,
+    memory_mib,
+    queue_volume_mib,
+)
+
+
+class ImageSettings(Model):
+    repository: ImageRepository = c.COLLECTOR_IMAGE_REPOSITORY
+    """Collector image repository (an otelcol-k8s build)."""
+    tag: Version = c.COLLECTOR_IMAGE_TAG
+    """Collector image tag, pinned."""
+
+
+class ResourceSettings(Model):
+    """CPU and memory requests and limits of a collector pod."""
+
+    cpu_request: CpuQuantity
+    """CPU request of each collector pod."""
+    cpu_limit: CpuQuantity
+    """CPU limit of each collector pod."""
+    memory_request: MemoryQuantity
+    """Memory request of each collector pod (Mi or Gi)."""
+    memory_limit: MemoryQuantity
+    """Memory limit (Mi or Gi); the memory_limiter and GOMEMLIMIT are derived from it."""
+
+    @model_validator(mode="after")
+    def _request_within_limit(self) -> "ResourceSettings":
+        problems = []
+        if cpu_millicores(self.cpu_request) > cpu_millicores(self.cpu_limit):
+            problems.append(("cpuRequest", "must not exceed cpuLimit"))
+        if memory_mib(self.memory_request) > memory_mib(self.memory_limit):
+            problems.append(("memoryRequest", "must not exceed memoryLimit"))
+        if problems:
+            raise InvalidKey.each(problems)
+        return self
+
+    def as_kubernetes(self) -> dict[str, dict[str, str]]:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
+
+
+QueueStorage = Literal["persistentVolume", "emptyDir"]
+
+
+class SendingQueueSettings(Model):
+    storage: QueueStorage = "persistentVolume"
+    """Where the gateway's export queue lives. `persistentVolume`: a PersistentVolumeClaim (the
+    gateway runs as a StatefulSet); the queue survives pod deletion, rollouts and node drains.
+    `emptyDir`: survives collector restarts in the same pod (crash, OOM kill) but is lost with the
+    pod (rollout, eviction, drain)."""
+    volume_size: MemoryQuantity = "2Gi"
+    """Size of the queue volume (PVC request, or emptyDir size limit)."""
+    storage_class_name: Optional[ObjectName] = None
+    """StorageClass of the PVC; the cluster default when unset. persistentVolume only."""
+    outage: Duration = "30m"
+    """Backend outage bridged without loss (at least 15m): sizes the gateway's and the log agents'
+    queues and how long a failed export is retried."""
+
+    @field_validator("outage")
+    @classmethod
+    def _at_least_min_outage(cls, value: str) -> str:
+        if duration_seconds(value) < c.MIN_BRIDGED_OUTAGE_SECONDS:
+            raise ValueError(f"must be at least {c.MIN_BRIDGED_OUTAGE_SECONDS // 60}m")
+        return value
+
+    @model_validator(mode="after")
+    def _volume_fits(self) -> "SendingQueueSettings":
+        if self.storage_class_name is not None and self.storage != "persistentVolume":
+            raise InvalidKey("storageClassName", "only allowed with storage persistentVolume")
+        needed = queue_volume_mib(duration_seconds(self.outage))
+        if memory_mib(self.volume_size) < needed:
+            raise InvalidKey("volumeSize", f"must be at least {needed}Mi to hold a {self.outage} outage at the expected Flux volume")
+        return self
+
+
+class GatewaySettings(Model):
+    namespace: NamespaceName = "flux-otel"
+    """Namespace of the gateway collector (Pod Security level `restricted`)."""
+    release_name: ReleaseName = "flux-otel-gateway"
+    """Helm release name; also the collector's Service name."""
+    chart_version: Version = c.COLLECTOR_CHART_VERSION
+    """Version of the `opentelemetry-collector` chart, pinned."""
+    image: ImageSettings = ImageSettings()
+    """Collector image."""
+    replicas: int = Field(default=1, ge=1, le=10)
+    """Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every event."""
+    resources: ResourceSettings = ResourceSettings(
+        cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi"
+    )
+    """Requests and limits of the gateway pod (set all four keys when overriding)."""
+    scrape_interval: Duration = "30s"
+    """How often the Prometheus receiver scrapes the Flux controllers."""
+    metric_prefixes: list[MetricPrefix] = Field(default_factory=lambda: ["gotk_"], min_length=1)
+    """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
+    sending_queue: SendingQueueSettings = SendingQueueSettings()
+    """Persistent export queue that bridges backend outages."""
+
+
+class LogAgentSettings(Model):
+    namespace: NamespaceName = "flux-otel-logs"
+    """Namespace of the log agent DaemonSet (Pod Security level `privileged`: it mounts hostPath)."""
+    release_name: ReleaseName = "flux-otel-logs"
+    """Helm release name of the log agent."""
+    resources: ResourceSettings = ResourceSettings(
+        cpu_request="25m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi"
+    )
+    """Requests and limits of each agent pod (set all four keys when overriding)."""
+    checkpoint_dir: HostDirectory = "/var/lib/fluxcd-otel"
+    """Host directory where read offsets are kept across agent restarts."""

@@ -1,0 +1,251 @@
+"""Pydantic's errors in words: key paths, "did you mean", and misspelt namespaces."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Annotated, Any, Iterable, Optional, Union
+
+from pydantic import (
+    BaseModel,
+    TypeAdapter,
+    ValidationError,
+)
+
+from .. import constants as c
+from .errors import FullKey, InvalidKey
+from .stack import StackConfig
+from .values import Words
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn `a` into `b`."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _squeezed(name: str) -> str:
+    return re.sub(r"[-_.\s]", "", name).lower()
+
+
+def is_near_miss(candidate: str, namespace: str) -> bool:
+    """Whether a config namespace looks like a misspelling of `namespace` (edit distance up to 2,
+    less for short names; case and separators aside)."""
+    if candidate == namespace:
+        return False
+    allowed = min(2, len(namespace) // 4)
+    return _squeezed(candidate) == _squeezed(namespace) or edit_distance(candidate.lower(), namespace) <= allowed
+
+
+def namespace_near_misses(keys: Iterable[str], namespace: str = c.PROJECT, own: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Keys whose namespace is a near miss of `namespace`: the program would silently ignore them.
+
+    Keys of other namespaces (`kubernetes:context`, `pulumi:...`) and of `own` (the running
+    project's, when it is not `namespace`) are left alone."""
+    own = set(own)
+    problems: list[tuple[str, str]] = []
+    for key in sorted(keys):
+        prefix, colon, rest = key.partition(":")
+        if not colon or prefix in own or not is_near_miss(prefix, namespace):
+            continue
+        problems.append(
+            (
+                FullKey(key),
+                f"the namespace `{prefix}:` is not `{namespace}:`, so this key would be ignored;"
+                f" did you mean `{namespace}:{rest}`?",
+            )
+        )
+    return problems
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]":
+            name = str(part) or '""'
+            path += f".{name}" if path else name
+    return path
+
+
+def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
+    """The type under Optional and Annotated, with the Annotated metadata found on the way."""
+    metadata: list[Any] = []
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation, *extra = typing.get_args(annotation)
+            metadata += extra
+        elif origin in (Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(members) != 1:
+                return annotation, metadata
+            annotation = members[0]
+        else:
+            return annotation, metadata
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _model_field(model: type[BaseModel], key: Any) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field
+    return None
+
+
+def type_at(loc: tuple[Any, ...], model: type[BaseModel] = StackConfig) -> tuple[Any, list[Any]]:
+    """The declared type at a pydantic error location, and the metadata (constraints, Words) it
+    carries; (None, []) where the location leaves the model."""
+    current: Any = model
+    metadata: list[Any] = []
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        if _is_model(current):
+            field = _model_field(current, part)
+            if field is None:
+                return None, []
+            current, inner = unwrap(field.annotation)
+            # Pydantic moves the Annotated metadata of a field's own type into the field.
+            metadata = [*field.metadata, *inner]
+        elif typing.get_origin(current) is list and isinstance(part, int):
+            current, metadata = unwrap(typing.get_args(current)[0])
+        elif typing.get_origin(current) is dict:
+            key_type, value_type = typing.get_args(current)
+            if parts and parts[0] == "[key]":
+                parts.pop(0)
+                current, metadata = unwrap(key_type)
+            else:
+                current, metadata = unwrap(value_type)
+        else:
+            return None, []
+    return current, metadata
+
+
+def words_of(metadata: Iterable[Any]) -> Optional[str]:
+    return next((item.text for item in metadata if isinstance(item, Words)), None)
+
+
+def allowed_keys(model: type[BaseModel]) -> list[str]:
+    """The keys of a model level as users write them (camelCase)."""
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def closest(word: str, candidates: Iterable[str]) -> Optional[str]:
+    """The candidate `word` most likely misspells, if one is close (case and separators aside)."""
+    by_squeezed = {_squeezed(candidate): candidate for candidate in candidates}
+    squeezed = _squeezed(word)
+    if squeezed in by_squeezed:
+        return by_squeezed[squeezed]
+    matches = difflib.get_close_matches(squeezed, list(by_squeezed), n=1, cutoff=0.75)
+    return by_squeezed[matches[0]] if matches else None
+
+
+def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(raw, dict):
+            raw = raw.get(part)
+        elif isinstance(raw, list) and isinstance(part, int) and part < len(raw):
+            raw = raw[part]
+        else:
+            return None
+    return raw
+
+
+def _unknown_key_reason(loc: tuple[Any, ...], raw: Any) -> str:
+    model, _ = type_at(loc[:-1])
+    if not _is_model(model):
+        return "unknown key (check the spelling; see the configuration table in the README)"
+    siblings = _value_at(raw, loc[:-1])
+    given = set(siblings) if isinstance(siblings, dict) else set()
+    keys = allowed_keys(model)
+    # A key already given is not what the unknown one misspells (gpuLimit next to cpuLimit).
+    suggestion = closest(str(loc[-1]), [key for key in keys if key not in given])
+    if suggestion is not None:
+        return f"unknown key; did you mean `{suggestion}`?"
+    return f"unknown key (allowed here: {', '.join(keys)})"
+
+
+def _input_in_words(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_SHAPE_ERRORS = {"string_pattern_mismatch", "string_too_long", "string_too_short"}
+
+
+def _described_reason(error: dict[str, Any], words: str, annotation: Any, metadata: list[Any]) -> Optional[str]:
+    """A type's words in place of pydantic's regex or "valid string" message."""
+    value = error["input"]
+    if error["type"] in _SHAPE_ERRORS and isinstance(value, str):
+        got = "an empty string" if value == "" else repr(value)
+        if error["type"] == "string_too_long":
+            got += f" ({len(value)} characters)"
+        return f"must be {words}; got {got}"
+    if error["type"] == "string_type":
+        reason = f"must be {words}; got {_input_in_words(value)}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                TypeAdapter(Annotated[(annotation, *metadata)]).validate_python(str(value))
+            except ValidationError:
+                return reason
+            return f'{reason}; write it in quotes: "{value}"'
+        return reason
+    return None
+
+
+def _reason(error: dict[str, Any], raw: Any = None) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "missing":
+        return "required"
+    if error["type"] == "extra_forbidden":
+        return _unknown_key_reason(loc, raw)
+    if error["type"] == "literal_error":
+        reason = f"must be one of {error['ctx']['expected']}"
+        options = re.findall(r"'([^']*)'", error["ctx"]["expected"])
+        suggestion = closest(error["input"], options) if isinstance(error["input"], str) else None
+        return f"{reason}; did you mean '{suggestion}'?" if suggestion else reason
+    if error["type"] == "model_type":
+        return "must be a map of keys (see the configuration table in the README)"
+    annotation, metadata = type_at(loc)
+    words = words_of(metadata)
+    if words is not None:
+        described = _described_reason(error, words, annotation, metadata)
+        if described is not None:
+            return described
+    if error["type"] == "string_pattern_mismatch":
+        return f"{error['input']!r} does not match {error['ctx']['pattern']}"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def error_problems(error: dict[str, Any], raw: Any = None) -> list[tuple[str, str]]:
+    """(key path, reason) of one pydantic error; a cross-field check may name several keys."""
+    loc = tuple(error["loc"])
+    invalid_key = (error.get("ctx") or {}).get("error")
+    if isinstance(invalid_key, InvalidKey):
+        return [(_key_path(loc + tuple(key.split("."))), reason) for key, reason in invalid_key.problems]
+    return [(_key_path(loc), _reason(error, raw))]

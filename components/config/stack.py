@@ -1,0 +1,187 @@
+"""The whole `fluxcd-otel:` namespace of a stack file, and the rules across its sections."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+import pulumi
+from pydantic import (
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from .. import constants as c
+from .alerts import AlertSettings, DashboardSettings
+from .collector import GatewaySettings, LogAgentSettings
+from .errors import ConfigError, InvalidKey, format_errors
+from .exporter import ExporterSettings, export_token_problems
+from .flux import EventSettings, FluxSettings, SignalSettings, TracingSettings
+from .object_health import ObjectHealthSettings
+from .values import ClusterName, HeaderName, Model, ObjectName, SecretHeaderValue, otlp_url
+
+
+class Dash0OperatorSettings(Model):
+    collector_endpoint: str = c.DASH0_OPERATOR_COLLECTOR_OTLP_HTTP
+    """OTLP/HTTP base URL of the Dash0 operator's collector Service."""
+    monitoring_name: ObjectName = c.DASH0_MONITORING_NAME
+    """Name of the Dash0Monitoring resource in the Flux namespace."""
+
+    @field_validator("collector_endpoint")
+    @classmethod
+    def _endpoint_is_url(cls, value: str) -> str:
+        return otlp_url(value)
+
+
+Mode = Literal["collector", "dash0-operator"]
+_COLLECTOR_ONLY = ("collector", "log_agent", "exporter", "export_token")
+_OPERATOR_ONLY = ("dash0_operator",)
+
+
+class StackConfig(Model):
+    """Everything under the `fluxcd-otel:` namespace of a stack file."""
+
+    cluster_name: ClusterName
+    """Cluster name; becomes `k8s.cluster.name` and the Alert's `cluster` event metadata."""
+    mode: Mode = "collector"
+    """`collector`: our own gateway and log agent. `dash0-operator`: the Dash0 operator collects."""
+    signals: SignalSettings = SignalSettings()
+    """Which signals to ship."""
+    flux: FluxSettings = FluxSettings()
+    """Where Flux runs and which controllers it has."""
+    collector: GatewaySettings = GatewaySettings()
+    """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
+    log_agent: LogAgentSettings = LogAgentSettings()
+    """collector mode: the DaemonSet that tails the Flux controllers' log files."""
+    exporter: Optional[ExporterSettings] = None
+    """collector mode, required: the backend the gateway exports to."""
+    export_token: Optional[SecretStr] = Field(default=None, json_schema_extra={"secret": True})
+    """Secret. Backend token, sent as `Authorization: Bearer <token>`; required for dash0."""
+    tracing: TracingSettings = TracingSettings()
+    """The Flux `otel` Provider and its Alert."""
+    tracing_headers: Optional[dict[HeaderName, SecretHeaderValue]] = Field(
+        default=None, json_schema_extra={"secret": True}
+    )
+    """Secret. Headers the Provider sends (e.g. Authorization) when `tracing.address` needs auth."""
+    events: EventSettings = EventSettings()
+    """Kubernetes events about Flux objects, as log records with the controller logs' attributes."""
+    alerts: AlertSettings = AlertSettings()
+    """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
+    dashboards: DashboardSettings = DashboardSettings()
+    """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
+    object_health: ObjectHealthSettings = ObjectHealthSettings()
+    """Flux object health: kube-state-metrics exposing every Flux object's readiness as metrics."""
+    dash0_operator: Dash0OperatorSettings = Dash0OperatorSettings()
+    """dash0-operator mode: where the operator's collector is and the Dash0Monitoring name."""
+
+    @model_validator(mode="after")
+    def _fits_mode(self) -> "StackConfig":
+        wrong_mode = _OPERATOR_ONLY if self.mode == "collector" else _COLLECTOR_ONLY
+        problems = [(to_camel(key), f"not allowed in mode {self.mode}") for key in wrong_mode if key in self.model_fields_set]
+        if not (self.signals.metrics or self.signals.traces or self.signals.logs):
+            problems.append(("signals", "at least one of metrics, traces, logs must be on"))
+        if self.mode == "collector":
+            if self.exporter is None:
+                problems.append(("exporter", "required in mode collector (type dash0, otlp or debug)"))
+            if self.signals.metrics and self.collector.replicas > 1:
+                problems.append(("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)"))
+            problems += [
+                (f"{section}.namespace", f"must not be the Flux namespace {self.flux.namespace}, which gets no workloads")
+                for section, settings in (("collector", self.collector), ("logAgent", self.log_agent))
+                if settings.namespace == self.flux.namespace
+            ]
+            if self.collector.namespace == self.log_agent.namespace:
+                problems.append(("logAgent.namespace", "must differ from collector.namespace (Pod Security privileged vs restricted)"))
+        if problems:
+            raise InvalidKey.each(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _object_health_fits(self) -> "StackConfig":
+        health = self.object_health
+        problems = []
+        if health.enabled and "enabled" in health.model_fields_set and not self.signals.metrics:
+            problems.append(("objectHealth.enabled", "needs signals.metrics (its metrics travel with them)"))
+        if self.mode == "collector":
+            if "namespace" in health.model_fields_set:
+                problems.append(("objectHealth.namespace", "only in mode dash0-operator; collector mode uses collector.namespace"))
+            if health.release_name == self.collector.release_name:
+                problems.append(("objectHealth.releaseName", "must differ from collector.releaseName (same namespace)"))
+        elif health.namespace == self.flux.namespace:
+            problems.append(("objectHealth.namespace", "must not be the Flux namespace, which gets no workloads"))
+        if problems:
+            raise InvalidKey.each(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _events_fit(self) -> "StackConfig":
+        problems = []
+        if self.events.enabled and "enabled" in self.events.model_fields_set and not self.signals.logs:
+            problems.append(("events.enabled", "needs signals.logs (events travel as log records)"))
+        if self.mode != "collector" and self.events.namespaces is not None:
+            problems.append(("events.namespaces", "only in mode collector; the operator collects the Flux namespace's events"))
+        if self.mode == "collector" and self.events_enabled and self.collector.replicas > 1:
+            problems.append(("collector.replicas", "must be 1 while events are on (each replica would watch every event)"))
+        if problems:
+            raise InvalidKey.each(problems)
+        return self
+
+    @property
+    def events_enabled(self) -> bool:
+        return self.signals.logs and self.events.enabled
+
+    @property
+    def event_namespaces(self) -> list[str]:
+        """Namespaces whose events are collected; none while events are off."""
+        if not self.events_enabled:
+            return []
+        return sorted(self.events.namespaces or [self.flux.namespace])
+
+    @property
+    def object_health_enabled(self) -> bool:
+        return self.signals.metrics and self.object_health.enabled
+
+    @property
+    def object_health_namespace(self) -> str:
+        return self.collector.namespace if self.mode == "collector" else self.object_health.namespace
+
+    def check_secrets(self, *, has_export_token: bool, has_tracing_headers: bool) -> None:
+        """Rules on the secrets, which a program may pass as Outputs instead of stack config."""
+        problems = []
+        if self.mode == "collector" and self.exporter is not None:
+            problems += export_token_problems(self.exporter, has_export_token)
+        if has_tracing_headers and self.tracing.address is None:
+            problems.append(("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)"))
+        elif has_tracing_headers and self.tracing.address.startswith("http://"):
+            problems.append(("tracingHeaders", "must not travel over http://; use an https:// tracing.address"))
+        if problems:
+            raise ConfigError(format_errors(c.PROJECT, problems))
+
+    @property
+    def traced_kinds(self) -> list[str]:
+        return [
+            kind
+            for controller in self.flux.controllers
+            for kind in c.FLUX_TRACEABLE_KINDS_BY_CONTROLLER[controller]
+        ]
+
+    def token_output(self) -> Optional[pulumi.Output[str]]:
+        if self.export_token is None:
+            return None
+        return pulumi.Output.secret(self.export_token.get_secret_value())
+
+    def tracing_headers_output(self) -> Optional[pulumi.Output[dict[str, str]]]:
+        if self.tracing_headers is None:
+            return None
+        return pulumi.Output.secret(
+            {name: value.get_secret_value() for name, value in sorted(self.tracing_headers.items())}
+        )
+
+
+SECRET_KEYS = tuple(
+    field.alias or name
+    for name, field in StackConfig.model_fields.items()
+    if (field.json_schema_extra or {}).get("secret")
+)

@@ -1,0 +1,1 @@
+"""The Pulumi ComponentResources: each declares its Kubernetes objects from what the builders make."""

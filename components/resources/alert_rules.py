@@ -1,0 +1,41 @@
+"""FluxAlertRules: a PrometheusRule with alerts on the Flux objects and controllers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .. import constants as c
+from ..builders import manifests
+from ..builders.alert_rules import RULE_NAME, prometheus_rule_spec
+from ..config import AlertSettings, FluxSettings
+
+
+@dataclass(frozen=True)
+class FluxAlertRulesArgs:
+    flux: FluxSettings = FluxSettings()
+    """The Flux namespace holds the rule; the controllers decide which reconcilers are watched."""
+    alerts: AlertSettings = AlertSettings()
+
+
+class FluxAlertRules(pulumi.ComponentResource):
+    """The PrometheusRule lives in the Flux namespace, which the Dash0 operator watches in
+    dash0-operator mode (it syncs rules only from namespaces with a Dash0Monitoring). It is a
+    custom resource, not a workload, and needs the monitoring.coreos.com CRD in the cluster."""
+
+    def __init__(self, name: str, args: FluxAlertRulesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("fluxcd-otel:index:FluxAlertRules", name, None, opts)
+        namespace = args.flux.namespace
+        self.rule = k8s.apiextensions.CustomResource(
+            f"{name}-rule",
+            api_version=c.PROMETHEUS_RULE_API_VERSION,
+            kind="PrometheusRule",
+            metadata=manifests.object_metadata(RULE_NAME, namespace, "alerting"),
+            spec=prometheus_rule_spec(args.alerts, args.flux.controllers),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.rule_ref = f"{namespace}/{RULE_NAME}"
+        self.register_outputs({"rule": self.rule_ref})

@@ -1,0 +1,143 @@
+"""CollectorGateway: the `opentelemetry-collector` release that exports everything to the backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .. import constants as c
+from ..builders import flux_events, manifests
+from ..builders.collector_configs import exports_over_network, gateway_config
+from ..builders.helm_values import gateway_values
+from ..builders.trace_correlation import linkable_sources
+from ..config import ConfigError, ExporterSettings, GatewaySettings, SignalSettings, export_token_problems, format_errors
+
+
+@dataclass(frozen=True)
+class CollectorGatewayArgs:
+    cluster_name: str
+    exporter: ExporterSettings
+    gateway: GatewaySettings = GatewaySettings()
+    signals: SignalSettings = SignalSettings()
+    scrape_targets: list[str] = field(default_factory=list)
+    export_token: Optional[pulumi.Input[str]] = None
+    """Secret Output with the backend token; it is written only to a Kubernetes Secret."""
+    object_health_target: Optional[str] = None
+    """`host:port` of the kube-state-metrics Service with Flux object health, scraped as its own job."""
+    kept_metrics: list[str] = field(default_factory=list)
+    """Series the shipped alert rules and dashboards read; the scrape keeps them next to the prefixes."""
+    event_namespaces: list[str] = field(default_factory=list)
+    """Namespaces whose Kubernetes events about Flux objects the gateway ships as logs; each gets a
+    Role that lets the gateway's service account list and watch events there, and nothing more."""
+    alert_uid: Optional[pulumi.Input[str]] = None
+    """UID of the tracing Alert. With `alert_event_sources`, each event record about an object the
+    Alert selects gets the trace ID of the span Flux makes from the same event."""
+    alert_event_sources: list[Mapping[str, Any]] = field(default_factory=list)
+    """The Alert's `spec.eventSources`."""
+
+
+def otlp_endpoints(settings: GatewaySettings) -> tuple[str, str]:
+    """`host:port` of the OTLP/gRPC receiver (log agents) and base URL of the OTLP/HTTP receiver
+    (Flux traces), known before the release exists."""
+    host = f"{settings.release_name}.{settings.namespace}.svc"
+    return f"{host}:{c.OTLP_GRPC_PORT}", f"http://{host}:{c.OTLP_HTTP_PORT}"
+
+
+class CollectorGateway(pulumi.ComponentResource):
+    """Namespace (restricted), token Secret, event reader Roles and the gateway collector release."""
+
+    otlp_grpc_endpoint: str
+    """`host:port` of the OTLP/gRPC receiver (log agents); known before the release exists."""
+    otlp_http_endpoint: str
+    """Base URL of the OTLP/HTTP receiver (Flux traces)."""
+
+    def __init__(self, name: str, args: CollectorGatewayArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        problems = export_token_problems(args.exporter, args.export_token is not None)
+        if problems:
+            raise ConfigError(format_errors(c.PROJECT, problems))
+        super().__init__("fluxcd-otel:index:CollectorGateway", name, None, opts)
+        settings = args.gateway
+        child = pulumi.ResourceOptions(parent=self)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=manifests.namespace_metadata(settings.namespace, c.POD_SECURITY_RESTRICTED, "gateway"),
+            opts=child,
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        token_secret_name = None
+        self.token_secret = None
+        if args.export_token is not None:
+            token_secret_name = f"{settings.release_name}-export-token"
+            self.token_secret = k8s.core.v1.Secret(
+                f"{name}-export-token",
+                metadata=manifests.object_metadata(token_secret_name, settings.namespace, "gateway"),
+                type="Opaque",
+                string_data={"token": pulumi.Output.secret(args.export_token)},
+                opts=in_namespace,
+            )
+        self.event_readers: list[pulumi.Resource] = []
+        for namespace in args.event_namespaces:
+            role = k8s.rbac.v1.Role(
+                f"{name}-events-role-{namespace}",
+                **manifests.event_reader_role(settings.release_name, namespace),
+                opts=child,
+            )
+            binding = manifests.event_reader_binding(settings.release_name, namespace, settings.namespace)
+            self.event_readers += [
+                role,
+                k8s.rbac.v1.RoleBinding(
+                    f"{name}-events-binding-{namespace}",
+                    metadata=binding["metadata"],
+                    role_ref=binding["roleRef"],
+                    subjects=binding["subjects"],
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+                ),
+            ]
+        event_statements = None
+        if args.event_namespaces and args.alert_uid is not None and linkable_sources(args.alert_event_sources):
+            sources = list(args.alert_event_sources)
+            event_statements = pulumi.Output.from_input(args.alert_uid).apply(
+                lambda uid: flux_events.flux_event_statements(flux_events.event_trace_statements(uid, sources))
+            )
+        self.collector_config = gateway_config(
+            cluster_name=args.cluster_name,
+            signals=args.signals,
+            gateway=settings,
+            exporter_settings=args.exporter,
+            scrape_targets=args.scrape_targets,
+            with_token=args.export_token is not None,
+            object_health_target=args.object_health_target,
+            kept_metrics=args.kept_metrics,
+            event_namespaces=args.event_namespaces,
+            event_statements=event_statements,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=settings.release_name,
+            namespace=settings.namespace,
+            chart=c.COLLECTOR_CHART,
+            version=settings.chart_version,
+            repository_opts={"repo": c.COLLECTOR_CHART_REPO},
+            values=gateway_values(
+                fullname=settings.release_name,
+                image=settings.image,
+                resources=settings.resources,
+                replicas=settings.replicas,
+                config=self.collector_config,
+                token_secret_name=token_secret_name,
+                queue=settings.sending_queue if exports_over_network(args.exporter) else None,
+                watches_events=bool(args.event_namespaces),
+            ),
+            # The event watch starts with the collector, so its Roles must already be granted.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.namespace] + ([self.token_secret] if self.token_secret else []) + self.event_readers,
+            ),
+        )
+        self.otlp_grpc_endpoint, self.otlp_http_endpoint = otlp_endpoints(settings)
+        self.register_outputs(
+            {"otlp_grpc_endpoint": self.otlp_grpc_endpoint, "otlp_http_endpoint": self.otlp_http_endpoint}
+        )

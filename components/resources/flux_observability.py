@@ -1,0 +1,314 @@
+"""FluxObservability: the whole integration for one cluster, composed from one StackConfig."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+
+from .. import constants as c
+from ..builders import manifests
+from ..builders.alert_rules import RULE_NAME
+from ..builders.kube_state_metrics import scrape_target as object_health_target
+from ..builders.promql import alert_rule_spec, queried_metrics, shipped_dashboards
+from ..config import ConfigError, StackConfig
+from .alert_rules import FluxAlertRules, FluxAlertRulesArgs
+from .collector_gateway import CollectorGateway, CollectorGatewayArgs, otlp_endpoints
+from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
+from .dashboards import FluxDashboards
+from .log_agent import FluxLogAgent, FluxLogAgentArgs
+from .metrics_services import FluxMetricsServices
+from .object_health import FluxObjectHealth, FluxObjectHealthArgs
+from .tracing import FluxTracing, FluxTracingArgs
+
+
+@dataclass(frozen=True, order=True)
+class KubernetesObject:
+    """One object in a cluster: what two writers of the same cluster must not both create."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    """Empty for cluster-scoped objects."""
+    name: str
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where} ({self.api_version})"
+
+
+HELM_RELEASE = ("helm.sh/v3", "Release")
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def planned_objects(
+    config: StackConfig, *, export_token: bool, tracing_headers: bool
+) -> dict[KubernetesObject, str]:
+    """Every object FluxObservability creates for this configuration, with the key that names it.
+
+    Mirrors the components below (tests/test_flux_observability.py compares it with what they
+    register). A Helm release stands for the namespaced objects of its chart, which are named
+    after it; kube-state-metrics' ClusterRole and ClusterRoleBinding are listed on their own."""
+    objects: dict[KubernetesObject, str] = {}
+
+    def add(api_version: str, kind: str, namespace: str, name: str, key: str) -> None:
+        objects[KubernetesObject(api_version, kind, namespace, name)] = key
+
+    flux_namespace = config.flux.namespace
+    metrics = config.signals.metrics
+    if config.signals.traces:
+        tracing = config.tracing
+        add(c.NOTIFICATION_API_VERSION, "Provider", flux_namespace, tracing.provider_name, "tracing.providerName")
+        add(c.NOTIFICATION_API_VERSION, "Alert", flux_namespace, tracing.alert_name, "tracing.alertName")
+        if tracing_headers:
+            add("v1", "Secret", flux_namespace, f"{tracing.provider_name}-auth", "tracing.providerName")
+    if config.mode == "collector":
+        gateway = config.collector
+        if metrics:
+            for controller in config.flux.controllers:
+                add("v1", "Service", flux_namespace, manifests.metrics_service_name(controller), "flux.namespace")
+        add("v1", "Namespace", "", gateway.namespace, "collector.namespace")
+        if export_token:
+            add("v1", "Secret", gateway.namespace, f"{gateway.release_name}-export-token", "collector.releaseName")
+        for namespace in config.event_namespaces:
+            reader = manifests.event_reader_name(gateway.release_name)
+            add(RBAC, "Role", namespace, reader, "collector.releaseName")
+            add(RBAC, "RoleBinding", namespace, reader, "collector.releaseName")
+        add(*HELM_RELEASE, gateway.namespace, gateway.release_name, "collector.releaseName")
+        if config.signals.logs:
+            agent = config.log_agent
+            add("v1", "Namespace", "", agent.namespace, "logAgent.namespace")
+            add(*HELM_RELEASE, agent.namespace, agent.release_name, "logAgent.releaseName")
+    elif metrics or config.signals.logs:
+        operator = config.dash0_operator
+        add(c.DASH0_MONITORING_API_VERSION, "Dash0Monitoring", flux_namespace, operator.monitoring_name,
+            "dash0Operator.monitoringName")
+        if metrics:
+            for controller in config.flux.controllers:
+                add("apps/v1", "DeploymentPatch", flux_namespace, controller, "flux.namespace")
+    if config.object_health_enabled:
+        health = config.object_health
+        namespace = config.object_health_namespace
+        if config.mode == "dash0-operator":
+            add("v1", "Namespace", "", namespace, "objectHealth.namespace")
+            add(c.DASH0_MONITORING_API_VERSION, "Dash0Monitoring", namespace, config.dash0_operator.monitoring_name,
+                "objectHealth.namespace")
+        add(*HELM_RELEASE, namespace, health.release_name, "objectHealth.releaseName")
+        add(RBAC, "ClusterRole", "", health.release_name, "objectHealth.releaseName")
+        add(RBAC, "ClusterRoleBinding", "", health.release_name, "objectHealth.releaseName")
+    if alert_rule_spec(config) is not None:
+        add(c.PROMETHEUS_RULE_API_VERSION, "PrometheusRule", flux_namespace, RULE_NAME, "flux.namespace")
+    for dashboard_name in shipped_dashboards(config):
+        add(c.PERSES_DASHBOARD_API_VERSION, "PersesDashboard", flux_namespace, dashboard_name, "flux.namespace")
+    return objects
+
+
+def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
+    """The Kubernetes provider the children of a component with these options use (None: the
+    default provider), resolved as Pulumi does: `provider`, then `providers`, then the parent's."""
+    if opts is None:
+        return None
+    providers: dict[str, Any] = dict(getattr(opts.parent, "_providers", None) or {})
+    if isinstance(opts.providers, Mapping):
+        providers.update(opts.providers)
+    elif opts.providers:
+        providers.update({provider.package: provider for provider in opts.providers})
+    if opts.provider is not None:
+        providers[opts.provider.package] = opts.provider
+    return providers.get("kubernetes")
+
+
+class _Claims:
+    """Which FluxObservability instance creates which object through which provider, in one
+    Pulumi run.
+
+    A run is recognised by its resource monitor: `pulumi up` has one per program run, and so has
+    each mocked run in tests (`set_mocks` makes a new one), an Automation API run or a provider's
+    Construct call; a new monitor starts an empty registry, so runs in one process never see each
+    other's objects. Providers are kept referenced, so their ids stay theirs for the run."""
+
+    def __init__(self) -> None:
+        self.monitor: Any = None
+        self.owners: dict[tuple[int, KubernetesObject], str] = {}
+        self.providers: list[Any] = []
+
+    def claim(self, name: str, objects: dict[KubernetesObject, str], provider: Optional[pulumi.ProviderResource]) -> None:
+        monitor = pulumi_settings.get_monitor()
+        if monitor is not self.monitor:
+            self.monitor, self.owners, self.providers = monitor, {}, []
+        provider_id = id(provider)
+        clashes = {obj: self.owners[(provider_id, obj)] for obj in objects if (provider_id, obj) in self.owners}
+        if clashes:
+            raise ConfigError(_clash_message(name, clashes, objects, provider))
+        self.providers.append(provider)
+        for obj in objects:
+            self.owners[(provider_id, obj)] = name
+
+
+def _clash_message(
+    name: str, clashes: dict[KubernetesObject, str], keys: dict[KubernetesObject, str], provider: Any
+) -> str:
+    others = sorted(set(clashes.values()))
+    through = f"provider {provider._name}" if provider is not None else "the default Kubernetes provider"
+    lines = [
+        f"FluxObservability instances {', '.join(others)} and {name} would create the same Kubernetes objects"
+        f" through {through}:"
+    ]
+    for obj in sorted(clashes):
+        also = f", also by {clashes[obj]}" if len(others) > 1 else ""
+        lines.append(f"  {obj}, named by {keys[obj]}{also}")
+    lines.append(
+        "give each cluster its own provider (opts=pulumi.ResourceOptions(provider=...)), or set these keys"
+        f" differently in {name}'s configuration"
+    )
+    return "\n".join(lines)
+
+
+_CLAIMS = _Claims()
+
+
+class FluxObservability(pulumi.ComponentResource):
+    """`collector` mode: metrics Services, gateway, log agent, tracing, Flux object health.
+    `dash0-operator` mode: Dash0 monitoring, Flux object health and tracing to the operator's collector.
+
+    Pass `opts=ResourceOptions(provider=...)` to target a specific cluster; every child inherits it.
+    Two instances that would create the same object through the same provider fail with one
+    ConfigError naming both, before the second registers anything.
+    """
+
+    outputs: dict[str, object]
+    """What a stack exports: endpoints, scrape targets, trace service name, Alert reference."""
+
+    def __init__(
+        self,
+        name: str,
+        config: StackConfig,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        export_token: Optional[pulumi.Input[str]] = None,
+        tracing_headers: Optional[pulumi.Input[Mapping[str, str]]] = None,
+    ):
+        """`export_token` and `tracing_headers` take secret Outputs from the calling program (for
+        example `pulumi.Config().require_secret(...)`) in place of the config's own secrets."""
+        export_token = export_token if export_token is not None else config.token_output()
+        tracing_headers = tracing_headers if tracing_headers is not None else config.tracing_headers_output()
+        config.check_secrets(has_export_token=export_token is not None, has_tracing_headers=tracing_headers is not None)
+        # Two instances writing the same object through one provider would fight over it; refuse
+        # before either registers anything more.
+        _CLAIMS.claim(
+            name,
+            planned_objects(config, export_token=export_token is not None, tracing_headers=tracing_headers is not None),
+            kubernetes_provider(opts),
+        )
+        super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
+        signals = config.signals
+        child = pulumi.ResourceOptions(parent=self)
+        self.metrics_services = self.gateway = self.log_agent = self.dash0 = self.tracing = self.object_health = None
+        outputs: dict[str, object] = {"mode": config.mode, "clusterName": config.cluster_name}
+
+        # Tracing first: the gateway (event records) and the log agent (log lines) stamp records with
+        # trace IDs derived from the Alert's UID. The Provider does not wait for the gateway, so on a
+        # first install spans sent before the gateway is up are lost (docs: When things fail).
+        if config.mode == "collector":
+            default_trace_address = otlp_endpoints(config.collector)[1]
+        else:
+            default_trace_address = config.dash0_operator.collector_endpoint
+        if signals.traces:
+            self.tracing = FluxTracing(
+                f"{name}-tracing",
+                FluxTracingArgs(
+                    address=config.tracing.address or default_trace_address,
+                    cluster_name=config.cluster_name,
+                    flux_namespace=config.flux.namespace,
+                    tracing=config.tracing,
+                    traced_kinds=config.traced_kinds,
+                    headers=tracing_headers,
+                ),
+                opts=child,
+            )
+            outputs["providerAddress"] = self.tracing.address
+            outputs["traceServiceName"] = self.tracing.service_name
+            outputs["alert"] = self.tracing.alert_ref
+        alert_uid = self.tracing.alert_uid if self.tracing else None
+        alert_event_sources = self.tracing.event_sources if self.tracing else []
+
+        if config.mode == "collector":
+            scrape_targets: list[str] = []
+            if signals.metrics:
+                self.metrics_services = FluxMetricsServices(f"{name}-metrics", config.flux, opts=child)
+                scrape_targets = self.metrics_services.scrape_targets
+                outputs["scrapeTargets"] = scrape_targets
+            health_target = None
+            if config.object_health_enabled:
+                health_target = object_health_target(config.object_health.release_name, config.object_health_namespace)
+            self.gateway = CollectorGateway(
+                f"{name}-gateway",
+                CollectorGatewayArgs(
+                    cluster_name=config.cluster_name,
+                    exporter=config.exporter,
+                    gateway=config.collector,
+                    signals=signals,
+                    scrape_targets=scrape_targets,
+                    export_token=export_token,
+                    object_health_target=health_target,
+                    kept_metrics=queried_metrics(config),
+                    event_namespaces=config.event_namespaces,
+                    alert_uid=alert_uid,
+                    alert_event_sources=alert_event_sources,
+                ),
+                opts=child,
+            )
+            outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint
+            outputs["gatewayOtlpHttpEndpoint"] = self.gateway.otlp_http_endpoint
+        elif signals.metrics or signals.logs:
+            self.dash0 = Dash0FluxMonitoring(
+                f"{name}-dash0",
+                Dash0FluxMonitoringArgs(
+                    flux=config.flux,
+                    operator=config.dash0_operator,
+                    metrics=signals.metrics,
+                    logs=signals.logs,
+                    events=config.events_enabled,
+                ),
+                opts=child,
+            )
+            outputs["dash0Monitoring"] = f"{config.flux.namespace}/{config.dash0_operator.monitoring_name}"
+        if config.object_health_enabled:
+            # Collector mode: kube-state-metrics runs in the gateway's namespace, which must exist first.
+            self.object_health = FluxObjectHealth(
+                f"{name}-health",
+                FluxObjectHealthArgs(
+                    namespace=config.object_health_namespace,
+                    flux=config.flux,
+                    settings=config.object_health,
+                    operator=config.dash0_operator if config.mode == "dash0-operator" else None,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway.namespace] if self.gateway else []),
+            )
+            outputs["objectHealth"] = f"{config.object_health_namespace}/{config.object_health.release_name}"
+        self.alert_rules = self.dashboards = None
+        if alert_rule_spec(config) is not None:
+            self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(flux=config.flux, alerts=config.alerts), opts=child)
+            outputs["alertRules"] = self.alert_rules.rule_ref
+        if shipped_dashboards(config):
+            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, opts=child)
+            outputs["dashboards"] = self.dashboards.dashboard_refs
+
+        if config.mode == "collector" and signals.logs:
+            self.log_agent = FluxLogAgent(
+                f"{name}-logs",
+                FluxLogAgentArgs(
+                    gateway_otlp_grpc=self.gateway.otlp_grpc_endpoint,
+                    flux=config.flux,
+                    agent=config.log_agent,
+                    collector=config.collector,
+                    alert_uid=alert_uid,
+                    alert_event_sources=alert_event_sources,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway]),
+            )
+            outputs["logPaths"] = self.log_agent.log_paths
+        self.outputs = outputs
+        self.register_outputs(outputs)

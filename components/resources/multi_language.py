@@ -1,0 +1,89 @@
+"""FluxObservability as a multi-language component, served by `provider/` to TypeScript, Go, C#
+and YAML programs through the Pulumi SDK's component provider host.
+
+The host builds the package schema from the annotations here and in `multi_language_args`
+(generated from the StackConfig model). This component validates its arguments with that same
+model and composes the Python FluxObservability. No `from __future__ import annotations`: the
+host reads these annotations as types.
+"""
+
+from enum import Enum
+from typing import Any, Optional
+
+import pulumi
+from pulumi.provider.experimental.util import camel_case
+
+from .. import constants as c
+from ..config import SECRET_KEYS, ConfigError, StackConfig, format_errors, parse_stack_config
+from .flux_observability import FluxObservability as ClusterObservability
+from .multi_language_args import FluxObservabilityArgs
+
+PACKAGE_NAME = c.PROJECT
+
+SECRET_ARGUMENTS = tuple(name for name, field in StackConfig.model_fields.items() if (field.alias or name) in SECRET_KEYS)
+
+
+def _plain_values(value: Any) -> Any:
+    """Arguments with the Enum members the host hands over replaced by their values."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: _plain_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_values(item) for item in value]
+    return value
+
+
+class FluxObservability(pulumi.ComponentResource):
+    """Flux metrics, traces and logs of one Kubernetes cluster (the provider in `providers`) via OpenTelemetry."""
+
+    mode: pulumi.Output[str]
+    """`collector` or `dash0-operator`, as configured."""
+    cluster_name: pulumi.Output[str]
+    """The configured cluster name, set as `k8s.cluster.name` on every signal."""
+    scrape_targets: Optional[pulumi.Output[list[str]]]
+    """collector mode with metrics: the `host:port` targets the gateway scrapes, one per Flux controller."""
+    gateway_otlp_grpc_endpoint: Optional[pulumi.Output[str]]
+    """collector mode: the gateway's in-cluster OTLP/gRPC endpoint (`host:port`)."""
+    gateway_otlp_http_endpoint: Optional[pulumi.Output[str]]
+    """collector mode: the gateway's in-cluster OTLP/HTTP base URL."""
+    log_paths: Optional[pulumi.Output[list[str]]]
+    """collector mode with logs: the log file patterns the agent tails on each node."""
+    dash0_monitoring: Optional[pulumi.Output[str]]
+    """dash0-operator mode with metrics or logs: the Dash0Monitoring resource as `<namespace>/<name>`."""
+    object_health: Optional[pulumi.Output[str]]
+    """With object health: the kube-state-metrics release reporting Flux object readiness, as `<namespace>/<releaseName>`."""
+    alert_rules: Optional[pulumi.Output[str]]
+    """With metrics and alerts: the PrometheusRule as `<namespace>/<name>`."""
+    dashboards: Optional[pulumi.Output[list[str]]]
+    """With metrics and dashboards: each PersesDashboard as `<namespace>/<name>`."""
+    provider_address: Optional[pulumi.Output[str]]
+    """With traces: the OTLP/HTTP traces URL of the Flux `otel` Provider."""
+    trace_service_name: Optional[pulumi.Output[str]]
+    """With traces: the `service.name` of the Flux spans, `<flux namespace>/<alertName>`."""
+    alert: Optional[pulumi.Output[str]]
+    """With traces: the Flux Alert as `<namespace>/<name>`."""
+
+    def __init__(self, name: str, args: FluxObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        values = _plain_values(dict(args))
+        # A secret argument arrives as an Output when the caller marks it secret or takes it from
+        # another resource. A plain value would already sit unencrypted in the engine's state as
+        # this component's input, so it is refused, as plain stack config is.
+        plain_secrets = [
+            (StackConfig.model_fields[key].alias or key, "must be a secret (pulumi.secret or Config.requireSecret)")
+            for key in SECRET_ARGUMENTS
+            if key in values and not isinstance(values[key], pulumi.Output)
+        ]
+        if plain_secrets:
+            raise ConfigError(format_errors(PACKAGE_NAME, plain_secrets))
+        secret_outputs = {key: pulumi.Output.secret(values.pop(key)) for key in SECRET_ARGUMENTS if key in values}
+        config = parse_stack_config(values)
+        super().__init__(f"{PACKAGE_NAME}:index:FluxObservability", name, None, opts)
+        observability = ClusterObservability(name, config, opts=pulumi.ResourceOptions(parent=self), **secret_outputs)
+        attributes = {camel_case(attribute): attribute for attribute in FluxObservability.__annotations__}
+        for key, value in observability.outputs.items():
+            setattr(self, attributes[key], pulumi.Output.from_input(value))
+        self.register_outputs(observability.outputs)
+
+
+HOSTED_COMPONENTS = [FluxObservability]

@@ -1,0 +1,410 @@
+"""Typed arguments of the multi-language FluxObservability (multi_language.py).
+
+Generated from the StackConfig model (components/config/) by `python -m components
+regenerate`; do not edit. No `from __future__ import annotations`: the component provider host reads
+these annotations as types.
+"""
+
+from enum import Enum
+from typing import NotRequired, TypedDict
+
+import pulumi
+
+
+class Mode(Enum):
+    """`collector`: our own gateway and log agent. `dash0-operator`: the Dash0 operator collects."""
+
+    COLLECTOR = "collector"
+    DASH0_OPERATOR = "dash0-operator"
+
+
+class SignalSettings(TypedDict):
+    """Which signals to ship."""
+
+    metrics: NotRequired[bool]
+    """Ship the Flux controllers' Prometheus metrics."""
+    traces: NotRequired[bool]
+    """Ship Flux events as spans (notification-controller `otel` Provider and Alert)."""
+    logs: NotRequired[bool]
+    """Ship the Flux controllers' JSON logs."""
+
+
+class FluxSettings(TypedDict):
+    """Where Flux runs and which controllers it has."""
+
+    namespace: NotRequired[str]
+    """Namespace Flux runs in."""
+    controllers: NotRequired[list[str]]
+    """Flux controllers to observe (metrics Services, log files, traced kinds). Items: `source-controller`, `kustomize-controller`, `helm-controller`, `notification-controller`, `image-reflector-controller`, `image-automation-controller`, `source-watcher`."""
+
+
+class ImageSettings(TypedDict):
+    """Collector image."""
+
+    repository: NotRequired[str]
+    """Collector image repository (an otelcol-k8s build)."""
+    tag: NotRequired[str]
+    """Collector image tag, pinned."""
+
+
+class ResourceSettings(TypedDict):
+    """CPU and memory requests and limits of a collector pod."""
+
+    cpu_request: str
+    """CPU request of each collector pod."""
+    cpu_limit: str
+    """CPU limit of each collector pod."""
+    memory_request: str
+    """Memory request of each collector pod (Mi or Gi)."""
+    memory_limit: str
+    """Memory limit (Mi or Gi); the memory_limiter and GOMEMLIMIT are derived from it."""
+
+
+class SendingQueueStorage(Enum):
+    """Where the gateway's export queue lives. `persistentVolume`: a PersistentVolumeClaim (the gateway runs as a StatefulSet); the queue survives pod deletion, rollouts and node drains. `emptyDir`: survives collector restarts in the same pod (crash, OOM kill) but is lost with the pod (rollout, eviction, drain)."""
+
+    PERSISTENT_VOLUME = "persistentVolume"
+    EMPTY_DIR = "emptyDir"
+
+
+class SendingQueueSettings(TypedDict):
+    """Persistent export queue that bridges backend outages."""
+
+    storage: NotRequired[SendingQueueStorage]
+    """Where the gateway's export queue lives. `persistentVolume`: a PersistentVolumeClaim (the gateway runs as a StatefulSet); the queue survives pod deletion, rollouts and node drains. `emptyDir`: survives collector restarts in the same pod (crash, OOM kill) but is lost with the pod (rollout, eviction, drain)."""
+    volume_size: NotRequired[str]
+    """Size of the queue volume (PVC request, or emptyDir size limit)."""
+    storage_class_name: NotRequired[str]
+    """StorageClass of the PVC; the cluster default when unset. persistentVolume only."""
+    outage: NotRequired[str]
+    """Backend outage bridged without loss (at least 15m): sizes the gateway's and the log agents' queues and how long a failed export is retried."""
+
+
+class GatewaySettings(TypedDict):
+    """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
+
+    namespace: NotRequired[str]
+    """Namespace of the gateway collector (Pod Security level `restricted`)."""
+    release_name: NotRequired[str]
+    """Helm release name; also the collector's Service name."""
+    chart_version: NotRequired[str]
+    """Version of the `opentelemetry-collector` chart, pinned."""
+    image: NotRequired[ImageSettings]
+    """Collector image."""
+    replicas: NotRequired[int]
+    """Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every event."""
+    resources: NotRequired[ResourceSettings]
+    """Requests and limits of the gateway pod (set all four keys when overriding)."""
+    scrape_interval: NotRequired[str]
+    """How often the Prometheus receiver scrapes the Flux controllers."""
+    metric_prefixes: NotRequired[list[str]]
+    """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
+    sending_queue: NotRequired[SendingQueueSettings]
+    """Persistent export queue that bridges backend outages."""
+
+
+class LogAgentSettings(TypedDict):
+    """collector mode: the DaemonSet that tails the Flux controllers' log files."""
+
+    namespace: NotRequired[str]
+    """Namespace of the log agent DaemonSet (Pod Security level `privileged`: it mounts hostPath)."""
+    release_name: NotRequired[str]
+    """Helm release name of the log agent."""
+    resources: NotRequired[ResourceSettings]
+    """Requests and limits of each agent pod (set all four keys when overriding)."""
+    checkpoint_dir: NotRequired[str]
+    """Host directory where read offsets are kept across agent restarts."""
+
+
+class ExporterType(Enum):
+    """Where the gateway sends telemetry: `dash0`, any `otlp` endpoint, or `debug` (collector log)."""
+
+    DASH0 = "dash0"
+    OTLP = "otlp"
+    DEBUG = "debug"
+
+
+class ExporterRegion(Enum):
+    """dash0: ingress region; sets the endpoint."""
+
+    EU_WEST_1 = "eu-west-1"
+    EU_CENTRAL_1 = "eu-central-1"
+    US_WEST_2 = "us-west-2"
+
+
+class ExporterProtocol(Enum):
+    """otlp: OTLP transport."""
+
+    GRPC = "grpc"
+    HTTP = "http"
+
+
+class ExporterVerbosity(Enum):
+    """debug: how much the debug exporter prints."""
+
+    BASIC = "basic"
+    NORMAL = "normal"
+    DETAILED = "detailed"
+
+
+class ExporterSettings(TypedDict):
+    """collector mode, required: the backend the gateway exports to."""
+
+    type: ExporterType
+    """Where the gateway sends telemetry: `dash0`, any `otlp` endpoint, or `debug` (collector log)."""
+    region: NotRequired[ExporterRegion]
+    """dash0: ingress region; sets the endpoint."""
+    endpoint: NotRequired[str]
+    """dash0: ingress `host:port` overriding the region. otlp: URL (`https://host:port`, path for http)."""
+    dataset: NotRequired[str]
+    """dash0: dataset; sent as `Dash0-Dataset` unless `default`."""
+    protocol: NotRequired[ExporterProtocol]
+    """otlp: OTLP transport."""
+    headers: NotRequired[dict[str, str]]
+    """otlp: extra non-secret headers. Put credentials in the `exportToken` secret instead."""
+    verbosity: NotRequired[ExporterVerbosity]
+    """debug: how much the debug exporter prints."""
+
+
+class TracingEventSeverity(Enum):
+    """Lowest event severity traced: `info` (all) or `error`."""
+
+    INFO = "info"
+    ERROR = "error"
+
+
+class EventSourceKind(Enum):
+    """Flux kind whose events are traced."""
+
+    GIT_REPOSITORY = "GitRepository"
+    OCI_REPOSITORY = "OCIRepository"
+    BUCKET = "Bucket"
+    HELM_CHART = "HelmChart"
+    KUSTOMIZATION = "Kustomization"
+    HELM_RELEASE = "HelmRelease"
+    IMAGE_REPOSITORY = "ImageRepository"
+    IMAGE_POLICY = "ImagePolicy"
+    IMAGE_UPDATE_AUTOMATION = "ImageUpdateAutomation"
+    ARTIFACT_GENERATOR = "ArtifactGenerator"
+    EXTERNAL_ARTIFACT = "ExternalArtifact"
+
+
+class EventSource(TypedDict):
+    """Objects to trace. Default: every object of every traceable kind of the configured controllers."""
+
+    kind: EventSourceKind
+    """Flux kind whose events are traced."""
+    name: NotRequired[str]
+    """Object name, or `*` for all."""
+    namespace: NotRequired[str]
+    """Object namespace; defaults to the Flux namespace."""
+    match_labels: NotRequired[dict[str, str]]
+    """Label selector; needs name `*`."""
+
+
+class TracingSettings(TypedDict):
+    """The Flux `otel` Provider and its Alert."""
+
+    provider_name: NotRequired[str]
+    """Name of the `otel` Provider in the Flux namespace."""
+    alert_name: NotRequired[str]
+    """Name of the Alert; spans carry `service.name` = `<flux namespace>/<alertName>`."""
+    address: NotRequired[str]
+    """OTLP/HTTP traces URL overriding the gateway (or Dash0 operator) endpoint."""
+    event_severity: NotRequired[TracingEventSeverity]
+    """Lowest event severity traced: `info` (all) or `error`."""
+    event_sources: NotRequired[list[EventSource]]
+    """Objects to trace. Default: every object of every traceable kind of the configured controllers."""
+    inclusion_list: NotRequired[list[str]]
+    """Go regexes; only events whose message matches one are traced."""
+    exclusion_list: NotRequired[list[str]]
+    """Go regexes; events whose message matches one are dropped."""
+    event_metadata: NotRequired[dict[str, str]]
+    """Extra span attributes. `cluster` is set to clusterName unless given here."""
+    timeout: NotRequired[str]
+    """Provider timeout (Flux default 15s)."""
+
+
+class EventSettings(TypedDict):
+    """Kubernetes events about Flux objects, as log records with the controller logs' attributes."""
+
+    enabled: NotRequired[bool]
+    """Ship Kubernetes events about Flux objects as log records while signals.logs is on."""
+    namespaces: NotRequired[list[str]]
+    """collector mode: namespaces whose events the gateway watches (a Role in each). Default: the Flux namespace."""
+
+
+class NotReadyAlertSettings(TypedDict):
+    """`FluxObjectNotReady`: a Flux object is not Ready for too long."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    after: NotRequired[str]
+    """How long an object may stay not Ready (Ready False or Unknown, not suspended) before the alert fires."""
+    per_kind: NotRequired[dict[str, str]]
+    """`after` for single kinds, e.g. `HelmRelease: 30m`; each listed kind gets its own alert `Flux<Kind>NotReady`. Keys: `GitRepository`, `OCIRepository`, `Bucket`, `HelmRepository`, `HelmChart`, `ExternalArtifact`, `Kustomization`, `HelmRelease`, `Receiver`, `ImageRepository`, `ImagePolicy`, `ImageUpdateAutomation`, `ArtifactGenerator`."""
+
+
+class SuspendedAlertSettings(TypedDict):
+    """`FluxObjectSuspended`: a Flux object stays suspended for too long."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    after: NotRequired[str]
+    """How long an object may stay suspended before the alert fires."""
+
+
+class SlowReconcileAlertSettings(TypedDict):
+    """`FluxReconcileSlow`: the 95th percentile reconcile duration of a kind is too high."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    threshold: NotRequired[str]
+    """95th percentile of a kind's reconcile durations (over 5m) above which the condition holds."""
+    after: NotRequired[str]
+    """How long the percentile must stay above `threshold` before the alert fires."""
+
+
+class ReconcileErrorsAlertSettings(TypedDict):
+    """`FluxReconcileErrors`: a Flux reconciler keeps returning errors."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    threshold: NotRequired[int]
+    """Reconcile errors of one reconciler within `window` above which the condition holds."""
+    window: NotRequired[str]
+    """Window in which the errors are counted."""
+    after: NotRequired[str]
+    """How long the count must stay above `threshold` before the alert fires."""
+
+
+class ControllerAbsentAlertSettings(TypedDict):
+    """`FluxControllerMetricsAbsent`: a configured controller's metrics disappeared."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    after: NotRequired[str]
+    """How long a configured controller may report no reconciler metrics before the alert fires."""
+
+
+class StuckWorkqueueAlertSettings(TypedDict):
+    """`FluxWorkqueueStuck`: a reconciler's work queue stopped moving."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    after: NotRequired[str]
+    """How long a worker may process one item while others wait in its queue before the alert fires."""
+
+
+class AlertSettings(TypedDict):
+    """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
+
+    enabled: NotRequired[bool]
+    """Ship a PrometheusRule in the Flux namespace while metrics are on (needs the monitoring.coreos.com CRD)."""
+    extra_labels: NotRequired[dict[str, str]]
+    """Labels added to every alert, for routing (e.g. `team: platform`)."""
+    not_ready: NotRequired[NotReadyAlertSettings]
+    """`FluxObjectNotReady`: a Flux object is not Ready for too long."""
+    suspended: NotRequired[SuspendedAlertSettings]
+    """`FluxObjectSuspended`: a Flux object stays suspended for too long."""
+    slow_reconcile: NotRequired[SlowReconcileAlertSettings]
+    """`FluxReconcileSlow`: the 95th percentile reconcile duration of a kind is too high."""
+    reconcile_errors: NotRequired[ReconcileErrorsAlertSettings]
+    """`FluxReconcileErrors`: a Flux reconciler keeps returning errors."""
+    controller_absent: NotRequired[ControllerAbsentAlertSettings]
+    """`FluxControllerMetricsAbsent`: a configured controller's metrics disappeared."""
+    stuck_workqueue: NotRequired[StuckWorkqueueAlertSettings]
+    """`FluxWorkqueueStuck`: a reconciler's work queue stopped moving."""
+
+
+class DashboardSettings(TypedDict):
+    """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
+
+    enabled: NotRequired[bool]
+    """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
+
+
+class ObjectHealthResourceSettings(TypedDict):
+    """Requests and limits of the kube-state-metrics pod (set all four keys when overriding)."""
+
+    cpu_request: str
+    """CPU request of the kube-state-metrics pod."""
+    cpu_limit: str
+    """CPU limit of the kube-state-metrics pod."""
+    memory_request: str
+    """Memory request of the kube-state-metrics pod (Mi or Gi)."""
+    memory_limit: str
+    """Memory limit of the kube-state-metrics pod (Mi or Gi); it grows with the number of Flux objects."""
+
+
+class ObjectHealthSettings(TypedDict):
+    """Flux object health: kube-state-metrics exposing every Flux object's readiness as metrics."""
+
+    enabled: NotRequired[bool]
+    """Deploy kube-state-metrics for per-object readiness (`gotk_resource_info`); needs signals.metrics."""
+    release_name: NotRequired[str]
+    """Helm release name; also the kube-state-metrics Service name."""
+    namespace: NotRequired[str]
+    """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses collector.namespace)."""
+    chart_version: NotRequired[str]
+    """Version of the `kube-state-metrics` chart (prometheus-community), pinned."""
+    image_tag: NotRequired[str]
+    """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned."""
+    resources: NotRequired[ObjectHealthResourceSettings]
+    """Requests and limits of the kube-state-metrics pod (set all four keys when overriding)."""
+
+
+class Dash0OperatorSettings(TypedDict):
+    """dash0-operator mode: where the operator's collector is and the Dash0Monitoring name."""
+
+    collector_endpoint: NotRequired[str]
+    """OTLP/HTTP base URL of the Dash0 operator's collector Service."""
+    monitoring_name: NotRequired[str]
+    """Name of the Dash0Monitoring resource in the Flux namespace."""
+
+
+class FluxObservabilityArgs(TypedDict):
+    """Arguments of FluxObservability: the keys of a stack's `fluxcd-otel:` configuration."""
+
+    cluster_name: str
+    """Cluster name; becomes `k8s.cluster.name` and the Alert's `cluster` event metadata."""
+    mode: NotRequired[Mode]
+    """`collector`: our own gateway and log agent. `dash0-operator`: the Dash0 operator collects."""
+    signals: NotRequired[SignalSettings]
+    """Which signals to ship."""
+    flux: NotRequired[FluxSettings]
+    """Where Flux runs and which controllers it has."""
+    collector: NotRequired[GatewaySettings]
+    """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
+    log_agent: NotRequired[LogAgentSettings]
+    """collector mode: the DaemonSet that tails the Flux controllers' log files."""
+    exporter: NotRequired[ExporterSettings]
+    """collector mode, required: the backend the gateway exports to."""
+    export_token: NotRequired[pulumi.Input[str]]
+    """Secret. Backend token, sent as `Authorization: Bearer <token>`; required for dash0."""
+    tracing: NotRequired[TracingSettings]
+    """The Flux `otel` Provider and its Alert."""
+    tracing_headers: NotRequired[pulumi.Input[dict[str, str]]]
+    """Secret. Headers the Provider sends (e.g. Authorization) when `tracing.address` needs auth."""
+    events: NotRequired[EventSettings]
+    """Kubernetes events about Flux objects, as log records with the controller logs' attributes."""
+    alerts: NotRequired[AlertSettings]
+    """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
+    dashboards: NotRequired[DashboardSettings]
+    """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
+    object_health: NotRequired[ObjectHealthSettings]
+    """Flux object health: kube-state-metrics exposing every Flux object's readiness as metrics."""
+    dash0_operator: NotRequired[Dash0OperatorSettings]
+    """dash0-operator mode: where the operator's collector is and the Dash0Monitoring name."""

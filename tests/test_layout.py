@@ -1,0 +1,48 @@
+"""The package's layout is its design: each sub-package has one role, and imports run one way,
+tooling → resources → builders → config → constants, so a builder never needs Pulumi
+resources and the model never needs what is built from it."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from support import ROOT
+
+PACKAGE = ROOT / "components"
+# Lower layers first; a module may import its own layer and the layers below it.
+LAYERS = ["constants", "config", "builders", "resources", "tooling"]
+# The package's two faces stand above every layer: its public imports and its command line.
+FACES = {"__init__", "__main__"}
+
+
+def layer_of(module: str) -> str:
+    """`components.builders.manifests` → `builders`."""
+    return module.split(".")[1]
+
+
+def imports_of(path: Path) -> list[str]:
+    """The `components.*` modules a file imports, its relative imports resolved."""
+    package = ".".join(path.parent.relative_to(ROOT).parts)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            target = f"{base}.{node.module}" if node.module else base
+            found += [target] if node.module else [f"{target}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("components"):
+            found.append(node.module)
+    return [name for name in found if name.count(".") >= 1]
+
+
+MODULES = sorted(path for path in PACKAGE.rglob("*.py") if path.stem not in FACES or path.parent != PACKAGE)
+
+
+def test_every_module_stands_in_a_layer():
+    assert {layer_of(".".join(path.relative_to(ROOT).with_suffix("").parts)) for path in MODULES} == set(LAYERS)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda path: str(path.relative_to(PACKAGE)))
+def test_imports_run_one_way(path: Path):
+    own = LAYERS.index(layer_of(".".join(path.relative_to(ROOT).with_suffix("").parts)))
+    upward = [name for name in imports_of(path) if LAYERS.index(layer_of(name)) > own]
+    assert not upward, f"{path.relative_to(ROOT)} imports a higher layer: {upward} (order: {' → '.join(reversed(LAYERS))})"
