@@ -214,6 +214,17 @@ COLLECTOR_HEALTH_PORT = 13133
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 AUTHORIZATION_HEADER = "Authorization"
+# Header names that carry credentials by convention (Authorization, X-API-Key, DD-API-KEY,
+# X-SF-Token, Lightstep-Access-Token, Uptrace-DSN, ...). Plain `exporter.headers` refuses them:
+# a value there would sit unencrypted in the Pulumi state and in the collector's config.
+CREDENTIAL_HEADER_MARKERS = ("auth", "token", "key", "secret", "passw", "cookie", "credential", "session", "signature", "dsn")
+# Credential headers whose names carry no marker: Honeycomb's API key.
+CREDENTIAL_HEADER_NAMES = ("x-honeycomb-team",)
+
+
+def is_credential_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in CREDENTIAL_HEADER_NAMES or any(marker in lowered for marker in CREDENTIAL_HEADER_MARKERS)
 # Ports the chart declares by default; each is switched off unless a pipeline needs it, because
 # in daemonset mode every declared port also becomes a hostPort.
 COLLECTOR_CHART_DEFAULT_PORTS = (

@@ -9,12 +9,12 @@ from components import constants as c
 from components.builders.collector_configs import (
     CHECKPOINT_MOUNT,
     QUEUE_MOUNT,
-    TOKEN_ENV,
     escape_env,
     gateway_config,
     log_agent_config,
     memory_limiter,
 )
+from components.builders.export_credentials import BEARER_TOKEN, ENV_PREFIX
 from components.config import (
     ExporterSettings,
     GatewaySettings,
@@ -27,14 +27,14 @@ from components.config import (
 TARGETS = ["source-controller-metrics.flux-system.svc:8080"]
 
 
-def gateway(exporter=None, signals=None, with_token=False, cluster="c1", **settings):
+def gateway(exporter=None, signals=None, secret_headers=(), cluster="c1", **settings):
     return gateway_config(
         cluster_name=cluster,
         signals=signals or SignalSettings(),
         gateway=GatewaySettings(**settings),
         exporter_settings=exporter or ExporterSettings(type="debug"),
         scrape_targets=TARGETS,
-        with_token=with_token,
+        secret_headers=secret_headers,
     )
 
 
@@ -62,7 +62,7 @@ def agent(**settings):
     [SignalSettings(), SignalSettings(metrics=False), SignalSettings(traces=False, logs=False), SignalSettings(metrics=False, logs=False)],
 )
 def test_gateway_configs_are_complete_and_use_only_pinned_components(exporter, signals):
-    assert_valid_collector_config(gateway(exporter, signals, with_token=exporter.type != "debug"))
+    assert_valid_collector_config(gateway(exporter, signals, secret_headers=[BEARER_TOKEN] if exporter.type != "debug" else []))
 
 
 def test_agent_config_is_complete_and_uses_only_pinned_components():
@@ -91,11 +91,11 @@ def test_cluster_name_is_a_resource_attribute():
 
 
 def test_dash0_exporter_sends_token_from_env_and_dataset_only_when_not_default():
-    config = gateway(ExporterSettings(type="dash0", region="us-west-2", dataset="flux"), with_token=True)
+    config = gateway(ExporterSettings(type="dash0", region="us-west-2", dataset="flux"), secret_headers=[BEARER_TOKEN])
     exporter = config["exporters"]["otlp_grpc/dash0"]
     assert exporter["endpoint"] == "ingress.us-west-2.aws.dash0.com:4317"
-    assert exporter["headers"] == {"Authorization": f"Bearer ${{env:{TOKEN_ENV}}}", "Dash0-Dataset": "flux"}
-    default = gateway(ExporterSettings(type="dash0", region="us-west-2"), with_token=True)
+    assert exporter["headers"] == {"Authorization": "Bearer ${env:FLUXCD_OTEL_EXPORT_TOKEN}", "Dash0-Dataset": "flux"}
+    default = gateway(ExporterSettings(type="dash0", region="us-west-2"), secret_headers=[BEARER_TOKEN])
     assert "Dash0-Dataset" not in default["exporters"]["otlp_grpc/dash0"]["headers"]
 
 
@@ -150,7 +150,7 @@ def test_agent_forwards_to_the_gateway_without_any_token():
     exporter = config["exporters"]["otlp_grpc/gateway"]
     assert exporter["endpoint"] == "gw.ns.svc:4317"
     assert "headers" not in exporter
-    assert TOKEN_ENV not in str(config)
+    assert ENV_PREFIX not in str(config)
 
 
 NETWORK_EXPORTERS = [
@@ -179,7 +179,7 @@ def bridged_seconds(config, exporter_id):
 @pytest.mark.parametrize("outage", ["15m", "30m", "2h30m"])
 def test_gateway_queue_is_persistent_and_bridges_the_configured_outage(exporter, outage, events):
     config = gateway_config(cluster_name="c", signals=SignalSettings(), gateway=GatewaySettings(sendingQueue={"outage": outage}),
-                            exporter_settings=exporter, scrape_targets=TARGETS, with_token=False, event_namespaces=events)
+                            exporter_settings=exporter, scrape_targets=TARGETS, event_namespaces=events)
     (exporter_id,) = config["exporters"]
     body = config["exporters"][exporter_id]
     assert body["retry_on_failure"]["enabled"] and body["sending_queue"]["enabled"]

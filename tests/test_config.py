@@ -17,8 +17,10 @@ from components.config import (
     PROMETHEUS_DURATION_WORDS,
     PROVIDER_TIMEOUT_WORDS,
     SECRET_KEYS,
+    SECRET_MAPS,
     VERSION_WORDS,
     ConfigError,
+    ExportCredentials,
     StackConfig,
     edit_distance,
     how_to_set_secret,
@@ -112,27 +114,98 @@ def test_every_problem_is_reported_in_one_message():
     assert f"{c.PROJECT}:flux.namespace" in message and f"{c.PROJECT}:tracing.alertName" in message
 
 
-def secret_errors(raw, *, has_export_token, has_tracing_headers=False):
+def secret_errors(raw, credentials=ExportCredentials(), *, has_tracing_headers=False):
     config = parse_stack_config(raw)
     with pytest.raises(ConfigError) as caught:
-        config.check_secrets(has_export_token=has_export_token, has_tracing_headers=has_tracing_headers)
+        config.check_secrets(export_credentials=credentials, has_tracing_headers=has_tracing_headers)
     return str(caught.value)
+
+
+def secrets_accepted(raw, credentials):
+    parse_stack_config(raw).check_secrets(export_credentials=credentials, has_tracing_headers=False)
+
+
+TOKEN_ONLY = ExportCredentials(token=True)
+OTLP = {"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com:4317"}}
+BASIC = {**OTLP, "exporter": {**OTLP["exporter"], "username": "123456"}}
 
 
 def test_token_rules():
     dash0 = {"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}}
-    assert "fluxcd-otel:exportToken: required with exporter type dash0" in secret_errors(dash0, has_export_token=False)
-    parse_stack_config(dash0).check_secrets(has_export_token=True, has_tracing_headers=False)
+    assert "fluxcd-otel:exportToken: required with exporter type dash0" in secret_errors(dash0)
+    secrets_accepted(dash0, TOKEN_ONLY)
     plaintext = {"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "http://backend:4318", "protocol": "http"}}
-    assert "must not travel over http://" in secret_errors(plaintext, has_export_token=True)
-    assert "exportToken: not used with exporter type debug" in secret_errors(MINIMAL, has_export_token=True)
+    assert "must not travel over http://" in secret_errors(plaintext, TOKEN_ONLY)
+    assert "exportToken: not used with exporter type debug" in secret_errors(MINIMAL, TOKEN_ONLY)
+
+
+def test_any_otlp_backend_takes_a_token_basic_auth_or_secret_headers():
+    secrets_accepted(OTLP, TOKEN_ONLY)
+    secrets_accepted(BASIC, ExportCredentials(password=True))
+    secrets_accepted(OTLP, ExportCredentials(headers=("x-honeycomb-team", "X-Api-Key")))
+    secrets_accepted(BASIC, ExportCredentials(password=True, headers=("x-extra-key",)))
+    secrets_accepted(OTLP, ExportCredentials())
+
+
+@pytest.mark.parametrize(
+    "raw, credentials, expected",
+    [
+        (OTLP, ExportCredentials(token=True, password=True),
+         ["exportToken: give one of exportToken (Bearer) and exportPassword", "exportPassword: give one of",
+          "exporter.username: required with exportPassword (Basic auth)"]),
+        (BASIC, ExportCredentials(), ["exportPassword: required with exporter.username (Basic auth): set it with "
+                                      "`pulumi config set --secret exportPassword <value>"]),
+        (OTLP, ExportCredentials(headers=("x-team", "X-Team")), ["exportHeaders.X-Team: given twice (header names ignore case)"]),
+        (OTLP, ExportCredentials(token=True, headers=("authorization",)),
+         ["exportHeaders.authorization: exportToken or exportPassword already sets Authorization"]),
+        ({**OTLP, "exporter": {**OTLP["exporter"], "headers": {"X-Team": "a"}}}, ExportCredentials(headers=("x-team",)),
+         ["exportHeaders.x-team: also in exporter.headers; give each header once"]),
+        ({"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}},
+         ExportCredentials(token=True, password=True, headers=("x-a",)),
+         ["exportPassword: not used with exporter type dash0, which takes exportToken", "exportHeaders: not used with exporter type dash0"]),
+        ({"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "http://backend:4318", "protocol": "http"}},
+         ExportCredentials(headers=("x-api-key",)), ["exportHeaders: must not travel over http://"]),
+        (MINIMAL, ExportCredentials(password=True), ["exportPassword: not used with exporter type debug"]),
+    ],
+    ids=["token-and-password", "username-without-password", "header-twice", "authorization-twice", "plain-and-secret",
+         "dash0-takes-only-the-token", "headers-over-http", "debug-takes-none"],
+)
+def test_export_credential_rules_name_every_offending_key(raw, credentials, expected):
+    message = secret_errors(raw, credentials)
+    for fragment in expected:
+        assert f"fluxcd-otel:{fragment}" in message
+
+
+@pytest.mark.parametrize("name", ["Authorization", "X-API-Key", "DD-API-KEY", "X-SF-Token", "x-honeycomb-team",
+                                  "Lightstep-Access-Token", "uptrace-dsn", "Cookie", "X-Auth-Secret", "Proxy-Authorization"])
+def test_plain_headers_refuse_credential_names_and_point_to_the_secret_way(name):
+    message = errors_of({**OTLP, "exporter": {**OTLP["exporter"], "headers": {name: "value-1234"}}})
+    assert f"fluxcd-otel:exporter.headers.{name}: looks like a credential" in message
+    assert "`pulumi config set --secret --path 'exportHeaders.<Header-Name>' <value> --stack " in message
+    assert "value-1234" not in message
+
+
+@pytest.mark.parametrize("name", ["X-Scope-OrgID", "Dash0-Dataset", "X-Axiom-Dataset", "X-Tenant", "User-Agent"])
+def test_plain_headers_keep_what_is_no_credential(name):
+    assert parse_stack_config({**OTLP, "exporter": {**OTLP["exporter"], "headers": {name: "v"}}}).exporter.headers == {name: "v"}
+
+
+def test_basic_auth_username_has_no_colon_and_is_otlp_only():
+    assert "must not contain ':'" in errors_of({**OTLP, "exporter": {**OTLP["exporter"], "username": "a:b"}})
+    assert "exporter.username: not allowed with type debug" in errors_of({**MINIMAL, "exporter": {"type": "debug", "username": "a"}})
+
+
+def test_secret_header_names_fit_a_secret_key_and_an_environment_variable():
+    message = errors_of({**OTLP, "exportHeaders": {"x_team": "a", "x.team": "b"}})
+    assert "exportHeaders.x_team: must be an HTTP header name of letters, digits and '-'" in message
+    assert "exportHeaders.x.team" in message and "'a'" not in message
 
 
 def test_tracing_headers_need_an_address_that_takes_auth():
-    message = secret_errors(MINIMAL, has_export_token=False, has_tracing_headers=True)
+    message = secret_errors(MINIMAL, has_tracing_headers=True)
     assert "fluxcd-otel:tracingHeaders: needs tracing.address" in message
     with_address = {**MINIMAL, "tracing": {"address": "https://otlp.example.com"}}
-    parse_stack_config(with_address).check_secrets(has_export_token=False, has_tracing_headers=True)
+    parse_stack_config(with_address).check_secrets(export_credentials=ExportCredentials(), has_tracing_headers=True)
 
 
 def test_token_never_shows_in_the_model_repr():
@@ -141,7 +214,8 @@ def test_token_never_shows_in_the_model_repr():
 
 
 def test_secret_keys_are_declared_by_the_model():
-    assert SECRET_KEYS == ("exportToken", "tracingHeaders")
+    assert SECRET_KEYS == ("exportToken", "exportPassword", "exportHeaders", "tracingHeaders")
+    assert SECRET_MAPS == ("exportHeaders", "tracingHeaders")
 
 
 def _set_config(values, secret=()):
@@ -268,7 +342,7 @@ def test_every_string_pattern_and_validator_is_explained_in_words():
         if any(isinstance(item, (StringConstraints, AfterValidator)) for item in metadata) and words_of(metadata) is None
     ]
     # The secret header values say nothing about a value they must not echo.
-    assert unexplained == ["tracingHeaders{value}"]
+    assert unexplained == ["exportHeaders{value}", "tracingHeaders{value}"]
 
 
 @pytest.mark.parametrize(
@@ -311,7 +385,7 @@ def test_a_secret_of_the_wrong_type_is_not_echoed():
 def test_a_missing_token_says_how_to_set_it_with_pulumi_and_for_the_offline_render():
     def build():
         parse_stack_config({"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}}).check_secrets(
-            has_export_token=False, has_tracing_headers=False
+            export_credentials=ExportCredentials(), has_tracing_headers=False
         )
 
     with pytest.raises(ConfigError) as caught:

@@ -101,7 +101,7 @@ def test_cluster_names_and_per_cluster_keys_reach_each_gateway():
 def test_the_token_stays_in_the_gateway_secrets():
     rendering = fleet()
     holders = [r for r in rendering.resources if TOKEN in json.dumps(r.inputs, default=str)]
-    assert sorted(r.name for r in holders) == sorted(f"flux-observability-{name}-gateway-export-token" for name in CLUSTERS)
+    assert sorted(r.name for r in holders) == sorted(f"flux-observability-{name}-gateway-export-credentials" for name in CLUSTERS)
     assert all(r.type == "kubernetes:core/v1:Secret" and TOKEN not in json.dumps(masked(r.inputs)) for r in holders)
     assert not [name for name, text in documents(rendering) if TOKEN in text]
 

@@ -25,7 +25,7 @@ KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
 def gateway_collector_config(**kwargs):
     return gateway_config(
         cluster_name="c1", signals=SignalSettings(), gateway=GatewaySettings(), exporter_settings=DEBUG,
-        scrape_targets=["t.flux-system.svc:8080"], with_token=False, **kwargs,
+        scrape_targets=["t.flux-system.svc:8080"], **kwargs,
     )
 
 

@@ -140,7 +140,7 @@ def test_the_planned_objects_are_those_the_components_register(raw, with_token, 
     if with_headers:
         secrets["tracing_headers"] = pulumi.Output.secret({"Authorization": "Bearer x"})
     resources = register(lambda: FluxObservability("obs", config, **secrets))
-    planned = set(planned_objects(config, export_token=with_token, tracing_headers=with_headers))
+    planned = set(planned_objects(config, export_secrets=with_token, tracing_headers=with_headers))
     # kube-state-metrics' ClusterRole and ClusterRoleBinding come from its chart, named after the release.
     in_chart = {obj for obj in planned if obj.kind in ("ClusterRole", "ClusterRoleBinding")}
     assert len(in_chart) == (2 if config.object_health_enabled else 0)

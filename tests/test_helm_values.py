@@ -6,16 +6,17 @@ from support import validate_chart_values
 from components import constants as c
 from components.builders.collector_configs import QUEUE_MOUNT, gateway_config, log_agent_config
 from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SendingQueueSettings, SignalSettings
+from components.builders.export_credentials import BASIC_AUTH, BEARER_TOKEN, header_secret, secret_env
 from components.builders.helm_values import gateway_values, log_agent_values
 
 SETTINGS = GatewaySettings()
 
 
-def gateway(signals=SignalSettings(), token_secret_name=None, queue=None):
+def gateway(signals=SignalSettings(), secret_headers=(), queue=None):
     config = gateway_config(cluster_name="c", signals=signals, gateway=SETTINGS,
-                            exporter_settings=ExporterSettings(type="debug"), scrape_targets=["t:8080"], with_token=False)
+                            exporter_settings=ExporterSettings(type="debug"), scrape_targets=["t:8080"])
     return gateway_values(fullname="gw", image=SETTINGS.image, resources=SETTINGS.resources, replicas=1,
-                          config=config, token_secret_name=token_secret_name, queue=queue)
+                          config=config, secret_env=secret_env("s", list(secret_headers)), queue=queue)
 
 
 def agent():
@@ -33,7 +34,7 @@ QUEUES = {
 }
 
 
-@pytest.mark.parametrize("values", [gateway(), gateway(token_secret_name="s"), gateway(SignalSettings(logs=False)), agent()]
+@pytest.mark.parametrize("values", [gateway(), gateway(secret_headers=[BEARER_TOKEN, header_secret("x-api-key")]), gateway(SignalSettings(logs=False)), agent()]
                          + [gateway(queue=queue) for queue in QUEUES.values()])
 def test_values_validate_against_the_chart_schema(values):
     validate_chart_values(values)
@@ -61,9 +62,13 @@ def test_gateway_is_restricted():
     assert values["clusterRole"] == {"create": False}
 
 
-def test_token_reaches_the_gateway_only_as_a_secret_reference():
-    env = gateway(token_secret_name="gw-token")["extraEnvs"]
-    assert env == [{"name": "FLUXCD_OTEL_EXPORT_TOKEN", "valueFrom": {"secretKeyRef": {"name": "gw-token", "key": "token"}}}]
+def test_export_secrets_reach_the_gateway_only_as_secret_references():
+    env = gateway(secret_headers=[BASIC_AUTH, header_secret("X-Honeycomb-Team")])["extraEnvs"]
+    assert env == [
+        {"name": "FLUXCD_OTEL_EXPORT_BASIC_AUTH", "valueFrom": {"secretKeyRef": {"name": "s", "key": "basic-auth"}}},
+        {"name": "FLUXCD_OTEL_EXPORT_HEADER_X_HONEYCOMB_TEAM",
+         "valueFrom": {"secretKeyRef": {"name": "s", "key": "header-x-honeycomb-team"}}},
+    ]
     assert "extraEnvs" not in gateway()
 
 

@@ -280,7 +280,7 @@ def scraped(series_labels, target_labels, honor_labels):
 def gateway_job(target):
     config = gateway_config(
         cluster_name="c", signals=SignalSettings(), gateway=GatewaySettings(),
-        exporter_settings=ExporterSettings(type="debug"), scrape_targets=["x.flux-system.svc:8080"], with_token=False,
+        exporter_settings=ExporterSettings(type="debug"), scrape_targets=["x.flux-system.svc:8080"],
         object_health_target=target,
     )
     assert_valid_collector_config(config)
@@ -340,6 +340,6 @@ def test_the_gateway_keeps_exactly_the_health_families():
 def test_the_gateway_scrapes_no_health_target_unless_given():
     config = gateway_config(
         cluster_name="c", signals=SignalSettings(), gateway=GatewaySettings(),
-        exporter_settings=ExporterSettings(type="debug"), scrape_targets=["x.flux-system.svc:8080"], with_token=False,
+        exporter_settings=ExporterSettings(type="debug"), scrape_targets=["x.flux-system.svc:8080"],
     )
     assert [job["job_name"] for job in config["receivers"]["prometheus"]["config"]["scrape_configs"]] == ["flux-controllers"]

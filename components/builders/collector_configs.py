@@ -22,10 +22,10 @@ from ..config import (
     memory_mib,
 )
 from . import flux_events
+from .export_credentials import SecretHeader
 from .ottl import escape_env
 
 Component = c.Component
-TOKEN_ENV = "FLUXCD_OTEL_EXPORT_TOKEN"
 CHECKPOINT_MOUNT = "/var/lib/otelcol/checkpoints"
 QUEUE_MOUNT = "/var/lib/otelcol/queue"
 # Prometheus job names; they become the `job` label (service.name) of the scraped series.
@@ -91,8 +91,9 @@ def exports_over_network(settings: ExporterSettings) -> bool:
     return settings.type != "debug"
 
 
-def exporter(settings: ExporterSettings, with_token: bool) -> tuple[str, dict[str, Any]]:
-    """The gateway's exporter id and config for the configured backend (delivery settings apart)."""
+def exporter(settings: ExporterSettings, secret_headers: Sequence[SecretHeader] = ()) -> tuple[str, dict[str, Any]]:
+    """The gateway's exporter id and config for the configured backend (delivery settings apart);
+    each secret header reads its value from the container environment."""
     if settings.type == "debug":
         return Component.DEBUG_EXPORTER, {"verbosity": settings.verbosity}
     headers: dict[str, str] = {}
@@ -110,8 +111,7 @@ def exporter(settings: ExporterSettings, with_token: bool) -> tuple[str, dict[st
     if settings.plaintext and kind == Component.OTLP_GRPC_EXPORTER:
         body["tls"] = {"insecure": True}
     escaped = {key: escape_env(value) for key, value in sorted(headers.items())}
-    if with_token:
-        escaped[c.AUTHORIZATION_HEADER] = f"Bearer ${{env:{TOKEN_ENV}}}"
+    escaped.update({header.header: header.config_value for header in secret_headers})
     if escaped:
         body["headers"] = dict(sorted(escaped.items()))
     return f"{kind}/{name}", body
@@ -142,7 +142,7 @@ def gateway_config(
     gateway: GatewaySettings,
     exporter_settings: ExporterSettings,
     scrape_targets: list[str],
-    with_token: bool,
+    secret_headers: Sequence[SecretHeader] = (),
     object_health_target: Optional[str] = None,
     kept_metrics: Sequence[str] = (),
     event_namespaces: Sequence[str] = (),
@@ -154,7 +154,7 @@ def gateway_config(
     `kept_metrics` are the series the shipped alert rules and dashboards read, kept next to the prefixes;
     `event_namespaces` are watched for Kubernetes events about Flux objects (see flux_events);
     `event_statements` replace the events' default OTTL statements (to add their trace IDs)."""
-    exporter_id, exporter_body = exporter(exporter_settings, with_token)
+    exporter_id, exporter_body = exporter(exporter_settings, secret_headers)
     processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
     receivers: dict[str, Any] = {}
     pipelines: dict[str, Any] = {}

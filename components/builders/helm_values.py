@@ -7,11 +7,11 @@ not serve. Security contexts are the least each workload needs.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from .. import constants as c
 from ..config import ImageSettings, ResourceSettings, SendingQueueSettings
-from .collector_configs import CHECKPOINT_MOUNT, QUEUE_MOUNT, TOKEN_ENV
+from .collector_configs import CHECKPOINT_MOUNT, QUEUE_MOUNT
 
 RESTRICTED_CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
@@ -83,11 +83,11 @@ def gateway_values(
     resources: ResourceSettings,
     replicas: int,
     config: dict[str, Any],
-    token_secret_name: Optional[str],
+    secret_env: Sequence[dict[str, Any]] = (),
     queue: Optional[SendingQueueSettings],
     watches_events: bool = False,
 ) -> dict[str, Any]:
-    """A pod that passes the `restricted` Pod Security level; the token comes from a Secret.
+    """A pod that passes the `restricted` Pod Security level; `secret_env` hands it the export secrets.
 
     `fsGroup` makes the queue volume writable by the collector's uid. Only a gateway that
     `watches_events` mounts its service-account token, which its event reader Roles need.
@@ -116,10 +116,8 @@ def gateway_values(
     )
     if watches_events:
         values["serviceAccount"]["automountServiceAccountToken"] = True
-    if token_secret_name is not None:
-        values["extraEnvs"] = [
-            {"name": TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": token_secret_name, "key": "token"}}}
-        ]
+    if secret_env:
+        values["extraEnvs"] = list(secret_env)
     return values
 
 

@@ -8,13 +8,13 @@ and the multi-language component's typed arguments all come from it.
 from .alerts import AlertRuleSettings, AlertSettings
 from .collector import GatewaySettings, ImageSettings, LogAgentSettings, ResourceSettings, SendingQueueSettings
 from .errors import ConfigError, format_errors
-from .exporter import ExporterSettings, export_token_problems
+from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSource, FluxSettings, SignalSettings, TracingSettings
 from .loading import load_stack_config, parse_stack_config
 from .messages import edit_distance, is_near_miss, namespace_near_misses, unwrap, words_of
 from .object_health import ObjectHealthSettings
 from .secrets import how_to_set_secret
-from .stack import SECRET_KEYS, Dash0OperatorSettings, StackConfig
+from .stack import SECRET_KEYS, SECRET_MAPS, Dash0OperatorSettings, StackConfig
 from .values import (
     CPU_WORDS,
     DNS_LABEL,
@@ -50,6 +50,7 @@ __all__ = [
     "PROVIDER_TIMEOUT_WORDS",
     "ResourceSettings",
     "SECRET_KEYS",
+    "SECRET_MAPS",
     "SendingQueueSettings",
     "SignalSettings",
     "StackConfig",
@@ -57,7 +58,8 @@ __all__ = [
     "VERSION_WORDS",
     "duration_seconds",
     "edit_distance",
-    "export_token_problems",
+    "ExportCredentials",
+    "export_credential_problems",
     "format_errors",
     "how_to_set_secret",
     "is_near_miss",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, Optional
 
 from pydantic import (
@@ -14,12 +15,12 @@ from pydantic.alias_generators import to_camel
 from .. import constants as c
 from .errors import InvalidKey
 from .secrets import how_to_set_secret
-from .values import HeaderName, HeaderValue, Model, host_port, otlp_grpc_url, otlp_url, problems_of
+from .values import BasicAuthUsername, HeaderName, HeaderValue, Model, host_port, otlp_grpc_url, otlp_url, problems_of
 
 ExporterType = Literal["dash0", "otlp", "debug"]
 _EXPORTER_KEYS: dict[str, set[str]] = {
     "dash0": {"region", "endpoint", "dataset"},
-    "otlp": {"endpoint", "protocol", "headers"},
+    "otlp": {"endpoint", "protocol", "headers", "username"},
     "debug": {"verbosity"},
 }
 
@@ -36,16 +37,23 @@ class ExporterSettings(Model):
     protocol: Literal["grpc", "http"] = "grpc"
     """otlp: OTLP transport."""
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
-    """otlp: extra non-secret headers. Put credentials in the `exportToken` secret instead."""
+    """otlp: extra headers that are not secret (such as a tenant). Credentials go in the `exportHeaders` secret."""
+    username: Optional[BasicAuthUsername] = None
+    """otlp: the Basic auth user name; the password is the `exportPassword` secret."""
     verbosity: Literal["basic", "normal", "detailed"] = "basic"
     """debug: how much the debug exporter prints."""
 
     @field_validator("headers")
     @classmethod
     def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if name.lower() == c.AUTHORIZATION_HEADER.lower():
-                raise InvalidKey(name, "credentials must not be plain config: set the exportToken secret instead")
+        problems = [
+            (name, "looks like a credential, which plain config would store unencrypted; give it as a secret header:"
+                   f" {how_to_set_secret('exportHeaders', entries=True)}")
+            for name in value
+            if c.is_credential_header(name)
+        ]
+        if problems:
+            raise InvalidKey.each(problems)
         return value
 
     @model_validator(mode="after")
@@ -76,11 +84,48 @@ class ExporterSettings(Model):
         return self.type == "otlp" and self.endpoint is not None and self.endpoint.startswith("http://")
 
 
-def export_token_problems(exporter: ExporterSettings, has_token: bool) -> list[tuple[str, str]]:
-    if exporter.type == "dash0" and not has_token:
-        return [("exportToken", f"required with exporter type dash0: {how_to_set_secret('exportToken')}")]
-    if exporter.type == "debug" and has_token:
-        return [("exportToken", "not used with exporter type debug")]
-    if exporter.plaintext and has_token:
-        return [("exportToken", "must not travel over http://; use an https:// exporter.endpoint")]
-    return []
+@dataclass(frozen=True)
+class ExportCredentials:
+    """Which secret credentials the gateway's exporter is given. Only their presence and the header
+    names decide the collector config; the values stay secret Outputs until a Kubernetes Secret."""
+
+    token: bool = False
+    password: bool = False
+    headers: tuple[str, ...] = ()
+
+    @property
+    def given(self) -> list[str]:
+        """The secret keys given, as a user writes them."""
+        return ["exportToken"] * self.token + ["exportPassword"] * self.password + ["exportHeaders"] * bool(self.headers)
+
+
+def export_credential_problems(exporter: ExporterSettings, credentials: ExportCredentials) -> list[tuple[str, str]]:
+    """The rules on the export secrets, which a program may pass as Outputs instead of stack config."""
+    if exporter.type == "debug":
+        return [(key, "not used with exporter type debug") for key in credentials.given]
+    if exporter.type == "dash0":
+        problems = [(key, "not used with exporter type dash0, which takes exportToken") for key in credentials.given if key != "exportToken"]
+        if not credentials.token:
+            problems.append(("exportToken", f"required with exporter type dash0: {how_to_set_secret('exportToken')}"))
+        return problems
+    if exporter.plaintext:
+        return [(key, "must not travel over http://; use an https:// exporter.endpoint") for key in credentials.given]
+    problems = []
+    if credentials.token and credentials.password:
+        reason = "give one of exportToken (Bearer) and exportPassword (Basic auth with exporter.username), not both"
+        problems += [("exportToken", reason), ("exportPassword", reason)]
+    if credentials.password and exporter.username is None:
+        problems.append(("exporter.username", "required with exportPassword (Basic auth)"))
+    if exporter.username is not None and not credentials.password:
+        problems.append(("exportPassword", f"required with exporter.username (Basic auth): {how_to_set_secret('exportPassword')}"))
+    plain = {name.lower() for name in exporter.headers}
+    seen: set[str] = set()
+    for name in credentials.headers:
+        if name.lower() in seen:
+            problems.append((f"exportHeaders.{name}", "given twice (header names ignore case)"))
+        elif name.lower() in plain:
+            problems.append((f"exportHeaders.{name}", "also in exporter.headers; give each header once"))
+        elif name.lower() == c.AUTHORIZATION_HEADER.lower() and (credentials.token or credentials.password):
+            problems.append((f"exportHeaders.{name}", "exportToken or exportPassword already sets Authorization"))
+        seen.add(name.lower())
+    return problems

@@ -15,7 +15,7 @@ from .. import constants as c
 from .errors import ConfigError, format_errors
 from .messages import error_problems, namespace_near_misses
 from .secrets import plain_secret_reason
-from .stack import SECRET_KEYS, StackConfig
+from .stack import SECRET_KEYS, SECRET_MAPS, StackConfig
 
 
 def _config_entries() -> dict[str, str]:
@@ -63,7 +63,7 @@ def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
     near_misses = namespace_near_misses(_config_entries(), namespace, own={pulumi.get_project()})
     entries = _stack_entries(namespace)
     plain_secrets = [
-        (key, plain_secret_reason(key, namespace))
+        (key, plain_secret_reason(key, namespace, entries=key in SECRET_MAPS))
         for key in SECRET_KEYS
         if key in entries and not _is_secret(f"{namespace}:{key}")
     ]

@@ -14,13 +14,14 @@ def _in_a_pulumi_run() -> bool:
     return pulumi_settings.get_monitor() is not None
 
 
-def how_to_set_secret(key: str, namespace: Optional[str] = None) -> str:
-    """How to give a secret key a value, with the Pulumi CLI and for the offline render."""
+def how_to_set_secret(key: str, namespace: Optional[str] = None, *, entries: bool = False) -> str:
+    """How to give a secret key a value, with the Pulumi CLI and for the offline render; `entries`:
+    the key is a map of headers, each its own secret."""
     project = pulumi.get_project() if _in_a_pulumi_run() else c.PROJECT
     stack = pulumi.get_stack() if _in_a_pulumi_run() else "<stack>"
     namespace = namespace or project
     cli_key = key if namespace == project else f"{namespace}:{key}"
-    if key == "tracingHeaders":
+    if entries:
         return (
             f"set each header with `pulumi config set --secret --path '{cli_key}.<Header-Name>' <value> --stack {stack}`;"
             f" for the offline render, put `{namespace}:{key}: {{<Header-Name>: {{secure: <any text>}}}}` in the stack file"
@@ -31,8 +32,8 @@ def how_to_set_secret(key: str, namespace: Optional[str] = None) -> str:
     )
 
 
-def plain_secret_reason(key: str, namespace: Optional[str] = None) -> str:
+def plain_secret_reason(key: str, namespace: Optional[str] = None, *, entries: bool = False) -> str:
     return (
         "is plain text, which Pulumi would store unencrypted; "
-        f"{how_to_set_secret(key, namespace)} (in a Pulumi ESC environment, wrap the value in `fn::secret`)"
+        f"{how_to_set_secret(key, namespace, entries=entries)} (in a Pulumi ESC environment, wrap the value in `fn::secret`)"
     )

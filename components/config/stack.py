@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Literal, Optional
 
 import pulumi
@@ -17,10 +18,10 @@ from .. import constants as c
 from .alerts import AlertSettings, DashboardSettings
 from .collector import GatewaySettings, LogAgentSettings
 from .errors import ConfigError, InvalidKey, format_errors
-from .exporter import ExporterSettings, export_token_problems
+from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSettings, FluxSettings, SignalSettings, TracingSettings
 from .object_health import ObjectHealthSettings
-from .values import ClusterName, HeaderName, Model, ObjectName, SecretHeaderValue, otlp_url
+from .values import ClusterName, HeaderName, Model, ObjectName, SecretHeaderName, SecretHeaderValue, otlp_url
 
 
 class Dash0OperatorSettings(Model):
@@ -36,7 +37,7 @@ class Dash0OperatorSettings(Model):
 
 
 Mode = Literal["collector", "dash0-operator"]
-_COLLECTOR_ONLY = ("collector", "log_agent", "exporter", "export_token")
+_COLLECTOR_ONLY = ("collector", "log_agent", "exporter", "export_token", "export_password", "export_headers")
 _OPERATOR_ONLY = ("dash0_operator",)
 
 
@@ -59,6 +60,12 @@ class StackConfig(Model):
     """collector mode, required: the backend the gateway exports to."""
     export_token: Optional[SecretStr] = Field(default=None, json_schema_extra={"secret": True})
     """Secret. Backend token, sent as `Authorization: Bearer <token>`; required for dash0."""
+    export_password: Optional[SecretStr] = Field(default=None, json_schema_extra={"secret": True})
+    """Secret. otlp: Basic auth password, sent with `exporter.username` as `Authorization: Basic ...`."""
+    export_headers: Optional[dict[SecretHeaderName, SecretHeaderValue]] = Field(
+        default=None, json_schema_extra={"secret": True}
+    )
+    """Secret. otlp: headers sent with every export, such as an API key (`x-honeycomb-team`)."""
     tracing: TracingSettings = TracingSettings()
     """The Flux `otel` Provider and its Alert."""
     tracing_headers: Optional[dict[HeaderName, SecretHeaderValue]] = Field(
@@ -147,11 +154,11 @@ class StackConfig(Model):
     def object_health_namespace(self) -> str:
         return self.collector.namespace if self.mode == "collector" else self.object_health.namespace
 
-    def check_secrets(self, *, has_export_token: bool, has_tracing_headers: bool) -> None:
+    def check_secrets(self, *, export_credentials: ExportCredentials, has_tracing_headers: bool) -> None:
         """Rules on the secrets, which a program may pass as Outputs instead of stack config."""
         problems = []
         if self.mode == "collector" and self.exporter is not None:
-            problems += export_token_problems(self.exporter, has_export_token)
+            problems += export_credential_problems(self.exporter, export_credentials)
         if has_tracing_headers and self.tracing.address is None:
             problems.append(("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)"))
         elif has_tracing_headers and self.tracing.address.startswith("http://"):
@@ -168,9 +175,16 @@ class StackConfig(Model):
         ]
 
     def token_output(self) -> Optional[pulumi.Output[str]]:
-        if self.export_token is None:
+        return None if self.export_token is None else pulumi.Output.secret(self.export_token.get_secret_value())
+
+    def password_output(self) -> Optional[pulumi.Output[str]]:
+        return None if self.export_password is None else pulumi.Output.secret(self.export_password.get_secret_value())
+
+    def export_headers_output(self) -> Optional[dict[str, pulumi.Output[str]]]:
+        """Header names stay plain (they shape the collector config); each value is a secret Output."""
+        if self.export_headers is None:
             return None
-        return pulumi.Output.secret(self.export_token.get_secret_value())
+        return {name: pulumi.Output.secret(value.get_secret_value()) for name, value in sorted(self.export_headers.items())}
 
     def tracing_headers_output(self) -> Optional[pulumi.Output[dict[str, str]]]:
         if self.tracing_headers is None:
@@ -184,4 +198,10 @@ SECRET_KEYS = tuple(
     field.alias or name
     for name, field in StackConfig.model_fields.items()
     if (field.json_schema_extra or {}).get("secret")
+)
+# Secret keys that hold one secret per entry (a header each), set with `--path '<key>.<Header-Name>'`.
+SECRET_MAPS = tuple(
+    field.alias or name
+    for name, field in StackConfig.model_fields.items()
+    if (field.alias or name) in SECRET_KEYS and any(typing.get_origin(arg) is dict for arg in typing.get_args(field.annotation))
 )

@@ -160,6 +160,27 @@ CpuQuantity = Annotated[
 ]
 HeaderValue = Annotated[str, AfterValidator(_single_line), Words("one line of text without control characters")]
 SecretHeaderValue = Annotated[SecretStr, AfterValidator(_single_line_secret)]
+# Each secret export header reaches the collector as an environment variable named after it.
+SecretHeaderName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$"),
+    Words("an HTTP header name of letters, digits and '-', such as x-honeycomb-team"),
+]
+
+
+def _user_id(value: str) -> str:
+    # RFC 7617: the user-id of Basic auth cannot contain a colon.
+    if ":" in value:
+        raise ValueError("must not contain ':', which separates the user name from the password")
+    return _single_line(value)
+
+
+BasicAuthUsername = Annotated[
+    str,
+    StringConstraints(min_length=1),
+    AfterValidator(_user_id),
+    Words("a user name: one line without ':' or control characters"),
+]
 LabelKey = Annotated[
     str,
     AfterValidator(_label_key),

@@ -9,11 +9,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import constants as c
-from ..builders import flux_events, manifests
+from ..builders import export_credentials, flux_events, manifests
 from ..builders.collector_configs import exports_over_network, gateway_config
 from ..builders.helm_values import gateway_values
 from ..builders.trace_correlation import linkable_sources
-from ..config import ConfigError, ExporterSettings, GatewaySettings, SignalSettings, export_token_problems, format_errors
+from ..config import (
+    ConfigError,
+    ExportCredentials,
+    ExporterSettings,
+    GatewaySettings,
+    SignalSettings,
+    export_credential_problems,
+    format_errors,
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,12 @@ class CollectorGatewayArgs:
     signals: SignalSettings = SignalSettings()
     scrape_targets: list[str] = field(default_factory=list)
     export_token: Optional[pulumi.Input[str]] = None
-    """Secret Output with the backend token; it is written only to a Kubernetes Secret."""
+    """Secret Output with the backend's Bearer token. Like every export secret, it is written only
+    to the gateway's credentials Secret."""
+    export_password: Optional[pulumi.Input[str]] = None
+    """Secret Output with the Basic auth password of `exporter.username`."""
+    export_headers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Headers sent with every export, each value a secret Output (such as an API key)."""
     object_health_target: Optional[str] = None
     """`host:port` of the kube-state-metrics Service with Flux object health, scraped as its own job."""
     kept_metrics: list[str] = field(default_factory=list)
@@ -46,8 +59,23 @@ def otlp_endpoints(settings: GatewaySettings) -> tuple[str, str]:
     return f"{host}:{c.OTLP_GRPC_PORT}", f"http://{host}:{c.OTLP_HTTP_PORT}"
 
 
+def secret_values(args: CollectorGatewayArgs) -> dict[str, pulumi.Output[str]]:
+    """The credentials Secret's data, keyed as `export_credentials.secret_headers` reads it; each
+    value a secret Output, so a preview shows which keys change and never what they hold."""
+    values: dict[str, pulumi.Input[str]] = {}
+    if args.export_token is not None:
+        values[export_credentials.BEARER_TOKEN.secret_key] = args.export_token
+    if args.export_password is not None:
+        values[export_credentials.BASIC_AUTH.secret_key] = pulumi.Output.from_input(args.export_password).apply(
+            lambda password: export_credentials.basic_credentials(args.exporter.username, password)
+        )
+    for header, value in args.export_headers.items():
+        values[export_credentials.header_secret(header).secret_key] = value
+    return {key: pulumi.Output.secret(value) for key, value in values.items()}
+
+
 class CollectorGateway(pulumi.ComponentResource):
-    """Namespace (restricted), token Secret, event reader Roles and the gateway collector release."""
+    """Namespace (restricted), credentials Secret, event reader Roles and the gateway collector release."""
 
     otlp_grpc_endpoint: str
     """`host:port` of the OTLP/gRPC receiver (log agents); known before the release exists."""
@@ -55,7 +83,10 @@ class CollectorGateway(pulumi.ComponentResource):
     """Base URL of the OTLP/HTTP receiver (Flux traces)."""
 
     def __init__(self, name: str, args: CollectorGatewayArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        problems = export_token_problems(args.exporter, args.export_token is not None)
+        credentials = ExportCredentials(
+            token=args.export_token is not None, password=args.export_password is not None, headers=tuple(args.export_headers)
+        )
+        problems = export_credential_problems(args.exporter, credentials)
         if problems:
             raise ConfigError(format_errors(c.PROJECT, problems))
         super().__init__("fluxcd-otel:index:CollectorGateway", name, None, opts)
@@ -67,15 +98,15 @@ class CollectorGateway(pulumi.ComponentResource):
             opts=child,
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        token_secret_name = None
-        self.token_secret = None
-        if args.export_token is not None:
-            token_secret_name = f"{settings.release_name}-export-token"
-            self.token_secret = k8s.core.v1.Secret(
-                f"{name}-export-token",
-                metadata=manifests.object_metadata(token_secret_name, settings.namespace, "gateway"),
+        secret_headers = export_credentials.secret_headers(credentials)
+        secret_name = export_credentials.credentials_secret_name(settings.release_name)
+        self.credentials_secret = None
+        if secret_headers:
+            self.credentials_secret = k8s.core.v1.Secret(
+                f"{name}-export-credentials",
+                metadata=manifests.object_metadata(secret_name, settings.namespace, "gateway"),
                 type="Opaque",
-                string_data={"token": pulumi.Output.secret(args.export_token)},
+                string_data=secret_values(args),
                 opts=in_namespace,
             )
         self.event_readers: list[pulumi.Resource] = []
@@ -108,7 +139,7 @@ class CollectorGateway(pulumi.ComponentResource):
             gateway=settings,
             exporter_settings=args.exporter,
             scrape_targets=args.scrape_targets,
-            with_token=args.export_token is not None,
+            secret_headers=secret_headers,
             object_health_target=args.object_health_target,
             kept_metrics=args.kept_metrics,
             event_namespaces=args.event_namespaces,
@@ -127,14 +158,14 @@ class CollectorGateway(pulumi.ComponentResource):
                 resources=settings.resources,
                 replicas=settings.replicas,
                 config=self.collector_config,
-                token_secret_name=token_secret_name,
+                secret_env=export_credentials.secret_env(secret_name, secret_headers),
                 queue=settings.sending_queue if exports_over_network(args.exporter) else None,
                 watches_events=bool(args.event_namespaces),
             ),
             # The event watch starts with the collector, so its Roles must already be granted.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self.namespace] + ([self.token_secret] if self.token_secret else []) + self.event_readers,
+                depends_on=[self.namespace] + ([self.credentials_secret] if self.credentials_secret else []) + self.event_readers,
             ),
         )
         self.otlp_grpc_endpoint, self.otlp_http_endpoint = otlp_endpoints(settings)

@@ -11,9 +11,10 @@ from pulumi.runtime import settings as pulumi_settings
 from .. import constants as c
 from ..builders import manifests
 from ..builders.alert_rules import RULE_NAME
+from ..builders.export_credentials import credentials_secret_name
 from ..builders.kube_state_metrics import scrape_target as object_health_target
 from ..builders.promql import alert_rule_spec, queried_metrics, shipped_dashboards
-from ..config import ConfigError, StackConfig
+from ..config import ConfigError, ExportCredentials, StackConfig
 from .alert_rules import FluxAlertRules, FluxAlertRulesArgs
 from .collector_gateway import CollectorGateway, CollectorGatewayArgs, otlp_endpoints
 from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
@@ -44,7 +45,7 @@ RBAC = "rbac.authorization.k8s.io/v1"
 
 
 def planned_objects(
-    config: StackConfig, *, export_token: bool, tracing_headers: bool
+    config: StackConfig, *, export_secrets: bool, tracing_headers: bool
 ) -> dict[KubernetesObject, str]:
     """Every object FluxObservability creates for this configuration, with the key that names it.
 
@@ -70,8 +71,8 @@ def planned_objects(
             for controller in config.flux.controllers:
                 add("v1", "Service", flux_namespace, manifests.metrics_service_name(controller), "flux.namespace")
         add("v1", "Namespace", "", gateway.namespace, "collector.namespace")
-        if export_token:
-            add("v1", "Secret", gateway.namespace, f"{gateway.release_name}-export-token", "collector.releaseName")
+        if export_secrets:
+            add("v1", "Secret", gateway.namespace, credentials_secret_name(gateway.release_name), "collector.releaseName")
         for namespace in config.event_namespaces:
             reader = manifests.event_reader_name(gateway.release_name)
             add(RBAC, "Role", namespace, reader, "collector.releaseName")
@@ -188,18 +189,27 @@ class FluxObservability(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
         *,
         export_token: Optional[pulumi.Input[str]] = None,
+        export_password: Optional[pulumi.Input[str]] = None,
+        export_headers: Optional[Mapping[str, pulumi.Input[str]]] = None,
         tracing_headers: Optional[pulumi.Input[Mapping[str, str]]] = None,
     ):
-        """`export_token` and `tracing_headers` take secret Outputs from the calling program (for
-        example `pulumi.Config().require_secret(...)`) in place of the config's own secrets."""
+        """The secrets take secret Outputs from the calling program (for example
+        `pulumi.Config().require_secret(...)`) in place of the config's own: `export_token`,
+        `export_password` and the values of `export_headers` (whose names stay plain: they shape
+        the gateway's config), and `tracing_headers`."""
         export_token = export_token if export_token is not None else config.token_output()
+        export_password = export_password if export_password is not None else config.password_output()
+        export_headers = export_headers if export_headers is not None else config.export_headers_output() or {}
         tracing_headers = tracing_headers if tracing_headers is not None else config.tracing_headers_output()
-        config.check_secrets(has_export_token=export_token is not None, has_tracing_headers=tracing_headers is not None)
+        credentials = ExportCredentials(
+            token=export_token is not None, password=export_password is not None, headers=tuple(export_headers)
+        )
+        config.check_secrets(export_credentials=credentials, has_tracing_headers=tracing_headers is not None)
         # Two instances writing the same object through one provider would fight over it; refuse
         # before either registers anything more.
         _CLAIMS.claim(
             name,
-            planned_objects(config, export_token=export_token is not None, tracing_headers=tracing_headers is not None),
+            planned_objects(config, export_secrets=bool(credentials.given), tracing_headers=tracing_headers is not None),
             kubernetes_provider(opts),
         )
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
@@ -252,6 +262,8 @@ class FluxObservability(pulumi.ComponentResource):
                     signals=signals,
                     scrape_targets=scrape_targets,
                     export_token=export_token,
+                    export_password=export_password,
+                    export_headers=export_headers,
                     object_health_target=health_target,
                     kept_metrics=queried_metrics(config),
                     event_namespaces=config.event_namespaces,

@@ -23,6 +23,25 @@ PACKAGE_NAME = c.PROJECT
 SECRET_ARGUMENTS = tuple(name for name, field in StackConfig.model_fields.items() if (field.alias or name) in SECRET_KEYS)
 
 
+# Its header names shape the gateway's config, so they must be known as the component is
+# constructed: a map whose values are secrets, not one secret holding the whole map.
+PER_ENTRY_SECRETS = "export_headers"
+PER_ENTRY_KEY = StackConfig.model_fields[PER_ENTRY_SECRETS].alias
+
+
+def _per_entry_problems(headers: Any) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    if not isinstance(headers, dict):
+        return [(PER_ENTRY_KEY, "must be a map of header names to secrets, not one secret holding the whole map:"
+                                " the names shape the gateway's config (e.g. {\"x-api-key\": pulumi.secret(key)})")]
+    return [
+        (f"{PER_ENTRY_KEY}.{name}", "must be a secret (pulumi.secret or Config.requireSecret)")
+        for name, value in sorted(headers.items())
+        if not isinstance(value, pulumi.Output)
+    ]
+
+
 def _plain_values(value: Any) -> Any:
     """Arguments with the Enum members the host hands over replaced by their values."""
     if isinstance(value, Enum):
@@ -69,14 +88,17 @@ class FluxObservability(pulumi.ComponentResource):
         # A secret argument arrives as an Output when the caller marks it secret or takes it from
         # another resource. A plain value would already sit unencrypted in the engine's state as
         # this component's input, so it is refused, as plain stack config is.
-        plain_secrets = [
+        problems = [
             (StackConfig.model_fields[key].alias or key, "must be a secret (pulumi.secret or Config.requireSecret)")
             for key in SECRET_ARGUMENTS
-            if key in values and not isinstance(values[key], pulumi.Output)
+            if key in values and key != PER_ENTRY_SECRETS and not isinstance(values[key], pulumi.Output)
         ]
-        if plain_secrets:
-            raise ConfigError(format_errors(PACKAGE_NAME, plain_secrets))
+        problems += _per_entry_problems(values.get(PER_ENTRY_SECRETS))
+        if problems:
+            raise ConfigError(format_errors(PACKAGE_NAME, problems))
         secret_outputs = {key: pulumi.Output.secret(values.pop(key)) for key in SECRET_ARGUMENTS if key in values}
+        if PER_ENTRY_SECRETS in values:
+            secret_outputs[PER_ENTRY_SECRETS] = {name: pulumi.Output.secret(value) for name, value in values.pop(PER_ENTRY_SECRETS).items()}
         config = parse_stack_config(values)
         super().__init__(f"{PACKAGE_NAME}:index:FluxObservability", name, None, opts)
         observability = ClusterObservability(name, config, opts=pulumi.ResourceOptions(parent=self), **secret_outputs)

@@ -161,7 +161,9 @@ class ExporterSettings(TypedDict):
     protocol: NotRequired[ExporterProtocol]
     """otlp: OTLP transport."""
     headers: NotRequired[dict[str, str]]
-    """otlp: extra non-secret headers. Put credentials in the `exportToken` secret instead."""
+    """otlp: extra headers that are not secret (such as a tenant). Credentials go in the `exportHeaders` secret."""
+    username: NotRequired[str]
+    """otlp: the Basic auth user name; the password is the `exportPassword` secret."""
     verbosity: NotRequired[ExporterVerbosity]
     """debug: how much the debug exporter prints."""
 
@@ -394,6 +396,10 @@ class FluxObservabilityArgs(TypedDict):
     """collector mode, required: the backend the gateway exports to."""
     export_token: NotRequired[pulumi.Input[str]]
     """Secret. Backend token, sent as `Authorization: Bearer <token>`; required for dash0."""
+    export_password: NotRequired[pulumi.Input[str]]
+    """Secret. otlp: Basic auth password, sent with `exporter.username` as `Authorization: Basic ...`."""
+    export_headers: NotRequired[pulumi.Input[dict[str, str]]]
+    """Secret. otlp: headers sent with every export, such as an API key (`x-honeycomb-team`)."""
     tracing: NotRequired[TracingSettings]
     """The Flux `otel` Provider and its Alert."""
     tracing_headers: NotRequired[pulumi.Input[dict[str, str]]]
