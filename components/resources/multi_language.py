@@ -96,7 +96,9 @@ class FluxObservability(pulumi.ComponentResource):
         problems += _per_entry_problems(values.get(PER_ENTRY_SECRETS))
         if problems:
             raise ConfigError(format_errors(PACKAGE_NAME, problems))
-        secret_outputs = {key: pulumi.Output.secret(values.pop(key)) for key in SECRET_ARGUMENTS if key in values}
+        secret_outputs = {
+            key: pulumi.Output.secret(values.pop(key)) for key in SECRET_ARGUMENTS if key in values and key != PER_ENTRY_SECRETS
+        }
         if PER_ENTRY_SECRETS in values:
             secret_outputs[PER_ENTRY_SECRETS] = {name: pulumi.Output.secret(value) for name, value in values.pop(PER_ENTRY_SECRETS).items()}
         config = parse_stack_config(values)
