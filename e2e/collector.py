@@ -348,6 +348,9 @@ class Received:
         return any_value(self.item.get("body", {}))
 
 
+HEADER_ATTRIBUTE_PREFIX = "sink.header."
+
+
 @dataclass
 class Sink:
     """An OTLP backend on loopback: the real collector's otlp receiver + file exporter.
@@ -358,14 +361,23 @@ class Sink:
     workdir: Path
     host: str = field(default_factory=loopback_address)
     name: str = "sink"
+    recorded_headers: tuple[str, ...] = ()
+    """Request headers copied onto every received item as the attribute `sink.header.<name>`, so a
+    test sees what the sender's exporter sent (the receiver's client metadata, case-insensitive)."""
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
         self.path = self.workdir / f"{self.name}.jsonl"
-        pipeline = {"receivers": ["otlp"], "processors": [], "exporters": ["file"]}
+        processors = ["attributes/headers"] if self.recorded_headers else []
+        pipeline = {"receivers": ["otlp"], "processors": processors, "exporters": ["file"]}
+        with_metadata = {"include_metadata": True} if self.recorded_headers else {}
         config = {
-            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"{self.host}:4317"},
-                                                 "http": {"endpoint": f"{self.host}:4318"}}}},
+            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"{self.host}:4317", **with_metadata},
+                                                 "http": {"endpoint": f"{self.host}:4318", **with_metadata}}}},
+            "processors": {"attributes/headers": {"actions": [
+                {"key": f"{HEADER_ATTRIBUTE_PREFIX}{name.lower()}", "from_context": f"metadata.{name}", "action": "insert"}
+                for name in self.recorded_headers
+            ]}} if self.recorded_headers else {},
             # append: a restarted sink keeps what it received before; flush often for readers.
             "exporters": {"file": {"path": str(self.path), "append": True, "flush_interval": "100ms"}},
             "extensions": {"health_check": {"endpoint": f"{self.host}:13133"}},
