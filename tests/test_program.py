@@ -178,7 +178,8 @@ def test_render_cli_reports_bad_config_in_one_message(tmp_path):
 
 def test_render_cli_names_the_stacks_when_one_is_missing():
     result = _render_cli("--stack", "nope")
-    assert result.returncode == 2 and "dash0-operator, dev, prod" in result.stderr
+    stack_files = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert result.returncode == 2 and f"(stacks: {', '.join(stack_files)})" in result.stderr
 
 
 def _project_with_stack(tmp_path, stack_text, program=None):
@@ -283,3 +284,18 @@ def test_render_cli_says_how_to_set_a_missing_secret(tmp_path):
     with (project / "stacks" / "Pulumi.bad.yaml").open("a") as stack_file:
         stack_file.write("  fluxcd-otel:exportToken: {secure: any text}\n")
     assert _render_cli("--stack", "bad", "--project-dir", str(project)).returncode == 0
+
+
+def test_render_cli_reports_a_misspelt_namespace_with_every_other_problem(tmp_path):
+    """A near-miss namespace does not hide the stack's other mistakes: one run names them all."""
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text().replace("stackConfigDir: stacks\n", ""))
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "Pulumi.typos.yaml").write_text(
+        "config:\n  fluxcd-otel:clusterName: c\n  fluxcd-otel:exporter: {type: debug}\n"
+        "  fluxcd-otle:dashboards: {enabled: false}\n  fluxcd-otel:collector: {scrapeInterval: 30}\n"
+    )
+    result = _render_cli("--stack", "typos", "--project-dir", str(tmp_path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "(2 problems)" in result.stderr
+    assert "fluxcd-otle:dashboards: the namespace `fluxcd-otle:` is not `fluxcd-otel:`" in result.stderr
+    assert "fluxcd-otel:collector.scrapeInterval: must be a duration" in result.stderr

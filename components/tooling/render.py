@@ -28,7 +28,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .. import constants as c
-from ..config import ConfigError, format_errors, namespace_near_misses
+from ..config import ConfigError
 
 MASK = "[secret]"
 UNKNOWN = "[unknown]"
@@ -195,9 +195,6 @@ def parse_stack_file(project: str, document: Any, *, source: str = "the stack fi
         stack_file.config[full_key] = _config_text(plain)
         if secret:
             stack_file.secret_keys.append(full_key)
-    near_misses = namespace_near_misses(stack_file.config, c.PROJECT, own={project})
-    if near_misses:
-        raise ConfigError(format_errors(c.PROJECT, near_misses))
     return stack_file
 
 
