@@ -7,8 +7,8 @@ the rendered processors and exporter), changed only as a collector outside a pod
 (`e2e.collector.localize`: the exporter sends to a local sink, plaintext): the receiver
 authenticates with a kubeconfig holding a token the API server issued for that ServiceAccount
 (`auth_type: kubeConfig`, not `serviceAccount`). Events about Flux objects must come out as
-README.md's "Flux events as logs" describes them; everything else must not come out, and the
-token must be refused everything the Role does not grant.
+"Flux events as logs" in docs/what-it-deploys.md describes them; everything else must not come
+out, and the token must be refused everything the Role does not grant.
 
 Cleanup: the events, Role, RoleBinding and ServiceAccount are deleted one by one, then the
 gateway's namespace is deleted and finalized (no kube-controller-manager runs to do it). Flux's

@@ -4,8 +4,8 @@ Container log files laid out as kubelet does (`<root>/<ns>_<pod>_<uid>/<containe
 and docker json-file format, are tailed by the localized log-agent config, which forwards to the
 localized gateway config, which exports to a sink (the gateway's `debug` exporter becomes an OTLP
 exporter to the sink; see e2e/collector.py `localize`). What arrives is compared, record by record,
-with what README.md promises ("Log agent" → Parsing, "Verify each signal" → Logs, "Log-to-trace
-correlation", "When things fail" → Agent restart):
+with what the docs promise (docs/what-it-deploys.md "Log agent" → Parsing, docs/verify.md "Logs"
+and "Log-to-trace correlation", docs/failure-behaviour.md → Agent restart):
 
 - only `manager` containers of the configured Flux controllers' pods in the Flux namespace;
 - one record per line; JSON lines parsed into attributes, `ts` and `level` removed, `msg` copied to
@@ -15,7 +15,7 @@ correlation", "When things fail" → Agent restart):
   file path, `service.name` = the controller, `k8s.cluster.name` = clusterName (gateway);
 - the trace ID of a line with a revision of an object the Alert selects: the first 16 bytes of
   SHA-256 of `<Alert UID>:<revision>`; none for other lines. Only kinds whose controller logs the
-  revision at info are linked (the package's rule, which README does not state; see `linked_kinds`);
+  revision at info are linked (the package's rule, which the docs do not state; see `linked_kinds`);
 - an agent restart neither re-sends nor skips lines; kubelet's rotation loses nothing.
 
 To check lines captured from a real controller, call `assert_delivered_as_promised(pipeline,
@@ -44,8 +44,8 @@ STACK = "dev"
 DELIVERY_TIMEOUT_SECONDS = 90  # two 2 s batch intervals plus polling; generous for a busy machine
 # OTLP severity numbers (opentelemetry-proto logs.proto SeverityNumber).
 TRACE, DEBUG, INFO, WARN, ERROR = 1, 5, 9, 13, 17
-# What README promises for the levels Flux controllers write (fluxcd/pkg runtime/logger: trace,
-# debug, info, error), and for zap's "Level(-2)", which README names too.
+# What docs/what-it-deploys.md promises for the levels Flux controllers write (fluxcd/pkg
+# runtime/logger: trace, debug, info, error), and for zap's "Level(-2)", which it names too.
 # zap's "warn" too, which Flux does not use but the rendered mapping covers.
 SEVERITY_OF_LEVEL = {"trace": TRACE, "Level(-2)": TRACE, "debug": DEBUG, "info": INFO, "warn": WARN, "error": ERROR}
 
@@ -81,7 +81,7 @@ def kustomize_lines() -> list[str]:
                   revision="main@sha1:8f3e1a7d2c5b4e6f9a0b1c2d3e4f5a6b7c8d9e0f",
                   error="kustomize build failed: accumulating resources: open apps/missing: no such file"),
         flux_line("debug", "dependencies ready", kind="Kustomization", name="apps"),
-        # fluxcd/pkg runtime/logger writes levels below debug as "trace"; README also names zap's
+        # fluxcd/pkg runtime/logger writes levels below debug as "trace"; the docs also name zap's
         # default encoding of that level, "Level(-2)".
         flux_line("trace", "watching source for changes", kind="Kustomization", name="apps"),
         flux_line("Level(-2)", "watching source for changes", kind="Kustomization", name="infra"),
@@ -120,22 +120,22 @@ def source_lines() -> list[str]:
     ]
 
 
-# --- what README promises -------------------------------------------------------------------------------
+# --- what the docs promise ---------------------------------------------------------------------------
 def stack_cluster_name(stack: str) -> str:
     return read_stack_file(ROOT, stack).config[f"{c.PROJECT}:clusterName"]
 
 
-# Kinds whose lines are linked to traces. README "Log-to-trace correlation" says a line is linked
-# when it has a non-empty `revision` and its object is one the Alert selects; the package (since
-# 0cecf1f) also requires the kind to be one whose controller logs `revision` at info, which README
-# does not say: a source-controller debug line with a revision stays unlinked.
+# Kinds whose lines are linked to traces. docs/verify.md "Log-to-trace correlation" says a line is
+# linked when it has a non-empty `revision` and its object is one the Alert selects; the package
+# (since 0cecf1f) also requires the kind to be one whose controller logs `revision` at info, which
+# the docs do not say: a source-controller debug line with a revision stays unlinked.
 linked_kinds = c.FLUX_KINDS_LOGGING_REVISION
 
 
 def alert_trace_id(rendering: Any) -> Any:
     """A function giving a line's expected trace ID from the rendered Alert (its event sources and
-    the UID the mock API server gave it), per README "Log-to-trace correlation": the first 16
-    bytes of SHA-256 of `<Alert UID>:<revision>`."""
+    the UID the mock API server gave it), per docs/verify.md "Log-to-trace correlation": the first
+    16 bytes of SHA-256 of `<Alert UID>:<revision>`."""
     alert, = (r for r in rendering.resources if r.custom and r.inputs.get("kind") == "Alert")
     uid = mock_uid(alert.type, alert.name, alert.inputs["metadata"])
     sources = alert.inputs["spec"]["eventSources"]
@@ -156,8 +156,9 @@ def expected_record(line: str, pod: PodLog, controller: str, *, cluster: str, tr
         "k8s.container.name": pod.container, "k8s.container.restart_count": "0",
         "service.name": controller, "k8s.cluster.name": cluster,
     }
-    # Record attributes the container operator adds (README: "and related attributes"): the
-    # stream, the file (include_file_path) and, for CRI, the partial/full tag of the line.
+    # Record attributes the container operator adds (docs/what-it-deploys.md: "and related
+    # attributes"): the stream, the file (include_file_path) and, for CRI, the partial/full tag of
+    # the line.
     attributes: dict[str, Any] = {"log.iostream": pod.stream, "log.file.path": str(pod.path)}
     if pod.fmt == CRI:
         attributes["logtag"] = "F"
@@ -219,7 +220,7 @@ def wait_for_count(pipeline: LogPipeline, pods: list[PodLog], count: int, what: 
 def assert_delivered_as_promised(pipeline: LogPipeline, rendering: Any, lines_by_controller: dict[str, list[str]],
                                  *, fmt: str = CRI, stack: str = STACK) -> list[dict[str, Any]]:
     """Writes each controller's lines to the manager container of a fresh pod of it and checks
-    that exactly the records README promises arrive, one per line. Returns them."""
+    that exactly the records the docs promise arrive, one per line. Returns them."""
     cluster, trace_id = stack_cluster_name(stack), alert_trace_id(rendering)
     pods, expected = [], []
     for controller, lines in lines_by_controller.items():
@@ -232,7 +233,7 @@ def assert_delivered_as_promised(pipeline: LogPipeline, rendering: Any, lines_by
     missing = Counter(map(canonical, expected)) - Counter(map(canonical, received))
     unexpected = Counter(map(canonical, received)) - Counter(map(canonical, expected))
     assert not missing and not unexpected, (
-        "records differ from README's promise\n--- expected, not received:\n" + "\n".join(missing)
+        "records differ from the documented ones (docs/what-it-deploys.md, docs/verify.md)\n--- expected, not received:\n" + "\n".join(missing)
         + "\n--- received, not expected:\n" + "\n".join(unexpected))
     return received
 
@@ -334,7 +335,7 @@ def assert_each_exactly_once(pipeline: LogPipeline, pod: PodLog, written: int) -
 
 
 def test_agent_restart_mid_stream_neither_resends_nor_skips(pipeline):
-    """README "When things fail" → Agent restart: offsets in file_storage; `start_at: beginning`
+    """docs/failure-behaviour.md → Agent restart: offsets in file_storage; `start_at: beginning`
     only for files without one. Lines keep being written while the agent stops and starts."""
     pod = pipeline.pod_log(c.FLUX_NAMESPACE, "kustomize-controller-5f6d7c8b9a-r3s4t")
     writer = Writer(pod)
@@ -368,7 +369,8 @@ def test_kubelet_rotation_loses_nothing(pipeline):
 
 def test_the_real_notification_controllers_own_lines_arrive_as_promised(pipeline, rendering, notification_controller):
     """Lines the real notification-controller wrote to stderr (JSON, its startup and reconciler
-    lines), in both runtime formats, go through the rendered agent and gateway as README promises."""
+    lines), in both runtime formats, go through the rendered agent and gateway as the docs
+    promise."""
     def json_lines():
         lines = [line for line in notification_controller.log_lines() if line.startswith("{")]
         return lines if any('"controller":' in line for line in lines) else None

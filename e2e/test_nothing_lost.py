@@ -1,11 +1,11 @@
 """Area 3: nothing is lost through a backend outage during which the gateway restarts.
 
-README "When things fail": the gateway's exporter keeps a persistent sending queue (file_storage)
-and retries for as long as the configured outage; each log agent keeps its own persistent queue
-while the gateway is down. With the `prod` stack's configs (OTLP exporter with `sending_queue.storage`),
-logs flow agent -> gateway -> sink; then the sink stops (backend outage), lines keep being written,
-the gateway restarts in the middle of the outage (lines are written while it is down too), and the
-sink comes back. Every line must arrive.
+docs/failure-behaviour.md ("When things fail"): the gateway's exporter keeps a persistent sending
+queue (file_storage) and retries for as long as the configured outage; each log agent keeps its
+own persistent queue while the gateway is down. With the `prod` stack's configs (OTLP exporter
+with `sending_queue.storage`), logs flow agent -> gateway -> sink; then the sink stops (backend
+outage), lines keep being written, the gateway restarts in the middle of the outage (lines are
+written while it is down too), and the sink comes back. Every line must arrive.
 
 Delivery is exactly-once here: no line arrives twice. (If the collectors ever re-send a request
 whose delivery they did not see acknowledged, that would be at-least-once; the assertion below

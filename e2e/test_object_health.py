@@ -6,9 +6,9 @@ holds, and a ServiceAccount token bound to exactly the ClusterRole rules the val
 adds rules only for its built-in collectors, which the values turn off). It reads Flux objects of
 every kind whose CRD the Go module proxy serves, in every state, from a real API server.
 
-Its /metrics must serve exactly what README.md promises for each object, written out by hand
-below; nothing else under those names. Then `tests/ksm_evaluator.py`, which the unit tests use, is
-held to the real output on the unit tests' own fixture objects.
+Its /metrics must serve exactly what docs/what-it-deploys.md promises for each object, written out
+by hand below; nothing else under those names. Then `tests/ksm_evaluator.py`, which the unit
+tests use, is held to the real output on the unit tests' own fixture objects.
 
     .venv/bin/python -m pytest -q e2e/test_object_health.py
 """
@@ -42,7 +42,7 @@ SETTLE_SECONDS = 30
 INFO, SINCE = "gotk_resource_info", "gotk_resource_ready_transition_timestamp_seconds"
 HEALTH_FAMILIES = {INFO, SINCE}
 
-# --- the README's contract, written out -------------------------------------------------------------
+# --- the docs' contract, written out -------------------------------------------------------------
 # "at the Flux 2.9 API versions"; kube-state-metrics adds customresource_group/_version/_kind.
 GVK = {
     "GitRepository": ("source.toolkit.fluxcd.io", "v1"),
@@ -63,7 +63,7 @@ ABSENT_KINDS = {"ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "Arti
 
 @dataclass(frozen=True)
 class Expected:
-    """What README.md says kube-state-metrics serves for one object."""
+    """What docs/what-it-deploys.md says kube-state-metrics serves for one object."""
 
     ready: str
     suspended: str
@@ -135,7 +135,7 @@ KS_SPEC = {"interval": "10m", "prune": True, "path": "./apps", "sourceRef": {"ki
 HR_SPEC = {"interval": "10m", "chart": {"spec": {"chart": "podinfo", "version": "6.7.x",
                                                  "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}}}
 
-# (object, what README.md says of it)
+# (object, what docs/what-it-deploys.md says of it)
 CASES: list[tuple[dict[str, Any], Expected]] = [
     # Sources: the artifact's revision.
     (flux("GitRepository", "gitops", "fleet", GIT_SPEC,
@@ -503,7 +503,7 @@ def test_every_object_has_exactly_the_readme_series(ksm):
     for obj, expected in CASES:
         want.update(expected_series(*key(obj), expected))
     got = ksm.settle(want, in_namespaces(NAMESPACES))
-    assert_same(want, got, "kube-state-metrics against README.md")
+    assert_same(want, got, "kube-state-metrics against docs/what-it-deploys.md")
 
 
 def test_the_endpoint_serves_only_the_health_families_in_openmetrics_to_the_gateway(ksm, rendered):

@@ -44,14 +44,14 @@ import importlib, json, pkgutil, sys
 from pathlib import Path
 
 import fluxcd_otel
-from fluxcd_otel import config_reference, render
+from fluxcd_otel.tooling import config_reference, render
 from fluxcd_otel.resources.multi_language import HOSTED_COMPONENTS, PACKAGE_NAME
 from pulumi.provider.experimental.component import ComponentProvider
 
 project = Path(sys.argv[1])
-modules = sorted(m.name for m in pkgutil.iter_modules(fluxcd_otel.__path__))
+modules = sorted(m.name for m in pkgutil.walk_packages(fluxcd_otel.__path__, "fluxcd_otel."))
 for name in modules:
-    importlib.import_module(f"fluxcd_otel.{name}")
+    importlib.import_module(name)
 render.render_stack(project, "prod")
 preview = render.render_stack(project, "prod", preview=True)
 schema = json.loads(ComponentProvider(list(HOSTED_COMPONENTS), PACKAGE_NAME).schema)

@@ -95,9 +95,12 @@ def stack_config(stack):
     """The stack file's validated configuration (secure values left out: they grant nothing)."""
     document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
     prefix = f"{c.PROJECT}:"
-    return parse_stack_config(
-        {key.removeprefix(prefix): value for key, value in document.items() if not (isinstance(value, dict) and "secure" in value)}
-    )
+    return parse_stack_config({key.removeprefix(prefix): value for key, value in document.items() if not holds_secure(value)})
+
+
+def holds_secure(value):
+    """A `secure:` ciphertext, at the key itself or inside its map (a secret header)."""
+    return isinstance(value, dict) and ("secure" in value or any(holds_secure(item) for item in value.values()))
 
 
 EVENT_WATCH_RULES = [{"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["list", "watch"]}]

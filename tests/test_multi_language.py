@@ -184,6 +184,37 @@ def test_a_plain_token_is_refused_before_anything_is_registered():
     assert TOKEN not in str(caught.value) and mocks.resources == []
 
 
+HONEYCOMB = {"clusterName": "eu-1", "exporter": {"type": "otlp", "endpoint": "https://api.honeycomb.io:443"}}
+
+
+def test_export_headers_arrive_as_a_map_of_secrets_and_stay_in_the_secret():
+    mocks = RecordingMocks()
+    construct(lambda: {**HONEYCOMB, "exportHeaders": {"x-honeycomb-team": pulumi.Output.secret(TOKEN)}}, mocks)
+    holders = [r for r in mocks.resources if TOKEN in json.dumps(r.inputs, default=str)]
+    assert [r.type for r in holders] == ["kubernetes:core/v1:Secret"]
+    (release,) = [r for r in mocks.resources if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["name"] == "flux-otel-gateway"]
+    config = release.inputs["values"]["alternateConfig"]
+    assert config["exporters"]["otlp_grpc/backend"]["headers"] == {
+        "x-honeycomb-team": "${env:FLUXCD_OTEL_EXPORT_HEADER_X_HONEYCOMB_TEAM}"
+    }
+
+
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"x-honeycomb-team": TOKEN}, "fluxcd-otel:exportHeaders.x-honeycomb-team: must be a secret"),
+        (pulumi.Output.secret({"x-honeycomb-team": TOKEN}), "fluxcd-otel:exportHeaders: must be a map of header names to secrets"),
+    ],
+    ids=["plain-value", "one-secret-map"],
+)
+def test_export_headers_refused_unless_each_value_is_a_secret(headers, expected):
+    mocks = RecordingMocks()
+    with pytest.raises(ComponentInitError) as caught:
+        construct(lambda: {**HONEYCOMB, "exportHeaders": headers}, mocks)
+    assert expected in str(caught.value)
+    assert TOKEN not in str(caught.value) and mocks.resources == []
+
+
 def test_bad_arguments_fail_with_one_config_error_before_anything_is_registered():
     mocks = RecordingMocks()
     with pytest.raises(ComponentInitError) as caught:
@@ -197,24 +228,30 @@ def test_generated_arguments_are_current():
     assert ARGS_MODULE.read_text() == module_source(), "run: python -m components regenerate"
 
 
-# --- README consumers ---------------------------------------------------------------------------
-def readme_blocks(language: str) -> list[str]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Use from other programs\n", 1)[1].split("\n## ", 1)[0]
+# --- docs/programs.md consumers -------------------------------------------------------------------
+CONSUMERS_DOC = ROOT / "docs" / "programs.md"
+CONSUMERS_SECTION = "## TypeScript, Go, C# and YAML: `pulumi package add`\n"
+
+
+def consumer_blocks(language: str) -> list[str]:
+    """The `language` code blocks of the multi-language section of docs/programs.md."""
+    doc = CONSUMERS_DOC.read_text()
+    assert CONSUMERS_SECTION in doc, f"{CONSUMERS_DOC.relative_to(ROOT)} lost its section {CONSUMERS_SECTION!r}"
+    section = doc.split(CONSUMERS_SECTION, 1)[1].split("\n## ", 1)[0]
     return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
 
 
 def assert_input_path(path: list[str]) -> None:
     properties = schema()["resources"][RESOURCE]["inputProperties"]
     for depth, key in enumerate(path):
-        assert key in properties, f"README uses {'.'.join(path[:depth + 1])}, which the schema lacks"
+        assert key in properties, f"docs/programs.md uses {'.'.join(path[:depth + 1])}, which the schema lacks"
         prop = properties[key]
         if "$ref" in prop and "properties" in ref_type(prop):
             properties = ref_type(prop)["properties"]
         elif "additionalProperties" in prop:
             return
         elif depth < len(path) - 1:
-            raise AssertionError(f"README nests keys under {'.'.join(path[:depth + 1])}, a scalar")
+            raise AssertionError(f"docs/programs.md nests keys under {'.'.join(path[:depth + 1])}, a scalar")
 
 
 def object_literal_paths(source: str) -> list[list[str]]:
@@ -232,8 +269,8 @@ def object_literal_paths(source: str) -> list[list[str]]:
     return paths
 
 
-def test_readme_typescript_consumer_uses_schema_names():
-    (block,) = readme_blocks("typescript")
+def test_docs_typescript_consumer_uses_schema_names():
+    (block,) = consumer_blocks("typescript")
     start = block.index("{", block.index("new fluxcdOtel.FluxObservability("))
     depth = 0
     for end, char in enumerate(block[start:], start):
@@ -248,8 +285,8 @@ def test_readme_typescript_consumer_uses_schema_names():
     assert outputs and set(outputs) <= set(schema()["resources"][RESOURCE]["properties"])
 
 
-def test_readme_yaml_consumer_uses_schema_names():
-    (block,) = readme_blocks("yaml")
+def test_docs_yaml_consumer_uses_schema_names():
+    (block,) = consumer_blocks("yaml")
     program = yaml.safe_load(block)
     (component,) = [r for r in program["resources"].values() if r["type"] == RESOURCE.replace(":index:", ":")]
 

@@ -170,7 +170,7 @@ def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
 def _unknown_key_reason(loc: tuple[Any, ...], raw: Any) -> str:
     model, _ = type_at(loc[:-1])
     if not _is_model(model):
-        return "unknown key (check the spelling; see the configuration table in the README)"
+        return "unknown key (check the spelling; every key is listed in docs/configuration.md)"
     siblings = _value_at(raw, loc[:-1])
     given = set(siblings) if isinstance(siblings, dict) else set()
     keys = allowed_keys(model)
@@ -230,7 +230,7 @@ def _reason(error: dict[str, Any], raw: Any = None) -> str:
         suggestion = closest(error["input"], options) if isinstance(error["input"], str) else None
         return f"{reason}; did you mean '{suggestion}'?" if suggestion else reason
     if error["type"] == "model_type":
-        return "must be a map of keys (see the configuration table in the README)"
+        return "must be a map of keys (see docs/configuration.md)"
     annotation, metadata = type_at(loc)
     words = words_of(metadata)
     if words is not None:

@@ -1,7 +1,7 @@
 """The configuration reference, generated from the StackConfig model.
 
-The README carries the overview table between its markers; `docs/configuration.md` is wholly
-generated: every key grouped by section, with its type, constraints, default and description.
+`docs/configuration.md` is wholly generated: every key grouped by section, with its type,
+constraints, default and description.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from pydantic_core import PydanticUndefined
 
 from .. import constants as c
 from ..config import SECRET_KEYS, StackConfig, unwrap, words_of
-
-START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 
 
 def _type_name(annotation: Any) -> str:
@@ -158,27 +156,16 @@ def keys(model: type[BaseModel] = StackConfig, prefix: str = "", defaults: BaseM
             yield from keys(model_type, f"{path}{separator}", value if isinstance(value, BaseModel) else None)
 
 
-def config_table() -> str:
-    header = ["| key | type | default | description |", "|---|---|---|---|"]
-    rows = [f"| `{c.PROJECT}:{key.path}` | {key.type} | {key.default} | {key.description} |" for key in keys()]
-    return "\n".join(header + rows)
-
-
-def with_table(text: str) -> str:
-    start, end = text.index(START) + len(START), text.index(END)
-    return f"{text[:start]}\n{config_table()}\n{text[end:]}"
-
-
 REFERENCE_INTRO = f"""# Configuration reference
 
 <!-- Generated from components/config/ by `python -m components regenerate`. Do not edit. -->
 
 Every key lives under the `{c.PROJECT}:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`),
 or comes from a [Pulumi ESC environment](esc.md) the stack imports. The program validates the
-whole configuration before it declares any resource; rules that span several keys (mode,
-exporter type, secrets) are described in the README's
-[Configuration](../README.md#configuration) section. Editors check stack files against
-[stack-config.schema.json](stack-config.schema.json), generated from the same model.
+whole configuration before it declares any resource; how to set keys and secrets, and the rules
+that span several keys (mode, exporter type, secrets), are in [Setting values](setting-values.md).
+Editors check stack files against [stack-config.schema.json](stack-config.schema.json), generated
+from the same model.
 
 - **type**: `object` keys are sections whose own keys follow; `a` \\| `b` lists the allowed
   values. Keys marked *secret* must be set with `pulumi config set --secret` (or `fn::secret`
