@@ -1,5 +1,6 @@
-"""The Pulumi program the multi-cluster benchmark runs: the README's multi-cluster example, with
-the prod stack's settings for every cluster and `bench:clusters` clusters (cluster-001, ...)."""
+"""The Pulumi program the multi-cluster benchmark runs: the multi-cluster example of
+docs/programs.md, with the prod stack's settings for every cluster and `bench:clusters` clusters
+(cluster-001, ...)."""
 
 import pulumi
 import pulumi_kubernetes as k8s
