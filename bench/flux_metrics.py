@@ -278,16 +278,23 @@ class FluxObject:
         return {"kind": self.kind, "name": self.name, "namespace": self.namespace}
 
 
-def flux_objects(controller: str) -> list[FluxObject]:
+def flux_objects(controller: str, inventory: dict[str, dict[str, int]] = FLUX_OBJECTS) -> list[FluxObject]:
     return [
         FluxObject(kind, f"{kind.lower()}-{index:02d}", NAMESPACES[index % len(NAMESPACES)])
-        for kind, count in sorted(FLUX_OBJECTS[controller].items())
+        for kind, count in sorted(inventory[controller].items())
         for index in range(count)
     ]
 
 
-def object_count() -> int:
-    return sum(sum(kinds.values()) for kinds in FLUX_OBJECTS.values())
+def object_count(inventory: dict[str, dict[str, int]] = FLUX_OBJECTS) -> int:
+    return sum(sum(kinds.values()) for kinds in inventory.values())
+
+
+def scaled_inventory(objects: int) -> dict[str, dict[str, int]]:
+    """`FLUX_OBJECTS` scaled to about `objects` Flux objects, every kind kept in proportion (at least one)."""
+    factor = objects / object_count()
+    return {controller: {kind: max(1, round(count * factor)) for kind, count in kinds.items()}
+            for controller, kinds in FLUX_OBJECTS.items()}
 
 
 class Exposition:
@@ -392,8 +399,9 @@ def _http_server(exposition: Exposition, rng: random.Random, prefix: str, handle
         inflight.add({"handler": handler}, 0)
 
 
-def controller_exposition(controller: str, rng: random.Random) -> str:
-    objects = flux_objects(controller)
+def controller_exposition(controller: str, rng: random.Random,
+                          inventory: dict[str, dict[str, int]] = FLUX_OBJECTS) -> str:
+    objects = flux_objects(controller, inventory)
     reconciled = [obj for obj in objects if obj.kind not in STATIC_KINDS]
     exposition = Exposition()
     runs: dict[str, list[float]] = {}
@@ -419,10 +427,10 @@ def controller_exposition(controller: str, rng: random.Random) -> str:
     return exposition.text()
 
 
-def expositions(seed: int = SEED) -> dict[str, str]:
+def expositions(seed: int = SEED, inventory: dict[str, dict[str, int]] = FLUX_OBJECTS) -> dict[str, str]:
     """controller name -> its /metrics text; the same seed gives the same bytes."""
     rng = random.Random(seed)
-    return {controller: controller_exposition(controller, rng) for controller in FLUX_OBJECTS}
+    return {controller: controller_exposition(controller, rng, inventory) for controller in inventory}
 
 
 def write(out: Path, texts: Iterable[tuple[str, str]]) -> list[Path]:

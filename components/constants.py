@@ -282,6 +282,17 @@ MIN_BRIDGED_OUTAGE_SECONDS = 15 * 60
 # ~1 span/s at ~1 KiB. Used to check that a queue volume holds the configured outage.
 EXPECTED_FLUX_BYTES_PER_SECOND = {"metrics": 5000 * 200 // 30, "logs": 20 * 1024, "traces": 1024}
 
+# --- Sizing, measured ----------------------------------------------------------------------------
+# bench/pipeline.py, 2026-11-30 (docs/benchmarks.md): under Flux-shaped load the default-sized
+# gateway's peak RSS stayed under base + per object + per log line/s MiB, an upper envelope of the
+# nine measured points (100 to 5,000 Flux objects, 10 to 1,000 lines/s); the log agent's under its
+# base + per line/s. A memory limit must leave MEMORY_HEADROOM times the peak.
+GATEWAY_PEAK_MIB = {"base": 100, "per_flux_object": 0.042, "per_log_line_per_second": 0.025}
+AGENT_PEAK_MIB = {"base": 98, "per_flux_object": 0.0, "per_log_line_per_second": 0.04}
+MEMORY_HEADROOM = 2
+DEFAULT_EXPECTED_FLUX_OBJECTS = 1000
+DEFAULT_EXPECTED_LOG_LINES_PER_SECOND = 100
+
 # --- Alert rules and dashboards ------------------------------------------------------------------
 PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1"
 # The Dash0 operator (0.153) lists and watches perses.dev/v1alpha1 and reads the dashboard from

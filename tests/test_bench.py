@@ -8,9 +8,13 @@ from collections import Counter
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import flux_metrics, multi_cluster, scrape_filter
+from bench import flux_load, flux_metrics, multi_cluster, scrape_filter, seed_collector
 from bench.run import kubernetes_modules_used
-from components.tooling.render import RegisteredResource
+from components import constants as c
+from components.builders.collector_configs import CONTROLLERS_JOB
+from components.tooling.render import RegisteredResource, render_stack
+from e2e.collector import collector_configs, gateway_and_agent
+from support import ROOT
 
 # Bucket bounds of gotk_reconcile_duration_seconds as a source-controller serves them.
 FLUX_RECONCILE_BOUNDS = [
@@ -179,3 +183,33 @@ def test_provider_check_rejects_an_object_of_another_cluster():
     ]
     with pytest.raises(AssertionError, match="cluster-001-ns"):
         multi_cluster.check_one_provider_per_cluster(resources, 2)
+
+
+@pytest.mark.parametrize("objects", [100, 1000, 5000])
+def test_the_scaled_inventory_keeps_every_kind_in_proportion(objects):
+    inventory = flux_metrics.scaled_inventory(objects)
+    assert {c: set(kinds) for c, kinds in inventory.items()} == {c: set(kinds) for c, kinds in flux_metrics.FLUX_OBJECTS.items()}
+    assert abs(flux_metrics.object_count(inventory) - objects) <= objects * 0.02 + 3
+    share = inventory["kustomize-controller"]["Kustomization"] / flux_metrics.object_count(inventory)
+    assert share == pytest.approx(50 / flux_metrics.object_count(), rel=0.1)
+
+
+def test_the_object_health_load_serves_what_kube_state_metrics_serves_per_object():
+    inventory = flux_metrics.scaled_inventory(100)
+    families = {f.name: f for f in text_string_to_metric_families(flux_load.object_health_exposition(inventory))}
+    assert set(families) == {c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC}
+    info = families[c.FLUX_RESOURCE_INFO_METRIC].samples
+    assert len(info) == len(families[c.FLUX_READY_TRANSITION_METRIC].samples) == flux_metrics.object_count(inventory)
+    assert set(info[0].labels) == {"customresource_group", "customresource_kind", "customresource_version",
+                                   "exported_namespace", "kind", "name", "ready", "reason", "suspended"}
+
+
+def test_the_seed_setup_scrapes_the_same_controllers_keeps_gotk_and_tails_flux_system():
+    gateway, _ = gateway_and_agent(collector_configs(render_stack(ROOT, "prod")))
+    seed = seed_collector.seed_config(gateway)
+    (job,) = seed["receivers"]["prometheus"]["config"]["scrape_configs"]
+    ours = [target for name, target in flux_load.scrape_targets(gateway) if name == CONTROLLERS_JOB]
+    assert [target for _, target in flux_load.scrape_targets(seed)] == ours
+    assert job["metric_relabel_configs"] == [{"source_labels": ["__name__"], "regex": "gotk_.*", "action": "keep"}]
+    assert seed["receivers"]["filelog"]["include"] == ["/var/log/pods/flux-system_*/*/*.log"]
+    assert seed["exporters"].keys() == gateway["exporters"].keys()

@@ -26,6 +26,7 @@ from components.config import (
     how_to_set_secret,
     is_near_miss,
     load_stack_config,
+    memory_mib,
     namespace_near_misses,
     parse_stack_config,
     unwrap,
@@ -408,3 +409,31 @@ def test_a_plain_secret_says_how_to_set_it_as_a_secret():
 
 def test_the_secret_hint_names_the_namespace_when_it_is_not_the_project():
     assert "`pulumi config set --secret other:exportToken <value>" in how_to_set_secret("exportToken", "other")
+
+
+SMALL_GATEWAY = {"cpuRequest": "100m", "cpuLimit": "500m", "memoryRequest": "128Mi", "memoryLimit": "256Mi"}
+
+
+def test_the_default_limits_hold_the_default_expected_load_with_twice_the_measured_memory():
+    config = parse_stack_config(MINIMAL)
+    for resources, measured in ((config.collector.resources, c.GATEWAY_PEAK_MIB), (config.log_agent.resources, c.AGENT_PEAK_MIB)):
+        assert memory_mib(resources.memory_limit) >= c.MEMORY_HEADROOM * config.expected_load.peak_mib(measured)
+
+
+def test_a_memory_limit_below_the_measured_need_is_refused_with_the_size_to_set():
+    message = errors_of({**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": {"fluxObjects": 3000}})
+    assert ("fluxcd-otel:collector.resources.memoryLimit: 256Mi is too small for expectedLoad (3,000 Flux objects,"
+            " 100 log lines/s): the gateway was measured to need up to 228 MiB at that load (docs/benchmarks.md),"
+            " so set at least 457Mi, or lower expectedLoad") in message
+    assert "logAgent" not in message
+
+
+def test_a_smaller_expected_load_accepts_a_smaller_limit():
+    config = parse_stack_config({**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": {"fluxObjects": 200}})
+    assert config.collector.resources.memory_limit == "256Mi"
+
+
+def test_the_log_agent_is_checked_against_the_log_rate():
+    message = errors_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000}})
+    assert "fluxcd-otel:logAgent.resources.memoryLimit: 256Mi is too small" in message and "set at least 276Mi" in message
+    assert "collector.resources" not in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal, Optional
 
 from pydantic import (
@@ -123,6 +124,31 @@ class GatewaySettings(Model):
     """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
     sending_queue: SendingQueueSettings = SendingQueueSettings()
     """Persistent export queue that bridges backend outages."""
+
+
+class ExpectedLoadSettings(Model):
+    """The Flux load the collectors' memory limits must hold with twice the memory they were measured to need."""
+
+    flux_objects: int = Field(default=c.DEFAULT_EXPECTED_FLUX_OBJECTS, ge=1)
+    """Flux objects in the cluster (sources, Kustomizations, HelmReleases, ...)."""
+    log_lines_per_second: int = Field(default=c.DEFAULT_EXPECTED_LOG_LINES_PER_SECOND, ge=0)
+    """Log lines per second of all Flux controllers together (what one node's log agent may have to read)."""
+
+    def peak_mib(self, measured: dict[str, float]) -> float:
+        """The peak memory a collector was measured to stay under at this load (constants *_PEAK_MIB)."""
+        return (measured["base"] + measured["per_flux_object"] * self.flux_objects
+                + measured["per_log_line_per_second"] * self.log_lines_per_second)
+
+
+def memory_limit_problems(key: str, role: str, resources: ResourceSettings, load: ExpectedLoadSettings,
+                          measured: dict[str, float]) -> list[tuple[str, str]]:
+    peak = load.peak_mib(measured)
+    needed = math.ceil(peak * c.MEMORY_HEADROOM)
+    if memory_mib(resources.memory_limit) >= needed:
+        return []
+    return [(key, f"{resources.memory_limit} is too small for expectedLoad ({load.flux_objects:,} Flux objects,"
+                  f" {load.log_lines_per_second:,} log lines/s): the {role} was measured to need up to {peak:.0f} MiB"
+                  f" at that load (docs/benchmarks.md), so set at least {needed}Mi, or lower expectedLoad")]
 
 
 class LogAgentSettings(Model):

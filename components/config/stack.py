@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from .. import constants as c
 from .alerts import AlertSettings, DashboardSettings
-from .collector import GatewaySettings, LogAgentSettings
+from .collector import ExpectedLoadSettings, GatewaySettings, LogAgentSettings, memory_limit_problems
 from .errors import ConfigError, InvalidKey, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSettings, FluxSettings, SignalSettings, TracingSettings
@@ -37,7 +37,7 @@ class Dash0OperatorSettings(Model):
 
 
 Mode = Literal["collector", "dash0-operator"]
-_COLLECTOR_ONLY = ("collector", "log_agent", "exporter", "export_token", "export_password", "export_headers")
+_COLLECTOR_ONLY = ("collector", "log_agent", "expected_load", "exporter", "export_token", "export_password", "export_headers")
 _OPERATOR_ONLY = ("dash0_operator",)
 
 
@@ -56,6 +56,8 @@ class StackConfig(Model):
     """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
     log_agent: LogAgentSettings = LogAgentSettings()
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
+    expected_load: ExpectedLoadSettings = ExpectedLoadSettings()
+    """collector mode: the Flux load the gateway's and log agent's memory limits are checked against."""
     exporter: Optional[ExporterSettings] = None
     """collector mode, required: the backend the gateway exports to."""
     export_token: Optional[SecretStr] = Field(default=None, json_schema_extra={"secret": True})
@@ -101,6 +103,10 @@ class StackConfig(Model):
             ]
             if self.collector.namespace == self.log_agent.namespace:
                 problems.append(("logAgent.namespace", "must differ from collector.namespace (Pod Security privileged vs restricted)"))
+            problems += memory_limit_problems("collector.resources.memoryLimit", "gateway", self.collector.resources,
+                                              self.expected_load, c.GATEWAY_PEAK_MIB)
+            problems += memory_limit_problems("logAgent.resources.memoryLimit", "log agent", self.log_agent.resources,
+                                              self.expected_load, c.AGENT_PEAK_MIB)
         if problems:
             raise InvalidKey.each(problems)
         return self

@@ -116,6 +116,15 @@ class LogAgentSettings(TypedDict):
     """Host directory where read offsets are kept across agent restarts."""
 
 
+class ExpectedLoadSettings(TypedDict):
+    """The Flux load the collectors' memory limits must hold with twice the memory they were measured to need."""
+
+    flux_objects: NotRequired[int]
+    """Flux objects in the cluster (sources, Kustomizations, HelmReleases, ...)."""
+    log_lines_per_second: NotRequired[int]
+    """Log lines per second of all Flux controllers together (what one node's log agent may have to read)."""
+
+
 class ExporterType(Enum):
     """Where the gateway sends telemetry: `dash0`, any `otlp` endpoint, or `debug` (collector log)."""
 
@@ -392,6 +401,8 @@ class FluxObservabilityArgs(TypedDict):
     """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
     log_agent: NotRequired[LogAgentSettings]
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
+    expected_load: NotRequired[ExpectedLoadSettings]
+    """collector mode: the Flux load the gateway's and log agent's memory limits are checked against."""
     exporter: NotRequired[ExporterSettings]
     """collector mode, required: the backend the gateway exports to."""
     export_token: NotRequired[pulumi.Input[str]]
