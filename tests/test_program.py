@@ -22,7 +22,7 @@ from components import constants as c
 from components.config import ConfigError
 from components.builders import flux_events
 from components.builders.collector_configs import TRACE_CORRELATION
-from components.tooling.render import UNKNOWN, RecordingMocks, Rendering, documents, mock_uid
+from components.tooling.render import UNKNOWN, RecordingMocks, Rendering, documents, masked, mock_uid
 
 CUSTOM_KINDS = {"Provider", "Alert", "Dash0Monitoring"}
 
@@ -299,3 +299,19 @@ def test_render_cli_reports_a_misspelt_namespace_with_every_other_problem(tmp_pa
     assert "(2 problems)" in result.stderr
     assert "fluxcd-otle:dashboards: the namespace `fluxcd-otle:` is not `fluxcd-otel:`" in result.stderr
     assert "fluxcd-otel:collector.scrapeInterval: must be a duration" in result.stderr
+
+
+def test_every_chart_comes_from_the_configured_repository():
+    """A mirror for clusters that cannot reach the public chart repositories."""
+    def charts(rendering):
+        return sorted((r.inputs["name"], r.inputs["chart"], masked(r.inputs)["repositoryOpts"]["repo"])
+                      for r in rendering.resources if r.type == "kubernetes:helm.sh/v3:Release")
+
+    mirrored = run_stack("prod", overrides={"collector": {"chartRepository": "https://charts.example.com/otel"},
+                                            "objectHealth": {"chartRepository": "http://mirror.internal:8080/ksm"}})
+    assert charts(mirrored) == [
+        ("flux-object-health", c.KSM_CHART, "http://mirror.internal:8080/ksm"),
+        ("flux-otel-gateway", c.COLLECTOR_CHART, "https://charts.example.com/otel"),
+        ("flux-otel-logs", c.COLLECTOR_CHART, "https://charts.example.com/otel"),
+    ]
+    assert {repo for *_, repo in charts(run_stack("prod"))} == {c.COLLECTOR_CHART_REPO, c.KSM_CHART_REPO}

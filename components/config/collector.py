@@ -14,6 +14,7 @@ from pydantic import (
 from .. import constants as c
 from .errors import InvalidKey
 from .values import (
+    ChartRepository,
     CpuQuantity,
     Duration,
     HostDirectory,
@@ -110,6 +111,8 @@ class GatewaySettings(Model):
     """Helm release name; also the collector's Service name."""
     chart_version: Version = c.COLLECTOR_CHART_VERSION
     """Version of the `opentelemetry-collector` chart, pinned."""
+    chart_repository: ChartRepository = c.COLLECTOR_CHART_REPO
+    """Helm repository of the `opentelemetry-collector` chart (gateway and log agent); a mirror where the public one is out of reach."""
     image: ImageSettings = ImageSettings()
     """Collector image."""
     replicas: int = Field(default=1, ge=1, le=10)

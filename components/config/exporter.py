@@ -15,7 +15,7 @@ from pydantic.alias_generators import to_camel
 from .. import constants as c
 from .errors import InvalidKey
 from .secrets import how_to_set_secret
-from .values import BasicAuthUsername, HeaderName, HeaderValue, Model, host_port, otlp_grpc_url, otlp_url, problems_of
+from .values import BasicAuthUsername, HeaderName, HeaderValue, Model, host_port, http_url, otlp_grpc_url, problems_of
 
 ExporterType = Literal["dash0", "otlp", "debug"]
 _EXPORTER_KEYS: dict[str, set[str]] = {
@@ -74,7 +74,7 @@ class ExporterSettings(Model):
             if self.endpoint is None:
                 problems.append(("endpoint", "required with type otlp"))
             else:
-                problems += problems_of("endpoint", otlp_url if self.protocol == "http" else otlp_grpc_url, self.endpoint)
+                problems += problems_of("endpoint", http_url if self.protocol == "http" else otlp_grpc_url, self.endpoint)
         if problems:
             raise InvalidKey.each(problems)
         return self

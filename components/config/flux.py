@@ -22,7 +22,7 @@ from .values import (
     NamespaceName,
     ObjectName,
     ProviderTimeout,
-    otlp_url,
+    http_url,
 )
 
 
@@ -114,4 +114,4 @@ class TracingSettings(Model):
     @field_validator("address")
     @classmethod
     def _address_is_url(cls, value: Optional[str]) -> Optional[str]:
-        return None if value is None else otlp_url(value)
+        return None if value is None else http_url(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import constants as c
 from .collector import ResourceSettings
-from .values import CpuQuantity, MemoryQuantity, Model, NamespaceName, ReleaseName, Version
+from .values import ChartRepository, CpuQuantity, MemoryQuantity, Model, NamespaceName, ReleaseName, Version
 
 
 class ObjectHealthResourceSettings(ResourceSettings):
@@ -27,6 +27,8 @@ class ObjectHealthSettings(Model):
     """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses collector.namespace)."""
     chart_version: Version = c.KSM_CHART_VERSION
     """Version of the `kube-state-metrics` chart (prometheus-community), pinned."""
+    chart_repository: ChartRepository = c.KSM_CHART_REPO
+    """Helm repository of the `kube-state-metrics` chart; a mirror where the public one is out of reach."""
     image_tag: Version = c.KSM_IMAGE_TAG
     """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned."""
     resources: ObjectHealthResourceSettings = ObjectHealthResourceSettings(

@@ -21,7 +21,7 @@ from .errors import ConfigError, InvalidKey, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSettings, FluxSettings, SignalSettings, TracingSettings
 from .object_health import ObjectHealthSettings
-from .values import ClusterName, HeaderName, Model, ObjectName, SecretHeaderName, SecretHeaderValue, otlp_url
+from .values import ClusterName, HeaderName, Model, ObjectName, SecretHeaderName, SecretHeaderValue, http_url
 
 
 class Dash0OperatorSettings(Model):
@@ -33,7 +33,7 @@ class Dash0OperatorSettings(Model):
     @field_validator("collector_endpoint")
     @classmethod
     def _endpoint_is_url(cls, value: str) -> str:
-        return otlp_url(value)
+        return http_url(value)
 
 
 Mode = Literal["collector", "dash0-operator"]

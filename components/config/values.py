@@ -308,10 +308,10 @@ def host_port(value: str) -> str:
     return value
 
 
-def otlp_url(value: str) -> str:
+def http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"endpoint {value!r} must be an http:// or https:// URL with a host")
+        raise ValueError(f"{value!r} must be an http:// or https:// URL with a host")
     if parts.username is not None:
         raise ValueError("must not carry credentials (user:password@), which would be stored in clear; use a secret key")
     try:
@@ -319,13 +319,18 @@ def otlp_url(value: str) -> str:
     except ValueError:
         port = 0
     if port == 0:
-        raise ValueError(f"endpoint {value!r} has an invalid port (allowed: 1-65535)")
+        raise ValueError(f"{value!r} has an invalid port (allowed: 1-65535)")
     return value
+
+
+ChartRepository = Annotated[
+    str, AfterValidator(http_url), Words("an http:// or https:// Helm chart repository URL, such as a mirror's")
+]
 
 
 def otlp_grpc_url(value: str) -> str:
     """gRPC dials host:port; the URL scheme only selects TLS."""
-    parts = urlsplit(otlp_url(value))
+    parts = urlsplit(http_url(value))
     if parts.port is None or parts.path not in ("", "/"):
         raise ValueError(f"endpoint {value!r} must be http(s)://host:port with an explicit port and no path for protocol grpc")
     return value

@@ -151,7 +151,7 @@ class CollectorGateway(pulumi.ComponentResource):
             namespace=settings.namespace,
             chart=c.COLLECTOR_CHART,
             version=settings.chart_version,
-            repository_opts={"repo": c.COLLECTOR_CHART_REPO},
+            repository_opts={"repo": settings.chart_repository},
             values=gateway_values(
                 fullname=settings.release_name,
                 image=settings.image,

@@ -66,7 +66,7 @@ class FluxLogAgent(pulumi.ComponentResource):
             namespace=agent.namespace,
             chart=c.COLLECTOR_CHART,
             version=args.collector.chart_version,
-            repository_opts={"repo": c.COLLECTOR_CHART_REPO},
+            repository_opts={"repo": args.collector.chart_repository},
             values=log_agent_values(
                 fullname=agent.release_name,
                 image=args.collector.image,

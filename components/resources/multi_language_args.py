@@ -89,6 +89,8 @@ class GatewaySettings(TypedDict):
     """Helm release name; also the collector's Service name."""
     chart_version: NotRequired[str]
     """Version of the `opentelemetry-collector` chart, pinned."""
+    chart_repository: NotRequired[str]
+    """Helm repository of the `opentelemetry-collector` chart (gateway and log agent); a mirror where the public one is out of reach."""
     image: NotRequired[ImageSettings]
     """Collector image."""
     replicas: NotRequired[int]
@@ -371,6 +373,8 @@ class ObjectHealthSettings(TypedDict):
     """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses collector.namespace)."""
     chart_version: NotRequired[str]
     """Version of the `kube-state-metrics` chart (prometheus-community), pinned."""
+    chart_repository: NotRequired[str]
+    """Helm repository of the `kube-state-metrics` chart; a mirror where the public one is out of reach."""
     image_tag: NotRequired[str]
     """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned."""
     resources: NotRequired[ObjectHealthResourceSettings]

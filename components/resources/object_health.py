@@ -66,7 +66,7 @@ class FluxObjectHealth(pulumi.ComponentResource):
             namespace=args.namespace,
             chart=c.KSM_CHART,
             version=settings.chart_version,
-            repository_opts={"repo": c.KSM_CHART_REPO},
+            repository_opts={"repo": settings.chart_repository},
             values=ksm.chart_values(
                 fullname=settings.release_name,
                 image_tag=settings.image_tag,
