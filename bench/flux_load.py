@@ -28,6 +28,7 @@ from typing import Any
 
 from bench import flux_metrics
 from components import constants as c
+from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from e2e.collector import PodLog, component_type, loopback_address
 
 OBJECT_HEALTH_VERSION = {"source-controller": ("source.toolkit.fluxcd.io", "v1"),
@@ -98,10 +99,18 @@ class MetricsLoad:
         self.inventory = flux_metrics.scaled_inventory(self.objects)
         texts = flux_metrics.expositions(inventory=self.inventory)
         health = object_health_exposition(self.inventory).encode()
-        for _, target in scrape_targets(self.config):
+        for job, target in scrape_targets(self.config):
             host, port = target.rsplit(":", 1)
-            controller = next((name for name in texts if host.startswith(name)), None)
-            body = texts[controller].encode() if controller else health
+            if job == OBJECT_HEALTH_JOB:
+                body = health
+            else:
+                controller = next(name for name in c.FLUX_CONTROLLERS if host.startswith(f"{name}-"))
+                # Controllers bench/flux_metrics.py has no objects for (image automation) serve
+                # their controller-runtime and process families only.
+                text = texts.get(controller) or flux_metrics.controller_exposition(
+                    controller, random.Random(flux_metrics.SEED), {controller: {}})
+                texts[controller] = text
+                body = text.encode()
             handler = type("Exposition", (_Exposition,), {"body": body})
             self.servers[target] = ThreadingHTTPServer((loopback_address((int(port),)), int(port)), handler)
         self.series = sum(samples(text) for text in [*texts.values(), health.decode()])

@@ -19,7 +19,17 @@ from pathlib import Path
 
 import yaml
 
-from e2e.programs import CACHE_DIR, OTELCOL_MANIFEST, PROGRAMS, CollectorBuild, GoProgram, binary_path, built
+from e2e.programs import (
+    CACHE_DIR,
+    OTELCOL_MANIFEST,
+    PROGRAMS,
+    CollectorBuild,
+    GoProgram,
+    KubernetesProviderBuild,
+    binary_path,
+    built,
+    module_dir,
+)
 
 GO_VERSION_FLOOR = (1, 26)
 
@@ -116,6 +126,47 @@ def build_collector(program: CollectorBuild, home: Path, log: Path) -> None:
     shutil.copy2(home / "src" / manifest["dist"]["name"], binary_path(program.name))
 
 
+PROVIDER_MAIN = """// Serves the Kubernetes provider with the schema the module's generator wrote beside this file.
+package main
+
+import (
+	_ "embed"
+
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider"
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version"
+)
+
+//go:embed schema-embed.json
+var pulumiSchema []byte
+
+//go:embed terraform-mapping-embed.json
+var terraformMapping []byte
+
+func main() {
+	provider.Serve("kubernetes", version.Version, pulumiSchema, terraformMapping)
+}
+"""
+
+
+def build_kubernetes_provider(program: KubernetesProviderBuild, home: Path, log: Path) -> None:
+    work = home / "wrapper"
+    work.mkdir(parents=True, exist_ok=True)
+    # The provider module replaces its SDK with a local path; the SDK of the same release stands in.
+    sdk = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
+    (work / "go.mod").write_text(f"module fluxcd-otel.e2e/{program.name}\n\ngo 1.26\n\n"
+                                 f"replace {sdk} => {sdk} v{program.version}\n")
+    (work / "main.go").write_text(PROVIDER_MAIN)
+    env = _go_env()
+    _run(["go", "get", f"{program.module}/pkg/provider@{program.module_version}",
+          f"{program.module}/pkg/version@{program.module_version}"], work, log, env)
+    source = module_dir(program.module, program.module_version) / "cmd" / program.name
+    for name in ("schema.json", "terraform-mapping.json", "generate.go"):
+        shutil.copyfile(source / name, work / name)
+    _run(["go", "run", "generate.go"], work, log, dict(env, VERSION=program.version))
+    _run(["go", "build", "-trimpath", "-o", str(binary_path(program.name)), "-ldflags",
+          f"-X {program.module}/pkg/version.Version={program.version}", "."], work, log, env)
+
+
 def build(name: str) -> float:
     program = PROGRAMS[name]
     home = CACHE_DIR / program.key
@@ -129,6 +180,8 @@ def build(name: str) -> float:
     started = time.monotonic()
     if isinstance(program, CollectorBuild):
         build_collector(program, home, log)
+    elif isinstance(program, KubernetesProviderBuild):
+        build_kubernetes_provider(program, home, log)
     else:
         build_go_program(program, home, log)
     elapsed = time.monotonic() - started

@@ -1,4 +1,5 @@
-"""Flux's notification-controller, the real binary, run against the real API server."""
+"""Flux on the real API server: its notification-controller, the real binary, and its controllers'
+Deployments as a stock install has them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import yaml
+
 from components import constants as c
-from e2e.kube import LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
-from e2e.programs import require
+from components.tooling.render import RecordingMocks
+from e2e.kube import FLUX_INSTALL_LABELS, LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
+from e2e.programs import FLUX_CRD_MODULES, module_dir, require
 
 
 @dataclass
@@ -113,3 +117,37 @@ def notification_controller(kube: ApiServer, workdir: Path, *, extra_env: dict[s
                                      f"http://{LOOPBACK}:{events}/")
     finally:
         process.stop()
+
+
+FLUX_VERSIONS = {module.rsplit("/", 1)[1]: version for module, version in FLUX_CRD_MODULES.items()}
+
+
+def flux_deployment(controller: str) -> dict[str, Any]:
+    """The controller's Deployment as a stock install has it: its module's config/manager
+    manifest, in the Flux namespace, with the install's labels and image."""
+    version = FLUX_VERSIONS[controller]
+    module = next(m for m in FLUX_CRD_MODULES if m.endswith(f"/{controller}"))
+    deployment = yaml.safe_load((module_dir(module, version) / "config" / "manager" / "deployment.yaml").read_text())
+    assert deployment["kind"] == "Deployment" and deployment["metadata"]["name"] == controller
+    labels = {**FLUX_INSTALL_LABELS, "app.kubernetes.io/component": controller, "app.kubernetes.io/version": version}
+    deployment["metadata"]["namespace"] = c.FLUX_NAMESPACE
+    deployment["metadata"].setdefault("labels", {}).update(labels)
+    deployment["spec"]["template"]["metadata"]["labels"].update(labels)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["name"] == c.FLUX_CONTAINER_NAME
+    container["image"] = f"ghcr.io/fluxcd/{controller}:{version}"
+    return deployment
+
+
+class ClusterUids(RecordingMocks):
+    """Mocks that hand out the UIDs the real API server gave, so the render carries them."""
+
+    def __init__(self, uids: dict[str, str]) -> None:
+        super().__init__()
+        self.uids = uids
+
+    def new_resource(self, args):
+        resource_id, outputs = super().new_resource(args)
+        if args.name in self.uids:
+            outputs["metadata"] = {**outputs["metadata"], "uid": self.uids[args.name]}
+        return resource_id, outputs

@@ -32,6 +32,13 @@ FLUX_CRD_MODULES = {
     "github.com/fluxcd/notification-controller": NOTIFICATION_CONTROLLER_VERSION,
 }
 KUBE_STATE_METRICS_VERSION = constants.KSM_IMAGE_TAG
+# The Pulumi engine: pkg/v3 v3.271.0 to v3.273.0 are refused by the proxy; v3.274.0 is the nearest
+# served release to the Python SDK pin (requirements.txt: pulumi==3.272.0), which it can run.
+PULUMI_VERSION = "v3.274.0"
+# The proxy serves provider/v4 only at this pseudo-version, which is the commit of tag v4.25.0
+# (pulumi/pulumi-kubernetes@v4.25.0); the Python SDK pin is moved to match it.
+KUBERNETES_PROVIDER_VERSION = "4.25.0"
+KUBERNETES_PROVIDER_MODULE_VERSION = "v4.0.0-20260115033456-f47bc2d6f199"
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,22 @@ class CollectorBuild:
         return f"{self.name}-{self.version}-{digest}"
 
 
+@dataclass(frozen=True)
+class KubernetesProviderBuild:
+    """The Pulumi Kubernetes provider plugin. Its main package embeds a schema that upstream's
+    `go generate` writes from the module's schema.json, so the wrapper runs the module's own
+    generator and builds a main of ours that serves the provider."""
+
+    name: str = "pulumi-resource-kubernetes"
+    version: str = KUBERNETES_PROVIDER_VERSION
+    module: str = "github.com/pulumi/pulumi-kubernetes/provider/v4"
+    module_version: str = KUBERNETES_PROVIDER_MODULE_VERSION
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
 def _kubernetes_ldflags(version: str) -> tuple[str, ...]:
     major, minor = version.lstrip("v").split(".")[:2]
     base = "k8s.io/component-base/version"
@@ -104,6 +127,15 @@ PROGRAMS = {
         "kube-state-metrics", "k8s.io/kube-state-metrics/v2", KUBE_STATE_METRICS_VERSION, "k8s.io/kube-state-metrics/v2",
         unlisted_checksums=("k8s.io/kube-state-metrics/v2", "k8s.io/sample-controller"),
     ),
+    "pulumi": GoProgram(
+        "pulumi",
+        "github.com/pulumi/pulumi/pkg/v3",
+        PULUMI_VERSION,
+        "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+        ldflags=(f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version={PULUMI_VERSION}",),
+        copy_remote_replaces=True,
+    ),
+    "pulumi-resource-kubernetes": KubernetesProviderBuild(),
     "notification-controller": GoProgram(
         "notification-controller",
         "github.com/fluxcd/notification-controller",

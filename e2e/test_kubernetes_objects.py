@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components import constants as c
 from components.tooling.render import masked, read_stack_file
-from e2e.kube import FLUX_INSTALL_LABELS, FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
-from e2e.programs import FLUX_CRD_MODULES, module_dir
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
+from e2e.flux import flux_deployment
 
 ROOT = Path(__file__).resolve().parents[1]
 # The offline tests' helpers (they import each other by bare name, as tests/conftest.py arranges).
@@ -45,7 +44,6 @@ from support import STACKS, run_stack  # noqa: E402
 from test_kube_state_metrics import pod as kube_state_metrics_pod  # noqa: E402
 
 KSM_CHART = "kube-state-metrics"
-FLUX_VERSIONS = {module.rsplit("/", 1)[1]: version for module, version in FLUX_CRD_MODULES.items()}
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
 IGNORED_METADATA = ("managedFields", "resourceVersion", "generation")
 
@@ -77,23 +75,6 @@ def release_pod(release: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 
 # --- cluster helpers -------------------------------------------------------------------------------------
-def flux_deployment(controller: str) -> dict[str, Any]:
-    """The controller's Deployment as a stock install has it: its module's config/manager
-    manifest, in the Flux namespace, with the install's labels and image."""
-    version = FLUX_VERSIONS[controller]
-    module = next(m for m in FLUX_CRD_MODULES if m.endswith(f"/{controller}"))
-    deployment = yaml.safe_load((module_dir(module, version) / "config" / "manager" / "deployment.yaml").read_text())
-    assert deployment["kind"] == "Deployment" and deployment["metadata"]["name"] == controller
-    labels = {**FLUX_INSTALL_LABELS, "app.kubernetes.io/component": controller, "app.kubernetes.io/version": version}
-    deployment["metadata"]["namespace"] = c.FLUX_NAMESPACE
-    deployment["metadata"].setdefault("labels", {}).update(labels)
-    deployment["spec"]["template"]["metadata"]["labels"].update(labels)
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert container["name"] == c.FLUX_CONTAINER_NAME
-    container["image"] = f"ghcr.io/fluxcd/{controller}:{version}"
-    return deployment
-
-
 # tests/pod_security.py's control names -> the check names PodSecurity admission reports
 # (k8s.io/pod-security-admission policy checks; restricted reports hostPath as a volume type).
 PSA_CHECKS = {

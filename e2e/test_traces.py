@@ -18,9 +18,8 @@ import urllib.request
 import pytest
 
 from components import constants as c
-from components.tooling.render import RecordingMocks
 from e2e.collector import Collector, PodLog, Sink, collector_configs, gateway_and_agent, localize, loopback_address
-from e2e.flux import flux_event, notification_controller, recorded_event
+from e2e.flux import ClusterUids, flux_event, notification_controller, recorded_event
 from e2e.kube import api_version_and_kind, kubeconfig_auth, rendered_manifest, wait_until
 from tests.support import run_stack
 
@@ -39,20 +38,6 @@ EVENT_TIME = datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc)
 def flux_trace_id(alert_uid: str, revision: str) -> str:
     """notification-controller@v1.9.3: internal/notifier/otel.go generateID, as hex."""
     return hashlib.sha256(f"{alert_uid}:{revision}".encode()).digest()[:16].hex()
-
-
-class ClusterUids(RecordingMocks):
-    """Mocks that hand out the UIDs the real API server gave, so the render carries them."""
-
-    def __init__(self, uids: dict[str, str]) -> None:
-        super().__init__()
-        self.uids = uids
-
-    def new_resource(self, args):
-        resource_id, outputs = super().new_resource(args)
-        if args.name in self.uids:
-            outputs["metadata"] = {**outputs["metadata"], "uid": self.uids[args.name]}
-        return resource_id, outputs
 
 
 def tracing_objects(rendering) -> dict[str, dict]:

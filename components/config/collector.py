@@ -100,7 +100,8 @@ class SendingQueueSettings(Model):
             raise InvalidKey("storageClassName", "only allowed with storage persistentVolume")
         needed = queue_volume_mib(duration_seconds(self.outage))
         if memory_mib(self.volume_size) < needed:
-            raise InvalidKey("volumeSize", f"must be at least {needed}Mi to hold a {self.outage} outage at the expected Flux volume")
+            raise InvalidKey("volumeSize", f"must be at least {needed}Mi to hold a {self.outage} outage (twice the queue"
+                                           " measured at 1,000 Flux objects and 100 log lines/s; docs/benchmarks.md)")
         return self
 
 

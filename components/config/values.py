@@ -278,9 +278,8 @@ def memory_mib(quantity: str) -> int:
 
 
 def queue_volume_mib(outage_seconds: float) -> int:
-    """Room for an outage's worth of the expected Flux volume, twice over."""
-    expected = sum(c.EXPECTED_FLUX_BYTES_PER_SECOND.values()) * outage_seconds
-    return math.ceil(2 * expected / 2**20)
+    """Room for an outage's worth of queue, as measured at the default expected load, twice over."""
+    return math.ceil(2 * c.QUEUE_DISK_BYTES_PER_SECOND * outage_seconds / 2**20)
 
 
 class Model(BaseModel):

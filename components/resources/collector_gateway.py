@@ -22,6 +22,7 @@ from ..config import (
     export_credential_problems,
     format_errors,
 )
+from .helm_release import chart_release
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,13 @@ class CollectorGateway(pulumi.ComponentResource):
             event_namespaces=args.event_namespaces,
             event_statements=event_statements,
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-release",
-            name=settings.release_name,
+            release_name=settings.release_name,
             namespace=settings.namespace,
             chart=c.COLLECTOR_CHART,
             version=settings.chart_version,
-            repository_opts={"repo": settings.chart_repository},
+            repository=settings.chart_repository,
             values=gateway_values(
                 fullname=settings.release_name,
                 image=settings.image,

@@ -14,6 +14,7 @@ from ..builders.collector_configs import flux_log_paths, log_agent_config
 from ..builders.helm_values import log_agent_values
 from ..builders.trace_correlation import linkable_sources, log_line_statements, transform_processor
 from ..config import FluxSettings, GatewaySettings, LogAgentSettings
+from .helm_release import chart_release
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,13 @@ class FluxLogAgent(pulumi.ComponentResource):
             queue=args.collector.sending_queue,
             trace_correlation=trace_correlation,
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-release",
-            name=agent.release_name,
+            release_name=agent.release_name,
             namespace=agent.namespace,
             chart=c.COLLECTOR_CHART,
             version=args.collector.chart_version,
-            repository_opts={"repo": args.collector.chart_repository},
+            repository=args.collector.chart_repository,
             values=log_agent_values(
                 fullname=agent.release_name,
                 image=args.collector.image,

@@ -12,6 +12,7 @@ from .. import constants as c
 from ..builders import kube_state_metrics as ksm
 from ..builders import manifests
 from ..config import ConfigError, Dash0OperatorSettings, FluxSettings, ObjectHealthSettings, format_errors
+from .helm_release import chart_release
 
 COMPONENT = "object-health"
 
@@ -60,13 +61,13 @@ class FluxObjectHealth(pulumi.ComponentResource):
                 spec=manifests.dash0_monitoring_spec(metrics=True, logs=False),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
             )
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-release",
-            name=settings.release_name,
+            release_name=settings.release_name,
             namespace=args.namespace,
             chart=c.KSM_CHART,
             version=settings.chart_version,
-            repository_opts={"repo": settings.chart_repository},
+            repository=settings.chart_repository,
             values=ksm.chart_values(
                 fullname=settings.release_name,
                 image_tag=settings.image_tag,

@@ -1,0 +1,88 @@
+"""A Helm chart repository on loopback with stand-in charts, for the engine tier.
+
+The public chart repositories are out of reach here, and the real charts' workloads would need a
+kubelet. Each stand-in has the real chart's name and pinned version, so the Releases resolve
+exactly what they ask for, and one template: a ConfigMap `<release>-stand-in-values` holding the
+values the Release passed (a test reads them back from the API server). The real charts' own
+checks stay where they are: tests/test_helm_values.py validates every rendered values object
+against the collector chart's values schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import yaml
+
+from components import constants as c
+from e2e.kube import free_port
+
+STAND_INS = {c.COLLECTOR_CHART: c.COLLECTOR_CHART_VERSION, c.KSM_CHART: c.KSM_CHART_VERSION}
+VALUES_CONFIGMAP = "stand-in-values"
+TEMPLATE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-%s
+  namespace: {{ .Release.Namespace }}
+data:
+  values.yaml: {{ toYaml .Values | quote }}
+""" % VALUES_CONFIGMAP
+
+
+def _add(archive: tarfile.TarFile, name: str, text: str) -> None:
+    data = text.encode()
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), 0, 0o644
+    archive.addfile(info, io.BytesIO(data))
+
+
+def package(name: str, version: str) -> bytes:
+    """A chart archive as `helm package` lays it out: `<name>/Chart.yaml`, `<name>/templates/...`."""
+    chart = {"apiVersion": "v2", "name": name, "version": version, "type": "application",
+             "description": f"Stand-in for {name} {version} in fluxcd-otel's engine tier: renders its values only."}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        _add(archive, f"{name}/Chart.yaml", yaml.safe_dump(chart, sort_keys=True))
+        _add(archive, f"{name}/templates/values.yaml", TEMPLATE)
+    return buffer.getvalue()
+
+
+class ChartRepository:
+    """Serves `index.yaml` and the stand-in archives from `directory` at `url`."""
+
+    def __init__(self, directory: Path, host: str = "127.0.0.1") -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        port = free_port(host)
+        self.url = f"http://{host}:{port}"
+        entries = {}
+        for name, version in STAND_INS.items():
+            archive = package(name, version)
+            filename = f"{name}-{version}.tgz"
+            (self.directory / filename).write_bytes(archive)
+            entries[name] = [{"apiVersion": "v2", "name": name, "version": version, "type": "application",
+                              "urls": [f"{self.url}/{filename}"], "digest": hashlib.sha256(archive).hexdigest(),
+                              "created": "2026-11-30T00:00:00Z"}]
+        index = {"apiVersion": "v1", "entries": entries, "generated": "2026-11-30T00:00:00Z"}
+        (self.directory / "index.yaml").write_text(yaml.safe_dump(index, sort_keys=True))
+        handler = partial(_QuietFiles, directory=str(self.directory))
+        self.server = ThreadingHTTPServer((host, port), handler)
+
+    def __enter__(self) -> "ChartRepository":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass

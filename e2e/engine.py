@@ -1,0 +1,141 @@
+"""The Pulumi engine for the real tier: the CLI and the Kubernetes provider built from their Go
+modules (e2e/programs.py), a file backend, a passphrase, and no plugin downloads.
+
+The module proxy serves no Python language host (`sdk/python/cmd/pulumi-language-python/v3` is
+refused at every version), so the program runs through the Automation API's inline runtime: the
+Python SDK serves the language runtime from the test process and the built CLI drives
+`preview`, `up` and `destroy` against it. Everything else is the engine's own: planning, the
+provider plugin, server-side apply, secrets encryption, the state file, diffs.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from pulumi import automation as auto
+
+from components import constants as c
+from e2e.kube import ApiServer, child_env
+from e2e.programs import KUBERNETES_PROVIDER_VERSION, require
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSPHRASE = "fluxcd-otel-engine-tier"
+
+
+class Engine:
+    """A PULUMI_HOME with only the built Kubernetes provider, a file backend, and stacks of the
+    project's own stack files, each in a copy of the project so the checkout stays untouched."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = Path(workdir)
+        self.home = self.workdir / "pulumi-home"
+        self.state = self.workdir / "state"
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_BACKEND_URL": f"file://{self.state}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+        }
+        cli = require("pulumi")
+        self.command = auto.PulumiCommand(root=str(cli.parent.parent), version=None, skip_version_check=False)
+        self.cli = str(cli)
+        # The SDK asks for the provider at its own version (requirements.txt), the one built.
+        self.run("plugin", "install", "resource", "kubernetes", KUBERNETES_PROVIDER_VERSION,
+                 "--file", str(require("pulumi-resource-kubernetes")))
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run([self.cli, *args], capture_output=True, text=True, timeout=300,
+                                env=child_env(**self.env), cwd=self.workdir)
+        if result.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    @property
+    def version(self) -> str:
+        return self.run("version").strip()
+
+    def plugins(self) -> list[str]:
+        return sorted(path.name for path in (self.home / "plugins").iterdir() if path.is_dir())
+
+    def stack(self, name: str, *, kubeconfig: Path, config: dict[str, str], secrets: dict[str, str]) -> auto.Stack:
+        """The project's stack `name` (its stack file copied), pointed at `kubeconfig`, with extra
+        `--path` config and secret values set as `pulumi config set [--secret]` would."""
+        project = self.workdir / f"project-{name}"
+        (project / "stacks").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+        shutil.copyfile(ROOT / "stacks" / f"Pulumi.{name}.yaml", project / "stacks" / f"Pulumi.{name}.yaml")
+        stack = auto.create_or_select_stack(
+            stack_name=name, project_name=c.PROJECT, program=program,
+            opts=auto.LocalWorkspaceOptions(work_dir=str(project), env_vars=self.env, pulumi_command=self.command),
+        )
+        stack.set_config("kubernetes:kubeconfig", auto.ConfigValue(str(kubeconfig)))
+        for key, value in config.items():
+            stack.set_config(f"{c.PROJECT}:{key}", auto.ConfigValue(value), path=True)
+        for key, value in secrets.items():
+            stack.set_config(f"{c.PROJECT}:{key}", auto.ConfigValue(value, secret=True), path=True)
+        return stack
+
+    def state_file(self, name: str) -> Path:
+        return self.state / ".pulumi" / "stacks" / c.PROJECT / f"{name}.json"
+
+
+def program() -> None:
+    """The project's own program, as `pulumi up` runs it."""
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+
+class GarbageCollection:
+    """Does what the absent kube-controller-manager would while `pulumi destroy` waits: the
+    provider deletes in the foreground, so the API server marks each object with the
+    `foregroundDeletion` finalizer, which the garbage collector drops once the object has no
+    dependents (none here); the namespace controller then finalizes emptied namespaces."""
+
+    def __init__(self, kube: ApiServer, kinds: Iterable[str]) -> None:
+        self.kube = kube
+        self.kinds = ",".join(sorted(set(kinds) | {"namespaces"}))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _deleting(self) -> Iterator[dict[str, Any]]:
+        result = self.kube.kubectl("get", self.kinds, "-A", "-o", "json", check=False)
+        if result.returncode == 0:
+            for obj in json.loads(result.stdout)["items"]:
+                if obj["metadata"].get("deletionTimestamp"):
+                    yield obj
+
+    def _collect(self, obj: dict[str, Any]) -> None:
+        metadata = obj["metadata"]
+        target = [f"{obj['kind'].lower()}.{obj['apiVersion'].split('/')[0]}" if "/" in obj["apiVersion"]
+                  else obj["kind"].lower(), metadata["name"]]
+        if metadata.get("namespace"):
+            target += ["-n", metadata["namespace"]]
+        remaining = [name for name in metadata.get("finalizers", []) if name != "foregroundDeletion"]
+        self.kube.kubectl("patch", *target, "--type=merge", "-p", json.dumps({"metadata": {"finalizers": remaining or None}}),
+                          check=False)
+        if obj["kind"] == "Namespace":
+            obj["spec"]["finalizers"] = []
+            metadata.pop("finalizers", None)
+            self.kube.kubectl("replace", "--raw", f"/api/v1/namespaces/{metadata['name']}/finalize", "-f", "-",
+                              stdin=json.dumps(obj), check=False)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1):
+            for obj in self._deleting():
+                self._collect(obj)
+
+    def __enter__(self) -> "GarbageCollection":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
