@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 from pulumi import automation as auto
 
 from components import constants as c
-from e2e.kube import ApiServer, child_env
+from e2e.kube import ApiServer, child_env, kubectl_target
 from e2e.programs import KUBERNETES_PROVIDER_VERSION, require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,10 +114,7 @@ class GarbageCollection:
 
     def _collect(self, obj: dict[str, Any]) -> None:
         metadata = obj["metadata"]
-        target = [f"{obj['kind'].lower()}.{obj['apiVersion'].split('/')[0]}" if "/" in obj["apiVersion"]
-                  else obj["kind"].lower(), metadata["name"]]
-        if metadata.get("namespace"):
-            target += ["-n", metadata["namespace"]]
+        target = kubectl_target(obj)
         remaining = [name for name in metadata.get("finalizers", []) if name != "foregroundDeletion"]
         self.kube.kubectl("patch", *target, "--type=merge", "-p", json.dumps({"metadata": {"finalizers": remaining or None}}),
                           check=False)

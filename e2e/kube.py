@@ -194,6 +194,14 @@ class ApiServer:
         )
 
 
+def kubectl_target(obj: dict[str, Any]) -> list[str]:
+    """`kind.group name [-n namespace]`: how kubectl names the object `obj` describes."""
+    metadata = obj["metadata"]
+    api_version = obj["apiVersion"]
+    kind = obj["kind"].lower() + (f".{api_version.split('/')[0]}" if "/" in api_version else "")
+    return [kind, metadata["name"]] + (["-n", metadata["namespace"]] if metadata.get("namespace") else [])
+
+
 # A rendered Helm release has no manifest of its own (its chart is out of reach here).
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -1,6 +1,6 @@
-"""`pulumi preview`, `up`, a second `up`, `preview --diff` and `destroy` of the dev, prod and
-dash0-operator stacks, run by the real Pulumi engine and Kubernetes provider against the real API
-server (e2e/engine.py says how the program runs).
+"""`pulumi preview`, `up`, a second `up`, `preview --diff` and `destroy` of the dev and prod
+stacks, run by the real Pulumi engine and Kubernetes provider against the real API server
+(e2e/engine.py says how the program runs).
 
 What only the engine and the provider decide is checked against what the offline render shows:
 the objects created, object by object; that a second `up` changes nothing; that the token is
@@ -26,7 +26,7 @@ from components.tooling.render import masked
 from e2e.charts import VALUES_CONFIGMAP, ChartRepository
 from e2e.engine import ROOT, Engine, GarbageCollection
 from e2e.flux import ClusterUids, flux_deployment
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, kubectl_target, rendered_manifest
 from e2e.programs import KUBERNETES_PROVIDER_VERSION
 from tests.support import run_stack
 
@@ -148,9 +148,7 @@ def deleted_kinds(rendering) -> set[str]:
     kinds = {"secrets", "configmaps"}
     for resource in custom_resources(rendering).values():
         if resource.type != HELM_RELEASE:
-            manifest = rendered_manifest(resource)
-            group = manifest["apiVersion"].split("/")[0] if "/" in manifest["apiVersion"] else ""
-            kinds.add(f"{manifest['kind'].lower()}.{group}" if group else manifest["kind"].lower())
+            kinds.add(kubectl_target(rendered_manifest(resource))[0])
     return kinds
 
 
@@ -178,12 +176,7 @@ def state_resources(stack) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def live(kube: ApiServer, manifest: dict[str, Any]) -> dict[str, Any] | None:
-    metadata = manifest["metadata"]
-    args = [f"{manifest['kind'].lower()}.{manifest['apiVersion'].split('/')[0]}" if "/" in manifest["apiVersion"]
-            else manifest["kind"].lower(), metadata["name"]]
-    if metadata.get("namespace"):
-        args += ["-n", metadata["namespace"]]
-    result = kube.kubectl("get", *args, "-o", "json", "--ignore-not-found", check=False)
+    result = kube.kubectl("get", *kubectl_target(manifest), "-o", "json", "--ignore-not-found", check=False)
     return json.loads(result.stdout) if result.stdout.strip() else None
 
 
