@@ -44,14 +44,11 @@ def peak_rss_mib(pid: int) -> float:
 
 
 class ProcessSampler:
-    """CPU used between `mark()` and `read()`; the peak RSS over the process's life."""
+    """CPU used between creation and `read()`; the peak RSS over the process's life."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self._cpu, self._at = cpu_seconds(pid), time.monotonic()
-
-    def mark(self) -> None:
-        self._cpu, self._at = cpu_seconds(self.pid), time.monotonic()
 
     def read(self) -> dict[str, float]:
         elapsed = time.monotonic() - self._at
@@ -152,7 +149,6 @@ class SinkTail:
         self.pending = ""
         self.arrived: dict[int, float] = {}
         self.duplicates = 0
-        self.records = {"logs": 0, "metric_points": 0, "spans": 0}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -166,19 +162,14 @@ class SinkTail:
         now_ns = time.time_ns()
         *complete, self.pending = (self.pending + text).split("\n")
         for line in complete:
-            # Only log requests are parsed; points and spans are counted by their one-per-item key.
+            # Only log requests carry the timed lines; metric and span requests are not parsed.
             if line.startswith('{"resourceLogs"'):
                 self._count_logs(json.loads(line), now_ns)
-            elif line.startswith('{"resourceMetrics"'):
-                self.records["metric_points"] += line.count('"timeUnixNano"')
-            elif line.startswith('{"resourceSpans"'):
-                self.records["spans"] += line.count('"spanId"')
 
     def _count_logs(self, request: dict[str, Any], now_ns: int) -> None:
         for resource in request.get("resourceLogs", []):
             for scope in resource.get("scopeLogs", []):
                 for record in scope.get("logRecords", []):
-                    self.records["logs"] += 1
                     body = any_value(record.get("body", {}))
                     parts = body.split() if isinstance(body, str) else []
                     if len(parts) == 3 and parts[0] == "line":

@@ -157,8 +157,7 @@ def compare(gateway_config: dict[str, Any], agent_config: dict[str, Any], settin
                         ("spans", seed["spans"] * 3600 / window, ours["spans"] * 3600 / window),
                         ("bytes sent (compressed OTLP)", seed_bytes * 3600 / window, ours_bytes * 3600 / window)):
         ratio = f"{b / a:.2f}" if a else "n/a"
-        value = (lambda v: f"{v:,.0f}") if label.startswith("distinct") else (lambda v: f"{v:,.0f}")
-        rows.append(f"| {label} | {value(a)} | {value(b)} | {ratio} |")
+        rows.append(f"| {label} | {a:,.0f} | {b:,.0f} | {ratio} |")
     only_ours = sorted(ours["names"] - seed["names"])
     only_seed = sorted(seed["names"] - ours["names"])
     rows.append("")

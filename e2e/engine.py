@@ -59,10 +59,6 @@ class Engine:
             raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    @property
-    def version(self) -> str:
-        return self.run("version").strip()
-
     def plugins(self) -> list[str]:
         return sorted(path.name for path in (self.home / "plugins").iterdir() if path.is_dir())
 
