@@ -295,9 +295,12 @@ DEFAULT_EXPECTED_LOG_LINES_PER_SECOND = 100
 
 # --- Alert rules and dashboards ------------------------------------------------------------------
 PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1"
-# The Dash0 operator (0.153) lists and watches perses.dev/v1alpha1 and reads the dashboard from
-# `spec`, where v1alpha1 keeps it (v1alpha2 nests it under `spec.config`).
-PERSES_DASHBOARD_API_VERSION = "perses.dev/v1alpha1"
+# v1alpha2 is the CRD's storage version and v1alpha1 is deprecated
+# (perses/perses-operator@v0.5.0:config/crd/bases/perses.dev_persesdashboards.yaml). Without a
+# conversion webhook the API server prunes a v1alpha1 spec to nothing, so only v1alpha2 survives
+# every cluster. The Dash0 operator watches v1alpha2 from 0.142.0 on and unwraps `spec.config`
+# (dash0hq/dash0-operator@0.153.0:internal/controller/perses_dashboards_controller.go).
+PERSES_DASHBOARD_API_VERSION = "perses.dev/v1alpha2"
 # Families the controllers serve besides gotk_* (controller-runtime and client-go).
 RECONCILE_DURATION_METRIC = "gotk_reconcile_duration_seconds"
 RECONCILE_TOTAL_METRIC = "controller_runtime_reconcile_total"

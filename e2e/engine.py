@@ -10,18 +10,15 @@ provider plugin, server-side apply, secrets encryption, the state file, diffs.
 
 from __future__ import annotations
 
-import json
 import runpy
 import shutil
 import subprocess
-import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator
 
 from pulumi import automation as auto
 
 from components import constants as c
-from e2e.kube import ApiServer, child_env, kubectl_target
+from e2e.kube import child_env
 from e2e.programs import KUBERNETES_PROVIDER_VERSION, require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,47 +85,3 @@ def program() -> None:
     """The project's own program, as `pulumi up` runs it."""
     runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
-
-class GarbageCollection:
-    """Does what the absent kube-controller-manager would while `pulumi destroy` waits: the
-    provider deletes in the foreground, so the API server marks each object with the
-    `foregroundDeletion` finalizer, which the garbage collector drops once the object has no
-    dependents (none here); the namespace controller then finalizes emptied namespaces."""
-
-    def __init__(self, kube: ApiServer, kinds: Iterable[str]) -> None:
-        self.kube = kube
-        self.kinds = ",".join(sorted(set(kinds) | {"namespaces"}))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _deleting(self) -> Iterator[dict[str, Any]]:
-        result = self.kube.kubectl("get", self.kinds, "-A", "-o", "json", check=False)
-        if result.returncode == 0:
-            for obj in json.loads(result.stdout)["items"]:
-                if obj["metadata"].get("deletionTimestamp"):
-                    yield obj
-
-    def _collect(self, obj: dict[str, Any]) -> None:
-        metadata = obj["metadata"]
-        target = kubectl_target(obj)
-        remaining = [name for name in metadata.get("finalizers", []) if name != "foregroundDeletion"]
-        self.kube.kubectl("patch", *target, "--type=merge", "-p", json.dumps({"metadata": {"finalizers": remaining or None}}),
-                          check=False)
-        if obj["kind"] == "Namespace":
-            obj["spec"]["finalizers"] = []
-            metadata.pop("finalizers", None)
-            self.kube.kubectl("replace", "--raw", f"/api/v1/namespaces/{metadata['name']}/finalize", "-f", "-",
-                              stdin=json.dumps(obj), check=False)
-
-    def _run(self) -> None:
-        while not self._stop.wait(1):
-            for obj in self._deleting():
-                self._collect(obj)
-
-    def __enter__(self) -> "GarbageCollection":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()

@@ -16,8 +16,17 @@ import yaml
 
 from components import constants as c
 from components.tooling.render import RecordingMocks
-from e2e.kube import FLUX_INSTALL_LABELS, LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
-from e2e.programs import FLUX_CRD_MODULES, module_dir, require
+from e2e.kube import FLUX_INSTALL_LABELS, FLUX_MANAGER, LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
+from e2e.programs import FLUX_CRD_MODULES, flux_crds, module_dir, require
+from tests.support import SCHEMAS
+
+# CRDs of the objects the package creates beside Flux's: Dash0, Perses, Prometheus Operator.
+SHARED_CRD_FILES = (
+    "dash0-monitorings.crd.yaml",
+    "dash0-operatorconfigurations.crd.yaml",
+    "perses-dashboards.crd.yaml",
+    "prometheus-rules.crd.yaml",
+)
 
 
 @dataclass
@@ -117,6 +126,35 @@ def notification_controller(kube: ApiServer, workdir: Path, *, extra_env: dict[s
                                      f"http://{LOOPBACK}:{events}/")
     finally:
         process.stop()
+
+
+def _documents(paths: list[Path]) -> list[dict]:
+    return [doc for path in paths for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def install_crds(kube: ApiServer) -> None:
+    """Flux's CRDs and SHARED_CRD_FILES, established."""
+    missing = [name for name in SHARED_CRD_FILES if not (SCHEMAS / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{', '.join(missing)} missing in {SCHEMAS}; the real tier needs ../shared/schemas")
+    crds = _documents(flux_crds()) + _documents([SCHEMAS / name for name in SHARED_CRD_FILES])
+    kube.apply(crds)
+    kube.crds_established([crd["metadata"]["name"] for crd in crds])
+
+
+def install_flux_namespace(kube: ApiServer) -> str:
+    """Flux's namespace as `flux install` creates it (fluxcd/flux2 manifests/install/namespace.yaml:
+    the install's labels; Pod Security warns at restricted, enforces nothing), applied by Flux's
+    manager."""
+    kube.apply([{
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": c.FLUX_NAMESPACE, "labels": {
+            **FLUX_INSTALL_LABELS,
+            "pod-security.kubernetes.io/warn": c.POD_SECURITY_RESTRICTED,
+            "pod-security.kubernetes.io/warn-version": "latest",
+        }},
+    }], field_manager=FLUX_MANAGER)
+    return c.FLUX_NAMESPACE
 
 
 FLUX_VERSIONS = {module.rsplit("/", 1)[1]: version for module, version in FLUX_CRD_MODULES.items()}

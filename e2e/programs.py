@@ -114,6 +114,16 @@ PROGRAMS = {
         ldflags=_kubernetes_ldflags(KUBERNETES_VERSION),
         staging_replaces_from="k8s.io/kubernetes",
     ),
+    # The deployment, ReplicaSet, garbage-collector, namespace and endpoints controllers, which
+    # the engine tier's rollouts and deletions wait on.
+    "kube-controller-manager": GoProgram(
+        "kube-controller-manager",
+        "k8s.io/kubernetes",
+        KUBERNETES_VERSION,
+        "k8s.io/kubernetes/cmd/kube-controller-manager",
+        ldflags=_kubernetes_ldflags(KUBERNETES_VERSION),
+        staging_replaces_from="k8s.io/kubernetes",
+    ),
     # The client the tests apply objects with (server-side apply, tokens, auth checks).
     "kubectl": GoProgram(
         "kubectl",

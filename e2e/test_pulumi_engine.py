@@ -1,11 +1,13 @@
-"""`pulumi preview`, `up`, a second `up`, `preview --diff` and `destroy` of the dev and prod
-stacks, run by the real Pulumi engine and Kubernetes provider against the real API server
-(e2e/engine.py says how the program runs).
+"""`pulumi preview`, `up`, a second `up`, `preview --diff` and `destroy` of the dev, prod and
+dash0-operator stacks, run by the real Pulumi engine and Kubernetes provider against the real API
+server and kube-controller-manager (e2e/engine.py says how the program runs, e2e/controllers.py
+what stands in for the scheduler and kubelet).
 
 What only the engine and the provider decide is checked against what the offline render shows:
 the objects created, object by object; that a second `up` changes nothing; that the token is
 encrypted in the state and held by no object but its Secret; that a one-key change previews as
-that one change; that `destroy` removes everything of ours and leaves Flux's own objects as they
+that one change; that the dash0-operator stack's scrape patches roll Flux's controllers out with
+their annotations; that `destroy` removes everything of ours and leaves Flux's own objects as they
 were. Helm Releases install stand-in charts from a loopback repository (e2e/charts.py).
 """
 
@@ -21,26 +23,22 @@ import yaml
 from pulumi import automation as auto
 
 from components import constants as c
-from components.builders import manifests
 from components.tooling.render import masked
 from e2e.charts import VALUES_CONFIGMAP, ChartRepository
-from e2e.engine import ROOT, Engine, GarbageCollection
-from e2e.flux import ClusterUids, flux_deployment
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, kubectl_target, rendered_manifest
+from e2e.controllers import Kubelet, controller_manager
+from e2e.engine import ROOT, Engine
+from e2e.flux import ClusterUids, flux_deployment, install_crds, install_flux_namespace
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, control_plane, kubectl_target, rendered_manifest, wait_until
 from e2e.programs import KUBERNETES_PROVIDER_VERSION
 from tests.support import run_stack
 
-# dash0-operator is not here yet: its DeploymentPatches wait for Flux's controllers to roll out,
-# which needs the deployment controller and a kubelet this tier does not run (docs/real-tier.md).
-STACKS = ("dev", "prod")
-# What the engine showed that the mocks had not: the shared perses.dev CRD stores v1alpha2 and
-# has no conversion webhook, so the API server prunes a v1alpha1 PersesDashboard's spec to
-# nothing and every `up` updates it again (docs/real-tier.md). Until that is settled, prod
-# runs here without dashboards.
-OVERRIDES = {"prod": {"dashboards": {"enabled": False}}}
+STACKS = ("dev", "prod", "dash0-operator")
 TOKEN = "engine-tier-token-7d3f9a"
 # Fields the API server sets or moves; the rest of a live object must hold what was rendered.
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp")
+# The deployment controller counts every rollout here, a patch's removal included.
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+ROLLOUT_SECONDS = 120
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
@@ -49,14 +47,10 @@ def stack_file_config(stack: str) -> dict[str, Any]:
 
 def stack_overrides(stack: str, repository: str) -> dict[str, dict[str, Any]]:
     """The sections this tier changes, as whole sections (the stack file's own keys kept): the
-    loopback chart repository wherever a chart is named, and OVERRIDES."""
+    loopback chart repository wherever a chart is named."""
     config = stack_file_config(stack)
     sections = ["objectHealth"] + (["collector"] if config.get(f"{c.PROJECT}:mode", "collector") == "collector" else [])
-    overrides = {section: {**config.get(f"{c.PROJECT}:{section}", {}), "chartRepository": repository}
-                 for section in sections}
-    for section, keys in OVERRIDES.get(stack, {}).items():
-        overrides[section] = {**config.get(f"{c.PROJECT}:{section}", {}), **overrides.get(section, {}), **keys}
-    return overrides
+    return {section: {**config.get(f"{c.PROJECT}:{section}", {}), "chartRepository": repository} for section in sections}
 
 
 def path_keys(overrides: dict[str, dict[str, Any]], stack: str) -> dict[str, str]:
@@ -86,25 +80,30 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
     obj = json.loads(json.dumps(obj))
     for key in SERVER_METADATA:
         obj["metadata"].pop(key, None)
+    obj["metadata"].get("annotations", {}).pop(REVISION_ANNOTATION, None)
     obj.pop("status", None)
     return obj
 
 
-def metrics_endpoints(controller: str) -> dict[str, Any]:
-    """What the endpoints controller would write for a running controller's metrics Service."""
-    return {"apiVersion": "v1", "kind": "Endpoints",
-            "metadata": {"name": manifests.metrics_service_name(controller), "namespace": c.FLUX_NAMESPACE},
-            "subsets": [{"addresses": [{"ip": f"10.244.0.{10 + index}"}],
-                         "ports": [{"name": c.FLUX_METRICS_PORT_NAME, "port": c.FLUX_METRICS_PORT, "protocol": "TCP"}]}
-                        for index in [c.FLUX_CONTROLLERS.index(controller)]]}
+def rolled_out(deployment: dict[str, Any]) -> bool:
+    status = deployment.get("status", {})
+    return (status.get("observedGeneration") == deployment["metadata"]["generation"]
+            and status.get("updatedReplicas") == status.get("availableReplicas") == deployment["spec"]["replicas"]
+            and status.get("replicas") == deployment["spec"]["replicas"])
 
 
 @pytest.fixture(scope="module")
-def flux_installed(kube: ApiServer, flux_namespace: str) -> None:
-    """Flux's controllers as a stock install has them, and the endpoints their running pods would
-    give the metrics Services (no kubelet runs them here)."""
-    kube.apply([flux_deployment(controller) for controller in c.FLUX_DEFAULT_CONTROLLERS], field_manager=FLUX_MANAGER)
-    kube.apply([metrics_endpoints(controller) for controller in c.FLUX_CONTROLLERS])
+def kube(tmp_path_factory) -> ApiServer:
+    """A control plane of this module's own, since kube-controller-manager acts on every object in
+    it: Flux's CRDs and namespace, and Flux's controllers as a stock install has them, rolled out."""
+    with control_plane(tmp_path_factory.mktemp("engine-kube")) as server, controller_manager(server), Kubelet(server):
+        install_crds(server)
+        install_flux_namespace(server)
+        server.apply([flux_deployment(controller) for controller in c.FLUX_DEFAULT_CONTROLLERS],
+                     field_manager=FLUX_MANAGER)
+        wait_until(lambda: all(rolled_out(d) for d in server.get("deployments", "-n", c.FLUX_NAMESPACE)["items"]),
+                   timeout=ROLLOUT_SECONDS, what="Flux's controllers to roll out")
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +124,7 @@ class Deployment:
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def deployed(request, kube, flux_installed, charts, tmp_path_factory) -> Deployment:
+def deployed(request, kube, charts, tmp_path_factory) -> Deployment:
     name = request.param
     engine = Engine(tmp_path_factory.mktemp(f"engine-{name}"))
     overrides = stack_overrides(name, charts.url)
@@ -138,18 +137,7 @@ def deployed(request, kube, flux_installed, charts, tmp_path_factory) -> Deploym
     deployment = Deployment(name, engine, stack, rendering, preview, up, before)
     yield deployment
     if stack.export_stack().deployment.get("resources"):
-        with GarbageCollection(kube, deleted_kinds(rendering)):
-            stack.destroy()
-
-
-def deleted_kinds(rendering) -> set[str]:
-    """The API kinds (`kind.group`) of the objects the stack creates, Helm's release Secrets and its
-    stand-in ConfigMaps among them."""
-    kinds = {"secrets", "configmaps"}
-    for resource in custom_resources(rendering).values():
-        if resource.type != HELM_RELEASE:
-            kinds.add(kubectl_target(rendered_manifest(resource))[0])
-    return kinds
+        stack.destroy()
 
 
 def render_with_live_uids(kube: ApiServer, name: str, overrides: dict[str, Any]):
@@ -224,7 +212,7 @@ def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, kube)
             continue
         manifest = rendered_manifest(resource)
         if resource.type.endswith("Patch"):
-            continue  # checked below: a patch is part of Flux's object, not an object of ours
+            continue  # a patch is part of Flux's object: test_scrape_patches_roll_flux_out_...
         found = live(kube, manifest)
         wanted = {key: value for key, value in manifest.items() if key not in ("stringData",)}
         if found is None or not contains(found, wanted):
@@ -234,6 +222,23 @@ def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, kube)
             if decoded != manifest["stringData"]:
                 mismatched.append(f"{resource.name}: Secret data differs from the render")
     assert not mismatched
+
+
+def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, kube):
+    patches = [r for r in custom_resources(deployed.rendering).values() if r.type.endswith(":DeploymentPatch")]
+    if not patches:
+        pytest.skip("only the dash0-operator stack patches Flux's Deployments")
+    for resource in patches:
+        manifest = rendered_manifest(resource)
+        wanted = manifest["spec"]["template"]["metadata"]["annotations"]
+        deployment = live(kube, manifest)
+        assert rolled_out(deployment) and contains(deployment["spec"]["template"]["metadata"]["annotations"], wanted)
+        fields = kube.get(*kubectl_target(manifest), "--show-managed-fields")["metadata"]["managedFields"]
+        assert FLUX_MANAGER in {entry["manager"] for entry in fields}
+        selector = ",".join(f"{k}={v}" for k, v in deployment["spec"]["selector"]["matchLabels"].items())
+        pods = [pod for pod in kube.get("pods", "-n", c.FLUX_NAMESPACE, "-l", selector)["items"]
+                if not pod["metadata"].get("deletionTimestamp")]
+        assert pods and all(contains(pod["metadata"].get("annotations"), wanted) for pod in pods), manifest["metadata"]
 
 
 def test_a_second_up_changes_nothing(deployed):
@@ -269,8 +274,7 @@ def test_a_one_key_change_previews_as_that_change_only(deployed):
 
 
 def test_destroy_removes_ours_and_leaves_flux_as_it_was(deployed, kube):
-    with GarbageCollection(kube, deleted_kinds(deployed.rendering)):
-        result = deployed.stack.destroy()
+    result = deployed.stack.destroy()
     assert result.summary.result == "succeeded"
     left = [resource.name for resource in custom_resources(deployed.rendering).values()
             if resource.type != HELM_RELEASE and not resource.type.endswith("Patch")

@@ -30,7 +30,7 @@ def specs(controllers=CONTROLLERS):
 def test_each_dashboard_is_valid_for_the_crd(name):
     validate_custom_resource({
         "apiVersion": c.PERSES_DASHBOARD_API_VERSION, "kind": "PersesDashboard",
-        "metadata": {"name": name, "namespace": c.FLUX_NAMESPACE}, "spec": specs()[name],
+        "metadata": {"name": name, "namespace": c.FLUX_NAMESPACE}, "spec": dashboards.custom_resource_spec(specs()[name]),
     })
 
 

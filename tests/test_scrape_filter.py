@@ -44,7 +44,7 @@ def shipped_queries(resources) -> list[str]:
     rules = [rule["expr"] for obj in by_kind(resources, "PrometheusRule")
              for group in obj["spec"]["groups"] for rule in group["rules"]]
     panels = [query["spec"]["plugin"]["spec"]["query"] for obj in by_kind(resources, "PersesDashboard")
-              for panel in obj["spec"]["panels"].values() for query in panel["spec"]["queries"]]
+              for panel in obj["spec"]["config"]["panels"].values() for query in panel["spec"]["queries"]]
     return rules + panels
 
 

@@ -190,6 +190,12 @@ def dashboard_specs(controllers: list[str]) -> dict[str, dict[str, Any]]:
     return {OVERVIEW: overview_spec(), CONTROL_PLANE: control_plane_spec(controllers)}
 
 
+def custom_resource_spec(dashboard: dict[str, Any]) -> dict[str, Any]:
+    """The PersesDashboard's spec for PERSES_DASHBOARD_API_VERSION: the Perses dashboard under
+    `config`, with no `instanceSelector`, so every Perses instance shows it."""
+    return {"config": dashboard}
+
+
 def dashboard_queries(spec: dict[str, Any]) -> list[str]:
     return [
         query["spec"]["plugin"]["spec"]["query"]

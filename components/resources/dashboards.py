@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 
 from .. import constants as c
 from ..builders import manifests
-from ..builders.dashboards import dashboard_specs
+from ..builders.dashboards import custom_resource_spec, dashboard_specs
 from ..config import FluxSettings
 
 
@@ -30,7 +30,7 @@ class FluxDashboards(pulumi.ComponentResource):
                 api_version=c.PERSES_DASHBOARD_API_VERSION,
                 kind="PersesDashboard",
                 metadata=manifests.object_metadata(dashboard_name, flux.namespace, "dashboards"),
-                spec=spec,
+                spec=custom_resource_spec(spec),
                 opts=child,
             )
             for dashboard_name, spec in specs.items()

@@ -1,0 +1,114 @@
+"""Kubernetes' own controllers for the engine tier, and a stand-in for the kubelet's pod reports.
+
+The Pulumi Kubernetes provider waits on what controllers do: a Deployment's rollout (the
+deployment and ReplicaSet controllers), a Service's Endpoints (the endpoints controller), a
+foreground deletion (the garbage collector) and a namespace's deletion (the namespace
+controller). kube-controller-manager, built at the API server's version, runs those.
+
+No scheduler or kubelet runs here. `Kubelet` stands in for the parts the rollouts wait on: it binds
+each new pod to one Node object, as the scheduler would, reports it Running and Ready with a pod
+IP once, as the kubelet would after the readiness probes pass, and completes a pod's graceful
+deletion, as the kubelet does once the containers have stopped. Nothing runs in the pods.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from ipaddress import IPv4Address
+from typing import Any, Iterator
+
+from e2e.kube import LOOPBACK, ApiServer, Process, free_port
+from e2e.programs import require
+
+# The controllers the provider's awaiters depend on, and the service-account controller, whose
+# `default` ServiceAccount the ServiceAccount admission plugin needs before it admits a pod.
+CONTROLLERS = ("deployment-controller", "replicaset-controller", "garbage-collector-controller",
+               "namespace-controller", "serviceaccount-controller", "endpoints-controller")
+NODE_NAME = "engine-tier-node"
+FIRST_POD_IP = IPv4Address("10.244.0.10")
+POD_CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
+
+
+@contextmanager
+def controller_manager(kube: ApiServer) -> Iterator[Process]:
+    """kube-controller-manager with CONTROLLERS against `kube`, serving its health port on
+    loopback only; stopped on exit."""
+    process = Process("kube-controller-manager", [
+        str(require("kube-controller-manager")),
+        f"--kubeconfig={kube.admin_kubeconfig}",
+        f"--controllers={','.join(CONTROLLERS)}",
+        "--leader-elect=false",
+        f"--bind-address={LOOPBACK}", f"--secure-port={free_port()}",
+    ], kube.workdir)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def running_status(pod: dict[str, Any], ip: IPv4Address) -> dict[str, Any]:
+    """What the kubelet reports for a pod whose containers started and passed their probes."""
+    started = now()
+    return {
+        "phase": "Running", "hostIP": LOOPBACK, "hostIPs": [{"ip": LOOPBACK}],
+        "podIP": str(ip), "podIPs": [{"ip": str(ip)}], "startTime": started,
+        "conditions": [{"type": name, "status": "True", "lastTransitionTime": started} for name in POD_CONDITIONS],
+        "containerStatuses": [
+            {"name": container["name"], "image": container["image"], "imageID": "", "ready": True, "started": True,
+             "restartCount": 0, "state": {"running": {"startedAt": started}}}
+            for container in pod["spec"]["containers"]
+        ],
+    }
+
+
+class Kubelet:
+    """Binds, reports ready and finally deletes pods, once a second, until stopped."""
+
+    def __init__(self, kube: ApiServer) -> None:
+        self.kube = kube
+        self.next_ip = FIRST_POD_IP
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _pods(self) -> list[dict[str, Any]]:
+        result = self.kube.kubectl("get", "pods", "-A", "-o", "json", check=False)
+        return json.loads(result.stdout)["items"] if result.returncode == 0 else []
+
+    def _tend(self, pod: dict[str, Any]) -> None:
+        metadata = pod["metadata"]
+        where = ["-n", metadata["namespace"]]
+        if metadata.get("deletionTimestamp"):
+            self.kube.kubectl("delete", "pod", metadata["name"], *where, "--grace-period=0", "--force",
+                              "--ignore-not-found", check=False)
+        elif not pod["spec"].get("nodeName"):
+            binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": metadata["name"]},
+                       "target": {"apiVersion": "v1", "kind": "Node", "name": NODE_NAME}}
+            self.kube.kubectl("create", "--raw",
+                              f"/api/v1/namespaces/{metadata['namespace']}/pods/{metadata['name']}/binding",
+                              "-f", "-", stdin=json.dumps(binding), check=False)
+        elif pod.get("status", {}).get("phase") != "Running":
+            status = running_status(pod, self.next_ip)
+            self.next_ip += 1
+            self.kube.kubectl("patch", "pod", metadata["name"], *where, "--subresource=status", "--type=merge",
+                              "-p", json.dumps({"status": status}), check=False)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1):
+            for pod in self._pods():
+                self._tend(pod)
+
+    def __enter__(self) -> "Kubelet":
+        self.kube.apply([{"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE_NAME}}])
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
