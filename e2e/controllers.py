@@ -1,12 +1,12 @@
 """Kubernetes' own controllers for the engine tier, and a stand-in for the kubelet's pod reports.
 
-The Pulumi Kubernetes provider waits on what controllers do: a Deployment's rollout (the
-deployment and ReplicaSet controllers), a Service's Endpoints (the endpoints controller), a
+The Pulumi Kubernetes provider waits on what controllers do: a Deployment's or DaemonSet's rollout
+(the deployment, ReplicaSet and DaemonSet controllers), a Service's Endpoints (the endpoints controller), a
 foreground deletion (the garbage collector) and a namespace's deletion (the namespace
 controller). kube-controller-manager, built at the API server's version, runs those.
 
-No scheduler or kubelet runs here. `Kubelet` stands in for the parts the rollouts wait on: it binds
-each new pod to one Node object, as the scheduler would, reports it Running and Ready with a pod
+No scheduler or kubelet runs here. `Kubelet` stands in for the parts the rollouts wait on: it
+registers one Node, Ready, binds each new pod to it, as the scheduler would, reports it Running and Ready with a pod
 IP once, as the kubelet would after the readiness probes pass, and completes a pod's graceful
 deletion, as the kubelet does once the containers have stopped. Nothing runs in the pods.
 """
@@ -23,11 +23,13 @@ from typing import Any, Iterator
 from e2e.kube import LOOPBACK, ApiServer, Process, free_port
 from e2e.programs import require
 
-# The controllers the provider's awaiters depend on, and the service-account controller, whose
-# `default` ServiceAccount the ServiceAccount admission plugin needs before it admits a pod.
-CONTROLLERS = ("deployment-controller", "replicaset-controller", "garbage-collector-controller",
+# The controllers the provider's awaiters depend on (the log agent is a DaemonSet), and the
+# service-account controller, whose `default` ServiceAccount the ServiceAccount admission plugin
+# needs before it admits a pod.
+CONTROLLERS = ("deployment-controller", "replicaset-controller", "daemonset-controller", "garbage-collector-controller",
                "namespace-controller", "serviceaccount-controller", "endpoints-controller")
 NODE_NAME = "engine-tier-node"
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 FIRST_POD_IP = IPv4Address("10.244.0.10")
 POD_CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
 
@@ -104,8 +106,21 @@ class Kubelet:
             for pod in self._pods():
                 self._tend(pod)
 
-    def __enter__(self) -> "Kubelet":
+    def register_node(self) -> None:
+        """The Node, reported Ready with room for pods, as a kubelet registers it; then without the
+        not-ready taint that admission gave it, as the node lifecycle controller takes it off."""
         self.kube.apply([{"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE_NAME}}])
+        ready = now()
+        room = {"cpu": "4", "memory": "16Gi", "pods": "110"}
+        status = {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                  "lastHeartbeatTime": ready, "lastTransitionTime": ready}],
+                  "capacity": room, "allocatable": room, "addresses": [{"type": "InternalIP", "address": LOOPBACK}]}
+        self.kube.kubectl("patch", "node", NODE_NAME, "--subresource=status", "--type=merge",
+                          "-p", json.dumps({"status": status}))
+        self.kube.kubectl("taint", "node", NODE_NAME, f"{NOT_READY_TAINT}:NoSchedule-", check=False)
+
+    def __enter__(self) -> "Kubelet":
+        self.register_node()
         self._thread.start()
         return self
 

@@ -157,6 +157,21 @@ def install_flux_namespace(kube: ApiServer) -> str:
     return c.FLUX_NAMESPACE
 
 
+def rolled_out(deployment: dict[str, Any]) -> bool:
+    """Whether the deployment controller has rolled the Deployment's current template out."""
+    status, replicas = deployment.get("status", {}), deployment["spec"]["replicas"]
+    return (status.get("observedGeneration") == deployment["metadata"]["generation"]
+            and status.get("replicas") == status.get("updatedReplicas") == status.get("availableReplicas") == replicas)
+
+
+def install_flux_controllers(kube: ApiServer, *, timeout: float = 120) -> None:
+    """Flux's default controllers as a stock install has them, applied by Flux's manager, and
+    rolled out (which needs kube-controller-manager and a kubelet or e2e.controllers.Kubelet)."""
+    kube.apply([flux_deployment(controller) for controller in c.FLUX_DEFAULT_CONTROLLERS], field_manager=FLUX_MANAGER)
+    wait_until(lambda: all(rolled_out(d) for d in kube.get("deployments", "-n", c.FLUX_NAMESPACE)["items"]),
+               timeout=timeout, what="Flux's controllers to roll out")
+
+
 FLUX_VERSIONS = {module.rsplit("/", 1)[1]: version for module, version in FLUX_CRD_MODULES.items()}
 
 

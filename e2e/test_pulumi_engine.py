@@ -27,8 +27,8 @@ from components.tooling.render import masked
 from e2e.charts import VALUES_CONFIGMAP, ChartRepository
 from e2e.controllers import Kubelet, controller_manager
 from e2e.engine import ROOT, Engine
-from e2e.flux import ClusterUids, flux_deployment, install_crds, install_flux_namespace
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, control_plane, kubectl_target, rendered_manifest, wait_until
+from e2e.flux import ClusterUids, install_crds, install_flux_controllers, install_flux_namespace, rolled_out
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, control_plane, kubectl_target, rendered_manifest
 from e2e.programs import KUBERNETES_PROVIDER_VERSION
 from tests.support import run_stack
 
@@ -38,7 +38,6 @@ TOKEN = "engine-tier-token-7d3f9a"
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp")
 # The deployment controller counts every rollout here, a patch's removal included.
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-ROLLOUT_SECONDS = 120
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
@@ -85,13 +84,6 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def rolled_out(deployment: dict[str, Any]) -> bool:
-    status = deployment.get("status", {})
-    return (status.get("observedGeneration") == deployment["metadata"]["generation"]
-            and status.get("updatedReplicas") == status.get("availableReplicas") == deployment["spec"]["replicas"]
-            and status.get("replicas") == deployment["spec"]["replicas"])
-
-
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory) -> ApiServer:
     """A control plane of this module's own, since kube-controller-manager acts on every object in
@@ -99,10 +91,7 @@ def kube(tmp_path_factory) -> ApiServer:
     with control_plane(tmp_path_factory.mktemp("engine-kube")) as server, controller_manager(server), Kubelet(server):
         install_crds(server)
         install_flux_namespace(server)
-        server.apply([flux_deployment(controller) for controller in c.FLUX_DEFAULT_CONTROLLERS],
-                     field_manager=FLUX_MANAGER)
-        wait_until(lambda: all(rolled_out(d) for d in server.get("deployments", "-n", c.FLUX_NAMESPACE)["items"]),
-                   timeout=ROLLOUT_SECONDS, what="Flux's controllers to roll out")
+        install_flux_controllers(server)
         yield server
 
 

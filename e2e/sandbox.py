@@ -1,0 +1,62 @@
+"""A Kubernetes control plane with Flux installed, on this machine, to try the package without a
+cluster:
+
+    .venv/bin/python -m e2e.sandbox
+
+It builds what it needs once from Go modules (etcd, kube-apiserver, kube-controller-manager and
+kubectl; e2e/build.py), starts them on loopback, installs Flux's CRDs, its namespace and its four
+default controllers' Deployments, prints a kubeconfig path, and runs until Ctrl-C, when it stops
+everything and deletes its data. The controllers really reconcile Deployments, DaemonSets,
+Endpoints and deletions; nothing runs inside the pods (e2e/controllers.py says what stands in).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from e2e import build
+from e2e.controllers import Kubelet, controller_manager
+from e2e.flux import install_crds, install_flux_controllers, install_flux_namespace
+from e2e.kube import control_plane
+
+PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
+READY = "sandbox ready"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m e2e.sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--kubeconfig", type=Path, help="also write the admin kubeconfig here")
+    args = parser.parse_args(argv)
+    if build.main(list(PROGRAMS)) != 0:
+        return 1
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    workdir = Path(tempfile.mkdtemp(prefix="fluxcd-otel-sandbox-"))
+    try:
+        with control_plane(workdir) as kube, controller_manager(kube), Kubelet(kube):
+            install_crds(kube)
+            install_flux_namespace(kube)
+            install_flux_controllers(kube)
+            kubeconfig = kube.admin_kubeconfig
+            if args.kubeconfig:
+                shutil.copyfile(kubeconfig, args.kubeconfig)
+                kubeconfig = args.kubeconfig.resolve()
+            print(f"{READY}: {kube.url}, Flux's CRDs and controllers installed\n"
+                  f"kubeconfig: {kubeconfig}\n"
+                  f"in another shell: pulumi config set kubernetes:kubeconfig {kubeconfig} --stack <stack>\n"
+                  "Ctrl-C stops it and deletes its data", flush=True)
+            stop.wait()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

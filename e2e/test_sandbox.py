@@ -1,0 +1,70 @@
+"""`python -m e2e.sandbox`, the README's way to try the package without a cluster: it comes up with
+Flux's controllers rolled out, rolls a DaemonSet out as the log agent's would be, and Ctrl-C stops
+it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from components import constants as c
+from e2e.engine import ROOT
+from e2e.flux import rolled_out
+from e2e.kube import child_env, wait_until
+from e2e.programs import require
+from e2e.sandbox import READY
+
+START_SECONDS = 300
+NAMESPACE = "sandbox-check"
+
+
+def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run([str(require("kubectl")), f"--kubeconfig={kubeconfig}", *args], input=stdin,
+                            capture_output=True, text=True, timeout=60, env=child_env())
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def daemon_set() -> dict:
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": NAMESPACE},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                     "template": {"metadata": {"labels": {"app": "agent"}},
+                                  "spec": {"containers": [{"name": "agent", "image": "example.invalid/agent:1"}]}}}}
+
+
+def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    sandbox = subprocess.Popen([sys.executable, "-m", "e2e.sandbox", "--kubeconfig", str(kubeconfig)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=child_env())
+    try:
+        printed = []
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and not any(line.startswith(READY) for line in printed):
+            line = sandbox.stdout.readline()
+            assert line, "".join(printed)
+            printed.append(line)
+        url = next(line for line in printed if line.startswith(READY)).split(": ")[1].split(",")[0]
+
+        deployments = json.loads(kubectl(kubeconfig, "get", "deployments", "-n", c.FLUX_NAMESPACE, "-o", "json"))["items"]
+        assert sorted(d["metadata"]["name"] for d in deployments) == sorted(c.FLUX_DEFAULT_CONTROLLERS)
+        assert all(rolled_out(d) for d in deployments)
+
+        kubectl(kubeconfig, "create", "namespace", NAMESPACE)
+        kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(daemon_set()))
+
+        def agent_ready() -> bool:
+            status = json.loads(kubectl(kubeconfig, "get", "daemonset", "agent", "-n", NAMESPACE, "-o", "json"))["status"]
+            return status.get("desiredNumberScheduled") == status.get("numberReady") == 1
+
+        wait_until(agent_ready, timeout=60, what="the DaemonSet to roll out")
+    finally:
+        sandbox.send_signal(signal.SIGINT)
+        code = sandbox.wait(60)
+    assert code == 0
+    refused = subprocess.run([str(require("kubectl")), f"--kubeconfig={kubeconfig}", "get", "--raw", "/readyz",
+                              "--request-timeout=5s"], capture_output=True, text=True, env=child_env())
+    assert refused.returncode != 0, f"{url} still answers"
