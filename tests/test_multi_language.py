@@ -11,11 +11,11 @@ from typing import Callable
 from unittest import mock
 
 import pulumi
-import pulumi.provider.experimental
+import pulumi.provider
 import pytest
 import yaml
+from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.component import ComponentProvider
-from pulumi.provider.server import ComponentInitError
 from pydantic import BaseModel, SecretStr
 from support import ROOT, TOKEN, register
 
@@ -33,18 +33,13 @@ OPERATOR = {"clusterName": "eu-1", "mode": "dash0-operator"}
 
 
 @lru_cache(maxsize=None)
-def hosted() -> tuple[str, tuple[type, ...]]:
-    """What provider/__main__.py hands to the component provider host."""
-    calls = []
-    with mock.patch.object(pulumi.provider.experimental, "component_provider_host", lambda **kw: calls.append(kw)):
-        runpy.run_path(str(ROOT / "provider" / "__main__.py"), run_name="__main__")
-    (call,) = calls
-    return call["name"], tuple(call["components"])
-
-
 def provider() -> ComponentProvider:
-    name, components = hosted()
-    return ComponentProvider(list(components), name)
+    """What provider/__main__.py serves to the engine."""
+    served = []
+    with mock.patch.object(pulumi.provider, "main", lambda provider, args: served.append(provider)):
+        runpy.run_path(str(ROOT / "provider" / "__main__.py"), run_name="__main__")
+    (served_provider,) = served
+    return served_provider
 
 
 @lru_cache(maxsize=None)
@@ -101,9 +96,8 @@ def assert_model(model: type[BaseModel], properties: dict, required: list[str], 
 
 
 def test_the_entry_point_hosts_flux_observability_as_the_package():
-    name, components = hosted()
-    assert name == c.PROJECT
-    assert components == (fluxcd_otel.resources.multi_language.FluxObservability,)
+    assert isinstance(provider(), fluxcd_otel.resources.multi_language.FluxComponentProvider)
+    assert schema()["name"] == c.PROJECT
     assert list(schema()["resources"]) == [RESOURCE]
     assert schema()["resources"][RESOURCE]["isComponent"]
 
@@ -178,7 +172,7 @@ def test_constructed_component_composes_flux_observability_and_keeps_the_token_s
 
 def test_a_plain_token_is_refused_before_anything_is_registered():
     mocks = RecordingMocks()
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:
         construct(lambda: {**COLLECTOR, "exportToken": TOKEN}, mocks)
     assert "fluxcd-otel:exportToken: must be a secret" in str(caught.value)
     assert TOKEN not in str(caught.value) and mocks.resources == []
@@ -209,7 +203,7 @@ def test_export_headers_arrive_as_a_map_of_secrets_and_stay_in_the_secret():
 )
 def test_export_headers_refused_unless_each_value_is_a_secret(headers, expected):
     mocks = RecordingMocks()
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:
         construct(lambda: {**HONEYCOMB, "exportHeaders": headers}, mocks)
     assert expected in str(caught.value)
     assert TOKEN not in str(caught.value) and mocks.resources == []
@@ -217,10 +211,12 @@ def test_export_headers_refused_unless_each_value_is_a_secret(headers, expected)
 
 def test_bad_arguments_fail_with_one_config_error_before_anything_is_registered():
     mocks = RecordingMocks()
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:
         construct(lambda: {"clusterName": "eu-1", "exporter": {"type": "otlp"}}, mocks)
-    assert isinstance(caught.value.inner, fluxcd_otel.ConfigError)
-    assert "fluxcd-otel:exporter.endpoint: required with type otlp" in str(caught.value)
+    assert caught.value.message.startswith("invalid stack configuration (1 problem):")
+    assert "fluxcd-otel:exporter.endpoint: required with type otlp" in caught.value.message
+    # The SDK sends an InputPropertiesError as its message alone, without the component's stack.
+    assert caught.value.errors == [] and caught.value.__suppress_context__
     assert mocks.resources == []
 
 

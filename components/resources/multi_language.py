@@ -11,7 +11,10 @@ from enum import Enum
 from typing import Any, Optional
 
 import pulumi
+from pulumi.errors import InputPropertiesError
+from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
+from pulumi.provider.server import ComponentInitError
 
 from .. import constants as c
 from ..config import SECRET_KEYS, ConfigError, StackConfig, format_errors, parse_stack_config
@@ -111,3 +114,27 @@ class FluxObservability(pulumi.ComponentResource):
 
 
 HOSTED_COMPONENTS = [FluxObservability]
+# What the SDK's component_provider_host gives a package without a version; its codegen needs one.
+PACKAGE_VERSION = "0.0.0"
+
+
+class FluxComponentProvider(ComponentProvider):
+    """The SDK's component provider, except that a configuration mistake reaches the program as
+    the one ConfigError message. The SDK wraps whatever the component raises with the
+    component's Python stack trace (pulumi@v3.272.0 sdk/python/lib/pulumi/provider/server.py:
+    Construct); an InputPropertiesError it passes on as the message alone."""
+
+    def construct(self, name, resource_type, inputs, options=None):
+        try:
+            return super().construct(name, resource_type, inputs, options)
+        except ComponentInitError as error:
+            if isinstance(error.inner, ConfigError):
+                # The message names every key path; per-property errors would make the engine echo
+                # each value, a refused plain secret included. The list must not be None: the SDK
+                # reads the status details it builds only from a list.
+                raise InputPropertiesError(str(error.inner), []) from None
+            raise
+
+
+def component_provider() -> FluxComponentProvider:
+    return FluxComponentProvider(HOSTED_COMPONENTS, PACKAGE_NAME, None, PACKAGE_VERSION)
