@@ -26,6 +26,7 @@ from e2e.programs import (
     CollectorBuild,
     GoProgram,
     KubernetesProviderBuild,
+    NodejsSdkGeneratorBuild,
     binary_path,
     built,
     module_dir,
@@ -97,14 +98,17 @@ def _wrapper_replaces(program: GoProgram, work: Path, log: Path) -> list[str]:
     return lines
 
 
+def _wrapper_gomod(name: str, replaces: list[str]) -> str:
+    gomod = f"module fluxcd-otel.e2e/{name}\n\ngo 1.26\n"
+    if replaces:
+        gomod += "\nreplace (\n" + "".join(f"\t{line}\n" for line in replaces) + ")\n"
+    return gomod
+
+
 def build_go_program(program: GoProgram, home: Path, log: Path) -> None:
     work = home / "wrapper"
     work.mkdir(parents=True, exist_ok=True)
-    replaces = _wrapper_replaces(program, work, log)
-    gomod = f"module fluxcd-otel.e2e/{program.name}\n\ngo 1.26\n"
-    if replaces:
-        gomod += "\nreplace (\n" + "".join(f"\t{line}\n" for line in replaces) + ")\n"
-    (work / "go.mod").write_text(gomod)
+    (work / "go.mod").write_text(_wrapper_gomod(program.name, _wrapper_replaces(program, work, log)))
     env = _go_env(unlisted_checksums=program.unlisted_checksums)
     _run(["go", "get", f"{program.package}@{program.version}"], work, log, env)
     cmd = ["go", "build", "-trimpath", "-o", str(binary_path(program.name))]
@@ -153,8 +157,7 @@ def build_kubernetes_provider(program: KubernetesProviderBuild, home: Path, log:
     work.mkdir(parents=True, exist_ok=True)
     # The provider module replaces its SDK with a local path; the SDK of the same release stands in.
     sdk = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
-    (work / "go.mod").write_text(f"module fluxcd-otel.e2e/{program.name}\n\ngo 1.26\n\n"
-                                 f"replace {sdk} => {sdk} v{program.version}\n")
+    (work / "go.mod").write_text(_wrapper_gomod(program.name, [f"{sdk} => {sdk} v{program.version}"]))
     (work / "main.go").write_text(PROVIDER_MAIN)
     env = _go_env()
     _run(["go", "get", f"{program.module}/pkg/provider@{program.module_version}",
@@ -165,6 +168,85 @@ def build_kubernetes_provider(program: KubernetesProviderBuild, home: Path, log:
     _run(["go", "run", "generate.go"], work, log, dict(env, VERSION=program.version))
     _run(["go", "build", "-trimpath", "-o", str(binary_path(program.name)), "-ldflags",
           f"-X {program.module}/pkg/version.Version={program.version}", "."], work, log, env)
+
+
+NODEJS_SDKGEN_MAIN = """// Writes the Node.js SDK of a package schema: pulumi-nodejs-sdkgen SCHEMA.json OUT_DIR
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+)
+
+// noDependencies refuses every other package: the schema refers to none.
+type noDependencies struct{}
+
+func (noDependencies) LoadPackage(name string, _ *semver.Version) (*schema.Package, error) {
+	return nil, fmt.Errorf("package %s is not available", name)
+}
+
+func (noDependencies) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
+	return nil, fmt.Errorf("package %s is not available", d.Name)
+}
+
+func (noDependencies) LoadPackageReference(name string, _ *semver.Version) (schema.PackageReference, error) {
+	return nil, fmt.Errorf("package %s is not available", name)
+}
+
+func (noDependencies) LoadPackageReferenceV2(_ context.Context, d *schema.PackageDescriptor) (schema.PackageReference, error) {
+	return nil, fmt.Errorf("package %s is not available", d.Name)
+}
+
+func main() {
+	if len(os.Args) != 3 {
+		fail(fmt.Errorf("usage: %s SCHEMA.json OUT_DIR", os.Args[0]))
+	}
+	raw, err := os.ReadFile(os.Args[1])
+	fail(err)
+	var spec schema.PackageSpec
+	fail(json.Unmarshal(raw, &spec))
+	pkg, diags, err := schema.BindSpec(spec, noDependencies{}, schema.ValidationOptions{})
+	fail(err)
+	if diags.HasErrors() {
+		fail(diags)
+	}
+	files, err := nodejs.GeneratePackage("pulumi-nodejs-sdkgen", pkg, nil, nil, true, noDependencies{})
+	fail(err)
+	for name, data := range files {
+		path := filepath.Join(os.Args[2], name)
+		fail(os.MkdirAll(filepath.Dir(path), 0o755))
+		fail(os.WriteFile(path, data, 0o644))
+	}
+}
+
+func fail(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+"""
+
+
+def build_nodejs_sdk_generator(program: NodejsSdkGeneratorBuild, home: Path, log: Path) -> None:
+    work = home / "wrapper"
+    work.mkdir(parents=True, exist_ok=True)
+    # pkg/v3's remote replace directives (atotto/clipboard), as for the CLI.
+    replaces = [f"{left} => {right}" for left, right in _replace_lines(_module_gomod(program.module, program.version, work, log))
+                if not right.startswith(".")]
+    (work / "go.mod").write_text(_wrapper_gomod(program.name, replaces))
+    (work / "main.go").write_text(NODEJS_SDKGEN_MAIN)
+    env = _go_env()
+    _run(["go", "get", f"{program.module}/codegen/nodejs@{program.version}", f"{program.module}/codegen/schema@{program.version}"],
+         work, log, env)
+    _run(["go", "build", "-trimpath", "-o", str(binary_path(program.name)), "."], work, log, env)
 
 
 def build(name: str) -> float:
@@ -182,6 +264,8 @@ def build(name: str) -> float:
         build_collector(program, home, log)
     elif isinstance(program, KubernetesProviderBuild):
         build_kubernetes_provider(program, home, log)
+    elif isinstance(program, NodejsSdkGeneratorBuild):
+        build_nodejs_sdk_generator(program, home, log)
     else:
         build_go_program(program, home, log)
     elapsed = time.monotonic() - started

@@ -18,9 +18,11 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from ipaddress import IPv4Address
+from pathlib import Path
 from typing import Any, Iterator
 
-from e2e.kube import LOOPBACK, ApiServer, Process, free_port
+from e2e.flux import install_crds, install_flux_controllers, install_flux_namespace
+from e2e.kube import LOOPBACK, ApiServer, Process, control_plane, free_port
 from e2e.programs import require
 
 # The controllers the provider's awaiters depend on (the log agent is a DaemonSet), and the
@@ -127,3 +129,14 @@ class Kubelet:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+@contextmanager
+def flux_cluster(workdir: Path) -> Iterator[ApiServer]:
+    """A control plane with these controllers and the Kubelet stand-in, Flux's CRDs and the shared
+    ones, Flux's namespace and its default controllers rolled out; all stopped on exit."""
+    with control_plane(workdir) as kube, controller_manager(kube), Kubelet(kube):
+        install_crds(kube)
+        install_flux_namespace(kube)
+        install_flux_controllers(kube)
+        yield kube

@@ -6,13 +6,19 @@ refused at every version), so the program runs through the Automation API's inli
 Python SDK serves the language runtime from the test process and the built CLI drives
 `preview`, `up` and `destroy` against it. Everything else is the engine's own: planning, the
 provider plugin, server-side apply, secrets encryption, the state file, diffs.
+
+For programs in other languages, `cli_with_language_hosts` puts the built YAML language host
+beside the CLI, and `component_plugin` stands in for the Python language host where the engine
+would have it run `provider/`.
 """
 
 from __future__ import annotations
 
+import os
 import runpy
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from pulumi import automation as auto
@@ -29,7 +35,7 @@ class Engine:
     """A PULUMI_HOME with only the built Kubernetes provider, a file backend, and stacks of the
     project's own stack files, each in a copy of the project so the checkout stays untouched."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, cli: Path | None = None) -> None:
         self.workdir = Path(workdir)
         self.home = self.workdir / "pulumi-home"
         self.state = self.workdir / "state"
@@ -42,19 +48,19 @@ class Engine:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
         }
-        cli = require("pulumi")
+        cli = cli or require("pulumi")
         self.command = auto.PulumiCommand(root=str(cli.parent.parent), version=None, skip_version_check=False)
         self.cli = str(cli)
         # The SDK asks for the provider at its own version (requirements.txt), the one built.
         self.run("plugin", "install", "resource", "kubernetes", KUBERNETES_PROVIDER_VERSION,
                  "--file", str(require("pulumi-resource-kubernetes")))
 
-    def run(self, *args: str) -> str:
+    def run(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([self.cli, *args], capture_output=True, text=True, timeout=300,
-                                env=child_env(**self.env), cwd=self.workdir)
-        if result.returncode != 0:
+                                env=child_env(**self.env), cwd=cwd or self.workdir)
+        if check and result.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
+        return result
 
     def plugins(self) -> list[str]:
         return sorted(path.name for path in (self.home / "plugins").iterdir() if path.is_dir())
@@ -84,4 +90,29 @@ class Engine:
 def program() -> None:
     """The project's own program, as `pulumi up` runs it."""
     runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+
+def cli_with_language_hosts(directory: Path) -> Path:
+    """The built CLI with the built YAML language host beside it: the CLI looks for the language
+    hosts it bundles next to its own binary (ambient plugins are ignored here). Hard links, so
+    nothing is copied where the cache and `directory` share a file system."""
+    bin_dir = directory / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("pulumi", "pulumi-language-yaml"):
+        try:
+            os.link(require(name), bin_dir / name)
+        except OSError:
+            shutil.copy2(require(name), bin_dir / name)
+    return bin_dir / "pulumi"
+
+
+def component_plugin(directory: Path) -> Path:
+    """`provider/` as an executable plugin, `pulumi-resource-fluxcd-otel`: what the Python
+    language host's RunPlugin does for PulumiPlugin.yaml (run `provider/__main__.py` with the
+    package's virtualenv and the engine's arguments), as a script the engine runs itself."""
+    directory.mkdir(parents=True, exist_ok=True)
+    plugin = directory / f"pulumi-resource-{c.PROJECT}"
+    plugin.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "provider" / "__main__.py"}" "$@"\n')
+    plugin.chmod(0o755)
+    return plugin
 

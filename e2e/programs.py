@@ -39,6 +39,9 @@ PULUMI_VERSION = "v3.274.0"
 # (pulumi/pulumi-kubernetes@v4.25.0); the Python SDK pin is moved to match it.
 KUBERNETES_PROVIDER_VERSION = "4.25.0"
 KUBERNETES_PROVIDER_MODULE_VERSION = "v4.0.0-20260115033456-f47bc2d6f199"
+# The YAML language host: the newest release of github.com/pulumi/pulumi-yaml the proxy serves
+# (it lists v1.11.1 and v1.25.0). The proxy serves no Python or Node.js language host.
+PULUMI_YAML_VERSION = "v1.25.0"
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,21 @@ class KubernetesProviderBuild:
         return f"{self.name}-{self.version}"
 
 
+@dataclass(frozen=True)
+class NodejsSdkGeneratorBuild:
+    """The Node.js SDK code generator of the CLI's own release (pkg/v3 `codegen/nodejs`) behind a
+    main of ours, since `pulumi package add` hands SDK generation to the Node.js language host,
+    which the proxy does not serve."""
+
+    name: str = "pulumi-nodejs-sdkgen"
+    version: str = PULUMI_VERSION
+    module: str = "github.com/pulumi/pulumi/pkg/v3"
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
 def _kubernetes_ldflags(version: str) -> tuple[str, ...]:
     major, minor = version.lstrip("v").split(".")[:2]
     base = "k8s.io/component-base/version"
@@ -146,6 +164,14 @@ PROGRAMS = {
         copy_remote_replaces=True,
     ),
     "pulumi-resource-kubernetes": KubernetesProviderBuild(),
+    "pulumi-language-yaml": GoProgram(
+        "pulumi-language-yaml",
+        "github.com/pulumi/pulumi-yaml",
+        PULUMI_YAML_VERSION,
+        "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml",
+        ldflags=(f"-X github.com/pulumi/pulumi-yaml/pkg/version.Version={PULUMI_YAML_VERSION}",),
+    ),
+    "pulumi-nodejs-sdkgen": NodejsSdkGeneratorBuild(),
     "notification-controller": GoProgram(
         "notification-controller",
         "github.com/fluxcd/notification-controller",

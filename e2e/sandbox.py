@@ -21,9 +21,7 @@ import threading
 from pathlib import Path
 
 from e2e import build
-from e2e.controllers import Kubelet, controller_manager
-from e2e.flux import install_crds, install_flux_controllers, install_flux_namespace
-from e2e.kube import control_plane
+from e2e.controllers import flux_cluster
 
 PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
 READY = "sandbox ready"
@@ -40,10 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     workdir = Path(tempfile.mkdtemp(prefix="fluxcd-otel-sandbox-"))
     try:
-        with control_plane(workdir) as kube, controller_manager(kube), Kubelet(kube):
-            install_crds(kube)
-            install_flux_namespace(kube)
-            install_flux_controllers(kube)
+        with flux_cluster(workdir) as kube:
             kubeconfig = kube.admin_kubeconfig
             if args.kubeconfig:
                 shutil.copyfile(kubeconfig, args.kubeconfig)

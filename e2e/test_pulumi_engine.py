@@ -25,10 +25,10 @@ from pulumi import automation as auto
 from components import constants as c
 from components.tooling.render import masked
 from e2e.charts import VALUES_CONFIGMAP, ChartRepository
-from e2e.controllers import Kubelet, controller_manager
+from e2e.controllers import flux_cluster
 from e2e.engine import ROOT, Engine
-from e2e.flux import ClusterUids, install_crds, install_flux_controllers, install_flux_namespace, rolled_out
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, control_plane, kubectl_target, rendered_manifest
+from e2e.flux import ClusterUids, rolled_out
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, kubectl_target, rendered_manifest
 from e2e.programs import KUBERNETES_PROVIDER_VERSION
 from tests.support import run_stack
 
@@ -88,10 +88,7 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
 def kube(tmp_path_factory) -> ApiServer:
     """A control plane of this module's own, since kube-controller-manager acts on every object in
     it: Flux's CRDs and namespace, and Flux's controllers as a stock install has them, rolled out."""
-    with control_plane(tmp_path_factory.mktemp("engine-kube")) as server, controller_manager(server), Kubelet(server):
-        install_crds(server)
-        install_flux_namespace(server)
-        install_flux_controllers(server)
+    with flux_cluster(tmp_path_factory.mktemp("engine-kube")) as server:
         yield server
 
 

@@ -1,0 +1,159 @@
+"""The multi-language component package (`provider/`) from a YAML and a TypeScript program, run
+by the real engine against the real API server and kube-controller-manager (e2e/consumers.py says
+how each program gets the package without `pulumi package add`).
+
+Each program declares the dev stack's configuration through the component. It must preview and
+create exactly the Kubernetes objects that the Python program renders for the dev stack, and
+destroy them. A configuration mistake must reach the program as the one ConfigError message,
+without the provider's Python stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import constants as c
+from e2e.charts import ChartRepository
+from e2e.consumers import COMPONENT, COMPONENT_NAME, TypeScriptProgram, yaml_project
+from e2e.controllers import flux_cluster
+from e2e.engine import Engine, cli_with_language_hosts, component_plugin
+from e2e.kube import HELM_RELEASE, ApiServer, rendered_manifest
+from tests.support import run_stack
+
+MISTAKE = "Flux_System"
+MISTAKE_MESSAGE = ("fluxcd-otel:flux.namespace: must be a Kubernetes name: lowercase letters, digits and '-', "
+                   f"starting and ending with a letter or digit, at most 63 characters; got '{MISTAKE}'")
+PYTHON_TRACE_MARKS = ("Traceback", 'File "', "Unexpected <class")
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory) -> ApiServer:
+    with flux_cluster(tmp_path_factory.mktemp("consumers-kube")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory) -> ChartRepository:
+    with ChartRepository(tmp_path_factory.mktemp("charts")) as repository:
+        yield repository
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    workdir = tmp_path_factory.mktemp("consumers-engine")
+    return Engine(workdir, cli=cli_with_language_hosts(workdir / "cli"))
+
+
+@pytest.fixture(scope="module")
+def plugin(engine):
+    return component_plugin(engine.workdir / "plugin")
+
+
+@pytest.fixture(scope="module")
+def rendering(charts):
+    """The Python program's render of the dev stack with this tier's chart repository."""
+    return run_stack("dev", overrides={"collector": {"chartRepository": charts.url},
+                                       "objectHealth": {"chartRepository": charts.url}})
+
+
+@pytest.fixture(scope="module")
+def expected(rendering) -> list[tuple[str, str]]:
+    """(type, name) of each resource the program in another language must create: those of the
+    Python program, under the package's own FluxObservability of the same name."""
+    return sorted([(r.type, r.name) for r in rendering.resources] + [(COMPONENT, COMPONENT_NAME)])
+
+
+def planned_count(expected: list[tuple[str, str]]) -> int:
+    return len(expected) + 2  # and the stack and the program's Kubernetes provider
+
+
+def created(deployment: dict[str, Any]) -> list[tuple[str, str]]:
+    """(type, name) of each resource in an exported state, the stack and providers left out."""
+    return sorted((r["type"], r["urn"].rsplit("::", 1)[1]) for r in deployment.get("resources", [])
+                  if not r["type"].startswith("pulumi:"))
+
+
+def assert_one_clean_config_error(output: str) -> None:
+    assert output.count(MISTAKE_MESSAGE) == 1, output
+    assert "invalid stack configuration (1 problem):" in output, output
+    assert not [mark for mark in PYTHON_TRACE_MARKS if mark in output], output
+
+
+def assert_live(kube: ApiServer, rendering) -> None:
+    """Each object of the dev stack's render exists in the cluster."""
+    missing = []
+    for resource in rendering.resources:
+        if resource.custom and resource.type != HELM_RELEASE:
+            manifest = rendered_manifest(resource)
+            namespace = ["-n", manifest["metadata"]["namespace"]] if "namespace" in manifest["metadata"] else []
+            found = kube.kubectl("get", manifest["kind"].lower(), manifest["metadata"]["name"], *namespace,
+                                 "--ignore-not-found", "-o", "name", check=False).stdout.strip()
+            if not found:
+                missing.append(resource.name)
+    assert not missing
+
+
+def test_the_plugin_serves_the_package_schema_to_the_engine(engine, plugin):
+    schema = json.loads(engine.run("package", "get-schema", str(plugin)).stdout)
+    assert schema["name"] == c.PROJECT and list(schema["resources"]) == [COMPONENT]
+
+
+def test_a_yaml_program_previews_creates_and_destroys_the_dev_stack_objects(engine, plugin, kube, charts, expected,
+                                                                           rendering):
+    project = yaml_project(engine.workdir / "yaml", plugin.parent)
+    engine.run("stack", "init", "dev", cwd=project)
+    engine.run("config", "set", "kubeconfigPath", str(kube.admin_kubeconfig), cwd=project)
+    engine.run("config", "set", "chartRepository", charts.url, cwd=project)
+    preview = json.loads(engine.run("preview", "--json", cwd=project).stdout)
+    assert preview["changeSummary"] == {"create": planned_count(expected)}, preview["changeSummary"]
+    engine.run("up", "--yes", "--skip-preview", cwd=project)
+    state = json.loads(engine.run("stack", "export", cwd=project).stdout)
+    assert created(state["deployment"]) == expected
+    assert_live(kube, rendering)
+    again = json.loads(engine.run("preview", "--json", cwd=project).stdout)
+    assert set(again["changeSummary"]) == {"same"}, again["changeSummary"]
+    engine.run("destroy", "--yes", "--skip-preview", cwd=project)
+    assert created(json.loads(engine.run("stack", "export", cwd=project).stdout)["deployment"]) == []
+
+
+def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engine, plugin, kube, charts):
+    project = engine.workdir / "yaml"
+    engine.run("stack", "init", "mistake", cwd=project)
+    for key, value in {"kubeconfigPath": str(kube.admin_kubeconfig), "chartRepository": charts.url,
+                       "fluxNamespace": MISTAKE}.items():
+        engine.run("config", "set", key, value, "--stack", "mistake", cwd=project)
+    result = engine.run("preview", "--stack", "mistake", cwd=project, check=False)
+    assert result.returncode != 0
+    assert_one_clean_config_error(result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="module")
+def typescript(engine, plugin) -> TypeScriptProgram:
+    return TypeScriptProgram(engine.workdir / "typescript", engine, plugin)
+
+
+def test_a_typescript_program_previews_creates_and_destroys_the_dev_stack_objects(typescript, engine, kube, charts,
+                                                                                 expected, rendering):
+    config = {"kubeconfigPath": str(kube.admin_kubeconfig), "chartRepository": charts.url}
+    preview = typescript.run("preview", "dev", config)
+    assert preview["ok"], preview
+    assert preview["changeSummary"] == {"create": planned_count(expected)}, preview["changeSummary"]
+    up = typescript.run("up", "dev", config)
+    assert up["ok"], up
+    assert up["outputs"]["traceServiceName"]["value"] == f"{c.FLUX_NAMESPACE}/otel-alert"
+    state = json.loads(engine.run("stack", "export", "--stack", "dev", cwd=typescript.directory / "project").stdout)
+    assert created(state["deployment"]) == expected
+    assert_live(kube, rendering)
+    destroyed = typescript.run("destroy", "dev", config)
+    assert destroyed["ok"] and destroyed["changeSummary"]["delete"] == planned_count(expected), destroyed
+
+
+def test_a_typescript_program_gets_one_config_error_without_a_python_stack_trace(typescript, kube, charts):
+    config = {"kubeconfigPath": str(kube.admin_kubeconfig), "chartRepository": charts.url, "fluxNamespace": MISTAKE}
+    result = typescript.run("preview", "mistake", config)
+    assert not result["ok"]
+    assert_one_clean_config_error(result["output"])
+    assert not [mark for mark in PYTHON_TRACE_MARKS if mark in result["error"]], result["error"]
