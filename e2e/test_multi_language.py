@@ -120,7 +120,7 @@ def test_a_yaml_program_previews_creates_and_destroys_the_dev_stack_objects(engi
 
 
 def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engine, plugin, kube, charts):
-    project = engine.workdir / "yaml"
+    project = yaml_project(engine.workdir / "yaml", plugin.parent)
     engine.run("stack", "init", "mistake", cwd=project)
     for key, value in {"kubeconfigPath": str(kube.admin_kubeconfig), "chartRepository": charts.url,
                        "fluxNamespace": MISTAKE}.items():
