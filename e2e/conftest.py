@@ -1,9 +1,12 @@
-"""Fixtures of the real tier: one control plane per session, with Flux's and the shared CRDs."""
+"""Fixtures of the real tier: one control plane per session, with Flux's and the shared CRDs; and
+for the modules that run the Pulumi engine, a control plane each with kube-controller-manager."""
 
 from __future__ import annotations
 
 import pytest
 
+from e2e.charts import ChartRepository
+from e2e.controllers import flux_cluster
 from e2e.flux import NotificationController, install_crds, install_flux_namespace
 from e2e.flux import notification_controller as run_notification_controller
 from e2e.kube import ApiServer, control_plane
@@ -28,3 +31,19 @@ def notification_controller(kube: ApiServer, flux_namespace: str, tmp_path_facto
     """The real notification-controller, watching the real API server."""
     with run_notification_controller(kube, tmp_path_factory.mktemp("notification-controller")) as controller:
         yield controller
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> ApiServer:
+    """A control plane of the test module's own, since kube-controller-manager acts on every
+    object in it: Flux's CRDs and namespace, Flux's controllers as a stock install has them,
+    rolled out (e2e/controllers.py)."""
+    with flux_cluster(tmp_path_factory.mktemp("cluster")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory) -> ChartRepository:
+    """The loopback chart repository of stand-in charts (e2e/charts.py)."""
+    with ChartRepository(tmp_path_factory.mktemp("charts")) as repository:
+        yield repository

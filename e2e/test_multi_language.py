@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 
 from components import constants as c
-from e2e.charts import ChartRepository
 from e2e.consumers import COMPONENT, COMPONENT_NAME, TypeScriptProgram, yaml_project
-from e2e.controllers import flux_cluster
 from e2e.engine import Engine, cli_with_language_hosts, component_plugin
 from e2e.kube import HELM_RELEASE, ApiServer, rendered_manifest
 from tests.support import run_stack
@@ -29,16 +27,8 @@ MISTAKE_MESSAGE = ("fluxcd-otel:flux.namespace: must be a Kubernetes name: lower
 PYTHON_TRACE_MARKS = ("Traceback", 'File "', "Unexpected <class")
 
 
-@pytest.fixture(scope="module")
-def kube(tmp_path_factory) -> ApiServer:
-    with flux_cluster(tmp_path_factory.mktemp("consumers-kube")) as server:
-        yield server
 
 
-@pytest.fixture(scope="module")
-def charts(tmp_path_factory) -> ChartRepository:
-    with ChartRepository(tmp_path_factory.mktemp("charts")) as repository:
-        yield repository
 
 
 @pytest.fixture(scope="module")
@@ -82,14 +72,14 @@ def assert_one_clean_config_error(output: str) -> None:
     assert not [mark for mark in PYTHON_TRACE_MARKS if mark in output], output
 
 
-def assert_live(kube: ApiServer, rendering) -> None:
+def assert_live(cluster: ApiServer, rendering) -> None:
     """Each object of the dev stack's render exists in the cluster."""
     missing = []
     for resource in rendering.resources:
         if resource.custom and resource.type != HELM_RELEASE:
             manifest = rendered_manifest(resource)
             namespace = ["-n", manifest["metadata"]["namespace"]] if "namespace" in manifest["metadata"] else []
-            found = kube.kubectl("get", manifest["kind"].lower(), manifest["metadata"]["name"], *namespace,
+            found = cluster.kubectl("get", manifest["kind"].lower(), manifest["metadata"]["name"], *namespace,
                                  "--ignore-not-found", "-o", "name", check=False).stdout.strip()
             if not found:
                 missing.append(resource.name)
@@ -101,28 +91,28 @@ def test_the_plugin_serves_the_package_schema_to_the_engine(engine, plugin):
     assert schema["name"] == c.PROJECT and list(schema["resources"]) == [COMPONENT]
 
 
-def test_a_yaml_program_previews_creates_and_destroys_the_dev_stack_objects(engine, plugin, kube, charts, expected,
+def test_a_yaml_program_previews_creates_and_destroys_the_dev_stack_objects(engine, plugin, cluster, charts, expected,
                                                                            rendering):
     project = yaml_project(engine.workdir / "yaml", plugin.parent)
     engine.run("stack", "init", "dev", cwd=project)
-    engine.run("config", "set", "kubeconfigPath", str(kube.admin_kubeconfig), cwd=project)
+    engine.run("config", "set", "kubeconfigPath", str(cluster.admin_kubeconfig), cwd=project)
     engine.run("config", "set", "chartRepository", charts.url, cwd=project)
     preview = json.loads(engine.run("preview", "--json", cwd=project).stdout)
     assert preview["changeSummary"] == {"create": planned_count(expected)}, preview["changeSummary"]
     engine.run("up", "--yes", "--skip-preview", cwd=project)
     state = json.loads(engine.run("stack", "export", cwd=project).stdout)
     assert created(state["deployment"]) == expected
-    assert_live(kube, rendering)
+    assert_live(cluster, rendering)
     again = json.loads(engine.run("preview", "--json", cwd=project).stdout)
     assert set(again["changeSummary"]) == {"same"}, again["changeSummary"]
     engine.run("destroy", "--yes", "--skip-preview", cwd=project)
     assert created(json.loads(engine.run("stack", "export", cwd=project).stdout)["deployment"]) == []
 
 
-def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engine, plugin, kube, charts):
+def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engine, plugin, cluster, charts):
     project = yaml_project(engine.workdir / "yaml", plugin.parent)
     engine.run("stack", "init", "mistake", cwd=project)
-    for key, value in {"kubeconfigPath": str(kube.admin_kubeconfig), "chartRepository": charts.url,
+    for key, value in {"kubeconfigPath": str(cluster.admin_kubeconfig), "chartRepository": charts.url,
                        "fluxNamespace": MISTAKE}.items():
         engine.run("config", "set", key, value, "--stack", "mistake", cwd=project)
     result = engine.run("preview", "--stack", "mistake", cwd=project, check=False)
@@ -135,9 +125,9 @@ def typescript(engine, plugin) -> TypeScriptProgram:
     return TypeScriptProgram(engine.workdir / "typescript", engine, plugin)
 
 
-def test_a_typescript_program_previews_creates_and_destroys_the_dev_stack_objects(typescript, engine, kube, charts,
+def test_a_typescript_program_previews_creates_and_destroys_the_dev_stack_objects(typescript, engine, cluster, charts,
                                                                                  expected, rendering):
-    config = {"kubeconfigPath": str(kube.admin_kubeconfig), "chartRepository": charts.url}
+    config = {"kubeconfigPath": str(cluster.admin_kubeconfig), "chartRepository": charts.url}
     preview = typescript.run("preview", "dev", config)
     assert preview["ok"], preview
     assert preview["changeSummary"] == {"create": planned_count(expected)}, preview["changeSummary"]
@@ -146,13 +136,13 @@ def test_a_typescript_program_previews_creates_and_destroys_the_dev_stack_object
     assert up["outputs"]["traceServiceName"]["value"] == f"{c.FLUX_NAMESPACE}/otel-alert"
     state = json.loads(engine.run("stack", "export", "--stack", "dev", cwd=typescript.directory / "project").stdout)
     assert created(state["deployment"]) == expected
-    assert_live(kube, rendering)
+    assert_live(cluster, rendering)
     destroyed = typescript.run("destroy", "dev", config)
     assert destroyed["ok"] and destroyed["changeSummary"]["delete"] == planned_count(expected), destroyed
 
 
-def test_a_typescript_program_gets_one_config_error_without_a_python_stack_trace(typescript, kube, charts):
-    config = {"kubeconfigPath": str(kube.admin_kubeconfig), "chartRepository": charts.url, "fluxNamespace": MISTAKE}
+def test_a_typescript_program_gets_one_config_error_without_a_python_stack_trace(typescript, cluster, charts):
+    config = {"kubeconfigPath": str(cluster.admin_kubeconfig), "chartRepository": charts.url, "fluxNamespace": MISTAKE}
     result = typescript.run("preview", "mistake", config)
     assert not result["ok"]
     assert_one_clean_config_error(result["output"])

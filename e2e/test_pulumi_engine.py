@@ -24,8 +24,7 @@ from pulumi import automation as auto
 
 from components import constants as c
 from components.tooling.render import masked
-from e2e.charts import VALUES_CONFIGMAP, ChartRepository
-from e2e.controllers import flux_cluster
+from e2e.charts import VALUES_CONFIGMAP
 from e2e.engine import ROOT, Engine
 from e2e.flux import ClusterUids, rolled_out
 from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, kubectl_target, rendered_manifest
@@ -64,14 +63,14 @@ def secrets_of(stack: str) -> dict[str, str]:
     return {"exportToken": TOKEN} if stack == "prod" else {}
 
 
-def flux_objects(kube: ApiServer) -> dict[str, Any]:
+def flux_objects(cluster: ApiServer) -> dict[str, Any]:
     """Flux's own Deployments, Services and Namespace as the API server holds them."""
     live = {}
     for kind in ("deployments", "services", "endpoints"):
-        for obj in kube.get(kind, "-n", c.FLUX_NAMESPACE)["items"]:
+        for obj in cluster.get(kind, "-n", c.FLUX_NAMESPACE)["items"]:
             if not obj["metadata"]["name"].endswith("-metrics"):
                 live[f"{kind}/{obj['metadata']['name']}"] = comparable(obj)
-    live["namespace"] = comparable(kube.get("namespace", c.FLUX_NAMESPACE))
+    live["namespace"] = comparable(cluster.get("namespace", c.FLUX_NAMESPACE))
     return live
 
 
@@ -84,18 +83,8 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-@pytest.fixture(scope="module")
-def kube(tmp_path_factory) -> ApiServer:
-    """A control plane of this module's own, since kube-controller-manager acts on every object in
-    it: Flux's CRDs and namespace, and Flux's controllers as a stock install has them, rolled out."""
-    with flux_cluster(tmp_path_factory.mktemp("engine-kube")) as server:
-        yield server
 
 
-@pytest.fixture(scope="module")
-def charts(tmp_path_factory) -> ChartRepository:
-    with ChartRepository(tmp_path_factory.mktemp("charts")) as repository:
-        yield repository
 
 
 @dataclass
@@ -110,23 +99,23 @@ class Deployment:
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def deployed(request, kube, charts, tmp_path_factory) -> Deployment:
+def deployed(request, cluster, charts, tmp_path_factory) -> Deployment:
     name = request.param
     engine = Engine(tmp_path_factory.mktemp(f"engine-{name}"))
     overrides = stack_overrides(name, charts.url)
-    stack = engine.stack(name, kubeconfig=kube.admin_kubeconfig, config=path_keys(overrides, name),
+    stack = engine.stack(name, kubeconfig=cluster.admin_kubeconfig, config=path_keys(overrides, name),
                          secrets=secrets_of(name))
-    before = flux_objects(kube)
+    before = flux_objects(cluster)
     preview = stack.preview()
     up = stack.up()
-    rendering = render_with_live_uids(kube, name, overrides)
+    rendering = render_with_live_uids(cluster, name, overrides)
     deployment = Deployment(name, engine, stack, rendering, preview, up, before)
     yield deployment
     if stack.export_stack().deployment.get("resources"):
         stack.destroy()
 
 
-def render_with_live_uids(kube: ApiServer, name: str, overrides: dict[str, Any]):
+def render_with_live_uids(cluster: ApiServer, name: str, overrides: dict[str, Any]):
     """The offline render of the stack, with the UID the API server gave the Alert (the gateway's
     event statements carry it) in place of the mock's."""
     first = run_stack(name, overrides=overrides, secrets=secrets_of(name))
@@ -134,7 +123,7 @@ def render_with_live_uids(kube: ApiServer, name: str, overrides: dict[str, Any])
     for resource in custom_resources(first).values():
         if resource.type.endswith(":Alert"):
             metadata = rendered_manifest(resource)["metadata"]
-            uids[resource.name] = kube.get("alerts.notification.toolkit.fluxcd.io", metadata["name"],
+            uids[resource.name] = cluster.get("alerts.notification.toolkit.fluxcd.io", metadata["name"],
                                            "-n", metadata["namespace"])["metadata"]["uid"]
     return run_stack(name, overrides=overrides, secrets=secrets_of(name), mocks=ClusterUids(uids))
 
@@ -149,8 +138,8 @@ def state_resources(stack) -> dict[tuple[str, str], dict[str, Any]]:
             if r.get("custom") and not r["type"].startswith("pulumi:providers:")}
 
 
-def live(kube: ApiServer, manifest: dict[str, Any]) -> dict[str, Any] | None:
-    result = kube.kubectl("get", *kubectl_target(manifest), "-o", "json", "--ignore-not-found", check=False)
+def live(cluster: ApiServer, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    result = cluster.kubectl("get", *kubectl_target(manifest), "-o", "json", "--ignore-not-found", check=False)
     return json.loads(result.stdout) if result.stdout.strip() else None
 
 
@@ -183,14 +172,14 @@ def test_preview_and_up_succeed_with_only_the_built_plugins(deployed):
     assert deployed.preview.change_summary == {"create": deployed.up.summary.resource_changes["create"]}
 
 
-def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, kube):
+def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, cluster):
     rendered = custom_resources(deployed.rendering)
     assert set(state_resources(deployed.stack)) == set(rendered)
     mismatched = []
     for resource in rendered.values():
         if resource.type == HELM_RELEASE:
             inputs = masked(resource.inputs, reveal=True)
-            values_map = live(kube, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            values_map = live(cluster, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
                 "name": f"{inputs['name']}-{VALUES_CONFIGMAP}", "namespace": inputs["namespace"]}})
             got = yaml.safe_load(values_map["data"]["values.yaml"]) if values_map else None
             if got != inputs["values"]:
@@ -199,7 +188,7 @@ def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, kube)
         manifest = rendered_manifest(resource)
         if resource.type.endswith("Patch"):
             continue  # a patch is part of Flux's object: test_scrape_patches_roll_flux_out_...
-        found = live(kube, manifest)
+        found = live(cluster, manifest)
         wanted = {key: value for key, value in manifest.items() if key not in ("stringData",)}
         if found is None or not contains(found, wanted):
             mismatched.append(f"{resource.name}: live object differs from the render")
@@ -210,19 +199,19 @@ def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, kube)
     assert not mismatched
 
 
-def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, kube):
+def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, cluster):
     patches = [r for r in custom_resources(deployed.rendering).values() if r.type.endswith(":DeploymentPatch")]
     if not patches:
         pytest.skip("only the dash0-operator stack patches Flux's Deployments")
     for resource in patches:
         manifest = rendered_manifest(resource)
         wanted = manifest["spec"]["template"]["metadata"]["annotations"]
-        deployment = live(kube, manifest)
+        deployment = live(cluster, manifest)
         assert rolled_out(deployment) and contains(deployment["spec"]["template"]["metadata"]["annotations"], wanted)
-        fields = kube.get(*kubectl_target(manifest), "--show-managed-fields")["metadata"]["managedFields"]
+        fields = cluster.get(*kubectl_target(manifest), "--show-managed-fields")["metadata"]["managedFields"]
         assert FLUX_MANAGER in {entry["manager"] for entry in fields}
         selector = ",".join(f"{k}={v}" for k, v in deployment["spec"]["selector"]["matchLabels"].items())
-        pods = [pod for pod in kube.get("pods", "-n", c.FLUX_NAMESPACE, "-l", selector)["items"]
+        pods = [pod for pod in cluster.get("pods", "-n", c.FLUX_NAMESPACE, "-l", selector)["items"]
                 if not pod["metadata"].get("deletionTimestamp")]
         assert pods and all(contains(pod["metadata"].get("annotations"), wanted) for pod in pods), manifest["metadata"]
 
@@ -232,7 +221,7 @@ def test_a_second_up_changes_nothing(deployed):
     assert set(again.summary.resource_changes) == {"same"}, again.summary.resource_changes
 
 
-def test_the_token_is_encrypted_in_the_state_and_held_only_by_its_secret(deployed, kube):
+def test_the_token_is_encrypted_in_the_state_and_held_only_by_its_secret(deployed, cluster):
     if deployed.name != "prod":
         pytest.skip("only the prod stack has an export token")
     state = deployed.engine.state_file(deployed.name).read_text()
@@ -241,7 +230,7 @@ def test_the_token_is_encrypted_in_the_state_and_held_only_by_its_secret(deploye
     encoded = base64.b64encode(TOKEN.encode()).decode()
     holders = []
     for kind in ("secrets", "configmaps", "deployments", "daemonsets", "services"):
-        for obj in kube.get(kind, "-A")["items"]:
+        for obj in cluster.get(kind, "-A")["items"]:
             text = json.dumps(obj)
             if TOKEN in text or encoded in text:
                 holders.append(f"{kind}/{obj['metadata']['namespace']}/{obj['metadata']['name']}")
@@ -259,11 +248,11 @@ def test_a_one_key_change_previews_as_that_change_only(deployed):
     assert '~ eventSeverity: "info" => "error"' in preview.stdout, preview.stdout
 
 
-def test_destroy_removes_ours_and_leaves_flux_as_it_was(deployed, kube):
+def test_destroy_removes_ours_and_leaves_flux_as_it_was(deployed, cluster):
     result = deployed.stack.destroy()
     assert result.summary.result == "succeeded"
     left = [resource.name for resource in custom_resources(deployed.rendering).values()
             if resource.type != HELM_RELEASE and not resource.type.endswith("Patch")
-            and live(kube, rendered_manifest(resource)) is not None]
+            and live(cluster, rendered_manifest(resource)) is not None]
     assert not left
-    assert flux_objects(kube) == deployed.flux_before
+    assert flux_objects(cluster) == deployed.flux_before
