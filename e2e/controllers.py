@@ -1,14 +1,16 @@
-"""Kubernetes' own controllers for the engine tier, and a stand-in for the kubelet's pod reports.
+"""Kubernetes' own controllers for the engine tier and the sandbox, and a stand-in for the kubelet.
 
-The Pulumi Kubernetes provider waits on what controllers do: a Deployment's or DaemonSet's rollout
-(the deployment, ReplicaSet and DaemonSet controllers), a Service's Endpoints (the endpoints controller), a
-foreground deletion (the garbage collector) and a namespace's deletion (the namespace
-controller). kube-controller-manager, built at the API server's version, runs those.
+The Pulumi Kubernetes provider waits on what controllers do: a Deployment's or DaemonSet's
+rollout (the deployment, ReplicaSet and DaemonSet controllers), a Service's Endpoints (the
+endpoints controller), a foreground deletion (the garbage collector) and a namespace's deletion
+(the namespace controller). kube-controller-manager, built at the API server's version, runs
+those.
 
 No scheduler or kubelet runs here. `Kubelet` stands in for the parts the rollouts wait on: it
-registers one Node, Ready, binds each new pod to it, as the scheduler would, reports it Running and Ready with a pod
-IP once, as the kubelet would after the readiness probes pass, and completes a pod's graceful
-deletion, as the kubelet does once the containers have stopped. Nothing runs in the pods.
+registers one Node, Ready; binds each new pod to it, as the scheduler would; reports the pod
+Running and Ready with a pod IP, as the kubelet would once the readiness probes pass; and
+completes a pod's graceful deletion, as the kubelet does once the containers have stopped.
+Nothing runs in the pods.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from e2e.programs import require
 # needs before it admits a pod.
 CONTROLLERS = ("deployment-controller", "replicaset-controller", "daemonset-controller", "garbage-collector-controller",
                "namespace-controller", "serviceaccount-controller", "endpoints-controller")
-NODE_NAME = "engine-tier-node"
+NODE_NAME = "stand-in-node"
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 FIRST_POD_IP = IPv4Address("10.244.0.10")
 POD_CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")

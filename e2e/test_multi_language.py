@@ -27,10 +27,6 @@ MISTAKE_MESSAGE = ("fluxcd-otel:flux.namespace: must be a Kubernetes name: lower
 PYTHON_TRACE_MARKS = ("Traceback", 'File "', "Unexpected <class")
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory) -> Engine:
     workdir = tmp_path_factory.mktemp("consumers-engine")

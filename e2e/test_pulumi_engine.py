@@ -83,10 +83,6 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-
-
-
-
 @dataclass
 class Deployment:
     name: str
