@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.periodic import Periodic
 from e2e.collector import any_value, loopback_address
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -139,18 +140,17 @@ class ByteCounter:
         self.listener.close()
 
 
-class SinkTail:
+class SinkTail(Periodic):
     """Follows the sink's JSON-lines file; for each Flux log line (body `line <n> <written_ns>`)
     keeps its number and the seconds from writing to arrival, as seen here."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__(0.1)
         self.path = path
         self.offset = 0
         self.pending = ""
         self.arrived: dict[int, float] = {}
         self.duplicates = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _read(self) -> None:
         if not self.path.exists():
@@ -179,17 +179,11 @@ class SinkTail:
                         else:
                             self.arrived[number] = (now_ns - int(parts[2])) / 1e9
 
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self._read()
-
-    def start(self) -> "SinkTail":
-        self._thread.start()
-        return self
+    def tick(self) -> None:
+        self._read()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().stop()
         self._read()
 
     def latency_percentiles(self, first: int, last: int) -> tuple[float, float]:

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import flux_metrics
+from bench.periodic import Periodic
 from components import constants as c
+from components.config import TracingSettings
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from e2e.collector import PodLog, component_type, loopback_address
 
@@ -37,6 +39,8 @@ OBJECT_HEALTH_VERSION = {"source-controller": ("source.toolkit.fluxcd.io", "v1")
                          "notification-controller": ("notification.toolkit.fluxcd.io", "v1beta3")}
 # How often a Flux object's reconcile emits an event that becomes a span.
 SPAN_PERIOD_SECONDS = 600
+# The notification-controller names a span's service after its Alert: `<namespace>/<name>`.
+SPAN_SERVICE_NAME = f"{c.FLUX_NAMESPACE}/{TracingSettings().alert_name}"
 LOG_CONTROLLERS = ("kustomize-controller", "helm-controller", "source-controller")
 
 
@@ -154,48 +158,35 @@ def flux_line(number: int, controller: str, written_ns: int) -> str:
     return json.dumps(entry, separators=(",", ":"))
 
 
-class LogLoad:
+class LogLoad(Periodic):
     """Appends Flux lines to the controllers' pod logs at `rate` lines per second, in ten slices a
     second, from a thread; `written` counts them."""
 
     def __init__(self, pods: Path, rate: float) -> None:
+        super().__init__(0.1)
         self.logs = [PodLog(pods, c.FLUX_NAMESPACE, f"{controller}-7d9f8b6c5d-x2x9q") for controller in LOG_CONTROLLERS]
         self.rate = rate
         self.written = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        start = time.monotonic()
-        while not self._stop.is_set():
-            due = int((time.monotonic() - start) * self.rate)
-            for number in range(self.written, due):
-                controller_log = self.logs[number % len(self.logs)]
-                controller = LOG_CONTROLLERS[number % len(self.logs)]
-                controller_log.write([flux_line(number, controller, time.time_ns())])
-            self.written = max(self.written, due)
-            self._stop.wait(0.1)
-
-    def start(self) -> "LogLoad":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+    def tick(self) -> None:
+        due = int((time.monotonic() - self.started) * self.rate)
+        for number in range(self.written, due):
+            controller_log = self.logs[number % len(self.logs)]
+            controller = LOG_CONTROLLERS[number % len(self.logs)]
+            controller_log.write([flux_line(number, controller, time.time_ns())])
+        self.written = max(self.written, due)
 
 
-class SpanLoad:
+class SpanLoad(Periodic):
     """Posts one span per Flux object every SPAN_PERIOD_SECONDS to an OTLP/HTTP endpoint, batched
     each second as the Provider's exporter batches."""
 
     def __init__(self, endpoint: str, objects: int) -> None:
+        super().__init__(1.0)
         self.url = f"{endpoint}/v1/traces"
         self.rate = objects / SPAN_PERIOD_SECONDS
         self.sent = 0
         self._rng = random.Random(flux_metrics.SEED)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _span(self, number: int) -> dict[str, Any]:
         now = time.time_ns()
@@ -204,29 +195,19 @@ class SpanLoad:
                 "startTimeUnixNano": str(now - 1_000_000_000), "endTimeUnixNano": str(now),
                 "attributes": [{"key": "revision", "value": {"stringValue": f"main@sha1:{number:040x}"}}]}
 
-    def _run(self) -> None:
-        start = time.monotonic()
-        while not self._stop.wait(1.0):
-            due = int((time.monotonic() - start) * self.rate)
-            spans = [self._span(number) for number in range(self.sent, due)]
-            if not spans:
-                continue
-            body = {"resourceSpans": [{"resource": {"attributes": [
-                {"key": "service.name", "value": {"stringValue": "flux-system/otel-alert"}}]},
-                "scopeSpans": [{"spans": spans}]}]}
-            request = urllib.request.Request(self.url, data=json.dumps(body).encode(),
-                                             headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=10):
-                    pass
-            except OSError:
-                pass  # a refusal also counts in the gateway's own telemetry, which the benchmark reads
-            self.sent = due
-
-    def start(self) -> "SpanLoad":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+    def tick(self) -> None:
+        due = int((time.monotonic() - self.started) * self.rate)
+        spans = [self._span(number) for number in range(self.sent, due)]
+        if not spans:
+            return
+        body = {"resourceSpans": [{"resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": SPAN_SERVICE_NAME}}]},
+            "scopeSpans": [{"spans": spans}]}]}
+        request = urllib.request.Request(self.url, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except OSError:
+            pass  # a refusal also counts in the gateway's own telemetry, which the benchmark reads
+        self.sent = due
