@@ -275,7 +275,7 @@ BATCH_MAX_SIZE = 16384
 QUEUE_REQUESTS_PER_BATCH_INTERVAL = 2
 
 # --- Delivery guarantees --------------------------------------------------------------------------
-# Issue 3: a backend outage of at least 15 minutes at the expected Flux volume loses nothing.
+# Issue 3: a backend outage of at least 15 minutes at the expected load (`expectedLoad`) loses nothing.
 MIN_BRIDGED_OUTAGE_SECONDS = 15 * 60
 # How fast the gateway's persistent queue grows on disk while the backend is down: 256 MiB in a
 # 30-minute outage at 1,000 Flux objects and 100 log lines/s (bench/pipeline.py, 2026-11-30,

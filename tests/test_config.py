@@ -1,6 +1,7 @@
 """The configuration model: defaults, one clear error per bad key path, secrets only as secrets."""
 
 import json
+import re
 import typing
 
 import pulumi
@@ -40,6 +41,15 @@ def errors_of(raw):
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(raw)
     return str(caught.value)
+
+
+def problems_of(raw) -> str:
+    """The configuration error's message, or "" when the configuration is valid."""
+    try:
+        parse_stack_config(raw)
+    except ConfigError as error:
+        return str(error)
+    return ""
 
 
 def test_defaults_follow_a_stock_flux_install():
@@ -420,12 +430,26 @@ def test_the_default_limits_hold_the_default_expected_load_with_twice_the_measur
         assert memory_mib(resources.memory_limit) >= c.MEMORY_HEADROOM * config.expected_load.peak_mib(measured)
 
 
+def stated_size(message: str, key: str) -> int:
+    """The MiB that the error for `key` says to set at least."""
+    (size,) = re.findall(rf"fluxcd-otel:{re.escape(key)}: .*?set at least (\d+)Mi", message)
+    return int(size)
+
+
 def test_a_memory_limit_below_the_measured_need_is_refused_with_the_size_to_set():
-    message = errors_of({**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": {"fluxObjects": 3000}})
+    load = {"fluxObjects": 3000}
+    message = errors_of({**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": load})
+    needed = parse_stack_config({**MINIMAL, "expectedLoad": load}).expected_load.peak_mib(c.GATEWAY_PEAK_MIB)
     assert ("fluxcd-otel:collector.resources.memoryLimit: 256Mi is too small for expectedLoad (3,000 Flux objects,"
-            " 100 log lines/s): the gateway was measured to need up to 228 MiB at that load (docs/benchmarks.md),"
-            " so set at least 457Mi, or lower expectedLoad") in message
+            f" 100 log lines/s): the gateway was measured to need up to {needed:.0f} MiB at that load"
+            " (docs/benchmarks.md), so set at least ") in message and message.endswith("Mi, or lower expectedLoad")
     assert "logAgent" not in message
+    # The size it names is the smallest that passes.
+    size = stated_size(message, "collector.resources.memoryLimit")
+    for limit, passes in ((size, True), (size - 1, False)):
+        resources = {**SMALL_GATEWAY, "memoryLimit": f"{limit}Mi"}
+        found = problems_of({**MINIMAL, "collector": {"resources": resources}, "expectedLoad": load})
+        assert ("collector.resources.memoryLimit" not in found) is passes, (limit, found)
 
 
 def test_a_smaller_expected_load_accepts_a_smaller_limit():
@@ -435,5 +459,10 @@ def test_a_smaller_expected_load_accepts_a_smaller_limit():
 
 def test_the_log_agent_is_checked_against_the_log_rate():
     message = errors_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000}})
-    assert "fluxcd-otel:logAgent.resources.memoryLimit: 256Mi is too small" in message and "set at least 276Mi" in message
+    assert "fluxcd-otel:logAgent.resources.memoryLimit: 256Mi is too small" in message
     assert "collector.resources" not in message
+    size = stated_size(message, "logAgent.resources.memoryLimit")
+    for limit, passes in ((size, True), (size - 1, False)):
+        found = problems_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000},
+                             "logAgent": {"resources": {**SMALL_GATEWAY, "memoryLimit": f"{limit}Mi"}}})
+        assert ("logAgent.resources.memoryLimit" not in found) is passes, (limit, found)

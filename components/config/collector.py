@@ -101,7 +101,8 @@ class SendingQueueSettings(Model):
         needed = queue_volume_mib(duration_seconds(self.outage))
         if memory_mib(self.volume_size) < needed:
             raise InvalidKey("volumeSize", f"must be at least {needed}Mi to hold a {self.outage} outage (twice the queue"
-                                           " measured at 1,000 Flux objects and 100 log lines/s; docs/benchmarks.md)")
+                                           f" measured at {c.DEFAULT_EXPECTED_FLUX_OBJECTS:,} Flux objects and"
+                                           f" {c.DEFAULT_EXPECTED_LOG_LINES_PER_SECOND} log lines/s; docs/benchmarks.md)")
         return self
 
 

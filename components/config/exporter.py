@@ -93,6 +93,11 @@ class ExportCredentials:
     password: bool = False
     headers: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, token: object, password: object, headers: object) -> "ExportCredentials":
+        """The credentials of a token, a password and a map of secret headers, each None if not given."""
+        return cls(token=token is not None, password=password is not None, headers=tuple(headers or ()))
+
     @property
     def given(self) -> list[str]:
         """The secret keys given, as a user writes them."""

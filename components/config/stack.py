@@ -41,6 +41,10 @@ _COLLECTOR_ONLY = ("collector", "log_agent", "expected_load", "exporter", "expor
 _OPERATOR_ONLY = ("dash0_operator",)
 
 
+
+def _secret_output(value: Optional[SecretStr]) -> Optional[pulumi.Output[str]]:
+    return None if value is None else pulumi.Output.secret(value.get_secret_value())
+
 class StackConfig(Model):
     """Everything under the `fluxcd-otel:` namespace of a stack file."""
 
@@ -181,10 +185,10 @@ class StackConfig(Model):
         ]
 
     def token_output(self) -> Optional[pulumi.Output[str]]:
-        return None if self.export_token is None else pulumi.Output.secret(self.export_token.get_secret_value())
+        return _secret_output(self.export_token)
 
     def password_output(self) -> Optional[pulumi.Output[str]]:
-        return None if self.export_password is None else pulumi.Output.secret(self.export_password.get_secret_value())
+        return _secret_output(self.export_password)
 
     def export_headers_output(self) -> Optional[dict[str, pulumi.Output[str]]]:
         """Header names stay plain (they shape the collector config); each value is a secret Output."""

@@ -84,9 +84,7 @@ class CollectorGateway(pulumi.ComponentResource):
     """Base URL of the OTLP/HTTP receiver (Flux traces)."""
 
     def __init__(self, name: str, args: CollectorGatewayArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        credentials = ExportCredentials(
-            token=args.export_token is not None, password=args.export_password is not None, headers=tuple(args.export_headers)
-        )
+        credentials = ExportCredentials.of(args.export_token, args.export_password, args.export_headers)
         problems = export_credential_problems(args.exporter, credentials)
         if problems:
             raise ConfigError(format_errors(c.PROJECT, problems))

@@ -11,7 +11,7 @@ from pulumi.runtime import settings as pulumi_settings
 from .. import constants as c
 from ..builders import manifests
 from ..builders.alert_rules import RULE_NAME
-from ..builders.export_credentials import credentials_secret_name
+from ..builders.export_credentials import credentials_secret_name, secret_headers
 from ..builders.kube_state_metrics import scrape_target as object_health_target
 from ..builders.promql import alert_rule_spec, queried_metrics, shipped_dashboards
 from ..config import ConfigError, ExportCredentials, StackConfig
@@ -201,15 +201,13 @@ class FluxObservability(pulumi.ComponentResource):
         export_password = export_password if export_password is not None else config.password_output()
         export_headers = export_headers if export_headers is not None else config.export_headers_output() or {}
         tracing_headers = tracing_headers if tracing_headers is not None else config.tracing_headers_output()
-        credentials = ExportCredentials(
-            token=export_token is not None, password=export_password is not None, headers=tuple(export_headers)
-        )
+        credentials = ExportCredentials.of(export_token, export_password, export_headers)
         config.check_secrets(export_credentials=credentials, has_tracing_headers=tracing_headers is not None)
         # Two instances writing the same object through one provider would fight over it; refuse
         # before either registers anything more.
         _CLAIMS.claim(
             name,
-            planned_objects(config, export_secrets=bool(credentials.given), tracing_headers=tracing_headers is not None),
+            planned_objects(config, export_secrets=bool(secret_headers(credentials)), tracing_headers=tracing_headers is not None),
             kubernetes_provider(opts),
         )
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
