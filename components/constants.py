@@ -298,8 +298,10 @@ PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1"
 # v1alpha2 is the CRD's storage version and v1alpha1 is deprecated
 # (perses/perses-operator@v0.5.0:config/crd/bases/perses.dev_persesdashboards.yaml). Without a
 # conversion webhook the API server prunes a v1alpha1 spec to nothing, so only v1alpha2 survives
-# every cluster. The Dash0 operator watches v1alpha2 from 0.142.0 on and unwraps `spec.config`
-# (dash0hq/dash0-operator@0.153.0:internal/controller/perses_dashboards_controller.go).
+# every cluster. The Dash0 operator watches v1alpha2 and unwraps `spec.config`
+# (dash0hq/dash0-operator@0.153.0:internal/controller/perses_dashboards_controller.go:
+# persesDashboardPreferredVersions, normalizeV1Alpha1V1Alpha2), since 0.142.0 (commit b4f5fac3,
+# "add support for perses.dev/v1alpha2"; at 0.141.0 the controller reads only v1alpha1).
 PERSES_DASHBOARD_API_VERSION = "perses.dev/v1alpha2"
 # Families the controllers serve besides gotk_* (controller-runtime and client-go).
 RECONCILE_DURATION_METRIC = "gotk_reconcile_duration_seconds"

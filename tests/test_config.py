@@ -7,7 +7,7 @@ import typing
 import pulumi
 import pytest
 from pydantic import AfterValidator, BaseModel, StringConstraints
-from support import TOKEN, register
+from support import ROOT, TOKEN, register
 
 from components import constants as c
 from components.config import (
@@ -466,3 +466,11 @@ def test_the_log_agent_is_checked_against_the_log_rate():
         found = problems_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000},
                              "logAgent": {"resources": {**SMALL_GATEWAY, "memoryLimit": f"{limit}Mi"}}})
         assert ("logAgent.resources.memoryLimit" not in found) is passes, (limit, found)
+
+
+def test_the_sizing_rule_in_the_docs_is_the_measured_one():
+    text = " ".join((ROOT / "docs" / "setting-values.md").read_text().split())
+    gateway, agent = c.GATEWAY_PEAK_MIB, c.AGENT_PEAK_MIB
+    assert (f"at least {c.MEMORY_HEADROOM} x ({gateway['base']} + {gateway['per_flux_object']} per Flux object"
+            f" + {gateway['per_log_line_per_second']} per line/s) MiB") in text
+    assert f"at least {c.MEMORY_HEADROOM} x ({agent['base']} + {agent['per_log_line_per_second']} per line/s) MiB" in text

@@ -315,3 +315,12 @@ def test_every_chart_comes_from_the_configured_repository():
         ("flux-otel-logs", c.COLLECTOR_CHART, "https://charts.example.com/otel"),
     ]
     assert {repo for *_, repo in charts(run_stack("prod"))} == {c.COLLECTOR_CHART_REPO, c.KSM_CHART_REPO}
+
+
+@pytest.mark.parametrize("stack", ["prod", "dash0-operator"])
+def test_every_release_hands_empty_lists_to_the_chart_as_empty_lists(stack):
+    """Without allowNullValues the provider turns `[]` into null, which Helm reads as the chart's
+    default (kube-state-metrics' `collectors: []` would start every collector); the engine tier
+    showed it (docs/real-tier.md)."""
+    releases = [r for r in run_stack(stack).resources if r.type == "kubernetes:helm.sh/v3:Release"]
+    assert releases and all(r.inputs.get("allowNullValues") is True for r in releases)

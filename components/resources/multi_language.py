@@ -30,6 +30,8 @@ SECRET_ARGUMENTS = tuple(name for name, field in StackConfig.model_fields.items(
 # constructed: a map whose values are secrets, not one secret holding the whole map.
 PER_ENTRY_SECRETS = "export_headers"
 PER_ENTRY_KEY = StackConfig.model_fields[PER_ENTRY_SECRETS].alias
+SINGLE_SECRETS = tuple(key for key in SECRET_ARGUMENTS if key != PER_ENTRY_SECRETS)
+NOT_A_SECRET = "must be a secret (pulumi.secret or Config.requireSecret)"
 
 
 def _per_entry_problems(headers: Any) -> list[tuple[str, str]]:
@@ -39,7 +41,7 @@ def _per_entry_problems(headers: Any) -> list[tuple[str, str]]:
         return [(PER_ENTRY_KEY, "must be a map of header names to secrets, not one secret holding the whole map:"
                                 " the names shape the gateway's config (e.g. {\"x-api-key\": pulumi.secret(key)})")]
     return [
-        (f"{PER_ENTRY_KEY}.{name}", "must be a secret (pulumi.secret or Config.requireSecret)")
+        (f"{PER_ENTRY_KEY}.{name}", NOT_A_SECRET)
         for name, value in sorted(headers.items())
         if not isinstance(value, pulumi.Output)
     ]
@@ -92,15 +94,15 @@ class FluxObservability(pulumi.ComponentResource):
         # another resource. A plain value would already sit unencrypted in the engine's state as
         # this component's input, so it is refused, as plain stack config is.
         problems = [
-            (StackConfig.model_fields[key].alias or key, "must be a secret (pulumi.secret or Config.requireSecret)")
-            for key in SECRET_ARGUMENTS
-            if key in values and key != PER_ENTRY_SECRETS and not isinstance(values[key], pulumi.Output)
+            (StackConfig.model_fields[key].alias or key, NOT_A_SECRET)
+            for key in SINGLE_SECRETS
+            if key in values and not isinstance(values[key], pulumi.Output)
         ]
         problems += _per_entry_problems(values.get(PER_ENTRY_SECRETS))
         if problems:
             raise ConfigError(format_errors(PACKAGE_NAME, problems))
         secret_outputs = {
-            key: pulumi.Output.secret(values.pop(key)) for key in SECRET_ARGUMENTS if key in values and key != PER_ENTRY_SECRETS
+            key: pulumi.Output.secret(values.pop(key)) for key in SINGLE_SECRETS if key in values
         }
         if PER_ENTRY_SECRETS in values:
             secret_outputs[PER_ENTRY_SECRETS] = {name: pulumi.Output.secret(value) for name, value in values.pop(PER_ENTRY_SECRETS).items()}
