@@ -1,7 +1,7 @@
 """What the benchmarks read off a running collector, from outside it and from its own telemetry.
 
 - `ProcessSampler`: CPU seconds (utime + stime) and peak RSS (VmHWM) of the process, from /proc.
-- `self_telemetry` / `telemetry_totals`: the collector's internal metrics on a loopback Prometheus
+- `with_self_telemetry` / `self_telemetry`: the collector's internal metrics on a loopback Prometheus
   endpoint (`service.telemetry.metrics`), for refused, failed and dropped items.
 - `ByteCounter`: a TCP relay between an exporter and the sink that counts the bytes the exporter
   sends, compressed as on the wire: what a backend would bill for ingest traffic.
@@ -25,7 +25,6 @@ from bench.periodic import Periodic
 from e2e.collector import any_value, loopback_address
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 TELEMETRY_PORT = 8888
 # Internal metrics that count items a collector did not deliver, whatever the signal.
 LOSS_METRIC = re.compile(r"^otelcol_(receiver_refused|receiver_failed|exporter_send_failed|exporter_enqueue_failed"

@@ -33,10 +33,8 @@ from components.config import TracingSettings
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from e2e.collector import PodLog, component_type, loopback_address
 
-OBJECT_HEALTH_VERSION = {"source-controller": ("source.toolkit.fluxcd.io", "v1"),
-                         "kustomize-controller": ("kustomize.toolkit.fluxcd.io", "v1"),
-                         "helm-controller": ("helm.toolkit.fluxcd.io", "v2"),
-                         "notification-controller": ("notification.toolkit.fluxcd.io", "v1beta3")}
+# Each Flux kind's API group and version, as kube-state-metrics labels its series.
+FLUX_KINDS = {r.kind: r for resources in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in resources}
 # How often a Flux object's reconcile emits an event that becomes a span.
 SPAN_PERIOD_SECONDS = 600
 # The notification-controller names a span's service after its Alert: `<namespace>/<name>`.
@@ -49,10 +47,10 @@ def object_health_exposition(inventory: dict[str, dict[str, int]]) -> str:
     every tenth object not ready."""
     info, since = [], []
     for controller in inventory:
-        group, version = OBJECT_HEALTH_VERSION[controller]
         for index, obj in enumerate(flux_metrics.flux_objects(controller, inventory)):
-            identity = (f'customresource_group="{group}",customresource_kind="{obj.kind}",'
-                        f'customresource_version="{version}",exported_namespace="{obj.namespace}",'
+            kind = FLUX_KINDS[obj.kind]
+            identity = (f'customresource_group="{kind.group}",customresource_kind="{obj.kind}",'
+                        f'customresource_version="{kind.version}",exported_namespace="{obj.namespace}",'
                         f'kind="{obj.kind}",name="{obj.name}"')
             ready, reason = ("False", "ReconciliationFailed") if index % 10 == 9 else ("True", "ReconciliationSucceeded")
             info.append(f'{c.FLUX_RESOURCE_INFO_METRIC}{{{identity},ready="{ready}",reason="{reason}",'

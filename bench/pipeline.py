@@ -24,7 +24,6 @@ for the cgroup quota this machine cannot set.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -81,9 +80,7 @@ def default_sized_configs() -> tuple[dict[str, Any], dict[str, Any], Any]:
     rendering = run_program(ROOT / "__main__.py", project=c.PROJECT, stack=STACK, config=config,
                             secret_keys=stack_file.secret_keys)
     gateway, agent = gateway_and_agent(collector_configs(rendering))
-    settings = parse_stack_config({key.removeprefix(f"{c.PROJECT}:"): json.loads(value) if value[:1] in "{[" else value
-                                   for key, value in config.items()
-                                   if key.startswith(f"{c.PROJECT}:") and key not in stack_file.secret_keys})
+    settings = parse_stack_config({key: value for key, value in stack_file.plain_settings().items() if key != "collector"})
     return gateway, agent, settings
 
 
@@ -119,14 +116,13 @@ class Pipeline:
     """sink <- byte counter <- gateway (scraping MetricsLoad, receiving spans) <- log agent, on loopback."""
 
     def __init__(self, workdir: Path, gateway_config: dict[str, Any], agent_config: dict[str, Any], settings: Any,
-                 objects: int, rate: float, gateway_config_for: Callable[[dict[str, Any]], dict[str, Any]] = lambda x: x):
-        self.workdir = workdir
+                 objects: int, rate: float):
         self.sink = Sink(workdir / "sink")
         self.counter = ByteCounter(self.sink.otlp_grpc_endpoint)
         self.metrics = MetricsLoad(gateway_config, objects)
         local = localize(gateway_config, workdir=workdir / "gateway", export_to=self.counter.endpoint,
                          without=("k8s_objects",))
-        local, self.telemetry_url = with_self_telemetry(self.metrics.localized(gateway_config_for(local)))
+        local, self.telemetry_url = with_self_telemetry(self.metrics.localized(local))
         resources = settings.collector.resources
         self.gateway = Collector("gateway", local, workdir / "gateway",
                                  env=chart_env(resources.memory_limit, resources.cpu_limit))
@@ -140,20 +136,18 @@ class Pipeline:
         self.tail = SinkTail(self.sink.path)
 
     def __enter__(self) -> "Pipeline":
-        self._stack = ExitStack()
-        self._stack.__enter__()
-        self._stack.callback(self.counter.close)
-        self._stack.enter_context(self.sink)
-        self.metrics.start()
-        self._stack.callback(self.metrics.stop)
-        self._stack.enter_context(self.gateway)
-        self._stack.enter_context(self.agent)
-        self.tail.start()
-        self._stack.callback(self.tail.stop)
-        self.logs.start()
-        self._stack.callback(self.logs.stop)
-        self.spans.start()
-        self._stack.callback(self.spans.stop)
+        # A part that fails to start stops the ones already running: `with` calls __exit__ only
+        # after __enter__ returned.
+        with ExitStack() as started:
+            started.callback(self.counter.close)
+            started.enter_context(self.sink)
+            self.metrics.start()
+            started.callback(self.metrics.stop)
+            started.enter_context(self.gateway)
+            started.enter_context(self.agent)
+            for periodic in (self.tail, self.logs, self.spans):
+                started.callback(periodic.start().stop)
+            self._stack = started.pop_all()
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -136,10 +136,6 @@ def run_for(config: dict[str, Any], agent_config: dict[str, Any] | None, objects
     return shipped(sink.path), sent
 
 
-def _per_hour(value: float, window: float) -> str:
-    return f"{value * 3600 / window:,.0f}"
-
-
 def compare(gateway_config: dict[str, Any], agent_config: dict[str, Any], settings: Any, *, window: float,
             log: Callable[[str], None], objects: int = 1000, rate: int = 100) -> str:
     with tempfile.TemporaryDirectory(prefix="fluxcd-otel-cost-") as ours_dir, \

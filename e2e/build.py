@@ -83,17 +83,19 @@ def _replace_lines(gomod: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _wrapper_replaces(program: GoProgram, work: Path, log: Path) -> list[str]:
-    if not (program.staging_replaces_from or program.copy_remote_replaces):
+def _wrapper_replaces(module: str, version: str, work: Path, log: Path, *, staging: bool = False,
+                      remote: bool = False) -> list[str]:
+    """The module's replace directives as its wrapper needs them: `staging`, each local one by the
+    module's version (Kubernetes' staging modules); `remote`, each non-local one copied."""
+    if not (staging or remote):
         return []
-    gomod = _module_gomod(program.module, program.version, work, log)
     lines = []
-    for left, right in _replace_lines(gomod):
+    for left, right in _replace_lines(_module_gomod(module, version, work, log)):
         local = right.startswith(".")
-        if program.staging_replaces_from and local:
-            staging_version = re.sub(r"^v1\.", "v0.", program.version)
+        if staging and local:
+            staging_version = re.sub(r"^v1\.", "v0.", version)
             lines.append(f"{left.split()[0]} => {left.split()[0]} {staging_version}")
-        elif program.copy_remote_replaces and not local:
+        elif remote and not local:
             lines.append(f"{left} => {right}")
     return lines
 
@@ -108,7 +110,9 @@ def _wrapper_gomod(name: str, replaces: list[str]) -> str:
 def build_go_program(program: GoProgram, home: Path, log: Path) -> None:
     work = home / "wrapper"
     work.mkdir(parents=True, exist_ok=True)
-    (work / "go.mod").write_text(_wrapper_gomod(program.name, _wrapper_replaces(program, work, log)))
+    replaces = _wrapper_replaces(program.module, program.version, work, log,
+                                 staging=bool(program.staging_replaces_from), remote=program.copy_remote_replaces)
+    (work / "go.mod").write_text(_wrapper_gomod(program.name, replaces))
     env = _go_env(unlisted_checksums=program.unlisted_checksums)
     _run(["go", "get", f"{program.package}@{program.version}"], work, log, env)
     cmd = ["go", "build", "-trimpath", "-o", str(binary_path(program.name))]
@@ -239,8 +243,7 @@ def build_nodejs_sdk_generator(program: NodejsSdkGeneratorBuild, home: Path, log
     work = home / "wrapper"
     work.mkdir(parents=True, exist_ok=True)
     # pkg/v3's remote replace directives (atotto/clipboard), as for the CLI.
-    replaces = [f"{left} => {right}" for left, right in _replace_lines(_module_gomod(program.module, program.version, work, log))
-                if not right.startswith(".")]
+    replaces = _wrapper_replaces(program.module, program.version, work, log, remote=True)
     (work / "go.mod").write_text(_wrapper_gomod(program.name, replaces))
     (work / "main.go").write_text(NODEJS_SDKGEN_MAIN)
     env = _go_env()

@@ -17,11 +17,13 @@ import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from components import constants as c
 from e2e.kube import free_port
+from tests.support import ROOT
 
 STAND_INS = {c.COLLECTOR_CHART: c.COLLECTOR_CHART_VERSION, c.KSM_CHART: c.KSM_CHART_VERSION}
 VALUES_CONFIGMAP = "stand-in-values"
@@ -34,6 +36,14 @@ data:
   values.yaml: {{ toYaml .Values | quote }}
 """ % VALUES_CONFIGMAP
 
+
+
+def chart_overrides(stack: str, repository: str) -> dict[str, dict[str, Any]]:
+    """The sections of `stack` that name a chart, with `repository` as their chart repository:
+    whole sections, the stack file's own keys kept (an override replaces a whole section)."""
+    config = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    sections = ["objectHealth"] + (["collector"] if config.get(f"{c.PROJECT}:mode", "collector") == "collector" else [])
+    return {section: {**config.get(f"{c.PROJECT}:{section}", {}), "chartRepository": repository} for section in sections}
 
 def _add(archive: tarfile.TarFile, name: str, text: str) -> None:
     data = text.encode()

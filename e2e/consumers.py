@@ -23,7 +23,7 @@ import yaml
 
 from components import constants as c
 from e2e.engine import Engine
-from e2e.kube import child_env
+from e2e.kube import child_env, run_bounded
 from e2e.programs import CACHE_DIR, require
 
 TYPESCRIPT_DIR = Path(__file__).resolve().parent / "typescript"
@@ -116,8 +116,7 @@ class TypeScriptProgram:
 
     def _run(self, argv: list[str], cwd: Path | None = None) -> str:
         path = f"{self.directory / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
-        result = subprocess.run(argv, cwd=cwd or self.directory, capture_output=True, text=True, timeout=300,
-                                env=child_env(PATH=path))
+        result = run_bounded(argv, cwd=cwd or self.directory, timeout=300, env=child_env(PATH=path))
         if result.returncode != 0:
             raise AssertionError(f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout

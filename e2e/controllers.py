@@ -3,8 +3,8 @@
 The Pulumi Kubernetes provider waits on what controllers do: a Deployment's or DaemonSet's
 rollout (the deployment, ReplicaSet and DaemonSet controllers), a Service's Endpoints (the
 endpoints controller), a foreground deletion (the garbage collector) and a namespace's deletion
-(the namespace controller). kube-controller-manager, built at the API server's version, runs
-those.
+(the namespace controller) (pulumi/pulumi-kubernetes provider/v4@v4.25.0 `pkg/await/deployment.go`,
+`service.go`). kube-controller-manager, built at the API server's version, runs those.
 
 No scheduler or kubelet runs here. `Kubelet` stands in for the parts the rollouts wait on: it
 registers one Node, Ready; binds each new pod to it, as the scheduler would; reports the pod

@@ -14,20 +14,27 @@ would have it run `provider/`.
 
 from __future__ import annotations
 
+import base64
 import os
 import runpy
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from pulumi import automation as auto
 
 from components import constants as c
-from e2e.kube import child_env
+from components.tooling.render import masked
+from e2e.charts import VALUES_CONFIGMAP
+from e2e.flux import ClusterUids
+from e2e.kube import HELM_RELEASE, ApiServer, child_env, contains, first_difference, rendered_manifest, run_bounded
 from e2e.programs import KUBERNETES_PROVIDER_VERSION, require
+from tests.support import ROOT, run_stack
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSPHRASE = "fluxcd-otel-engine-tier"
 
 
@@ -56,8 +63,7 @@ class Engine:
                  "--file", str(require("pulumi-resource-kubernetes")))
 
     def run(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([self.cli, *args], capture_output=True, text=True, timeout=300,
-                                env=child_env(**self.env), cwd=cwd or self.workdir)
+        result = run_bounded([self.cli, *args], timeout=300, env=child_env(**self.env), cwd=cwd or self.workdir)
         if check and result.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
@@ -94,7 +100,8 @@ def program() -> None:
 
 def cli_with_language_hosts(directory: Path) -> Path:
     """The built CLI with the built YAML language host beside it: the CLI looks for the language
-    hosts it bundles next to its own binary (ambient plugins are ignored here). Hard links, so
+    hosts it bundles (yaml among them) next to its own binary, since ambient plugins are ignored
+    here (pulumi/pulumi sdk/v3@v3.274.0 `go/common/workspace/plugins.go: IsPluginBundled`). Hard links, so
     nothing is copied where the cache and `directory` share a file system."""
     bin_dir = directory / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
@@ -116,3 +123,40 @@ def component_plugin(directory: Path) -> Path:
     plugin.chmod(0o755)
     return plugin
 
+
+def render_with_live_uids(cluster: ApiServer, stack: str, overrides: dict[str, Any], *, secrets: dict[str, str]):
+    """The offline render of `stack`, with the UID the API server gave its Alert (the gateway's
+    event statements carry it) in place of the mock's."""
+    first = run_stack(stack, overrides=overrides, secrets=secrets)
+    uids = {}
+    for resource in first.resources:
+        if resource.custom and resource.type.endswith(":Alert"):
+            uids[resource.name] = cluster.live(rendered_manifest(resource))["metadata"]["uid"]
+    return run_stack(stack, overrides=overrides, secrets=secrets, mocks=ClusterUids(uids))
+
+
+def differences_from_render(cluster: ApiServer, rendering) -> list[str]:
+    """Each object of `rendering` that the cluster does not hold as rendered: a live object must
+    hold every rendered field, a Secret the rendered data, and a Release's stand-in ConfigMap the
+    rendered values. A DeploymentPatch is part of Flux's object and is left to its own test."""
+    differences = []
+    for resource in rendering.resources:
+        if not resource.custom or resource.type.endswith("Patch"):
+            continue
+        if resource.type == HELM_RELEASE:
+            inputs = masked(resource.inputs, reveal=True)
+            values_map = cluster.live({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+                "name": f"{inputs['name']}-{VALUES_CONFIGMAP}", "namespace": inputs["namespace"]}})
+            got = yaml.safe_load(values_map["data"]["values.yaml"]) if values_map else None
+            if got != inputs["values"]:
+                differences.append(f"{resource.name}: chart values differ: {first_difference(got, inputs['values'])}")
+            continue
+        manifest = rendered_manifest(resource)
+        found = cluster.live(manifest)
+        if found is None or not contains(found, {key: value for key, value in manifest.items() if key != "stringData"}):
+            differences.append(f"{resource.name}: live object differs from the render")
+        if "stringData" in manifest:
+            decoded = {k: base64.b64decode(v).decode() for k, v in (found or {}).get("data", {}).items()}
+            if decoded != manifest["stringData"]:
+                differences.append(f"{resource.name}: Secret data differs from the render")
+    return differences

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -156,6 +157,11 @@ class ApiServer:
     def get(self, *args: str, kubeconfig_path: Path | None = None) -> dict[str, Any]:
         return json.loads(self.kubectl("get", *args, "-o", "json", kubeconfig_path=kubeconfig_path).stdout)
 
+    def live(self, manifest: dict[str, Any]) -> dict[str, Any] | None:
+        """The object `manifest` names as the API server holds it, or None."""
+        result = self.kubectl("get", *kubectl_target(manifest), "-o", "json", "--ignore-not-found", check=False)
+        return json.loads(result.stdout) if result.stdout.strip() else None
+
     def create(self, obj: dict[str, Any], *, check: bool = True) -> subprocess.CompletedProcess:
         return self.kubectl("create", "-f", "-", stdin=json.dumps(obj), check=check)
 
@@ -204,6 +210,28 @@ def kubectl_target(obj: dict[str, Any]) -> list[str]:
 
 # A rendered Helm release has no manifest of its own (its chart is out of reach here).
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def contains(live_value: Any, rendered_value: Any) -> bool:
+    """Whether the live object holds every field the render set (the server adds defaults)."""
+    if isinstance(rendered_value, dict):
+        return isinstance(live_value, dict) and all(contains(live_value.get(k), v) for k, v in rendered_value.items())
+    if isinstance(rendered_value, list):
+        return (isinstance(live_value, list) and len(live_value) == len(rendered_value)
+                and all(contains(a, b) for a, b in zip(live_value, rendered_value)))
+    return live_value == rendered_value or str(live_value) == str(rendered_value)
+
+
+def first_difference(got: Any, want: Any, path: str = "") -> str:
+    if isinstance(got, dict) and isinstance(want, dict):
+        for key in sorted(set(got) | set(want), key=str):
+            if got.get(key) != want.get(key):
+                return first_difference(got.get(key), want.get(key), f"{path}.{key}")
+    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
+        for index, (a, b) in enumerate(zip(got, want)):
+            if a != b:
+                return first_difference(a, b, f"{path}[{index}]")
+    return f"{path or '.'}: live {got!r}, rendered {want!r}"
 
 
 def api_version_and_kind(resource_type: str) -> tuple[str, str]:
@@ -302,6 +330,48 @@ def control_plane(workdir: Path | None = None) -> Iterator[ApiServer]:
             process.stop()
         if owned:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def descendants(pid: int) -> list[int]:
+    """The process IDs below `pid`, parents before children, from /proc (a child that started a
+    session of its own is still found by its parent ID)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(0), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL for `pid` and every process below it, children first."""
+    for target in [*reversed(descendants(pid)), pid]:
+        try:
+            os.kill(target, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def run_bounded(argv: list[str], *, timeout: float, **kwargs: Any) -> subprocess.CompletedProcess:
+    """subprocess.run, except that a timeout kills everything the command started (plugins, the
+    language runtime), not only the command itself."""
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.PIPE if "input" in kwargs else None,
+                          **{k: v for k, v in kwargs.items() if k != "input"}) as process:
+        try:
+            stdout, stderr = process.communicate(kwargs.get("input"), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(process.pid)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
 
 def child_env(**extra: str) -> dict[str, str]:

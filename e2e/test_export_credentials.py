@@ -10,12 +10,13 @@ export that carries them.
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.request
 
 import pytest
 
-from components.builders.export_credentials import basic_credentials
+from components import constants as c
 from components.tooling.render import masked, read_stack_file
 from e2e.collector import HEADER_ATTRIBUTE_PREFIX, Collector, Sink, collector_configs, gateway_and_agent, localize
 from e2e.kube import wait_until
@@ -27,14 +28,20 @@ API_KEY = "KEY_THAT_MUST_ARRIVE_9012"
 RECORDED = ("Authorization", "x-honeycomb-team", "Dash0-Dataset")
 
 
+def exporter_of(stack: str) -> dict:
+    return json.loads(read_stack_file(ROOT, stack).config[f"{c.PROJECT}:exporter"])
+
+
 def expected_headers(stack: str) -> tuple[dict, dict[str, str]]:
     """The secrets a stack is rendered with, and the headers the backend must then receive."""
     if stack == "grafana-cloud":
-        username = json.loads(read_stack_file(ROOT, stack).config["fluxcd-otel:exporter"])["username"]
-        return {"exportPassword": PASSWORD}, {"authorization": f"Basic {basic_credentials(username, PASSWORD)}"}
+        username = exporter_of(stack)["username"]
+        # RFC 7617, written out here rather than with the package's own basic_credentials.
+        encoded = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
+        return {"exportPassword": PASSWORD}, {"authorization": f"Basic {encoded}"}
     if stack == "honeycomb":
         return {"exportHeaders": {"x-honeycomb-team": API_KEY}}, {"x-honeycomb-team": API_KEY}
-    return {"exportToken": TOKEN}, {"authorization": f"Bearer {TOKEN}", "dash0-dataset": "flux"}
+    return {"exportToken": TOKEN}, {"authorization": f"Bearer {TOKEN}", "dash0-dataset": exporter_of(stack)["dataset"]}
 
 
 def kubelet_env(rendering) -> dict[str, str]:
@@ -71,7 +78,7 @@ def test_the_backend_receives_the_stack_credentials(stack, tmp_path):
     with Sink(tmp_path / "sink", recorded_headers=RECORDED) as sink:
         local = localize(gateway_config, workdir=tmp_path / "gateway", export_to=sink, without={"k8s_objects", "prometheus"})
         with Collector("gateway", local, tmp_path / "gateway", env=kubelet_env(rendering)) as gateway:
-            post_span(f"http://{gateway.host}:4318")
+            post_span(f"http://{gateway.host}:{c.OTLP_HTTP_PORT}")
             wait_until(lambda: sink.spans(), timeout=60, what="the span at the sink")
     (span,) = sink.spans()
     received = {key.removeprefix(HEADER_ATTRIBUTE_PREFIX): value for key, value in span.attributes.items()

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from components import constants as c
+from components.config import ConfigError, parse_stack_config
 from e2e.consumers import COMPONENT, COMPONENT_NAME, TypeScriptProgram, yaml_project
-from e2e.engine import Engine, cli_with_language_hosts, component_plugin
-from e2e.kube import HELM_RELEASE, ApiServer, rendered_manifest
+from e2e.charts import chart_overrides
+from e2e.engine import Engine, cli_with_language_hosts, component_plugin, differences_from_render, render_with_live_uids
+from e2e.kube import ApiServer
 from tests.support import run_stack
 
 MISTAKE = "Flux_System"
-MISTAKE_MESSAGE = ("fluxcd-otel:flux.namespace: must be a Kubernetes name: lowercase letters, digits and '-', "
-                   f"starting and ending with a letter or digit, at most 63 characters; got '{MISTAKE}'")
 PYTHON_TRACE_MARKS = ("Traceback", 'File "', "Unexpected <class")
 
 
@@ -39,10 +39,23 @@ def plugin(engine):
 
 
 @pytest.fixture(scope="module")
-def rendering(charts):
+def overrides(charts) -> dict[str, Any]:
+    return chart_overrides("dev", charts.url)
+
+
+@pytest.fixture(scope="module")
+def rendering(overrides):
     """The Python program's render of the dev stack with this tier's chart repository."""
-    return run_stack("dev", overrides={"collector": {"chartRepository": charts.url},
-                                       "objectHealth": {"chartRepository": charts.url}})
+    return run_stack("dev", overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def mistake_message() -> str:
+    """The line the validation gives a misspelt Flux namespace, from the model itself."""
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({"clusterName": "dev", "exporter": {"type": "debug"}, "flux": {"namespace": MISTAKE}})
+    (line,) = [line.strip() for line in str(caught.value).splitlines() if "flux.namespace" in line]
+    return line
 
 
 @pytest.fixture(scope="module")
@@ -62,24 +75,16 @@ def created(deployment: dict[str, Any]) -> list[tuple[str, str]]:
                   if not r["type"].startswith("pulumi:"))
 
 
-def assert_one_clean_config_error(output: str) -> None:
-    assert output.count(MISTAKE_MESSAGE) == 1, output
+def assert_one_clean_config_error(output: str, message: str) -> None:
+    assert output.count(message) == 1, output
     assert "invalid stack configuration (1 problem):" in output, output
     assert not [mark for mark in PYTHON_TRACE_MARKS if mark in output], output
 
 
-def assert_live(cluster: ApiServer, rendering) -> None:
-    """Each object of the dev stack's render exists in the cluster."""
-    missing = []
-    for resource in rendering.resources:
-        if resource.custom and resource.type != HELM_RELEASE:
-            manifest = rendered_manifest(resource)
-            namespace = ["-n", manifest["metadata"]["namespace"]] if "namespace" in manifest["metadata"] else []
-            found = cluster.kubectl("get", manifest["kind"].lower(), manifest["metadata"]["name"], *namespace,
-                                 "--ignore-not-found", "-o", "name", check=False).stdout.strip()
-            if not found:
-                missing.append(resource.name)
-    assert not missing
+def assert_deployed_as_rendered(cluster: ApiServer, overrides: dict[str, Any]) -> None:
+    """Every object holds what the Python program renders for the dev stack (with the Alert's live
+    UID), chart values included."""
+    assert not differences_from_render(cluster, render_with_live_uids(cluster, "dev", overrides, secrets={}))
 
 
 def test_the_plugin_serves_the_package_schema_to_the_engine(engine, plugin):
@@ -88,7 +93,7 @@ def test_the_plugin_serves_the_package_schema_to_the_engine(engine, plugin):
 
 
 def test_a_yaml_program_previews_creates_and_destroys_the_dev_stack_objects(engine, plugin, cluster, charts, expected,
-                                                                           rendering):
+                                                                           overrides):
     project = yaml_project(engine.workdir / "yaml", plugin.parent)
     engine.run("stack", "init", "dev", cwd=project)
     engine.run("config", "set", "kubeconfigPath", str(cluster.admin_kubeconfig), cwd=project)
@@ -98,14 +103,15 @@ def test_a_yaml_program_previews_creates_and_destroys_the_dev_stack_objects(engi
     engine.run("up", "--yes", "--skip-preview", cwd=project)
     state = json.loads(engine.run("stack", "export", cwd=project).stdout)
     assert created(state["deployment"]) == expected
-    assert_live(cluster, rendering)
+    assert_deployed_as_rendered(cluster, overrides)
     again = json.loads(engine.run("preview", "--json", cwd=project).stdout)
     assert set(again["changeSummary"]) == {"same"}, again["changeSummary"]
     engine.run("destroy", "--yes", "--skip-preview", cwd=project)
     assert created(json.loads(engine.run("stack", "export", cwd=project).stdout)["deployment"]) == []
 
 
-def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engine, plugin, cluster, charts):
+def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engine, plugin, cluster, charts,
+                                                                          mistake_message):
     project = yaml_project(engine.workdir / "yaml", plugin.parent)
     engine.run("stack", "init", "mistake", cwd=project)
     for key, value in {"kubeconfigPath": str(cluster.admin_kubeconfig), "chartRepository": charts.url,
@@ -113,7 +119,7 @@ def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engin
         engine.run("config", "set", key, value, "--stack", "mistake", cwd=project)
     result = engine.run("preview", "--stack", "mistake", cwd=project, check=False)
     assert result.returncode != 0
-    assert_one_clean_config_error(result.stdout + result.stderr)
+    assert_one_clean_config_error(result.stdout + result.stderr, mistake_message)
 
 
 @pytest.fixture(scope="module")
@@ -122,24 +128,25 @@ def typescript(engine, plugin) -> TypeScriptProgram:
 
 
 def test_a_typescript_program_previews_creates_and_destroys_the_dev_stack_objects(typescript, engine, cluster, charts,
-                                                                                 expected, rendering):
+                                                                                 expected, rendering, overrides):
     config = {"kubeconfigPath": str(cluster.admin_kubeconfig), "chartRepository": charts.url}
     preview = typescript.run("preview", "dev", config)
     assert preview["ok"], preview
     assert preview["changeSummary"] == {"create": planned_count(expected)}, preview["changeSummary"]
     up = typescript.run("up", "dev", config)
     assert up["ok"], up
-    assert up["outputs"]["traceServiceName"]["value"] == f"{c.FLUX_NAMESPACE}/otel-alert"
+    assert up["outputs"]["traceServiceName"]["value"] == rendering.outputs["traceServiceName"]
     state = json.loads(engine.run("stack", "export", "--stack", "dev", cwd=typescript.directory / "project").stdout)
     assert created(state["deployment"]) == expected
-    assert_live(cluster, rendering)
+    assert_deployed_as_rendered(cluster, overrides)
     destroyed = typescript.run("destroy", "dev", config)
     assert destroyed["ok"] and destroyed["changeSummary"]["delete"] == planned_count(expected), destroyed
 
 
-def test_a_typescript_program_gets_one_config_error_without_a_python_stack_trace(typescript, cluster, charts):
+def test_a_typescript_program_gets_one_config_error_without_a_python_stack_trace(typescript, cluster, charts,
+                                                                                mistake_message):
     config = {"kubeconfigPath": str(cluster.admin_kubeconfig), "chartRepository": charts.url, "fluxNamespace": MISTAKE}
     result = typescript.run("preview", "mistake", config)
     assert not result["ok"]
-    assert_one_clean_config_error(result["output"])
+    assert_one_clean_config_error(result["output"], mistake_message)
     assert not [mark for mark in PYTHON_TRACE_MARKS if mark in result["error"]], result["error"]

@@ -19,17 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import yaml
 from pulumi import automation as auto
 
 from components import constants as c
-from components.tooling.render import masked
-from e2e.charts import VALUES_CONFIGMAP
-from e2e.engine import ROOT, Engine
-from e2e.flux import ClusterUids, rolled_out
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, kubectl_target, rendered_manifest
+from e2e.charts import chart_overrides
+from e2e.engine import Engine, differences_from_render, render_with_live_uids
+from e2e.flux import rolled_out
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, contains, kubectl_target, rendered_manifest
 from e2e.programs import KUBERNETES_PROVIDER_VERSION
-from tests.support import run_stack
 
 STACKS = ("dev", "prod", "dash0-operator")
 TOKEN = "engine-tier-token-7d3f9a"
@@ -37,26 +34,6 @@ TOKEN = "engine-tier-token-7d3f9a"
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp")
 # The deployment controller counts every rollout here, a patch's removal included.
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-
-
-def stack_file_config(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-def stack_overrides(stack: str, repository: str) -> dict[str, dict[str, Any]]:
-    """The sections this tier changes, as whole sections (the stack file's own keys kept): the
-    loopback chart repository wherever a chart is named."""
-    config = stack_file_config(stack)
-    sections = ["objectHealth"] + (["collector"] if config.get(f"{c.PROJECT}:mode", "collector") == "collector" else [])
-    return {section: {**config.get(f"{c.PROJECT}:{section}", {}), "chartRepository": repository} for section in sections}
-
-
-def path_keys(overrides: dict[str, dict[str, Any]], stack: str) -> dict[str, str]:
-    """The same changes as `pulumi config set --path` keys."""
-    own = stack_file_config(stack)
-    return {f"{section}.{key}": json.dumps(value) if not isinstance(value, str) else value
-            for section, keys in overrides.items() for key, value in keys.items()
-            if own.get(f"{c.PROJECT}:{section}", {}).get(key) != value}
 
 
 def secrets_of(stack: str) -> dict[str, str]:
@@ -98,30 +75,17 @@ class Deployment:
 def deployed(request, cluster, charts, tmp_path_factory) -> Deployment:
     name = request.param
     engine = Engine(tmp_path_factory.mktemp(f"engine-{name}"))
-    overrides = stack_overrides(name, charts.url)
-    stack = engine.stack(name, kubeconfig=cluster.admin_kubeconfig, config=path_keys(overrides, name),
-                         secrets=secrets_of(name))
+    overrides = chart_overrides(name, charts.url)
+    repositories = {f"{section}.chartRepository": charts.url for section in overrides}
+    stack = engine.stack(name, kubeconfig=cluster.admin_kubeconfig, config=repositories, secrets=secrets_of(name))
     before = flux_objects(cluster)
     preview = stack.preview()
     up = stack.up()
-    rendering = render_with_live_uids(cluster, name, overrides)
+    rendering = render_with_live_uids(cluster, name, overrides, secrets=secrets_of(name))
     deployment = Deployment(name, engine, stack, rendering, preview, up, before)
     yield deployment
     if stack.export_stack().deployment.get("resources"):
         stack.destroy()
-
-
-def render_with_live_uids(cluster: ApiServer, name: str, overrides: dict[str, Any]):
-    """The offline render of the stack, with the UID the API server gave the Alert (the gateway's
-    event statements carry it) in place of the mock's."""
-    first = run_stack(name, overrides=overrides, secrets=secrets_of(name))
-    uids = {}
-    for resource in custom_resources(first).values():
-        if resource.type.endswith(":Alert"):
-            metadata = rendered_manifest(resource)["metadata"]
-            uids[resource.name] = cluster.get("alerts.notification.toolkit.fluxcd.io", metadata["name"],
-                                           "-n", metadata["namespace"])["metadata"]["uid"]
-    return run_stack(name, overrides=overrides, secrets=secrets_of(name), mocks=ClusterUids(uids))
 
 
 def custom_resources(rendering) -> dict[tuple[str, str], Any]:
@@ -134,65 +98,15 @@ def state_resources(stack) -> dict[tuple[str, str], dict[str, Any]]:
             if r.get("custom") and not r["type"].startswith("pulumi:providers:")}
 
 
-def live(cluster: ApiServer, manifest: dict[str, Any]) -> dict[str, Any] | None:
-    result = cluster.kubectl("get", *kubectl_target(manifest), "-o", "json", "--ignore-not-found", check=False)
-    return json.loads(result.stdout) if result.stdout.strip() else None
-
-
-def first_difference(got: Any, want: Any, path: str = "") -> str:
-    if isinstance(got, dict) and isinstance(want, dict):
-        for key in sorted(set(got) | set(want), key=str):
-            if got.get(key) != want.get(key):
-                return first_difference(got.get(key), want.get(key), f"{path}.{key}")
-    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
-        for index, (a, b) in enumerate(zip(got, want)):
-            if a != b:
-                return first_difference(a, b, f"{path}[{index}]")
-    return f"{path or '.'}: live {got!r}, rendered {want!r}"
-
-
-def contains(live_value: Any, rendered_value: Any) -> bool:
-    """Whether the live object holds every field the render set (the server adds defaults)."""
-    if isinstance(rendered_value, dict):
-        return isinstance(live_value, dict) and all(contains(live_value.get(k), v) for k, v in rendered_value.items())
-    if isinstance(rendered_value, list):
-        return (isinstance(live_value, list) and len(live_value) == len(rendered_value)
-                and all(contains(a, b) for a, b in zip(live_value, rendered_value)))
-    return live_value == rendered_value or str(live_value) == str(rendered_value)
-
-
 # --- the tests, in the order a stack lives through them ---------------------------------------------
 def test_preview_and_up_succeed_with_only_the_built_plugins(deployed):
     assert deployed.engine.plugins() == [f"resource-kubernetes-v{KUBERNETES_PROVIDER_VERSION}"]
-    assert deployed.up.summary.result == "succeeded"
     assert deployed.preview.change_summary == {"create": deployed.up.summary.resource_changes["create"]}
 
 
 def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, cluster):
-    rendered = custom_resources(deployed.rendering)
-    assert set(state_resources(deployed.stack)) == set(rendered)
-    mismatched = []
-    for resource in rendered.values():
-        if resource.type == HELM_RELEASE:
-            inputs = masked(resource.inputs, reveal=True)
-            values_map = live(cluster, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-                "name": f"{inputs['name']}-{VALUES_CONFIGMAP}", "namespace": inputs["namespace"]}})
-            got = yaml.safe_load(values_map["data"]["values.yaml"]) if values_map else None
-            if got != inputs["values"]:
-                mismatched.append(f"{resource.name}: chart values differ from the render: {first_difference(got, inputs['values'])}")
-            continue
-        manifest = rendered_manifest(resource)
-        if resource.type.endswith("Patch"):
-            continue  # a patch is part of Flux's object: test_scrape_patches_roll_flux_out_...
-        found = live(cluster, manifest)
-        wanted = {key: value for key, value in manifest.items() if key not in ("stringData",)}
-        if found is None or not contains(found, wanted):
-            mismatched.append(f"{resource.name}: live object differs from the render")
-        if "stringData" in manifest:
-            decoded = {k: base64.b64decode(v).decode() for k, v in (found or {}).get("data", {}).items()}
-            if decoded != manifest["stringData"]:
-                mismatched.append(f"{resource.name}: Secret data differs from the render")
-    assert not mismatched
+    assert set(state_resources(deployed.stack)) == set(custom_resources(deployed.rendering))
+    assert not differences_from_render(cluster, deployed.rendering)
 
 
 def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, cluster):
@@ -202,7 +116,7 @@ def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(
     for resource in patches:
         manifest = rendered_manifest(resource)
         wanted = manifest["spec"]["template"]["metadata"]["annotations"]
-        deployment = live(cluster, manifest)
+        deployment = cluster.live(manifest)
         assert rolled_out(deployment) and contains(deployment["spec"]["template"]["metadata"]["annotations"], wanted)
         fields = cluster.get(*kubectl_target(manifest), "--show-managed-fields")["metadata"]["managedFields"]
         assert FLUX_MANAGER in {entry["manager"] for entry in fields}
@@ -230,7 +144,9 @@ def test_the_token_is_encrypted_in_the_state_and_held_only_by_its_secret(deploye
             text = json.dumps(obj)
             if TOKEN in text or encoded in text:
                 holders.append(f"{kind}/{obj['metadata']['namespace']}/{obj['metadata']['name']}")
-    assert holders == ["secrets/flux-otel/flux-otel-gateway-export-credentials"]
+    (secret,) = [manifest for r in custom_resources(deployed.rendering).values() if r.type == "kubernetes:core/v1:Secret"
+                 for manifest in [rendered_manifest(r)] if TOKEN in manifest.get("stringData", {}).values()]
+    assert holders == [f"secrets/{secret['metadata']['namespace']}/{secret['metadata']['name']}"]
 
 
 def test_a_one_key_change_previews_as_that_change_only(deployed):
@@ -245,10 +161,9 @@ def test_a_one_key_change_previews_as_that_change_only(deployed):
 
 
 def test_destroy_removes_ours_and_leaves_flux_as_it_was(deployed, cluster):
-    result = deployed.stack.destroy()
-    assert result.summary.result == "succeeded"
+    deployed.stack.destroy()
     left = [resource.name for resource in custom_resources(deployed.rendering).values()
             if resource.type != HELM_RELEASE and not resource.type.endswith("Patch")
-            and live(cluster, rendered_manifest(resource)) is not None]
+            and cluster.live(rendered_manifest(resource)) is not None]
     assert not left
     assert flux_objects(cluster) == deployed.flux_before

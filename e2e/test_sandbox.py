@@ -5,6 +5,7 @@ it."""
 from __future__ import annotations
 
 import json
+import select
 import signal
 import subprocess
 import sys
@@ -14,17 +15,20 @@ from pathlib import Path
 from components import constants as c
 from e2e.engine import ROOT
 from e2e.flux import rolled_out
-from e2e.kube import child_env, wait_until
+from e2e.kube import child_env, kill_tree, wait_until
 from e2e.programs import require
 from e2e.sandbox import READY
 
 START_SECONDS = 300
+STOP_SECONDS = 60
 NAMESPACE = "sandbox-check"
 
 
 def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
+    # Discovery cache beside the kubeconfig, never the shared ~/.kube/cache.
     result = subprocess.run([str(require("kubectl")), f"--kubeconfig={kubeconfig}", *args], input=stdin,
-                            capture_output=True, text=True, timeout=60, env=child_env())
+                            capture_output=True, text=True, timeout=60,
+                            env=child_env(KUBECACHEDIR=str(kubeconfig.parent / "kube-cache")))
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -43,7 +47,9 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
     try:
         printed = []
         deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline and not any(line.startswith(READY) for line in printed):
+        while not any(line.startswith(READY) for line in printed):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0 and select.select([sandbox.stdout], [], [], remaining)[0], "".join(printed)
             line = sandbox.stdout.readline()
             assert line, "".join(printed)
             printed.append(line)
@@ -63,7 +69,11 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
         wait_until(agent_ready, timeout=60, what="the DaemonSet to roll out")
     finally:
         sandbox.send_signal(signal.SIGINT)
-        code = sandbox.wait(60)
+        try:
+            code = sandbox.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            kill_tree(sandbox.pid)  # its control plane's processes run in sessions of their own
+            raise
     assert code == 0
     refused = subprocess.run([str(require("kubectl")), f"--kubeconfig={kubeconfig}", "get", "--raw", "/readyz",
                               "--request-timeout=5s"], capture_output=True, text=True, env=child_env())

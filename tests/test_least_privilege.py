@@ -5,13 +5,12 @@ from functools import lru_cache
 
 import kubernetes_validate
 import pytest
-import yaml
 from pod_security import collector_pod, namespace_level, narrowest_level, violations
 from support import ROOT, STACKS, run_stack
 
 from components import constants as c
 from components.config import parse_stack_config
-from components.tooling.render import masked
+from components.tooling.render import masked, read_stack_file
 
 # The oldest and newest Kubernetes minors the rendered objects must be valid for.
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
@@ -93,14 +92,7 @@ def test_pod_security_check_catches_a_privileged_container():
 
 def stack_config(stack):
     """The stack file's validated configuration (secure values left out: they grant nothing)."""
-    document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    prefix = f"{c.PROJECT}:"
-    return parse_stack_config({key.removeprefix(prefix): value for key, value in document.items() if not holds_secure(value)})
-
-
-def holds_secure(value):
-    """A `secure:` ciphertext, at the key itself or inside its map (a secret header)."""
-    return isinstance(value, dict) and ("secure" in value or any(holds_secure(item) for item in value.values()))
+    return parse_stack_config(read_stack_file(ROOT, stack).plain_settings())
 
 
 EVENT_WATCH_RULES = [{"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["list", "watch"]}]

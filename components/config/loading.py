@@ -33,7 +33,7 @@ def _is_secret(full_key: str) -> bool:
     return pulumi_config.is_config_secret(full_key) or full_key in pulumi_config.get_config_secret_keys_env()
 
 
-def _decode(value: Any) -> Any:
+def decode_config_value(value: Any) -> Any:
     # Pulumi hands structured values over as JSON text; plain strings stay strings.
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
@@ -67,7 +67,7 @@ def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
         for key in SECRET_KEYS
         if key in entries and not _is_secret(f"{namespace}:{key}")
     ]
-    config, problems = _validated({key: _decode(value) for key, value in entries.items()})
+    config, problems = _validated({key: decode_config_value(value) for key, value in entries.items()})
     if near_misses or plain_secrets or problems:
         raise ConfigError(format_errors(namespace, near_misses + plain_secrets + problems))
     return config

@@ -29,6 +29,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from .. import constants as c
 from ..config import ConfigError
+from ..config.loading import decode_config_value
 
 MASK = "[secret]"
 UNKNOWN = "[unknown]"
@@ -86,6 +87,13 @@ class StackFile:
     secret_keys: list[str] = field(default_factory=list)
     # Pulumi ESC environments the stack imports; their values reach the program only through the CLI.
     environments: list[str] = field(default_factory=list)
+
+    def plain_settings(self) -> dict[str, Any]:
+        """The project's own keys as the program reads them, `secure:` ones left out: what
+        parse_stack_config takes."""
+        prefix = f"{self.project}:"
+        return {key.removeprefix(prefix): decode_config_value(value) for key, value in self.config.items()
+                if key.startswith(prefix) and key not in self.secret_keys}
 
 
 def _config_text(value: Any) -> str:
