@@ -158,18 +158,26 @@ FLUX_READY_TRANSITION_METRIC = "gotk_resource_ready_transition_timestamp_seconds
 # --- kube-state-metrics (Helm chart and image) --------------------------------------------------
 KSM_CHART = "kube-state-metrics"
 KSM_CHART_REPO = "https://prometheus-community.github.io/helm-charts"
-KSM_CHART_VERSION = "7.0.1"
+KSM_CHART_VERSION = "8.4.0"
+# The chart's own image (values.yaml image.registry/repository).
 KSM_IMAGE_REGISTRY = "registry.k8s.io"
 KSM_IMAGE_REPOSITORY = "kube-state-metrics/kube-state-metrics"
-# v2.17 and v2.18 lose series when two kinds in a row share a metric family header (Provider's
-# gotk_resource_info, Bucket's transition gauge): fixed in v2.19.0 (kubernetes/kube-state-metrics
-# 79cc990c), shown by the real tier (e2e/test_object_health.py). The chart's flags are unchanged.
-KSM_IMAGE_TAG = "v2.19.1"
+# The image chart 8.4.0 ships: Chart.yaml appVersion 2.20.0, and values.yaml image.tag "" becomes
+# "v" + appVersion (templates/_helpers.tpl "kube-state-metrics.image"). The values still name it, as
+# the default of objectHealth.imageTag, so the pin is explicit; e2e/programs.py builds this version.
+# Not below v2.19.0: v2.17 and v2.18 lose series when two kinds in a row share a metric family
+# header (Provider's gotk_resource_info, Bucket's transition gauge), fixed in v2.19.0
+# (kubernetes/kube-state-metrics 79cc990c), shown by the real tier (e2e/test_object_health.py).
+KSM_IMAGE_TAG = "v2.20.0"
 # The chart's default pod user (nobody).
 KSM_UID = 65534
 KSM_METRICS_PORT = 8080
 KSM_METRICS_PATH = "/metrics"
 # Custom-resource-state resolves kinds through the CRDs it watches, so it needs list/watch on them.
+# The values grant it in rbac.extraRules. Chart 8.4.0 adds the same rule itself when
+# customResourceState is enabled (templates/role.yaml) unless rbac.customResourceState.
+# createClusterRoleRules is false; the values set it false, so the ClusterRole holds exactly
+# rbac_rules (builders/kube_state_metrics.py), once, with this chart or an older one.
 KSM_CRD_DISCOVERY_RULE = {
     "apiGroups": ["apiextensions.k8s.io"],
     "resources": ["customresourcedefinitions"],

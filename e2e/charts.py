@@ -1,4 +1,4 @@
-"""A Helm chart repository on loopback with stand-in charts, for the engine tier.
+"""A Helm chart repository on loopback: stand-in charts for the engine tier, or any charts given.
 
 The public chart repositories are out of reach here, and the real charts' workloads would need a
 kubelet. Each stand-in has the real chart's name and pinned version, so the Releases resolve
@@ -14,10 +14,11 @@ import hashlib
 import io
 import tarfile
 import threading
+from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -52,33 +53,54 @@ def _add(archive: tarfile.TarFile, name: str, text: str) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def package(name: str, version: str) -> bytes:
-    """A chart archive as `helm package` lays it out: `<name>/Chart.yaml`, `<name>/templates/...`."""
-    chart = {"apiVersion": "v2", "name": name, "version": version, "type": "application",
-             "description": f"Stand-in for {name} {version} in fluxcd-otel's engine tier: renders its values only."}
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        _add(archive, f"{name}/Chart.yaml", yaml.safe_dump(chart, sort_keys=True))
-        _add(archive, f"{name}/templates/values.yaml", TEMPLATE)
-    return buffer.getvalue()
+@dataclass(frozen=True)
+class Chart:
+    """A chart to serve: its templates (file name -> text) and, optionally, its appVersion."""
+
+    name: str
+    version: str
+    templates: tuple[tuple[str, str], ...]
+    description: str
+    app_version: str | None = None
+
+    def package(self) -> bytes:
+        """The archive as `helm package` lays it out: `<name>/Chart.yaml`, `<name>/templates/...`."""
+        chart = {"apiVersion": "v2", "name": self.name, "version": self.version, "type": "application",
+                 "description": self.description}
+        if self.app_version:
+            chart["appVersion"] = self.app_version
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            _add(archive, f"{self.name}/Chart.yaml", yaml.safe_dump(chart, sort_keys=True))
+            for filename, text in self.templates:
+                _add(archive, f"{self.name}/templates/{filename}", text)
+        return buffer.getvalue()
+
+
+def stand_in(name: str, version: str) -> Chart:
+    return Chart(name, version, (("values.yaml", TEMPLATE),),
+                 f"Stand-in for {name} {version} in fluxcd-otel's engine tier: renders its values only.")
 
 
 class ChartRepository:
-    """Serves `index.yaml` and the stand-in archives from `directory` at `url`."""
+    """Serves `index.yaml` and the chart archives (by default the stand-ins) from `directory` at `url`."""
 
-    def __init__(self, directory: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, directory: Path, charts: Iterable[Chart] | None = None, host: str = "127.0.0.1") -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         port = free_port(host)
         self.url = f"http://{host}:{port}"
-        entries = {}
-        for name, version in STAND_INS.items():
-            archive = package(name, version)
-            filename = f"{name}-{version}.tgz"
+        entries: dict[str, list[dict[str, Any]]] = {}
+        for chart in charts if charts is not None else [stand_in(*item) for item in STAND_INS.items()]:
+            archive = chart.package()
+            filename = f"{chart.name}-{chart.version}.tgz"
             (self.directory / filename).write_bytes(archive)
-            entries[name] = [{"apiVersion": "v2", "name": name, "version": version, "type": "application",
-                              "urls": [f"{self.url}/{filename}"], "digest": hashlib.sha256(archive).hexdigest(),
-                              "created": "2026-11-30T00:00:00Z"}]
+            entry = {"apiVersion": "v2", "name": chart.name, "version": chart.version, "type": "application",
+                     "urls": [f"{self.url}/{filename}"], "digest": hashlib.sha256(archive).hexdigest(),
+                     "created": "2026-11-30T00:00:00Z"}
+            if chart.app_version:
+                entry["appVersion"] = chart.app_version
+            entries.setdefault(chart.name, []).append(entry)
         index = {"apiVersion": "v1", "entries": entries, "generated": "2026-11-30T00:00:00Z"}
         (self.directory / "index.yaml").write_text(yaml.safe_dump(index, sort_keys=True))
         handler = partial(_QuietFiles, directory=str(self.directory))

@@ -98,7 +98,7 @@ def localize(
     export_to: "Sink | str | None" = None,
     pod_logs: Path | None = None,
     without: Iterable[str] = (),
-    scrape_host: str | None = None,
+    scrape_host: str | dict[str, str] | None = None,
     fast_retry: bool = False,
 ) -> dict[str, Any]:
     """A copy of a rendered collector config that runs on this machine.
@@ -117,7 +117,8 @@ def localize(
       cluster), with the pipelines they fed; components no pipeline uses any more are removed.
     - `scrape_host`: the host every static Prometheus scrape target points to instead (ports
       kept), so a started `prometheus` receiver scrapes loopback rather than resolving cluster
-      DNS names.
+      DNS names; or a map of rendered host to local host, as cluster DNS would resolve each
+      (a target whose host it lacks is dropped: nothing answers for it here).
     - `fast_retry`: exporters retry every 0.2-1 s instead of 5-30 s (initial/max interval only),
       to compress time in outage tests. `max_elapsed_time` and the queue stay as rendered.
     - `service.telemetry.metrics.level: none`: no self-telemetry server on port 8888.
@@ -137,9 +138,14 @@ def localize(
                 if key in receiver:
                     receiver[key] = [_reroot(glob, pod_logs) for glob in receiver[key]]
         if kind == "prometheus" and scrape_host is not None:
+            resolve = scrape_host if isinstance(scrape_host, dict) else {}
             for job in receiver["config"]["scrape_configs"]:
                 for static in job.get("static_configs", []):
-                    static["targets"] = [f"{scrape_host}:{target.rsplit(':', 1)[1]}" for target in static["targets"]]
+                    static["targets"] = [
+                        f"{resolve.get(host, scrape_host)}:{port}"
+                        for host, port in (target.rsplit(":", 1) for target in static["targets"])
+                        if not resolve or host in resolve
+                    ]
 
     _drop_receivers(local, set(without))
 

@@ -3,6 +3,7 @@ Deployments as a stock install has them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.request
 import uuid
@@ -16,9 +17,10 @@ import yaml
 
 from components import constants as c
 from components.tooling.render import RecordingMocks
-from e2e.kube import FLUX_INSTALL_LABELS, FLUX_MANAGER, LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
-from e2e.programs import FLUX_CRD_MODULES, flux_crds, module_dir, require
-from tests.support import SCHEMAS
+from e2e.kube import (FLUX_INSTALL_LABELS, FLUX_MANAGER, LOOPBACK, ApiServer, Process, api_version_and_kind, child_env,
+                      free_port, rendered_manifest, wait_until)
+from e2e.programs import FLUX_CONTROLLERS, flux_crds, module_dir, require
+from tests.support import SCHEMAS, run_stack
 
 # CRDs of the objects the package creates beside Flux's: Dash0, Perses, Prometheus Operator.
 SHARED_CRD_FILES = (
@@ -97,35 +99,56 @@ def flux_event(kind: str, name: str, *, group: str, revision: str | None = None,
     }
 
 
+@dataclass
+class Controller:
+    """A Flux controller running as a process against the API server."""
+
+    name: str
+    process: Process
+    metrics_url: str
+    args: dict[str, str]
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.metrics_url, timeout=10) as response:
+            return response.read().decode()
+
+
 @contextmanager
-def notification_controller(kube: ApiServer, workdir: Path, *, extra_env: dict[str, str] | None = None
-                            ) -> Iterator[NotificationController]:
-    """Starts notification-controller on loopback ports (JSON logs to its log file); stops it on exit."""
-    binary = require("notification-controller")
-    metrics, health, events, receiver = (free_port() for _ in range(4))
-    process = Process("notification-controller", [
-        str(binary),
-        f"--metrics-addr={LOOPBACK}:{metrics}",
-        f"--health-addr={LOOPBACK}:{health}",
-        f"--events-addr={LOOPBACK}:{events}",
-        f"--receiverAddr={LOOPBACK}:{receiver}",
-        "--log-encoding=json",
-        "--enable-leader-election=false",
-        "--watch-all-namespaces=true",
-    ], workdir, env=child_env(KUBECONFIG=str(kube.admin_kubeconfig), RUNTIME_NAMESPACE=c.FLUX_NAMESPACE,
-                              **(extra_env or {})))
+def controller(name: str, kube: ApiServer, workdir: Path, *, args: dict[str, str] | None = None,
+               metrics_host: str = LOOPBACK, metrics_port: int | None = None, output: Any = None,
+               extra_env: dict[str, str] | None = None) -> Iterator[Controller]:
+    """Starts the built controller `name` with JSON logs, no leader election, watching every
+    namespace, its metrics at `metrics_host` and its other ports on free loopback ports; `args`
+    adds or overrides flags (`--<key>=<value>`). Waits for /readyz; stops it on exit."""
+    health = free_port()
+    metrics = f"{metrics_host}:{metrics_port or free_port(metrics_host)}"
+    flags = {"metrics-addr": metrics, "health-addr": f"{LOOPBACK}:{health}", "log-encoding": "json",
+             "enable-leader-election": "false", "watch-all-namespaces": "true", **(args or {})}
+    process = Process(name, [str(require(name)), *(f"--{key}={value}" for key, value in flags.items())], workdir,
+                      env=child_env(KUBECONFIG=str(kube.admin_kubeconfig), RUNTIME_NAMESPACE=c.FLUX_NAMESPACE,
+                                    **(extra_env or {})), output=output)
     try:
         def ready() -> bool:
             if not process.alive():
-                raise RuntimeError(f"notification-controller exited:\n{process.log_tail()}")
+                raise RuntimeError(f"{name} exited:\n{process.log_tail()}")
             with urllib.request.urlopen(f"http://{LOOPBACK}:{health}/readyz", timeout=5) as response:
                 return response.status == 200
 
-        wait_until(ready, timeout=90, what="notification-controller /readyz")
-        yield NotificationController(process, f"http://{LOOPBACK}:{metrics}{c.FLUX_METRICS_PATH}",
-                                     f"http://{LOOPBACK}:{events}/")
+        wait_until(ready, timeout=90, what=f"{name} /readyz")
+        yield Controller(name, process, f"http://{metrics}{c.FLUX_METRICS_PATH}", flags)
     finally:
         process.stop()
+
+
+@contextmanager
+def notification_controller(kube: ApiServer, workdir: Path, *, extra_env: dict[str, str] | None = None,
+                            **options: Any) -> Iterator[NotificationController]:
+    """Starts notification-controller on loopback ports (JSON logs to its log file, unless
+    `output` says otherwise); stops it on exit. `options` go to `controller`."""
+    events, receiver = free_port(), free_port()
+    with controller("notification-controller", kube, workdir, extra_env=extra_env, **options,
+                    args={"events-addr": f"{LOOPBACK}:{events}", "receiverAddr": f"{LOOPBACK}:{receiver}"}) as running:
+        yield NotificationController(running.process, running.metrics_url, f"http://{LOOPBACK}:{events}/")
 
 
 def _documents(paths: list[Path]) -> list[dict]:
@@ -172,14 +195,10 @@ def install_flux_controllers(kube: ApiServer, *, timeout: float = 120) -> None:
                timeout=timeout, what="Flux's controllers to roll out")
 
 
-FLUX_VERSIONS = {module.rsplit("/", 1)[1]: version for module, version in FLUX_CRD_MODULES.items()}
-
-
 def flux_deployment(controller: str) -> dict[str, Any]:
     """The controller's Deployment as a stock install has it: its module's config/manager
     manifest, in the Flux namespace, with the install's labels and image."""
-    version = FLUX_VERSIONS[controller]
-    module = next(m for m in FLUX_CRD_MODULES if m.endswith(f"/{controller}"))
+    module, version = FLUX_CONTROLLERS[controller]
     deployment = yaml.safe_load((module_dir(module, version) / "config" / "manager" / "deployment.yaml").read_text())
     assert deployment["kind"] == "Deployment" and deployment["metadata"]["name"] == controller
     labels = {**FLUX_INSTALL_LABELS, "app.kubernetes.io/component": controller, "app.kubernetes.io/version": version}
@@ -190,6 +209,32 @@ def flux_deployment(controller: str) -> dict[str, Any]:
     assert container["name"] == c.FLUX_CONTAINER_NAME
     container["image"] = f"ghcr.io/fluxcd/{controller}:{version}"
     return deployment
+
+
+def flux_trace_id(alert_uid: str, revision: str) -> str:
+    """notification-controller@v1.9.3: internal/notifier/otel.go generateID, as hex."""
+    return hashlib.sha256(f"{alert_uid}:{revision}".encode()).digest()[:16].hex()
+
+
+def tracing_objects(rendering) -> dict[str, dict]:
+    """Logical name -> manifest of the Provider, Alert and auth Secret, secrets revealed."""
+    return {
+        r.name: rendered_manifest(r) for r in rendering.resources
+        if r.custom and r.type.startswith("kubernetes:") and "tracing" in r.name
+        and api_version_and_kind(r.type)[1] in ("Provider", "Alert", "Secret")
+    }
+
+
+def apply_tracing(kube: ApiServer, overrides: dict[str, Any], secrets: dict[str, Any] | None = None,
+                  stack: str = "dev"):
+    """Applies the stack's rendered tracing objects; returns the render made again with the Alert's
+    real UID, that UID, and the Alert."""
+    first = run_stack(stack, overrides=overrides, secrets=secrets)
+    objects = tracing_objects(first)
+    kube.apply(list(objects.values()), field_manager="pulumi-kubernetes")
+    (alert_name, alert), = [(name, o) for name, o in objects.items() if o["kind"] == "Alert"]
+    uid = kube.get("alerts.notification.toolkit.fluxcd.io", alert["metadata"]["name"], "-n", c.FLUX_NAMESPACE)["metadata"]["uid"]
+    return run_stack(stack, overrides=overrides, secrets=secrets, mocks=ClusterUids({alert_name: uid})), uid, alert
 
 
 class ClusterUids(RecordingMocks):

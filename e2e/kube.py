@@ -63,13 +63,23 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.2):
 
 
 class Process:
-    """A child process whose output goes to a file, stopped with SIGTERM then SIGKILL."""
+    """A child process whose output goes to a file, stopped with SIGTERM then SIGKILL. With
+    `output`, its stdout and stderr go there instead (e.g. e2e.flux_controllers.ContainerOutput,
+    which lays them out as a kubelet does), and `log_path` is that output's file."""
 
-    def __init__(self, name: str, argv: list[str], log_dir: Path, env: dict | None = None) -> None:
+    def __init__(self, name: str, argv: list[str], log_dir: Path, env: dict | None = None,
+                 output: Any = None) -> None:
         self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        if output is None:
+            self.log_path = log_dir / f"{name}.log"
+            self._log = self.log_path.open("ab")
+            stdout, stderr = self._log, subprocess.STDOUT
+        else:
+            self.log_path, self._log = output.path, output
+            stdout, stderr = output.stdout, output.stderr
+        self.popen = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, start_new_session=True)
+        if output is not None:
+            output.started()
 
     def alive(self) -> bool:
         return self.popen.poll() is None

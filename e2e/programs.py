@@ -21,15 +21,25 @@ CACHE_DIR = Path(os.environ.get("FLUXCD_OTEL_CACHE", Path.home() / ".cache" / "f
 
 KUBERNETES_VERSION = "v1.35.4"
 ETCD_VERSION = "v3.6.16"
-# Flux 2.9's notification-controller (fluxcd/flux2@v2.9.x manifests).
-NOTIFICATION_CONTROLLER_VERSION = "v1.9.3"
-# Flux 2.9's controllers whose modules carry CRDs (config/crd/bases); the proxy serves none of the
-# image-reflector, image-automation or source-watcher modules, so their kinds are not applied here.
+# Flux's controllers, built from their modules (each wrapper copies the module's remote replace
+# directives). Flux 2.9.4 ships notification-controller v1.9.3 and kustomize-controller v1.9.4
+# (fluxcd/flux2@v2.9.4 manifests/bases); helm-controller v1.6.4 is Flux 2.9.5's (v1.6.3 replaces
+# helm with a fork the proxy refuses); source-controller v1.9.3 is Flux 2.9.2 and 2.9.3's (v1.9.4 and v1.9.5
+# need fluxcd/pkg/artifact v0.18.2 and v0.18.3, whose module zips the proxy refuses).
+FLUX_CONTROLLERS = {
+    "source-controller": ("github.com/fluxcd/source-controller", "v1.9.3"),
+    "kustomize-controller": ("github.com/fluxcd/kustomize-controller", "v1.9.4"),
+    "helm-controller": ("github.com/fluxcd/helm-controller", "v1.6.4"),
+    "notification-controller": ("github.com/fluxcd/notification-controller", "v1.9.3"),
+}
+NOTIFICATION_CONTROLLER_VERSION = FLUX_CONTROLLERS["notification-controller"][1]
+# The modules whose config/crd/bases hold Flux's CRDs: the four controllers above and the optional
+# image controllers and source-watcher, which the proxy serves at these versions (Flux 2.9's).
 FLUX_CRD_MODULES = {
-    "github.com/fluxcd/source-controller": "v1.9.1",
-    "github.com/fluxcd/kustomize-controller": "v1.9.4",
-    "github.com/fluxcd/helm-controller": "v1.6.3",
-    "github.com/fluxcd/notification-controller": NOTIFICATION_CONTROLLER_VERSION,
+    **dict(FLUX_CONTROLLERS.values()),
+    "github.com/fluxcd/image-reflector-controller": "v1.2.4",
+    "github.com/fluxcd/image-automation-controller": "v1.2.4",
+    "github.com/fluxcd/source-watcher/v2": "v2.2.3",
 }
 KUBE_STATE_METRICS_VERSION = constants.KSM_IMAGE_TAG
 # The Pulumi engine: pkg/v3 v3.271.0 to v3.273.0 are refused by the proxy; v3.274.0 is the nearest
@@ -172,13 +182,10 @@ PROGRAMS = {
         ldflags=(f"-X github.com/pulumi/pulumi-yaml/pkg/version.Version={PULUMI_YAML_VERSION}",),
     ),
     "pulumi-nodejs-sdkgen": NodejsSdkGeneratorBuild(),
-    "notification-controller": GoProgram(
-        "notification-controller",
-        "github.com/fluxcd/notification-controller",
-        NOTIFICATION_CONTROLLER_VERSION,
-        "github.com/fluxcd/notification-controller",
-        copy_remote_replaces=True,
-    ),
+    **{
+        name: GoProgram(name, module, version, module, copy_remote_replaces=True)
+        for name, (module, version) in FLUX_CONTROLLERS.items()
+    },
 }
 
 

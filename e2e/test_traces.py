@@ -7,7 +7,6 @@ by the real collector against the IDs the real controller computes.
 
 from __future__ import annotations
 
-import hashlib
 import http.server
 import json
 import ssl
@@ -19,9 +18,8 @@ import pytest
 
 from components import constants as c
 from e2e.collector import Collector, PodLog, Sink, collector_configs, gateway_and_agent, localize, loopback_address
-from e2e.flux import ClusterUids, flux_event, notification_controller, recorded_event
-from e2e.kube import api_version_and_kind, kubeconfig_auth, rendered_manifest, wait_until
-from tests.support import run_stack
+from e2e.flux import apply_tracing, flux_event, flux_trace_id, notification_controller, recorded_event
+from e2e.kube import kubeconfig_auth, wait_until
 
 STACK = "dev"
 KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
@@ -33,30 +31,6 @@ OCI_DIGEST = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d
 APP_VERSION = "6.5.1"
 TRACED = "ReconciliationSucceeded"
 EVENT_TIME = datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc)
-
-
-def flux_trace_id(alert_uid: str, revision: str) -> str:
-    """notification-controller@v1.9.3: internal/notifier/otel.go generateID, as hex."""
-    return hashlib.sha256(f"{alert_uid}:{revision}".encode()).digest()[:16].hex()
-
-
-def tracing_objects(rendering) -> dict[str, dict]:
-    """Logical name -> manifest of the Provider, Alert and auth Secret, secrets revealed."""
-    return {
-        r.name: rendered_manifest(r) for r in rendering.resources
-        if r.custom and r.type.startswith("kubernetes:") and "tracing" in r.name
-        and api_version_and_kind(r.type)[1] in ("Provider", "Alert", "Secret")
-    }
-
-
-def apply_tracing(kube, overrides, secrets=None):
-    """Applies the rendered tracing objects; returns the render made again with the Alert's real UID."""
-    first = run_stack(STACK, overrides=overrides, secrets=secrets)
-    objects = tracing_objects(first)
-    kube.apply(list(objects.values()), field_manager="pulumi-kubernetes")
-    (alert_name, alert), = [(name, o) for name, o in objects.items() if o["kind"] == "Alert"]
-    uid = kube.get("alerts.notification.toolkit.fluxcd.io", alert["metadata"]["name"], "-n", c.FLUX_NAMESPACE)["metadata"]["uid"]
-    return run_stack(STACK, overrides=overrides, secrets=secrets, mocks=ClusterUids({alert_name: uid})), uid, alert
 
 
 CASES = {

@@ -172,20 +172,21 @@ def values(annotate=False, kinds=ALL_KINDS):
 CHART_VALUES = {
     "prometheusScrape", "image", "imagePullSecrets", "global", "autosharding", "replicas", "revisionHistoryLimit",
     "extraArgs", "automountServiceAccountToken", "service", "customLabels", "selectorOverride", "releaseLabel",
-    "hostNetwork", "rbac", "kubeRBACProxy", "serviceAccount", "env", "prometheus", "networkPolicy",
-    "securityContext", "containerSecurityContext", "nodeSelector", "affinity", "tolerations",
+    "hostNetwork", "hostUsers", "rbac", "authFilter", "kubeRBACProxy", "serviceAccount", "env", "prometheus",
+    "networkPolicy", "securityContext", "containerSecurityContext", "nodeSelector", "affinity", "tolerations",
     "topologySpreadConstraints", "annotations", "labels", "podAnnotations", "podLabels", "podDisruptionBudget",
     "metricAllowlist", "metricDenylist", "metricLabelsAllowlist", "metricAnnotationsAllowList", "collectors",
-    "kubeconfig", "customResourceState", "releaseNamespace", "namespaces", "namespacesDenylist", "namespaceOverride",
-    "resources", "selfMonitor", "verticalPodAutoscaler", "volumeMounts", "volumes", "extraManifests", "containers",
-    "initContainers", "dnsPolicy", "dnsConfig", "startupProbe", "livenessProbe", "readinessProbe",
-    "nameOverride", "fullnameOverride", "priorityClassName", "updateStrategy",
+    "collectorsExclude", "collectorsExtra", "kubeconfig", "customResourceState", "releaseNamespace", "namespaces",
+    "namespacesDenylist", "namespaceOverride", "resources", "selfMonitor", "verticalPodAutoscaler", "volumeMounts",
+    "volumes", "extraManifests", "containers", "initContainers", "dnsPolicy", "dnsConfig", "startupProbe",
+    "livenessProbe", "readinessProbe", "nameOverride", "fullnameOverride", "priorityClassName", "updateStrategy",
 }
 CHART_NESTED_VALUES = {
     "image": {"registry", "repository", "tag", "sha", "pullPolicy"},
     "service": {"port", "type", "ipDualStack", "nodePort", "loadBalancerIP", "loadBalancerSourceRanges", "clusterIP",
                 "annotations"},
-    "rbac": {"create", "useExistingRole", "useClusterRole", "extraRules"},
+    "rbac": {"create", "customResourceState", "useExistingRole", "useClusterRole", "extraRules",
+             "clusterRoleSelectors"},
     "customResourceState": {"enabled", "create", "name", "key", "config"},
     "selfMonitor": {"enabled", "telemetryHost", "telemetryPort", "telemetryNodePort"},
 }
@@ -200,6 +201,9 @@ def test_chart_values_use_only_keys_the_chart_reads():
     assert chosen["collectors"] == [] and chosen["extraArgs"] == ["--custom-resource-state-only=true"]
     assert chosen["image"] == {"registry": "registry.k8s.io", "repository": "kube-state-metrics/kube-state-metrics",
                                "tag": c.KSM_IMAGE_TAG}
+    # The CRD rule is in extraRules; the chart's own copy of it (templates/role.yaml) is off.
+    assert chosen["rbac"]["customResourceState"] == {"createClusterRoleRules": False}
+    assert c.KSM_CRD_DISCOVERY_RULE in chosen["rbac"]["extraRules"]
 
 
 def pod(chart_values):
@@ -300,7 +304,7 @@ DASH0_OPERATOR_TARGET = {
     "namespace": "flux-otel-health", "pod": "flux-object-health-6d5f7c9b8-x2x7q", "node": "node-1",
     "app_kubernetes_io_name": "kube-state-metrics", "app_kubernetes_io_instance": "flux-object-health",
     "app_kubernetes_io_component": "metrics", "app_kubernetes_io_part_of": "kube-state-metrics",
-    "app_kubernetes_io_managed_by": "Helm", "app_kubernetes_io_version": "2.17.0",
+    "app_kubernetes_io_managed_by": "Helm", "app_kubernetes_io_version": c.KSM_IMAGE_TAG.removeprefix("v"),
     "helm_sh_chart": f"kube-state-metrics-{c.KSM_CHART_VERSION}",
 }
 

@@ -319,8 +319,10 @@ def test_every_chart_comes_from_the_configured_repository():
 
 @pytest.mark.parametrize("stack", ["prod", "dash0-operator"])
 def test_every_release_hands_empty_lists_to_the_chart_as_empty_lists(stack):
-    """Without allowNullValues the provider turns `[]` into null, which Helm reads as the chart's
-    default (kube-state-metrics' `collectors: []` would start every collector); the engine tier
-    showed it (docs/real-tier.md)."""
+    """Without allowNullValues the provider drops an empty list from the values it hands Helm
+    (not null: the key is gone), so Helm fills in the chart's default: kube-state-metrics'
+    `collectors: []` would become the chart's 28 built-in collectors, with `--resources` and
+    ClusterRole rules for all of them (components/resources/helm_release.py says how; the engine
+    tier showed the list lost, docs/real-tier.md)."""
     releases = [r for r in run_stack(stack).resources if r.type == "kubernetes:helm.sh/v3:Release"]
     assert releases and all(r.inputs.get("allowNullValues") is True for r in releases)

@@ -124,12 +124,16 @@ def chart_values(
     `annotate_for_scraping` adds the prometheus.io pod annotations the Dash0 operator follows."""
     values: dict[str, Any] = {
         "fullnameOverride": fullname,
+        # The default tag (c.KSM_IMAGE_TAG) is the chart's own image; objectHealth.imageTag may pin another.
         "image": {"registry": c.KSM_IMAGE_REGISTRY, "repository": c.KSM_IMAGE_REPOSITORY, "tag": image_tag},
-        # No built-in collectors: no --resources flag, and no RBAC rules for core kinds.
+        # No built-in collectors: no --resources flag, and no RBAC rules for core kinds (the chart's
+        # "kube-state-metrics.collectors" helper; an absent key would mean its default list of 28).
         "collectors": [],
         "extraArgs": ["--custom-resource-state-only=true"],
         "customResourceState": {"enabled": True, "config": custom_resource_state_config(flux_kinds)},
-        "rbac": {"create": True, "useClusterRole": True, "extraRules": rbac_rules(flux_kinds)},
+        # The CRD rule comes with rbac_rules, so the chart's own copy is off (c.KSM_CRD_DISCOVERY_RULE).
+        "rbac": {"create": True, "useClusterRole": True, "customResourceState": {"createClusterRoleRules": False},
+                 "extraRules": rbac_rules(flux_kinds)},
         "service": {"port": c.KSM_METRICS_PORT},
         "selfMonitor": {"enabled": False},
         "resources": resources.as_kubernetes(),

@@ -30,7 +30,7 @@ class ObjectHealthSettings(Model):
     chart_repository: ChartRepository = c.KSM_CHART_REPO
     """Helm repository of the `kube-state-metrics` chart; a mirror where the public one is out of reach."""
     image_tag: Version = c.KSM_IMAGE_TAG
-    """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned."""
+    """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned: the chart's own."""
     resources: ObjectHealthResourceSettings = ObjectHealthResourceSettings(
         cpu_request="10m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi"
     )

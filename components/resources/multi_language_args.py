@@ -376,7 +376,7 @@ class ObjectHealthSettings(TypedDict):
     chart_repository: NotRequired[str]
     """Helm repository of the `kube-state-metrics` chart; a mirror where the public one is out of reach."""
     image_tag: NotRequired[str]
-    """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned."""
+    """kube-state-metrics image tag (registry.k8s.io/kube-state-metrics/kube-state-metrics), pinned: the chart's own."""
     resources: NotRequired[ObjectHealthResourceSettings]
     """Requests and limits of the kube-state-metrics pod (set all four keys when overriding)."""
 

@@ -1,0 +1,126 @@
+"""Flux's four default controllers, the real binaries, run as a cluster runs them: against the real
+API server, each posting its events to the real notification-controller, source-controller serving
+artifacts on loopback, and each container's output written where and how a kubelet writes it, so
+the real log agent reads it from the pods directory.
+
+Each controller's metrics listen on a loopback address of its own at the rendered port (8080), so
+the rendered scrape targets (`<controller>-metrics.<namespace>.svc:8080`) map one to one onto them,
+as the metrics Services resolve in a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator
+
+from components import constants as c
+from e2e.collector import loopback_address, rfc3339_nano
+from e2e.flux import Controller, NotificationController, controller, notification_controller
+from e2e.kube import LOOPBACK, ApiServer, free_port
+
+# The Deployment's ReplicaSet hash and pod suffix, as the deployment and ReplicaSet controllers
+# name a pod: `<controller>-<hash>-<suffix>`.
+POD_NAME_SUFFIX = "5d8f7c9b6d-x4k2p"
+# Short waits for a dependency, so a scenario's DependencyNotReady clears within seconds (the
+# default is 30 s; kustomize-controller and helm-controller both take the flag).
+REQUEUE_DEPENDENCY = "2s"
+
+
+class ContainerOutput:
+    """A container's stdout and stderr, each line written to its pod log file in the CRI format
+    (`<RFC 3339 time> <stream> F <line>`) as containerd writes it, at
+    `<pods>/<namespace>_<pod>_<uid>/<container>/0.log`."""
+
+    def __init__(self, pods: Path, namespace: str, pod: str, container: str = c.FLUX_CONTAINER_NAME) -> None:
+        self.path = Path(pods) / f"{namespace}_{pod}_{uuid.uuid4()}" / container / "0.log"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = self.path.open("a")
+        self._lock = threading.Lock()
+        self._pipes = {stream: os.pipe() for stream in ("stdout", "stderr")}
+        self._threads = [threading.Thread(target=self._copy, args=(stream, read), daemon=True)
+                         for stream, (read, _) in self._pipes.items()]
+
+    @property
+    def stdout(self) -> int:
+        return self._pipes["stdout"][1]
+
+    @property
+    def stderr(self) -> int:
+        return self._pipes["stderr"][1]
+
+    def started(self) -> None:
+        """The child holds the write ends now; ours are closed, so each pipe ends with the child."""
+        for _, write in self._pipes.values():
+            os.close(write)
+        for thread in self._threads:
+            thread.start()
+
+    def _copy(self, stream: str, read: int) -> None:
+        with os.fdopen(read, "r", errors="replace") as lines:
+            for line in lines:
+                with self._lock:
+                    self._file.write(f"{rfc3339_nano(time.time_ns())} {stream} F {line.rstrip(chr(10))}\n")
+                    self._file.flush()
+
+    def close(self) -> None:
+        for thread in self._threads:
+            if thread.ident is not None:
+                thread.join(timeout=10)
+        self._file.close()
+
+    def lines(self) -> list[str]:
+        """The container's lines as it wrote them (the CRI prefix taken off)."""
+        return [line.split(" ", 3)[3] for line in self.path.read_text().splitlines()]
+
+
+@dataclass
+class FluxControllers:
+    """The running controllers by name and their containers' output."""
+
+    running: dict[str, Controller]
+    outputs: dict[str, ContainerOutput]
+    notification: NotificationController
+
+
+def metrics_hosts() -> dict[str, str]:
+    """A loopback address of its own for each default controller's metrics, free at the rendered
+    port: what `<controller>-metrics.<namespace>.svc` resolves to here."""
+    return {name: loopback_address((c.FLUX_METRICS_PORT,)) for name in c.FLUX_DEFAULT_CONTROLLERS}
+
+
+@contextmanager
+def flux_controllers(kube: ApiServer, workdir: Path, pods: Path, hosts: dict[str, str]) -> Iterator[FluxControllers]:
+    """notification-controller, then source-, kustomize- and helm-controller, each serving metrics
+    at its `hosts` address and the rendered port, its output under `pods`; all stopped on exit, in
+    reverse order."""
+    workdir = Path(workdir)
+    outputs = {name: ContainerOutput(pods, c.FLUX_NAMESPACE, f"{name}-{POD_NAME_SUFFIX}")
+               for name in c.FLUX_DEFAULT_CONTROLLERS}
+    port = c.FLUX_METRICS_PORT
+    with ExitStack() as stack:
+        for output in outputs.values():
+            stack.callback(output.close)
+        notification = stack.enter_context(notification_controller(
+            kube, workdir, output=outputs["notification-controller"],
+            metrics_host=hosts["notification-controller"], metrics_port=port))
+        running = {"notification-controller": Controller("notification-controller", notification.process,
+                                                         notification.metrics_url, {})}
+        storage = free_port()
+        (workdir / "storage").mkdir(parents=True, exist_ok=True)
+        per_controller = {
+            "source-controller": {"storage-path": str(workdir / "storage"),
+                                  "storage-addr": f"{LOOPBACK}:{storage}", "storage-adv-addr": f"{LOOPBACK}:{storage}"},
+            "kustomize-controller": {"requeue-dependency": REQUEUE_DEPENDENCY},
+            "helm-controller": {"requeue-dependency": REQUEUE_DEPENDENCY},
+        }
+        for name, args in per_controller.items():
+            running[name] = stack.enter_context(controller(
+                name, kube, workdir, args={"events-addr": notification.events_url.rstrip("/"), **args},
+                output=outputs[name], metrics_host=hosts[name], metrics_port=port))
+        yield FluxControllers(running, outputs, notification)

@@ -1,0 +1,516 @@
+"""Real Flux end to end: Flux's own controllers reconcile real sources on loopback, with real faults,
+and every signal is checked where a user sees it, at the backend, after the package's pipeline.
+
+Flux: source-, kustomize-, helm- and notification-controller, the real binaries (e2e/flux_controllers.py),
+against a real API server, their output in kubelet's CRI layout under the pods directory.
+Sources: a Git server (`git http-backend`, e2e/git_server.py) and a Helm repository on loopback.
+The package: the `prod` stack's rendered gateway and log agent (the real collector),
+kube-state-metrics with the rendered custom-resource-state configuration, and the rendered
+Provider and Alert in the API server; the gateway exports to a sink (a second collector).
+
+The story, driven once for the module (`history`), each step waited on in the API server:
+- GitRepository `app` and Kustomization `app` apply commit A (healthy), then B (an invalid
+  manifest: BuildFailed), then C (healthy again);
+- Kustomization `dependent` depends on `app` (DependencyNotReady while B is applied);
+- Kustomization `paused` is suspended; GitRepository `unreachable` points where nothing listens;
+- HelmRelease `demo` from the Helm repository installs chart 1.0.0, fails to upgrade to 1.1.0 (the
+  chart fails to render), and upgrades to 1.2.0;
+- `app` reconciled more than ten times at C, so that client-go's EventCorrelator combines its
+  success events.
+The API server is read only to know what to expect; what is asserted is what reached the sink.
+
+Time is compressed in one place: the gateway scrapes every 2 s instead of the rendered interval.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from components import constants as c
+from components.builders.collector_configs import OBJECT_HEALTH_JOB
+from components.builders.promql import queried_metrics
+from components.config import parse_stack_config
+from components.tooling.render import read_stack_file
+from e2e.charts import Chart, ChartRepository
+from e2e.collector import (
+    Collector,
+    Received,
+    Sink,
+    attributes,
+    collector_configs,
+    gateway_and_agent,
+    localize,
+    loopback_address,
+    zap_ts_ns,
+)
+from e2e.flux import apply_tracing, flux_trace_id, install_crds, install_flux_namespace
+from e2e.flux_controllers import FluxControllers, flux_controllers, metrics_hosts
+from e2e.git_server import GitServer
+from e2e.kube import ApiServer, control_plane, free_port, kubeconfig_auth, wait_until
+from e2e.kube_state_metrics import (
+    health_release,
+    rbac_objects,
+    start_kube_state_metrics,
+)
+from tests.support import ROOT, releases
+
+STACK = "prod"
+SECRETS = {"exportToken": "auth_e2e"}
+SCRAPE_INTERVAL = "2s"
+NS = c.FLUX_NAMESPACE
+# Generous bounds for one reconciliation, or for a signal to cross agent, gateway and sink, on a
+# busy 2-core machine.
+RECONCILE_SECONDS = 90
+ARRIVAL_SECONDS = 90
+COMBINED_PREFIX = "(combined from similar events): "
+# More than client-go's EventCorrelator lets through alone (maxEvents 10 within 10 minutes).
+SIMILAR_EVENTS = 12
+
+SOURCE, KUSTOMIZE, HELM = "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"
+API = {"GitRepository": f"{SOURCE}/v1", "HelmRepository": f"{SOURCE}/v1", "HelmChart": f"{SOURCE}/v1",
+       "Kustomization": f"{KUSTOMIZE}/v1", "HelmRelease": f"{HELM}/v2"}
+PLURAL = {"GitRepository": f"gitrepositories.{SOURCE}", "HelmRepository": f"helmrepositories.{SOURCE}",
+          "HelmChart": f"helmcharts.{SOURCE}", "Kustomization": f"kustomizations.{KUSTOMIZE}",
+          "HelmRelease": f"helmreleases.{HELM}"}
+
+
+def configmap(name: str, step: str) -> str:
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"},
+                           "data": {"step": step}})
+
+
+COMMITS = {
+    "A": {"deploy/app.yaml": configmap("app", "A"), "dependent/dependent.yaml": configmap("dependent", "A")},
+    # Not a Kubernetes object: kustomize cannot build the directory (BuildFailed).
+    "B": {"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [not, an, object]\n",
+          "dependent/dependent.yaml": configmap("dependent", "B")},
+    "C": {"deploy/app.yaml": configmap("app", "C"), "dependent/dependent.yaml": configmap("dependent", "C")},
+}
+CONFIGMAP_TEMPLATE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}
+data:
+  chart: {{ .Chart.Version | quote }}
+"""
+CHARTS = [
+    Chart("demo", "1.0.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap.", "1.0.0"),
+    Chart("demo", "1.1.0", (("configmap.yaml", '{{ fail "demo 1.1.0 refuses to render" }}\n'),),
+          "Fails to render.", "1.1.0"),
+    Chart("demo", "1.2.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap.", "1.2.0"),
+]
+
+
+def flux_object(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": API[kind], "kind": kind, "metadata": {"name": name, "namespace": NS}, "spec": spec}
+
+
+def scenario_objects(git_url: str, helm_url: str) -> list[dict[str, Any]]:
+    # Long intervals: every reconciliation here is one the test asks for, so each step is known.
+    source = {"kind": "GitRepository", "name": "app"}
+    return [
+        flux_object("GitRepository", "app", {"url": git_url, "ref": {"branch": "main"}, "interval": "1h"}),
+        flux_object("GitRepository", "unreachable", {"url": f"http://127.0.0.1:{free_port()}/gone.git",
+                                                     "ref": {"branch": "main"}, "interval": "1h"}),
+        flux_object("Kustomization", "app", {"sourceRef": source, "path": "./deploy", "prune": True,
+                                             "interval": "1h"}),
+        flux_object("Kustomization", "dependent", {"sourceRef": source, "path": "./dependent", "prune": True,
+                                                   "interval": "1h", "dependsOn": [{"name": "app"}]}),
+        flux_object("Kustomization", "paused", {"sourceRef": source, "path": "./deploy", "prune": True,
+                                                "interval": "1h", "suspend": True}),
+        flux_object("HelmRepository", "charts", {"url": helm_url, "interval": "1h"}),
+        flux_object("HelmRelease", "demo", {"interval": "1h", "targetNamespace": "default", "chart": {"spec": {
+            "chart": "demo", "version": "1.0.0", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}}),
+    ]
+
+
+# --- reading the API server -------------------------------------------------------------------------
+def live(kube: ApiServer, kind: str, name: str) -> dict[str, Any]:
+    return kube.get(PLURAL[kind], name, "-n", NS)
+
+
+def ready_condition(obj: dict[str, Any]) -> dict[str, Any]:
+    return next((cond for cond in obj.get("status", {}).get("conditions", []) if cond["type"] == "Ready"), {})
+
+
+def reconcile(kube: ApiServer, kind: str, name: str) -> str:
+    """Asks the controller to reconcile now (`flux reconcile` does the same); returns the token."""
+    token = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    kube.kubectl("annotate", "--overwrite", PLURAL[kind], name, "-n", NS, f"reconcile.fluxcd.io/requestedAt={token}")
+    return token
+
+
+def handled(kube: ApiServer, kind: str, name: str, token: str) -> dict[str, Any] | None:
+    obj = live(kube, kind, name)
+    return obj if obj.get("status", {}).get("lastHandledReconcileAt") == token else None
+
+
+def wait_for(kube: ApiServer, kind: str, name: str, what: str, predicate) -> dict[str, Any]:
+    """The object once `predicate(obj)` holds."""
+    def check():
+        obj = live(kube, kind, name)
+        return obj if predicate(obj) else None
+    return wait_until(check, timeout=RECONCILE_SECONDS, what=f"{kind} {name}: {what}", interval=0.5)
+
+
+def is_ready(status: str, reason: str | None = None):
+    def check(obj: dict[str, Any]) -> bool:
+        cond = ready_condition(obj)
+        return cond.get("status") == status and (reason is None or cond.get("reason") == reason) \
+            and cond.get("observedGeneration", obj["metadata"]["generation"]) == obj["metadata"]["generation"]
+    return check
+
+
+def health_labels(obj: dict[str, Any]) -> dict[str, str]:
+    """What gotk_resource_info should say of `obj`: its Ready status and reason, suspension and
+    revision as the API server has them (labels with empty values are absent in Prometheus)."""
+    kind = obj["kind"]
+    resource = next(r for rs in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in rs if r.kind == kind)
+    value: Any = obj
+    for step in resource.revision:
+        if step.startswith("[") and isinstance(value, list):
+            key, _, want = step[1:-1].partition("=")
+            value = next((item for item in value if item.get(key) == want), {})
+        else:
+            value = value.get(step, {}) if isinstance(value, dict) else {}
+    cond = ready_condition(obj)
+    # Without a Ready condition (never reconciled, as a suspended object created suspended) the
+    # documented series says Unknown (builders/kube_state_metrics.py commonLabels).
+    labels = {"ready": cond.get("status", "Unknown"), "reason": cond.get("reason", ""),
+              "suspended": str(obj["spec"].get("suspend", False)).lower(),
+              "revision": value if isinstance(value, str) else ""}
+    return {k: v for k, v in labels.items() if v}
+
+
+# --- reading the sink -------------------------------------------------------------------------------
+def data_points(metric: Received) -> list[dict[str, Any]]:
+    for kind in ("gauge", "sum", "histogram", "summary"):
+        if kind in metric.item:
+            return metric.item[kind].get("dataPoints", [])
+    return []
+
+
+def health_at_sink(sink: Sink) -> dict[tuple[str, str], dict[str, str]]:
+    """(kind, name) -> labels of the newest gotk_resource_info point of each Flux-namespace object
+    (staleness markers, which the receiver sends for a series that went away, left out)."""
+    newest: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+    for metric in sink.metrics():
+        if metric["name"] != c.FLUX_RESOURCE_INFO_METRIC:
+            continue
+        for point in data_points(metric):
+            if point.get("flags", 0) & 1:
+                continue
+            labels = attributes(point.get("attributes", []))
+            if labels.get("exported_namespace") != NS:
+                continue
+            key, at = (labels["kind"], labels["name"]), int(point["timeUnixNano"])
+            if key not in newest or at >= newest[key][0]:
+                newest[key] = (at, {k: labels[k] for k in ("ready", "reason", "suspended", "revision") if k in labels})
+    return {key: labels for key, (_, labels) in newest.items()}
+
+
+# --- the run ----------------------------------------------------------------------------------------
+@dataclass
+class Step:
+    name: str
+    want: dict[tuple[str, str], dict[str, str]]
+    seen: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class History:
+    kube: ApiServer
+    sink: Sink
+    flux: FluxControllers
+    alert_uid: str
+    alert: dict[str, Any]
+    config: Any
+    gateway_config: dict[str, Any]
+    revisions: dict[str, str]
+    steps: list[Step]
+    lines: dict[str, list[str]]
+    expositions: dict[str, str]
+    events: list[dict[str, Any]]
+
+
+TRACKED = [("GitRepository", "app"), ("GitRepository", "unreachable"), ("Kustomization", "app"),
+           ("Kustomization", "dependent"), ("Kustomization", "paused"), ("HelmRelease", "demo")]
+
+
+def record_step(kube: ApiServer, sink: Sink, name: str) -> Step:
+    """What the API server says of each tracked object now, and the newest health series at the
+    sink once they agree (or the last seen, for the assertion to show)."""
+    step = Step(name, {key: health_labels(live(kube, *key)) for key in TRACKED})
+
+    def agrees() -> bool:
+        health = health_at_sink(sink)
+        step.seen = {key: health.get(key, {}) for key in TRACKED}
+        return step.seen == step.want
+
+    try:
+        wait_until(agrees, timeout=ARRIVAL_SECONDS, what=f"step {name}'s object health at the sink", interval=1)
+    except TimeoutError:
+        pass
+    return step
+
+
+def pipeline_config(rendering, gateway_host: str, hosts: dict[str, str], ksm_host: str, sink: Sink,
+                    workdir: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The rendered gateway config, that config localized (scraping this run's controllers and
+    kube-state-metrics, exporting to the sink), and the rendered agent config."""
+    gateway, agent = gateway_and_agent(collector_configs(rendering))
+    local = copy.deepcopy(gateway)
+    resolve = {f"{name}-metrics.{NS}.svc": host for name, host in hosts.items()}
+    for job in local["receivers"]["prometheus"]["config"]["scrape_configs"]:
+        job["scrape_interval"] = SCRAPE_INTERVAL
+        if job["job_name"] == OBJECT_HEALTH_JOB:
+            resolve.update({target.rsplit(":", 1)[0]: ksm_host for s in job["static_configs"] for target in s["targets"]})
+    local = kubeconfig_auth(localize(local, workdir=workdir / "gateway", export_to=sink, scrape_host=resolve))
+    return gateway, local, agent
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> Iterator[History]:
+    workdir = tmp_path_factory.mktemp("real-flux")
+    pods = workdir / "pods"
+    with control_plane(workdir / "kube") as kube, GitServer(workdir / "git") as git, \
+            ChartRepository(workdir / "charts", CHARTS) as charts:
+        install_crds(kube)
+        install_flux_namespace(kube)
+        gateway_host, ksm_host, hosts = loopback_address(), loopback_address((c.KSM_METRICS_PORT,)), metrics_hosts()
+        settings = read_stack_file(ROOT, STACK).plain_settings()
+        tracing = {**settings.get("tracing", {}), "address": f"http://{gateway_host}:{c.OTLP_HTTP_PORT}"}
+        rendering, uid, alert = apply_tracing(kube, {"tracing": tracing}, secrets=SECRETS, stack=STACK)
+        release = health_release(releases(rendering.resources))
+        kube.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": release["namespace"]}}])
+        kube.apply(rbac_objects(release))
+        sink = Sink(workdir / "sink")
+        gateway_rendered, gateway_local, agent_config = pipeline_config(rendering, gateway_host, hosts, ksm_host, sink,
+                                                                       workdir)
+        gateway = Collector("gateway", gateway_local, workdir / "gateway", host=gateway_host,
+                            env={"KUBECONFIG": str(kube.admin_kubeconfig)})
+        agent = Collector("agent", localize(agent_config, workdir=workdir / "agent",
+                                            export_to=gateway.otlp_grpc_endpoint, pod_logs=pods), workdir / "agent")
+        ksm = start_kube_state_metrics(kube, release, copy.deepcopy(release["values"]["customResourceState"]["config"]),
+                                       workdir / "kube-state-metrics", host=ksm_host, port=c.KSM_METRICS_PORT)
+        try:
+            with sink, gateway, agent, flux_controllers(kube, workdir / "flux", pods, hosts) as flux:
+                git_url = git.repository("app")
+                revisions = {"A": git.commit("app", COMMITS["A"], "A: healthy")}
+                kube.apply(scenario_objects(git_url, charts.url), field_manager="e2e-flux-user")
+                steps = [drive_a(kube, sink, revisions)]
+                revisions["B"] = git.commit("app", COMMITS["B"], "B: an invalid manifest")
+                steps.append(drive_b(kube, sink, revisions))
+                revisions["C"] = git.commit("app", COMMITS["C"], "C: fixed")
+                steps.append(drive_c(kube, sink, revisions))
+                drive_similar_events(kube)
+                expositions = {name: running.metrics() for name, running in flux.running.items()}
+                events = kube.get("events", "-n", NS)["items"]
+                wait_for_spans(sink, uid, events)
+            lines = {name: output.lines() for name, output in flux.outputs.items()}
+            wait_until(lambda: all(len(service_logs(sink, name)) >= len(lines[name]) for name in lines),
+                       timeout=ARRIVAL_SECONDS, what="every controller line at the sink", interval=1)
+            wait_until(lambda: event_keys(events) <= event_keys_at(sink), timeout=ARRIVAL_SECONDS,
+                       what="every Event at the sink", interval=1)
+            yield History(kube, sink, flux, uid, alert, parse_stack_config(settings), gateway_rendered, revisions, steps,
+                          lines, expositions, events)
+        finally:
+            ksm.process.stop()
+            for part in (agent, gateway, sink):
+                part.stop()
+
+
+def drive_a(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
+    wait_for(kube, "Kustomization", "app", "applied A",
+             lambda o: o.get("status", {}).get("lastAppliedRevision") == revisions["A"] and is_ready("True")(o))
+    wait_for(kube, "Kustomization", "dependent", "applied A", is_ready("True"))
+    wait_for(kube, "GitRepository", "unreachable", "refused", is_ready("False", "GitOperationFailed"))
+    wait_for(kube, "HelmRelease", "demo", "installed 1.0.0", is_ready("True", "InstallSucceeded"))
+    return record_step(kube, sink, "A")
+
+
+def drive_b(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
+    reconcile(kube, "GitRepository", "app")
+    wait_for(kube, "GitRepository", "app", "stored B",
+             lambda o: o.get("status", {}).get("artifact", {}).get("revision") == revisions["B"])
+    wait_for(kube, "Kustomization", "app", "failed on B",
+             lambda o: o.get("status", {}).get("lastAttemptedRevision") == revisions["B"]
+             and is_ready("False", "BuildFailed")(o))
+    reconcile(kube, "Kustomization", "dependent")
+    wait_for(kube, "Kustomization", "dependent", "waiting on app", is_ready("False", "DependencyNotReady"))
+    kube.kubectl("patch", PLURAL["HelmRelease"], "demo", "-n", NS, "--type=merge",
+                 "-p", json.dumps({"spec": {"chart": {"spec": {"version": "1.1.0"}}}}))
+    wait_for(kube, "HelmRelease", "demo", "failed to upgrade to 1.1.0", is_ready("False", "UpgradeFailed"))
+    return record_step(kube, sink, "B")
+
+
+def drive_c(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
+    reconcile(kube, "GitRepository", "app")
+    wait_for(kube, "Kustomization", "app", "applied C",
+             lambda o: o.get("status", {}).get("lastAppliedRevision") == revisions["C"] and is_ready("True")(o))
+    wait_for(kube, "Kustomization", "dependent", "applied C",
+             lambda o: o.get("status", {}).get("lastAppliedRevision") == revisions["C"] and is_ready("True")(o))
+    kube.kubectl("patch", PLURAL["HelmRelease"], "demo", "-n", NS, "--type=merge",
+                 "-p", json.dumps({"spec": {"chart": {"spec": {"version": "1.2.0"}}}}))
+    wait_for(kube, "HelmRelease", "demo", "upgraded to 1.2.0", is_ready("True", "UpgradeSucceeded"))
+    return record_step(kube, sink, "C")
+
+
+def drive_similar_events(kube: ApiServer) -> None:
+    """Reconciles `app` at C until its success events are combined by client-go."""
+    for _ in range(SIMILAR_EVENTS):
+        token = reconcile(kube, "Kustomization", "app")
+        wait_until(lambda: handled(kube, "Kustomization", "app", token), timeout=RECONCILE_SECONDS,
+                   what="Kustomization app to handle a reconcile request", interval=0.2)
+    wait_until(lambda: any(e["message"].startswith(COMBINED_PREFIX) for e in kube.get("events", "-n", NS)["items"]),
+               timeout=RECONCILE_SECONDS, what="a combined Event")
+
+
+def event_revision(event: dict[str, Any]) -> str | None:
+    """The revision notification-controller hashes for the event's object (FACTS: app-version@oci-digest,
+    else revision), from the Event's annotations."""
+    group = event["involvedObject"]["apiVersion"].split("/")[0]
+    notes = event["metadata"].get("annotations") or {}
+    app_version, digest = notes.get(f"{group}/app-version"), notes.get(f"{group}/oci-digest")
+    return f"{app_version}@{digest}" if app_version and digest else notes.get(f"{group}/revision")
+
+
+def traced_events(events: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    """(kind, name, revision) of every Event notification-controller turns into a span for the
+    Alert (every kind but HelmRepository, which its otel notifier skips)."""
+    return {(e["involvedObject"]["kind"], e["involvedObject"]["name"], revision) for e in events
+            if (revision := event_revision(e)) and e["involvedObject"]["kind"] != "HelmRepository"}
+
+
+def span_keys(sink: Sink, alert_uid: str) -> dict[tuple[str, str, str], str]:
+    """(kind, name, trace ID) of every span of the Alert -> span name."""
+    return {(s.attributes.get("object.kind"), s.attributes.get("object.name"), s["traceId"]): s["name"]
+            for s in sink.spans() if s.resource.get("service.instance.id") == alert_uid}
+
+
+def wait_for_spans(sink: Sink, alert_uid: str, events: list[dict[str, Any]]) -> None:
+    want = {(kind, name, flux_trace_id(alert_uid, rev)) for kind, name, rev in traced_events(events)}
+    wait_until(lambda: want <= set(span_keys(sink, alert_uid)), timeout=ARRIVAL_SECONDS,
+               what="a span for every traced event", interval=1)
+
+
+def service_logs(sink: Sink, service: str) -> list[Received]:
+    return [r for r in sink.logs() if r.resource.get("service.name") == service]
+
+
+# --- the tests --------------------------------------------------------------------------------------
+def test_object_health_follows_each_step_through_the_pipeline(history):
+    """gotk_resource_info at the sink says what the API server says at A, B and C."""
+    for step in history.steps:
+        assert step.seen == step.want, f"step {step.name}"
+    a, b, c_ = (step.want for step in history.steps)
+    assert (a[("Kustomization", "app")]["ready"], b[("Kustomization", "app")]["reason"],
+            c_[("Kustomization", "app")]["ready"]) == ("True", "BuildFailed", "True")
+    assert b[("Kustomization", "dependent")]["reason"] == "DependencyNotReady"
+    assert b[("HelmRelease", "demo")]["reason"] == "UpgradeFailed"
+    assert a[("GitRepository", "unreachable")]["reason"] == "GitOperationFailed"
+    assert a[("Kustomization", "paused")]["suspended"] == "true"
+
+
+LINE_FIELDS = ("controllerKind", "name", "namespace", "error", "reconcileID", "revision")
+
+
+def test_every_controller_line_arrives_once_parsed(history):
+    """Each line a controller wrote is one record of its service: its time, message, level and
+    the fields that name the object and the failure."""
+    for service, lines in history.lines.items():
+        parsed = [json.loads(line) for line in lines]
+        records = service_logs(history.sink, service)
+        want = Counter((zap_ts_ns(p["ts"]), p["msg"], p["level"], *(json.dumps(p.get(k)) for k in LINE_FIELDS))
+                       for p in parsed)
+        got = Counter((int(r["timeUnixNano"]), r.body, r.get("severityText", "").lower(),
+                       *(json.dumps(r.attributes.get(k)) for k in LINE_FIELDS)) for r in records)
+        assert got == want, f"{service}: {len(records)} records for {len(lines)} lines; " \
+                            f"missing {list((want - got).elements())[:3]}, extra {list((got - want).elements())[:3]}"
+
+
+def test_kustomization_lines_with_a_revision_carry_its_trace_id(history):
+    lines = [r for r in service_logs(history.sink, "kustomize-controller")
+             if r.attributes.get("revision") and r.attributes.get("controllerKind") == "Kustomization"]
+    assert {r.attributes["revision"] for r in lines} >= set(history.revisions.values())
+    for record in lines:
+        assert record["traceId"] == flux_trace_id(history.alert_uid, record.attributes["revision"]), record.body
+    failed = [r for r in lines if r.attributes["revision"] == history.revisions["B"] and r.attributes.get("error")]
+    assert failed, "the failing line of revision B"
+
+
+def span_revision(span: Received) -> str:
+    """The revision notification-controller hashed for the span, from the metadata it attached."""
+    attrs = span.attributes
+    if attrs.get("app-version") and attrs.get("oci-digest"):
+        return f"{attrs['app-version']}@{attrs['oci-digest']}"
+    return attrs.get("revision") or "unknown"
+
+
+def test_every_traced_event_became_a_span_with_flux_s_trace_id(history):
+    """Each revision an Event names has its span, and every span's trace ID is Flux's for the
+    revision it carries (events without one, such as a refused clone's, hash `unknown`)."""
+    want = {(kind, name, flux_trace_id(history.alert_uid, rev)) for kind, name, rev in traced_events(history.events)}
+    assert want <= set(span_keys(history.sink, history.alert_uid))
+    spans = [s for s in history.sink.spans() if s.resource.get("service.instance.id") == history.alert_uid]
+    for span in spans:
+        assert span["name"] == f"{span.attributes['object.kind']}: {NS}/{span.attributes['object.name']}"
+        assert span["traceId"] == flux_trace_id(history.alert_uid, span_revision(span)), span["name"]
+
+
+def event_records(sink: Sink) -> list[Received]:
+    """The gateway's records of Kubernetes Events (no service: they come from the API server)."""
+    return [r for r in sink.logs() if "reason" in r.attributes and r.resource.get("service.name") is None]
+
+
+def event_keys_at(sink: Sink) -> set[tuple[str, str, str, str]]:
+    return {(r.attributes["controllerKind"], r.attributes["name"], r.attributes["reason"], r.body)
+            for r in event_records(sink)}
+
+
+def event_keys(events: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
+    return {(e["involvedObject"]["kind"], e["involvedObject"]["name"], e["reason"], e["message"]) for e in events}
+
+
+def test_every_event_arrives_as_a_record_with_its_trace_id(history):
+    """Flux's core/v1 Events reach the backend with the object's attributes and, where the Event
+    names a revision, the exact trace ID of its span; combined Events carry neither."""
+    assert event_keys(history.events) <= event_keys_at(history.sink)
+    by_message = {(e["involvedObject"]["name"], e["message"]): e for e in history.events}
+    checked = 0
+    for record in event_records(history.sink):
+        event = by_message.get((record.attributes["name"], record.body))
+        if event is None:
+            continue
+        revision = event_revision(event)
+        traced = revision and event["involvedObject"]["kind"] != "HelmRepository"
+        assert record.get("traceId", "") == (flux_trace_id(history.alert_uid, revision) if traced else ""), record.body
+        checked += bool(traced)
+    assert checked, "no record with a trace ID"
+    combined = [r for r in event_records(history.sink) if r.body.startswith(COMBINED_PREFIX)]
+    assert combined and all(not r.get("traceId") and "revision" not in r.attributes for r in combined)
+
+
+def test_the_scrape_filter_keeps_every_series_the_rules_and_dashboards_read(history):
+    read = set(queried_metrics(history.config))
+    exposed = {line.split("{")[0].split(" ")[0] for text in history.expositions.values()
+               for line in text.splitlines() if line and not line.startswith("#")}
+    shipped = {m["name"] for m in history.sink.metrics()}
+    kept = {name for name in read & exposed if name in shipped or scraped_family(name) in shipped}
+    assert read & exposed == kept, f"read and exposed but not shipped: {sorted((read & exposed) - kept)}"
+
+
+def scraped_family(series: str) -> str:
+    for suffix in ("_bucket", "_count", "_sum"):
+        if series.endswith(suffix):
+            return series[: -len(suffix)]
+    return series
