@@ -31,6 +31,7 @@ from e2e.kube_state_metrics import (HEALTH_FAMILIES, INFO, SETTLE_SECONDS, SINCE
                                     KubeStateMetrics, health_release, rbac_objects, series_key,
                                     start_kube_state_metrics)
 from tests import ksm_evaluator
+from components.tooling.render import read_stack_file
 from tests.support import ROOT, releases, run_stack
 
 STACK = "prod"
@@ -51,9 +52,15 @@ GVK = {
     "Alert": ("notification.toolkit.fluxcd.io", "v1beta3"),
     "Provider": ("notification.toolkit.fluxcd.io", "v1beta3"),
     "Receiver": ("notification.toolkit.fluxcd.io", "v1"),
+    "ImageRepository": ("image.toolkit.fluxcd.io", "v1"),
+    "ImagePolicy": ("image.toolkit.fluxcd.io", "v1"),
+    "ImageUpdateAutomation": ("image.toolkit.fluxcd.io", "v1"),
 }
-# Kinds the prod stack configures whose CRDs are not here (their modules are not on the proxy).
-ABSENT_KINDS = {"ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "ArtifactGenerator"}
+# The controllers the prod stack observes (the default ones and the two image controllers, not
+# source-watcher), and so the kinds kube-state-metrics serves there.
+OBSERVED_CONTROLLERS = read_stack_file(ROOT, STACK).plain_settings()["flux"]["controllers"]
+UNOBSERVED_KINDS = {r.kind for controller, kinds in c.FLUX_RESOURCES_BY_CONTROLLER.items()
+                    if controller not in OBSERVED_CONTROLLERS for r in kinds}
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,21 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
           {"type": "gitlab", "resources": [{"kind": "GitRepository", "name": "podinfo"}],
            "secretRef": {"name": "webhook-token"}, "suspend": True}),
      Expected("Unknown", "true")),
+    # Image kinds: ImagePolicy's revision is the latest tag, ImageUpdateAutomation's the last pushed commit.
+    (flux("ImageRepository", "team-a", "podinfo", {"image": "ghcr.io/example/podinfo", "interval": "5m"},
+          {"conditions": [ready("False", "AuthenticationFailed", T_B)], "canonicalImageName": "ghcr.io/example/podinfo"}),
+     Expected("False", "false", "AuthenticationFailed", None, U_B)),
+    (flux("ImagePolicy", "team-a", "podinfo", {"imageRepositoryRef": {"name": "podinfo"},
+                                               "policy": {"semver": {"range": "6.7.x"}}},
+          {"conditions": [ready("True", "Succeeded", T_E)],
+           "latestRef": {"name": "ghcr.io/example/podinfo", "tag": "6.7.1"}}),
+     Expected("True", "false", "Succeeded", "6.7.1", U_E)),
+    (flux("ImageUpdateAutomation", "gitops", "fleet",
+          {"interval": "30m", "sourceRef": {"kind": "GitRepository", "name": "fleet"}, "suspend": True,
+           "git": {"commit": {"author": {"email": "bot@example.com", "name": "bot"}}},
+           "update": {"path": "./apps", "strategy": "Setters"}},
+          {"conditions": [ready("True", "Succeeded", T_A)], "lastPushCommit": "b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8"}),
+     Expected("True", "true", "Succeeded", "b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8", U_A)),
 ]
 
 
@@ -240,7 +262,7 @@ FIXTURE_NAMESPACE_PREFIX = "fixture-"
 def fixture_objects() -> list[dict[str, Any]]:
     """The unit tests' fixture objects whose CRDs are here, in namespaces of their own. Receivers
     are suspended (the only change), as notification-controller may be running in the session."""
-    objects = [obj for obj in yaml.safe_load_all(FIXTURE.read_text()) if obj and obj["kind"] not in ABSENT_KINDS]
+    objects = [obj for obj in yaml.safe_load_all(FIXTURE.read_text()) if obj and obj["kind"] not in UNOBSERVED_KINDS]
     for obj in objects:
         obj["metadata"]["namespace"] = FIXTURE_NAMESPACE_PREFIX + obj["metadata"]["namespace"]
         if obj["kind"] == "Receiver":
@@ -361,9 +383,7 @@ def in_namespaces(namespaces) -> Callable[[tuple], bool]:
 # --- the tests ---------------------------------------------------------------------------------------------
 def test_the_cases_cover_every_kind_here_and_every_state():
     kinds = {obj["kind"] for obj, _ in CASES}
-    configured = {r.kind for r in c.FLUX_RESOURCES_BY_CONTROLLER["source-controller"]} | {
-        r.kind for controller in ("kustomize-controller", "helm-controller", "notification-controller")
-        for r in c.FLUX_RESOURCES_BY_CONTROLLER[controller]}
+    configured = {r.kind for controller in OBSERVED_CONTROLLERS for r in c.FLUX_RESOURCES_BY_CONTROLLER[controller]}
     assert kinds == set(GVK) == configured
     assert {e.ready for _, e in CASES} == {"True", "False", "Unknown"}
     assert {e.suspended for _, e in CASES} == {"true", "false"}
