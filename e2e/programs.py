@@ -42,6 +42,8 @@ FLUX_CRD_MODULES = {
     "github.com/fluxcd/source-watcher/v2": "v2.2.3",
 }
 KUBE_STATE_METRICS_VERSION = constants.KSM_IMAGE_TAG
+# The OCI registry the real-Flux scenarios pull an OCI chart from (the newest release the proxy serves).
+REGISTRY_VERSION = "v3.1.2"
 # The Pulumi engine: pkg/v3 v3.271.0 to v3.273.0 are refused by the proxy; v3.274.0 is the nearest
 # served release to the Python SDK pin (requirements.txt: pulumi==3.272.0), which it can run.
 PULUMI_VERSION = "v3.274.0"
@@ -182,6 +184,8 @@ PROGRAMS = {
         ldflags=(f"-X github.com/pulumi/pulumi-yaml/pkg/version.Version={PULUMI_YAML_VERSION}",),
     ),
     "pulumi-nodejs-sdkgen": NodejsSdkGeneratorBuild(),
+    "registry": GoProgram("registry", "github.com/distribution/distribution/v3", REGISTRY_VERSION,
+                          "github.com/distribution/distribution/v3/cmd/registry", copy_remote_replaces=True),
     **{
         name: GoProgram(name, module, version, module, copy_remote_replaces=True)
         for name, (module, version) in FLUX_CONTROLLERS.items()

@@ -3,7 +3,8 @@ and every signal is checked where a user sees it, at the backend, after the pack
 
 Flux: source-, kustomize-, helm- and notification-controller, the real binaries (e2e/flux_controllers.py),
 against a real API server, their output in kubelet's CRI layout under the pods directory.
-Sources: a Git server (`git http-backend`, e2e/git_server.py) and a Helm repository on loopback.
+Sources: a Git server (`git http-backend`, e2e/git_server.py), a Helm repository and an OCI
+registry (the Distribution registry), all on loopback.
 The package: the `prod` stack's rendered gateway and log agent (the real collector),
 kube-state-metrics with the rendered custom-resource-state configuration, and the rendered
 Provider and Alert in the API server; the gateway exports to a sink (a second collector).
@@ -14,7 +15,8 @@ The story, driven once for the module (`history`), each step waited on in the AP
 - Kustomization `dependent` depends on `app` (DependencyNotReady while B is applied);
 - Kustomization `paused` is suspended; GitRepository `unreachable` points where nothing listens;
 - HelmRelease `demo` from the Helm repository installs chart 1.0.0, fails to upgrade to 1.1.0 (the
-  chart fails to render), and upgrades to 1.2.0;
+  chart fails to render), and upgrades to 1.2.0; HelmRelease `oci-demo` installs a chart from
+  the OCI registry (e2e/oci_registry.py) through OCIRepository `oci-demo`;
 - `app` reconciled more than ten times at C, so that client-go's EventCorrelator combines its
   success events.
 The API server is read only to know what to expect; what is asserted is what reached the sink.
@@ -62,6 +64,7 @@ from e2e.kube_state_metrics import (
     rbac_objects,
     start_kube_state_metrics,
 )
+from e2e.oci_registry import HELM_CHART_CONTENT, registry
 from tests.support import ROOT, releases
 
 STACK = "prod"
@@ -78,10 +81,10 @@ SIMILAR_EVENTS = 12
 
 SOURCE, KUSTOMIZE, HELM = "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"
 API = {"GitRepository": f"{SOURCE}/v1", "HelmRepository": f"{SOURCE}/v1", "HelmChart": f"{SOURCE}/v1",
-       "Kustomization": f"{KUSTOMIZE}/v1", "HelmRelease": f"{HELM}/v2"}
+       "OCIRepository": f"{SOURCE}/v1", "Kustomization": f"{KUSTOMIZE}/v1", "HelmRelease": f"{HELM}/v2"}
 PLURAL = {"GitRepository": f"gitrepositories.{SOURCE}", "HelmRepository": f"helmrepositories.{SOURCE}",
-          "HelmChart": f"helmcharts.{SOURCE}", "Kustomization": f"kustomizations.{KUSTOMIZE}",
-          "HelmRelease": f"helmreleases.{HELM}"}
+          "HelmChart": f"helmcharts.{SOURCE}", "OCIRepository": f"ocirepositories.{SOURCE}",
+          "Kustomization": f"kustomizations.{KUSTOMIZE}", "HelmRelease": f"helmreleases.{HELM}"}
 
 
 def configmap(name: str, step: str) -> str:
@@ -109,13 +112,16 @@ CHARTS = [
           "Fails to render.", "1.1.0"),
     Chart("demo", "1.2.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap.", "1.2.0"),
 ]
+# Pushed to the OCI registry; a HelmRelease installs it through an OCIRepository.
+OCI_CHART = Chart("oci-demo", "1.0.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap.", "1.0.0")
+OCI_REPOSITORY = "charts/oci-demo"
 
 
 def flux_object(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": API[kind], "kind": kind, "metadata": {"name": name, "namespace": NS}, "spec": spec}
 
 
-def scenario_objects(git_url: str, helm_url: str) -> list[dict[str, Any]]:
+def scenario_objects(git_url: str, helm_url: str, registry: str) -> list[dict[str, Any]]:
     # Long intervals: every reconciliation here is one the test asks for, so each step is known.
     source = {"kind": "GitRepository", "name": "app"}
     return [
@@ -131,6 +137,11 @@ def scenario_objects(git_url: str, helm_url: str) -> list[dict[str, Any]]:
         flux_object("HelmRepository", "charts", {"url": helm_url, "interval": "1h"}),
         flux_object("HelmRelease", "demo", {"interval": "1h", "targetNamespace": "default", "chart": {"spec": {
             "chart": "demo", "version": "1.0.0", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}}),
+        flux_object("OCIRepository", "oci-demo", {
+            "url": f"oci://{registry}/{OCI_REPOSITORY}", "ref": {"tag": OCI_CHART.version}, "insecure": True,
+            "interval": "1h", "layerSelector": {"mediaType": HELM_CHART_CONTENT, "operation": "copy"}}),
+        flux_object("HelmRelease", "oci-demo", {"interval": "1h", "targetNamespace": "default",
+                                                "chartRef": {"kind": "OCIRepository", "name": "oci-demo"}}),
     ]
 
 
@@ -242,10 +253,13 @@ class History:
     exposed: dict[str, set[str]]
     """Series names each controller and kube-state-metrics served at the end."""
     events: list[dict[str, Any]]
+    oci_digest: str
+    """The digest of the OCI chart's manifest, as the registry stored it."""
 
 
 TRACKED = [("GitRepository", "app"), ("GitRepository", "unreachable"), ("Kustomization", "app"),
-           ("Kustomization", "dependent"), ("Kustomization", "paused"), ("HelmRelease", "demo")]
+           ("Kustomization", "dependent"), ("Kustomization", "paused"), ("HelmRelease", "demo"),
+           ("OCIRepository", "oci-demo"), ("HelmRelease", "oci-demo")]
 
 
 def record_step(kube: ApiServer, sink: Sink, name: str) -> Step:
@@ -285,7 +299,8 @@ def history(tmp_path_factory) -> Iterator[History]:
     workdir = tmp_path_factory.mktemp("real-flux")
     pods = workdir / "pods"
     with control_plane(workdir / "kube") as kube, GitServer(workdir / "git") as git, \
-            ChartRepository(workdir / "charts", CHARTS) as charts:
+            ChartRepository(workdir / "charts", CHARTS) as charts, registry(workdir / "registry") as oci:
+        oci_digest = oci.push_chart(OCI_REPOSITORY, OCI_CHART)
         install_crds(kube)
         install_flux_namespace(kube)
         gateway_host, ksm_host, hosts = loopback_address(), loopback_address((c.KSM_METRICS_PORT,)), metrics_hosts()
@@ -310,7 +325,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                 with flux_controllers(kube, workdir / "flux", pods, hosts) as flux:
                     git_url = git.repository("app")
                     revisions = {"A": git.commit("app", COMMITS["A"], "A: healthy")}
-                    kube.apply(scenario_objects(git_url, charts.url), field_manager="e2e-flux-user")
+                    kube.apply(scenario_objects(git_url, charts.url, oci.address), field_manager="e2e-flux-user")
                     steps = [drive_a(kube, sink, revisions)]
                     revisions["B"] = git.commit("app", COMMITS["B"], "B: an invalid manifest")
                     steps.append(drive_b(kube, sink, revisions))
@@ -329,7 +344,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                 wait_until(lambda: event_keys(events) <= event_keys_at(sink), timeout=ARRIVAL_SECONDS,
                            what="every Event at the sink", interval=1)
                 yield History(kube, sink, flux, uid, alert, parse_stack_config(settings), gateway_rendered, revisions,
-                              steps, lines, exposed, events)
+                              steps, lines, exposed, events, oci_digest)
         finally:
             ksm.process.stop()
             for part in (agent, gateway, sink):
@@ -342,6 +357,7 @@ def drive_a(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
     wait_for(kube, "Kustomization", "dependent", "applied A", is_ready("True"))
     wait_for(kube, "GitRepository", "unreachable", "refused", is_ready("False", "GitOperationFailed"))
     wait_for(kube, "HelmRelease", "demo", "installed 1.0.0", is_ready("True", "InstallSucceeded"))
+    wait_for(kube, "HelmRelease", "oci-demo", "installed from the OCI chart", is_ready("True", "InstallSucceeded"))
     return record_step(kube, sink, "A")
 
 
@@ -538,6 +554,9 @@ def test_every_event_arrives_as_a_record_with_its_trace_id(history):
         assert record.get("traceId", "") == (flux_trace_id(history.alert_uid, revision) if traced else ""), record.body
         checked += bool(traced)
     assert checked, "no record with a trace ID"
+    oci_trace = flux_trace_id(history.alert_uid, f"{OCI_CHART.app_version}@{history.oci_digest}")
+    assert any(r.attributes["name"] == "oci-demo" and r.attributes["controllerKind"] == "HelmRelease"
+               and r.get("traceId") == oci_trace for r in event_records(history.sink)), "the OCI HelmRelease's trace"
     combined = [r for r in event_records(history.sink) if r.body.startswith(COMBINED_PREFIX)]
     assert combined and all(not r.get("traceId") and "revision" not in r.attributes for r in combined)
 
