@@ -79,6 +79,22 @@ def recorded_event(kind: str, name: str, api_version: str, *, reason: str, note:
     }
 
 
+def core_event(kind: str, name: str, api_version: str, *, reason: str, message: str, event_type: str = "Normal",
+               annotations: dict[str, str] | None = None, at: datetime, component: str) -> dict[str, Any]:
+    """A core/v1 Event, as client-go's record package writes one: Flux's controllers record
+    events this way (fluxcd/pkg runtime/events), with the revision as an annotation."""
+    timestamp = at.strftime(c.KUBERNETES_TIME_FORMAT)
+    return {
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": f"{name}.{uuid.uuid4().hex[:16]}", "namespace": c.FLUX_NAMESPACE,
+                     "annotations": annotations or {}},
+        "involvedObject": object_reference(kind, name, api_version),
+        "reason": reason, "message": message, "type": event_type,
+        "firstTimestamp": timestamp, "lastTimestamp": timestamp, "count": 1,
+        "source": {"component": component}, "reportingComponent": component, "reportingInstance": f"{component}-0",
+    }
+
+
 def flux_event(kind: str, name: str, *, group: str, revision: str | None = None, severity: str = "info",
                reason: str = "ReconciliationSucceeded", message: str = "Reconciliation finished",
                metadata: dict[str, str] | None = None, timestamp: str = "2026-11-30T05:00:00Z",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from components import constants as c
 from components.builders import flux_events
 from components.tooling.render import masked
 from e2e.collector import Collector, Received, Sink, localize
-from e2e.flux import object_reference, recorded_event
+from e2e.flux import core_event, recorded_event
 from e2e.kube import HELM_RELEASE, ApiServer, kubeconfig_auth, rendered_manifest, wait_until
 from tests.support import run_stack
 
@@ -112,22 +111,6 @@ def unix_nanos(text: str) -> int:
     moment = datetime.strptime(text, c.KUBERNETES_MICRO_TIME_FORMAT if "." in text else c.KUBERNETES_TIME_FORMAT)
     moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
-
-
-def core_event(kind: str, name: str, api_version: str, *, reason: str, message: str, event_type: str = "Normal",
-               annotations: dict[str, str] | None = None, at: datetime, component: str) -> dict[str, Any]:
-    """A core/v1 Event, as client-go's record package writes one: Flux's controllers record
-    events this way (fluxcd/pkg runtime/events), with the revision as an annotation."""
-    timestamp = at.strftime(c.KUBERNETES_TIME_FORMAT)
-    return {
-        "apiVersion": "v1", "kind": "Event",
-        "metadata": {"name": f"{name}.{uuid.uuid4().hex[:16]}", "namespace": c.FLUX_NAMESPACE,
-                     "annotations": annotations or {}},
-        "involvedObject": object_reference(kind, name, api_version),
-        "reason": reason, "message": message, "type": event_type,
-        "firstTimestamp": timestamp, "lastTimestamp": timestamp, "count": 1,
-        "source": {"component": component}, "reportingComponent": component, "reportingInstance": f"{component}-0",
-    }
 
 
 def summary(record: Received) -> dict[str, Any]:

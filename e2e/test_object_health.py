@@ -417,12 +417,10 @@ def test_the_endpoint_serves_only_the_health_families_in_openmetrics_to_the_gate
 
 
 def test_the_rendered_rbac_is_enough(ksm, kube, release):
-    """With only the rendered ClusterRole, kube-state-metrics lists and watches every kind whose CRD
-    is here and is refused nothing (its own list/watch counters and its log); the role grants no
-    more than list and watch."""
-    here = {r.plural for r in c.FLUX_RESOURCES_BY_CONTROLLER["source-controller"]} | {
-        r.plural for controller in ("kustomize-controller", "helm-controller", "notification-controller")
-        for r in c.FLUX_RESOURCES_BY_CONTROLLER[controller]}
+    """With only the rendered ClusterRole, kube-state-metrics lists and watches every kind of the
+    controllers the stack observes and is refused nothing (its own list/watch counters and its
+    log); the role grants no more than list and watch."""
+    here = {r.plural for controller in OBSERVED_CONTROLLERS for r in c.FLUX_RESOURCES_BY_CONTROLLER[controller]}
 
     def calls() -> dict[tuple[str, str], float]:
         return {(name, labels["result"]): value for name, labels, value in ksm.telemetry().samples
@@ -438,8 +436,8 @@ def test_the_rendered_rbac_is_enough(ksm, kube, release):
     assert {call for call, value in calls().items() if call[1] != "success" and value} == set()
     log = ksm.process.log_path.read_text(errors="replace")
     assert "forbidden" not in log.lower(), ksm.process.log_tail(60)
-    # The kinds it watches are exactly those whose CRDs are here (prod also configures the image
-    # kinds, absent here): kube-state-metrics logs them as its active resources.
+    # The kinds it watches are exactly those the stack observes (every CRD is here): kube-state-metrics
+    # logs them as its active resources.
     logged = re.findall(r'"Active resources" activeStoreNames="([^"]*)"', log)
     assert logged, ksm.process.log_tail(60)
     assert {name.split("Resource=")[1] for name in logged[-1].split(",") if "Resource=" in name} == here

@@ -3,6 +3,10 @@ events posted to the real notification-controller reach the real gateway as span
 events, recorded as Kubernetes Events and watched by the gateway, and a kustomize-controller log
 line through the log agent, carry the trace IDs of those spans: the package's correlation run
 by the real collector against the IDs the real controller computes.
+
+The events are written here, in the shape Flux's recorder gives them (core/v1 Events, metadata as
+annotations), so that one module can cover an HTTPS Provider endpoint with a secret header and
+the Alert's auth Secret; test_real_flux.py runs the same path with Flux's own controllers.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pytest
 
 from components import constants as c
 from e2e.collector import Collector, PodLog, Sink, collector_configs, gateway_and_agent, localize, loopback_address
-from e2e.flux import apply_tracing, flux_event, flux_trace_id, notification_controller, recorded_event
+from e2e.flux import apply_tracing, core_event, flux_event, flux_trace_id, notification_controller
 from e2e.kube import kubeconfig_auth, wait_until
 
 STACK = "dev"
@@ -30,6 +34,10 @@ CHART_VERSION = "6.5.1"
 OCI_DIGEST = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
 APP_VERSION = "6.5.1"
 TRACED = "ReconciliationSucceeded"
+# The controller that records each group's Events (their `source.component`), and the version
+# Flux 2.9 serves (helm-controller v1.6 serves only helm.toolkit.fluxcd.io/v2).
+CONTROLLERS = {KUSTOMIZE: "kustomize-controller", SOURCE: "source-controller", HELM: "helm-controller"}
+VERSIONS = {KUSTOMIZE: "v1", SOURCE: "v1", HELM: "v2"}
 EVENT_TIME = datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc)
 
 
@@ -71,12 +79,13 @@ def delivered(pipeline, notification_controller, kube):
     """Each case posted to notification-controller and recorded as a Kubernetes Event."""
     for name, (kind, group, metadata, _) in CASES.items():
         status = notification_controller.post_event(
-            flux_event(kind, name, group=group, metadata=metadata, reason=TRACED, message=f"{kind} {name} ready")
+            flux_event(kind, name, group=group, metadata=metadata, reason=TRACED, message=f"{kind} {name} ready",
+                       version=VERSIONS[group])
         )
         assert status == 202, f"notification-controller answered {status}"
         annotations = {c.flux_event_annotation(group, key): value for key, value in metadata.items()}
-        kube.apply([recorded_event(kind, name, f"{group}/v1", reason=TRACED, note=f"{kind} {name} ready",
-                                   annotations=annotations, at=EVENT_TIME)])
+        kube.apply([core_event(kind, name, f"{group}/{VERSIONS[group]}", reason=TRACED, message=f"{kind} {name} ready",
+                               annotations=annotations, at=EVENT_TIME, component=CONTROLLERS[group])])
     sink = pipeline["sink"]
     wait_until(lambda: set(CASES) <= set(spans_by_object(sink)), timeout=60,
                what=f"spans of {sorted(CASES)} at the sink (gateway log:\n{pipeline['gateway'].log_tail(10)})")
