@@ -31,28 +31,6 @@ SHARED_CRD_FILES = (
 )
 
 
-@dataclass
-class NotificationController:
-    process: Process
-    metrics_url: str
-    events_url: str
-
-    def post_event(self, event: dict[str, Any]) -> int:
-        """Sends a Flux event as the other controllers do (fluxcd/pkg runtime/events: POST JSON)."""
-        request = urllib.request.Request(
-            self.events_url, data=json.dumps(event).encode(), headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-
-    def metrics(self) -> str:
-        with urllib.request.urlopen(self.metrics_url, timeout=10) as response:
-            return response.read().decode()
-
-    def log_lines(self) -> list[str]:
-        return self.process.log_path.read_text(errors="replace").splitlines()
-
-
 def object_reference(kind: str, name: str, api_version: str, namespace: str = c.FLUX_NAMESPACE) -> dict[str, str]:
     """An event's reference to the object it is about, with a UID stable across runs."""
     return {"apiVersion": api_version, "kind": kind, "name": name, "namespace": namespace,
@@ -122,11 +100,26 @@ class Controller:
     name: str
     process: Process
     metrics_url: str
-    args: dict[str, str]
 
     def metrics(self) -> str:
         with urllib.request.urlopen(self.metrics_url, timeout=10) as response:
             return response.read().decode()
+
+    def log_lines(self) -> list[str]:
+        return self.process.log_path.read_text(errors="replace").splitlines()
+
+
+@dataclass
+class NotificationController(Controller):
+    events_url: str
+
+    def post_event(self, event: dict[str, Any]) -> int:
+        """Sends a Flux event as the other controllers do (fluxcd/pkg runtime/events: POST JSON)."""
+        request = urllib.request.Request(
+            self.events_url, data=json.dumps(event).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
 
 
 @contextmanager
@@ -151,7 +144,7 @@ def controller(name: str, kube: ApiServer, workdir: Path, *, args: dict[str, str
                 return response.status == 200
 
         wait_until(ready, timeout=90, what=f"{name} /readyz")
-        yield Controller(name, process, f"http://{metrics}{c.FLUX_METRICS_PATH}", flags)
+        yield Controller(name, process, f"http://{metrics}{c.FLUX_METRICS_PATH}")
     finally:
         process.stop()
 
@@ -164,7 +157,7 @@ def notification_controller(kube: ApiServer, workdir: Path, *, extra_env: dict[s
     events, receiver = free_port(), free_port()
     with controller("notification-controller", kube, workdir, extra_env=extra_env, **options,
                     args={"events-addr": f"{LOOPBACK}:{events}", "receiverAddr": f"{LOOPBACK}:{receiver}"}) as running:
-        yield NotificationController(running.process, running.metrics_url, f"http://{LOOPBACK}:{events}/")
+        yield NotificationController(running.name, running.process, running.metrics_url, f"http://{LOOPBACK}:{events}/")
 
 
 def _documents(paths: list[Path]) -> list[dict]:

@@ -109,8 +109,7 @@ def flux_controllers(kube: ApiServer, workdir: Path, pods: Path, hosts: dict[str
         notification = stack.enter_context(notification_controller(
             kube, workdir, output=outputs["notification-controller"],
             metrics_host=hosts["notification-controller"], metrics_port=port))
-        running = {"notification-controller": Controller("notification-controller", notification.process,
-                                                         notification.metrics_url, {})}
+        running: dict[str, Controller] = {notification.name: notification}
         storage = free_port()
         (workdir / "storage").mkdir(parents=True, exist_ok=True)
         per_controller = {
