@@ -21,7 +21,7 @@ from typing import IO, Iterator
 
 from components import constants as c
 from e2e.collector import loopback_address, rfc3339_nano
-from e2e.flux import Controller, NotificationController, controller, notification_controller
+from e2e.flux import Controller, controller, notification_controller
 from e2e.kube import LOOPBACK, ApiServer, free_port
 
 # The Deployment's ReplicaSet hash and pod suffix, as the deployment and ReplicaSet controllers
@@ -85,7 +85,6 @@ class FluxControllers:
 
     running: dict[str, Controller]
     outputs: dict[str, ContainerOutput]
-    notification: NotificationController
 
 
 def metrics_hosts() -> dict[str, str]:
@@ -122,4 +121,4 @@ def flux_controllers(kube: ApiServer, workdir: Path, pods: Path, hosts: dict[str
             running[name] = stack.enter_context(controller(
                 name, kube, workdir, args={"events-addr": notification.events_url.rstrip("/"), **args},
                 output=outputs[name], metrics_host=hosts[name], metrics_port=port))
-        yield FluxControllers(running, outputs, notification)
+        yield FluxControllers(running, outputs)

@@ -55,7 +55,7 @@ from e2e.collector import (
     zap_ts_ns,
 )
 from e2e.flux import apply_tracing, flux_trace_id, install_crds, install_flux_namespace
-from e2e.flux_controllers import FluxControllers, flux_controllers, metrics_hosts
+from e2e.flux_controllers import flux_controllers, metrics_hosts
 from e2e.git_server import GitServer
 from e2e.kube import ApiServer, control_plane, free_port, kubeconfig_auth, wait_until
 from e2e.kube_state_metrics import (
@@ -240,13 +240,12 @@ class Step:
 
 @dataclass
 class History:
-    kube: ApiServer
+    """What the run left at the sink, and what the API server and the controllers said."""
+
     sink: Sink
-    flux: FluxControllers
     alert_uid: str
-    alert: dict[str, Any]
     config: Any
-    gateway_config: dict[str, Any]
+    """The stack's validated configuration (what its rules and dashboards read)."""
     revisions: dict[str, str]
     steps: list[Step]
     lines: dict[str, list[str]]
@@ -283,9 +282,9 @@ def record_step(kube: ApiServer, sink: Sink, name: str, reasons: dict[tuple[str,
     return step
 
 
-def pipeline_config(rendering, gateway_host: str, hosts: dict[str, str], ksm_host: str, sink: Sink,
-                    workdir: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The rendered gateway config, that config localized (scraping this run's controllers and
+def pipeline_config(rendering, hosts: dict[str, str], ksm_host: str, sink: Sink,
+                    workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The rendered gateway config localized (scraping this run's controllers and
     kube-state-metrics, exporting to the sink), and the rendered agent config."""
     gateway, agent = gateway_and_agent(collector_configs(rendering))
     local = copy.deepcopy(gateway)
@@ -295,7 +294,7 @@ def pipeline_config(rendering, gateway_host: str, hosts: dict[str, str], ksm_hos
         if job["job_name"] == OBJECT_HEALTH_JOB:
             resolve.update({target.rsplit(":", 1)[0]: ksm_host for s in job["static_configs"] for target in s["targets"]})
     local = kubeconfig_auth(localize(local, workdir=workdir / "gateway", export_to=sink, scrape_host=resolve))
-    return gateway, local, agent
+    return local, agent
 
 
 @pytest.fixture(scope="module")
@@ -310,13 +309,12 @@ def history(tmp_path_factory) -> Iterator[History]:
         gateway_host, ksm_host, hosts = loopback_address(), loopback_address((c.KSM_METRICS_PORT,)), metrics_hosts()
         settings = read_stack_file(ROOT, STACK).plain_settings()
         tracing = {**settings.get("tracing", {}), "address": f"http://{gateway_host}:{c.OTLP_HTTP_PORT}"}
-        rendering, uid, alert = apply_tracing(kube, {"tracing": tracing}, secrets=SECRETS, stack=STACK)
+        rendering, uid, _ = apply_tracing(kube, {"tracing": tracing}, secrets=SECRETS, stack=STACK)
         release = health_release(releases(rendering.resources))
         kube.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": release["namespace"]}}])
         kube.apply(rbac_objects(release))
         sink = Sink(workdir / "sink")
-        gateway_rendered, gateway_local, agent_config = pipeline_config(rendering, gateway_host, hosts, ksm_host, sink,
-                                                                       workdir)
+        gateway_local, agent_config = pipeline_config(rendering, hosts, ksm_host, sink, workdir)
         gateway = Collector("gateway", gateway_local, workdir / "gateway", host=gateway_host,
                             env={"KUBECONFIG": str(kube.admin_kubeconfig)})
         agent = Collector("agent", localize(agent_config, workdir=workdir / "agent",
@@ -347,8 +345,8 @@ def history(tmp_path_factory) -> Iterator[History]:
                            timeout=ARRIVAL_SECONDS, what="every controller line at the sink", interval=1)
                 wait_until(lambda: event_keys(events) <= event_keys_at(sink), timeout=ARRIVAL_SECONDS,
                            what="every Event at the sink", interval=1)
-                yield History(kube, sink, flux, uid, alert, parse_stack_config(settings), gateway_rendered, revisions,
-                              steps, lines, exposed, events, oci_digest)
+                yield History(sink, uid, parse_stack_config(settings), revisions, steps, lines, exposed, events,
+                              oci_digest)
         finally:
             ksm.process.stop()
             for part in (agent, gateway, sink):
