@@ -10,6 +10,10 @@ authenticates with a kubeconfig holding a token the API server issued for that S
 "Flux events as logs" in docs/what-it-deploys.md describes them; everything else must not come
 out, and the token must be refused everything the Role does not grant.
 
+The Events are written by the test: it needs Events no Flux controller records (a Pod's, and one
+through the events.k8s.io API) beside Flux's, at chosen moments. Flux's own Events reach the same
+pipeline in test_real_flux.py.
+
 Cleanup: the events, Role, RoleBinding and ServiceAccount are deleted one by one, then the
 gateway's namespace is deleted and finalized (no kube-controller-manager runs to do it). Flux's
 namespace is kept.

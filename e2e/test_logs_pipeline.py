@@ -20,6 +20,12 @@ and "Log-to-trace correlation", docs/failure-behaviour.md → Agent restart):
 
 To check lines captured from a real controller, call `assert_delivered_as_promised(pipeline,
 rendering, {"notification-controller": [json_line, ...]})` from a test using the fixtures below.
+
+The lines here are written by the test, in Flux's shape, because what is tested is the node's side
+that no controller controls: docker json-file next to CRI, other pods' and containers' files, a
+kubelet rotation, an agent restart at a chosen line, and the levels Flux writes only when asked
+(`trace`, `Level(-2)`). Lines real controllers wrote arrive through the same agent in
+test_real_flux.py.
 """
 
 from __future__ import annotations
