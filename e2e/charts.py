@@ -1,11 +1,9 @@
-"""A Helm chart repository on loopback: stand-in charts for the engine tier, or any charts given.
+"""A Helm chart repository on loopback: by default the real packaged charts the package deploys
+(`../shared/charts`, read where they are), or any charts a test makes.
 
-The public chart repositories are out of reach here, and the real charts' workloads would need a
-kubelet. Each stand-in has the real chart's name and pinned version, so the Releases resolve
-exactly what they ask for, and one template: a ConfigMap `<release>-stand-in-values` holding the
-values the Release passed (a test reads them back from the API server). The real charts' own
-checks stay where they are: tests/test_helm_values.py validates every rendered values object
-against the collector chart's values schema.
+The public chart repositories are out of reach here. The stacks point `collector.chartRepository`
+and `objectHealth.chartRepository` at this repository, so `pulumi up` installs the real chart
+templates at the pinned versions.
 """
 
 from __future__ import annotations
@@ -26,17 +24,9 @@ from components import constants as c
 from e2e.kube import free_port
 from tests.support import ROOT
 
-STAND_INS = {c.COLLECTOR_CHART: c.COLLECTOR_CHART_VERSION, c.KSM_CHART: c.KSM_CHART_VERSION}
-VALUES_CONFIGMAP = "stand-in-values"
-TEMPLATE = """apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-%s
-  namespace: {{ .Release.Namespace }}
-data:
-  values.yaml: {{ toYaml .Values | quote }}
-""" % VALUES_CONFIGMAP
-
+SHARED_CHARTS = ROOT.parent / "shared" / "charts"
+# The charts the package deploys, at the versions it pins.
+DEPLOYED = {c.COLLECTOR_CHART: c.COLLECTOR_CHART_VERSION, c.KSM_CHART: c.KSM_CHART_VERSION}
 
 
 def chart_overrides(stack: str, repository: str) -> dict[str, dict[str, Any]]:
@@ -77,13 +67,25 @@ class Chart:
         return buffer.getvalue()
 
 
-def stand_in(name: str, version: str) -> Chart:
-    return Chart(name, version, (("values.yaml", TEMPLATE),),
-                 f"Stand-in for {name} {version} in fluxcd-otel's engine tier: renders its values only.")
+def shared_archives() -> list[bytes]:
+    """The packaged charts of DEPLOYED, as `../shared/charts` holds them."""
+    paths = [SHARED_CHARTS / f"{name}-{version}.tgz" for name, version in DEPLOYED.items()]
+    missing = [path.name for path in paths if not path.exists()]
+    if missing:
+        raise FileNotFoundError(f"{', '.join(missing)} missing in {SHARED_CHARTS}; the engine tier needs ../shared/charts")
+    return [path.read_bytes() for path in paths]
+
+
+def chart_metadata(archive: bytes) -> dict[str, Any]:
+    """The archive's `<name>/Chart.yaml`."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as unpacked:
+        member = next(m for m in unpacked.getmembers() if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml"))
+        return yaml.safe_load(unpacked.extractfile(member).read())
 
 
 class ChartRepository:
-    """Serves `index.yaml` and the chart archives (by default the stand-ins) from `directory` at `url`."""
+    """Serves `index.yaml` and the chart archives (by default the real charts the package deploys)
+    from `directory` at `url`."""
 
     def __init__(self, directory: Path, charts: Iterable[Chart] | None = None, host: str = "127.0.0.1") -> None:
         self.directory = Path(directory)
@@ -91,16 +93,14 @@ class ChartRepository:
         port = free_port(host)
         self.url = f"http://{host}:{port}"
         entries: dict[str, list[dict[str, Any]]] = {}
-        for chart in charts if charts is not None else [stand_in(*item) for item in STAND_INS.items()]:
-            archive = chart.package()
-            filename = f"{chart.name}-{chart.version}.tgz"
+        archives = [chart.package() for chart in charts] if charts is not None else shared_archives()
+        for archive in archives:
+            metadata = chart_metadata(archive)
+            filename = f"{metadata['name']}-{metadata['version']}.tgz"
             (self.directory / filename).write_bytes(archive)
-            entry = {"apiVersion": "v2", "name": chart.name, "version": chart.version, "type": "application",
-                     "urls": [f"{self.url}/{filename}"], "digest": hashlib.sha256(archive).hexdigest(),
+            entry = {**metadata, "urls": [f"{self.url}/{filename}"], "digest": hashlib.sha256(archive).hexdigest(),
                      "created": "2026-11-30T00:00:00Z"}
-            if chart.app_version:
-                entry["appVersion"] = chart.app_version
-            entries.setdefault(chart.name, []).append(entry)
+            entries.setdefault(metadata["name"], []).append(entry)
         index = {"apiVersion": "v1", "entries": entries, "generated": "2026-11-30T00:00:00Z"}
         (self.directory / "index.yaml").write_text(yaml.safe_dump(index, sort_keys=True))
         handler = partial(_QuietFiles, directory=str(self.directory))

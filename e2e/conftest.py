@@ -44,6 +44,6 @@ def cluster(tmp_path_factory) -> ApiServer:
 
 @pytest.fixture(scope="module")
 def charts(tmp_path_factory) -> ChartRepository:
-    """The loopback chart repository of stand-in charts (e2e/charts.py)."""
+    """The loopback chart repository of the real charts the package deploys (e2e/charts.py)."""
     with ChartRepository(tmp_path_factory.mktemp("charts")) as repository:
         yield repository

@@ -27,11 +27,13 @@ from e2e.flux import install_crds, install_flux_controllers, install_flux_namesp
 from e2e.kube import LOOPBACK, ApiServer, Process, control_plane, free_port
 from e2e.programs import require
 
-# The controllers the provider's awaiters depend on (the log agent is a DaemonSet), and the
-# service-account controller, whose `default` ServiceAccount the ServiceAccount admission plugin
-# needs before it admits a pod.
-CONTROLLERS = ("deployment-controller", "replicaset-controller", "daemonset-controller", "garbage-collector-controller",
-               "namespace-controller", "serviceaccount-controller", "endpoints-controller")
+# The controllers the provider's and Helm's waits depend on (the log agent is a DaemonSet; a
+# gateway with a persistent queue is a StatefulSet, whose claims only lose their protection
+# finalizer through the claim-protection controller); and the service-account controller, whose
+# `default` ServiceAccount the ServiceAccount admission plugin needs before it admits a pod.
+CONTROLLERS = ("deployment-controller", "replicaset-controller", "daemonset-controller", "statefulset-controller",
+               "garbage-collector-controller", "namespace-controller", "serviceaccount-controller",
+               "endpoints-controller", "persistentvolumeclaim-protection-controller")
 NODE_NAME = "stand-in-node"
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 FIRST_POD_IP = IPv4Address("10.244.0.10")

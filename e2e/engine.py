@@ -15,6 +15,8 @@ would have it run `provider/`.
 from __future__ import annotations
 
 import base64
+import gzip
+import json
 import os
 import runpy
 import shutil
@@ -23,13 +25,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from pulumi import automation as auto
 
 from components import constants as c
 from components.tooling.render import masked
-from e2e.charts import VALUES_CONFIGMAP
 from e2e.flux import ClusterUids
 from e2e.kube import HELM_RELEASE, ApiServer, child_env, contains, first_difference, rendered_manifest, run_bounded
 from e2e.programs import KUBERNETES_PROVIDER_VERSION, require
@@ -135,9 +135,20 @@ def render_with_live_uids(cluster: ApiServer, stack: str, overrides: dict[str, A
     return run_stack(stack, overrides=overrides, secrets=secrets, mocks=ClusterUids(uids))
 
 
+def release_values(cluster: ApiServer, name: str, namespace: str) -> dict[str, Any] | None:
+    """The values Helm installed the release's deployed revision with, from the Secret it keeps it
+    in (`sh.helm.release.v1.<name>.v<revision>`, labels owner=helm: the release as gzipped JSON,
+    base64-encoded; helm/v3 pkg/storage/driver/secrets.go and util.go)."""
+    secrets = cluster.get("secrets", "-n", namespace, "-l", f"owner=helm,name={name},status=deployed")["items"]
+    if len(secrets) != 1:
+        return None
+    release = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(secrets[0]["data"]["release"]))))
+    return release.get("config") or {}
+
+
 def differences_from_render(cluster: ApiServer, rendering) -> list[str]:
     """Each object of `rendering` that the cluster does not hold as rendered: a live object must
-    hold every rendered field, a Secret the rendered data, and a Release's stand-in ConfigMap the
+    hold every rendered field, a Secret the rendered data, and a Release's deployed revision the
     rendered values. A DeploymentPatch is part of Flux's object and is left to its own test."""
     differences = []
     for resource in rendering.resources:
@@ -145,9 +156,7 @@ def differences_from_render(cluster: ApiServer, rendering) -> list[str]:
             continue
         if resource.type == HELM_RELEASE:
             inputs = masked(resource.inputs, reveal=True)
-            values_map = cluster.live({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-                "name": f"{inputs['name']}-{VALUES_CONFIGMAP}", "namespace": inputs["namespace"]}})
-            got = yaml.safe_load(values_map["data"]["values.yaml"]) if values_map else None
+            got = release_values(cluster, inputs["name"], inputs["namespace"])
             if got != inputs["values"]:
                 differences.append(f"{resource.name}: chart values differ: {first_difference(got, inputs['values'])}")
             continue

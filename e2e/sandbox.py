@@ -7,7 +7,9 @@ It builds what it needs once from Go modules (etcd, kube-apiserver, kube-control
 kubectl; e2e/build.py), starts them on loopback, installs Flux's CRDs, its namespace and its four
 default controllers' Deployments, prints a kubeconfig path, and runs until Ctrl-C, when it stops
 everything and deletes its data. The controllers really reconcile Deployments, DaemonSets,
-Endpoints and deletions; nothing runs inside the pods (e2e/controllers.py says what stands in).
+StatefulSets, Endpoints and deletions; nothing runs inside the pods (e2e/controllers.py says what
+stands in). It also serves the packaged charts the package deploys on a loopback chart repository
+(e2e/charts.py), so `pulumi up` needs no chart repository from the internet.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import tempfile
 import threading
 from pathlib import Path
 
+from components import constants as c
 from e2e import build
+from e2e.charts import ChartRepository
 from e2e.controllers import flux_cluster
 
 PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
 READY = "sandbox ready"
+CHARTS = "chart repository"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,14 +43,18 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     workdir = Path(tempfile.mkdtemp(prefix="fluxcd-otel-sandbox-"))
     try:
-        with flux_cluster(workdir) as kube:
+        with flux_cluster(workdir) as kube, ChartRepository(workdir / "charts") as charts:
             kubeconfig = kube.admin_kubeconfig
             if args.kubeconfig:
                 shutil.copyfile(kubeconfig, args.kubeconfig)
                 kubeconfig = args.kubeconfig.resolve()
             print(f"{READY}: {kube.url}, Flux's CRDs and controllers installed\n"
                   f"kubeconfig: {kubeconfig}\n"
-                  f"in another shell: pulumi config set kubernetes:kubeconfig {kubeconfig} --stack <stack>\n"
+                  f"{CHARTS}: {charts.url}\n"
+                  "in another shell, for a stack:\n"
+                  f"  pulumi config set kubernetes:kubeconfig {kubeconfig} --stack <stack>\n"
+                  f"  pulumi config set --path {c.PROJECT}:collector.chartRepository {charts.url} --stack <stack>\n"
+                  f"  pulumi config set --path {c.PROJECT}:objectHealth.chartRepository {charts.url} --stack <stack>\n"
                   "Ctrl-C stops it and deletes its data", flush=True)
             stop.wait()
     finally:

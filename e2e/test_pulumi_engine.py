@@ -8,7 +8,8 @@ the objects created, object by object; that a second `up` changes nothing; that 
 encrypted in the state and held by no object but its Secret; that a one-key change previews as
 that one change; that the dash0-operator stack's scrape patches roll Flux's controllers out with
 their annotations; that `destroy` removes everything of ours and leaves Flux's own objects as they
-were. Helm Releases install stand-in charts from a loopback repository (e2e/charts.py).
+were; and that the real charts, served from a loopback repository (e2e/charts.py), roll out
+the rendered configuration.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import yaml
 from pulumi import automation as auto
 
 from components import constants as c
+from components.tooling.render import masked
 from e2e.charts import chart_overrides
 from e2e.engine import Engine, differences_from_render, render_with_live_uids
 from e2e.flux import rolled_out
@@ -107,6 +110,51 @@ def test_preview_and_up_succeed_with_only_the_built_plugins(deployed):
 def test_up_creates_exactly_the_objects_the_offline_render_shows(deployed, cluster):
     assert set(state_resources(deployed.stack)) == set(custom_resources(deployed.rendering))
     assert not differences_from_render(cluster, deployed.rendering)
+
+
+# The pod volumes the charts mount their configuration from (opentelemetry-collector-0.170.0
+# templates/_pod.tpl; kube-state-metrics-8.4.0 templates/deployment.yaml).
+CONFIG_VOLUMES = {c.COLLECTOR_CHART: "opentelemetry-collector-configmap", c.KSM_CHART: "customresourcestate-config"}
+
+
+def chart_workload(cluster: ApiServer, release: str, namespace: str) -> dict[str, Any]:
+    """The one workload the release's chart created (the charts label it with the release)."""
+    found = [item for kind in ("deployments", "statefulsets", "daemonsets")
+             for item in cluster.get(kind, "-n", namespace, "-l", f"app.kubernetes.io/instance={release}")["items"]]
+    assert len(found) == 1, f"{release}: {[(w['kind'], w['metadata']['name']) for w in found]}"
+    return found[0]
+
+
+def mounted_config(cluster: ApiServer, workload: dict[str, Any], volume_name: str) -> dict[str, Any]:
+    """The ConfigMap the workload's pods mount as `volume_name`, its one key parsed."""
+    volumes = [v for v in workload["spec"]["template"]["spec"].get("volumes", []) if v["name"] == volume_name]
+    assert len(volumes) == 1, f"{workload['kind']} {workload['metadata']['name']} mounts no {volume_name}"
+    (volume,) = volumes
+    configmap = cluster.get("configmap", volume["configMap"]["name"], "-n", workload["metadata"]["namespace"])
+    (text,) = configmap["data"].values()
+    return yaml.safe_load(text)
+
+
+def test_the_real_charts_roll_out_the_rendered_configuration(deployed, cluster):
+    """The packaged charts' own templates (../shared/charts) ran: each release's workload is of the
+    rendered mode and rolled out, and the ConfigMap its pods mount holds exactly the rendered
+    collector config, or kube-state-metrics' custom-resource-state config."""
+    for resource in deployed.rendering.resources:
+        if resource.type != HELM_RELEASE:
+            continue
+        inputs = masked(resource.inputs)
+        values = inputs["values"]
+        workload = chart_workload(cluster, inputs["name"], inputs["namespace"])
+        if inputs["chart"] == c.COLLECTOR_CHART:
+            assert workload["kind"].lower() == values["mode"]
+            assert mounted_config(cluster, workload, CONFIG_VOLUMES[c.COLLECTOR_CHART]) == values["alternateConfig"]
+        else:
+            assert mounted_config(cluster, workload, CONFIG_VOLUMES[c.KSM_CHART]) == \
+                values["customResourceState"]["config"]
+        status, replicas = workload.get("status", {}), workload["spec"].get("replicas")
+        ready = status.get("numberReady") if workload["kind"] == "DaemonSet" else status.get("readyReplicas")
+        want = status.get("desiredNumberScheduled") if workload["kind"] == "DaemonSet" else replicas
+        assert want and ready == want, f"{workload['kind']} {workload['metadata']['name']}: {status}"
 
 
 def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, cluster):

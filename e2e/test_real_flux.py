@@ -57,7 +57,7 @@ from e2e.collector import (
 from e2e.flux import apply_tracing, flux_trace_id, install_crds, install_flux_namespace
 from e2e.flux_controllers import flux_controllers, metrics_hosts
 from e2e.git_server import GitServer
-from e2e.kube import ApiServer, control_plane, free_port, kubeconfig_auth, wait_until
+from e2e.kube import ApiServer, control_plane, kubeconfig_auth, wait_until
 from e2e.kube_state_metrics import (
     TEXT_ACCEPT,
     health_release,
@@ -79,12 +79,8 @@ COMBINED_PREFIX = "(combined from similar events): "
 # More than client-go's EventCorrelator lets through alone (maxEvents 10 within 10 minutes).
 SIMILAR_EVENTS = 12
 
-SOURCE, KUSTOMIZE, HELM = "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"
-API = {"GitRepository": f"{SOURCE}/v1", "HelmRepository": f"{SOURCE}/v1", "HelmChart": f"{SOURCE}/v1",
-       "OCIRepository": f"{SOURCE}/v1", "Kustomization": f"{KUSTOMIZE}/v1", "HelmRelease": f"{HELM}/v2"}
-PLURAL = {"GitRepository": f"gitrepositories.{SOURCE}", "HelmRepository": f"helmrepositories.{SOURCE}",
-          "HelmChart": f"helmcharts.{SOURCE}", "OCIRepository": f"ocirepositories.{SOURCE}",
-          "Kustomization": f"kustomizations.{KUSTOMIZE}", "HelmRelease": f"helmreleases.{HELM}"}
+# Every Flux kind at the version Flux 2.9 serves.
+RESOURCES = {r.kind: r for kinds in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in kinds}
 
 
 def configmap(name: str, step: str) -> str:
@@ -117,8 +113,13 @@ OCI_CHART = Chart("oci-demo", "1.0.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),)
 OCI_REPOSITORY = "charts/oci-demo"
 
 
+def plural(kind: str) -> str:
+    """The kind as kubectl names it unambiguously: `<plural>.<group>`."""
+    return f"{RESOURCES[kind].plural}.{RESOURCES[kind].group}"
+
+
 def flux_object(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": API[kind], "kind": kind, "metadata": {"name": name, "namespace": NS}, "spec": spec}
+    return {"apiVersion": f"{RESOURCES[kind].group}/{RESOURCES[kind].version}", "kind": kind, "metadata": {"name": name, "namespace": NS}, "spec": spec}
 
 
 def scenario_objects(git_url: str, helm_url: str, registry: str) -> list[dict[str, Any]]:
@@ -126,7 +127,8 @@ def scenario_objects(git_url: str, helm_url: str, registry: str) -> list[dict[st
     source = {"kind": "GitRepository", "name": "app"}
     return [
         flux_object("GitRepository", "app", {"url": git_url, "ref": {"branch": "main"}, "interval": "1h"}),
-        flux_object("GitRepository", "unreachable", {"url": f"http://127.0.0.1:{free_port()}/gone.git",
+        # An address of its own, where nothing listens.
+        flux_object("GitRepository", "unreachable", {"url": f"http://{loopback_address((80,))}/gone.git",
                                                      "ref": {"branch": "main"}, "interval": "1h"}),
         flux_object("Kustomization", "app", {"sourceRef": source, "path": "./deploy", "prune": True,
                                              "interval": "1h"}),
@@ -147,7 +149,7 @@ def scenario_objects(git_url: str, helm_url: str, registry: str) -> list[dict[st
 
 # --- reading the API server -------------------------------------------------------------------------
 def live(kube: ApiServer, kind: str, name: str) -> dict[str, Any]:
-    return kube.get(PLURAL[kind], name, "-n", NS)
+    return kube.get(plural(kind), name, "-n", NS)
 
 
 def ready_condition(obj: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +159,7 @@ def ready_condition(obj: dict[str, Any]) -> dict[str, Any]:
 def reconcile(kube: ApiServer, kind: str, name: str) -> str:
     """Asks the controller to reconcile now (`flux reconcile` does the same); returns the token."""
     token = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    kube.kubectl("annotate", "--overwrite", PLURAL[kind], name, "-n", NS, f"reconcile.fluxcd.io/requestedAt={token}")
+    kube.kubectl("annotate", "--overwrite", plural(kind), name, "-n", NS, f"reconcile.fluxcd.io/requestedAt={token}")
     return token
 
 
@@ -186,9 +188,8 @@ def health_labels(obj: dict[str, Any]) -> dict[str, str]:
     """What gotk_resource_info should say of `obj`: its Ready status and reason, suspension and
     revision as the API server has them (labels with empty values are absent in Prometheus)."""
     kind = obj["kind"]
-    resource = next(r for rs in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in rs if r.kind == kind)
     value: Any = obj
-    for step in resource.revision:
+    for step in RESOURCES[kind].revision:
         if step.startswith("[") and isinstance(value, list):
             key, _, want = step[1:-1].partition("=")
             value = next((item for item in value if item.get(key) == want), {})
@@ -361,7 +362,7 @@ def applied(revision: str):
 
 def upgrade(kube: ApiServer, name: str, version: str, outcome) -> None:
     """Moves the HelmRelease to chart `version`, as a commit to its spec would; waits for `outcome`."""
-    kube.kubectl("patch", PLURAL["HelmRelease"], name, "-n", NS, "--type=merge",
+    kube.kubectl("patch", plural("HelmRelease"), name, "-n", NS, "--type=merge",
                  "-p", json.dumps({"spec": {"chart": {"spec": {"version": version}}}}))
     wait_for(kube, "HelmRelease", name, f"the outcome of chart {version}", outcome)
 

@@ -10,14 +10,18 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import yaml
+
 from components import constants as c
+from e2e.charts import DEPLOYED
 from e2e.engine import ROOT
 from e2e.flux import rolled_out
 from e2e.kube import child_env, kill_tree, wait_until
 from e2e.programs import require
-from e2e.sandbox import READY
+from e2e.sandbox import CHARTS, READY
 
 START_SECONDS = 300
 STOP_SECONDS = 60
@@ -47,13 +51,21 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
     try:
         printed = []
         deadline = time.monotonic() + START_SECONDS
-        while not any(line.startswith(READY) for line in printed):
+        while not any(line.startswith(CHARTS) for line in printed):
             remaining = deadline - time.monotonic()
-            assert remaining > 0 and select.select([sandbox.stdout], [], [], remaining)[0], "".join(printed)
+            # The lines after READY come in the same write, already in the reader's buffer, where
+            # select does not see them.
+            ready = any(line.startswith(READY) for line in printed)
+            assert ready or (remaining > 0 and select.select([sandbox.stdout], [], [], remaining)[0]), "".join(printed)
             line = sandbox.stdout.readline()
             assert line, "".join(printed)
             printed.append(line)
         url = next(line for line in printed if line.startswith(READY)).split(": ")[1].split(",")[0]
+        charts = next(line for line in printed if line.startswith(CHARTS)).split(": ", 1)[1].strip()
+        with urllib.request.urlopen(f"{charts}/index.yaml", timeout=10) as response:
+            index = yaml.safe_load(response.read())
+        assert {name: [e["version"] for e in entries] for name, entries in index["entries"].items()} == \
+            {name: [version] for name, version in DEPLOYED.items()}
 
         deployments = json.loads(kubectl(kubeconfig, "get", "deployments", "-n", c.FLUX_NAMESPACE, "-o", "json"))["items"]
         assert sorted(d["metadata"]["name"] for d in deployments) == sorted(c.FLUX_DEFAULT_CONTROLLERS)
