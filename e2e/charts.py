@@ -36,6 +36,7 @@ def chart_overrides(stack: str, repository: str) -> dict[str, dict[str, Any]]:
     sections = ["objectHealth"] + (["collector"] if config.get(f"{c.PROJECT}:mode", "collector") == "collector" else [])
     return {section: {**config.get(f"{c.PROJECT}:{section}", {}), "chartRepository": repository} for section in sections}
 
+
 def _add(archive: tarfile.TarFile, name: str, text: str) -> None:
     data = text.encode()
     info = tarfile.TarInfo(name)
@@ -72,7 +73,8 @@ def shared_archives() -> list[bytes]:
     paths = [SHARED_CHARTS / f"{name}-{version}.tgz" for name, version in DEPLOYED.items()]
     missing = [path.name for path in paths if not path.exists()]
     if missing:
-        raise FileNotFoundError(f"{', '.join(missing)} missing in {SHARED_CHARTS}; the engine tier needs ../shared/charts")
+        raise FileNotFoundError(f"{', '.join(missing)} missing in {SHARED_CHARTS}; "
+                                "the engine tier needs ../shared/charts")
     return [path.read_bytes() for path in paths]
 
 

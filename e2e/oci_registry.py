@@ -48,7 +48,9 @@ class Registry:
     def push_chart(self, repository: str, chart: Chart) -> str:
         """Pushes `chart` as `<repository>:<version>` as Helm does; returns the manifest digest."""
         metadata = {"apiVersion": "v2", "name": chart.name, "version": chart.version, "type": "application",
-                    "description": chart.description, **({"appVersion": chart.app_version} if chart.app_version else {})}
+                    "description": chart.description}
+        if chart.app_version:
+            metadata["appVersion"] = chart.app_version
         config = {"mediaType": HELM_CONFIG, **self._blob(repository, json.dumps(metadata).encode())}
         layer = {"mediaType": HELM_CHART_CONTENT, **self._blob(repository, chart.package())}
         manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config,

@@ -119,7 +119,9 @@ def plural(kind: str) -> str:
 
 
 def flux_object(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": f"{RESOURCES[kind].group}/{RESOURCES[kind].version}", "kind": kind, "metadata": {"name": name, "namespace": NS}, "spec": spec}
+    resource = RESOURCES[kind]
+    return {"apiVersion": f"{resource.group}/{resource.version}", "kind": kind,
+            "metadata": {"name": name, "namespace": NS}, "spec": spec}
 
 
 def scenario_objects(git_url: str, helm_url: str, registry: str) -> list[dict[str, Any]]:
@@ -293,7 +295,8 @@ def pipeline_config(rendering, hosts: dict[str, str], ksm_host: str, sink: Sink,
     for job in local["receivers"]["prometheus"]["config"]["scrape_configs"]:
         job["scrape_interval"] = SCRAPE_INTERVAL
         if job["job_name"] == OBJECT_HEALTH_JOB:
-            resolve.update({target.rsplit(":", 1)[0]: ksm_host for s in job["static_configs"] for target in s["targets"]})
+            resolve.update({target.rsplit(":", 1)[0]: ksm_host
+                            for static in job["static_configs"] for target in static["targets"]})
     local = kubeconfig_auth(localize(local, workdir=workdir / "gateway", export_to=sink, scrape_host=resolve))
     return local, agent
 
