@@ -6,11 +6,11 @@ endpoints controller), a foreground deletion (the garbage collector) and a names
 (the namespace controller) (pulumi/pulumi-kubernetes provider/v4@v4.25.0 `pkg/await/deployment.go`,
 `service.go`). kube-controller-manager, built at the API server's version, runs those.
 
-No scheduler or kubelet runs here. `Kubelet` stands in for the parts the rollouts wait on: it
-registers one Node, Ready; binds each new pod to it, as the scheduler would; reports the pod
-Running and Ready with a pod IP, as the kubelet would once the readiness probes pass; and
-completes a pod's graceful deletion, as the kubelet does once the containers have stopped.
-Nothing runs in the pods.
+No scheduler or kubelet runs here. `Kubelet` stands in for them: it registers one Node, Ready;
+binds each new pod to it, as the scheduler would; runs the pod when every image it names is a
+program built here (e2e/pods.py: the collector, kube-state-metrics, Flux's controllers), and reports
+its containers' real state and readiness; reports any other pod Running and Ready, with nothing
+running in it; and completes a pod's graceful deletion once its containers have stopped.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from ipaddress import IPv4Address
+from urllib.parse import urlparse
 from pathlib import Path
 from typing import Any, Iterator
 
 from e2e.flux import install_crds, install_flux_controllers, install_flux_namespace
 from e2e.kube import LOOPBACK, ApiServer, Process, control_plane, free_port
+from e2e.network import Services
+from e2e.pods import Runtime, missing_images, runnable
 from e2e.programs import require
 
 # The controllers the provider's and Helm's waits depend on (the log agent is a DaemonSet; a
@@ -33,11 +36,12 @@ from e2e.programs import require
 # `default` ServiceAccount the ServiceAccount admission plugin needs before it admits a pod.
 CONTROLLERS = ("deployment-controller", "replicaset-controller", "daemonset-controller", "statefulset-controller",
                "garbage-collector-controller", "namespace-controller", "serviceaccount-controller",
-               "endpoints-controller", "persistentvolumeclaim-protection-controller")
+               "endpoints-controller", "persistentvolumeclaim-protection-controller",
+               # the kube-root-ca.crt ConfigMap every pod's ServiceAccount token volume projects
+               "root-ca-certificate-publisher-controller")
 NODE_NAME = "stand-in-node"
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 FIRST_POD_IP = IPv4Address("10.244.0.10")
-POD_CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
 
 
 @contextmanager
@@ -48,7 +52,7 @@ def controller_manager(kube: ApiServer) -> Iterator[Process]:
         str(require("kube-controller-manager")),
         f"--kubeconfig={kube.admin_kubeconfig}",
         f"--controllers={','.join(CONTROLLERS)}",
-        "--leader-elect=false",
+        "--leader-elect=false", f"--root-ca-file={kube.ca}",
         f"--bind-address={LOOPBACK}", f"--secure-port={free_port()}",
     ], kube.workdir)
     try:
@@ -61,38 +65,75 @@ def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def running_status(pod: dict[str, Any], ip: IPv4Address) -> dict[str, Any]:
-    """What the kubelet reports for a pod whose containers started and passed their probes."""
-    started = now()
+def pod_status(pod: dict[str, Any], ip: str, containers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The status the kubelet reports for a started pod whose containers are as `containers` say."""
+    started = pod.get("status", {}).get("startTime") or now()
+    ready = "True" if all(container["ready"] for container in containers) else "False"
+    conditions = {"PodScheduled": "True", "PodReadyToStartContainers": "True", "Initialized": "True",
+                  "ContainersReady": ready, "Ready": ready}
     return {
         "phase": "Running", "hostIP": LOOPBACK, "hostIPs": [{"ip": LOOPBACK}],
-        "podIP": str(ip), "podIPs": [{"ip": str(ip)}], "startTime": started,
-        "conditions": [{"type": name, "status": "True", "lastTransitionTime": started} for name in POD_CONDITIONS],
-        "containerStatuses": [
-            {"name": container["name"], "image": container["image"], "imageID": "", "ready": True, "started": True,
-             "restartCount": 0, "state": {"running": {"startedAt": started}}}
-            for container in pod["spec"]["containers"]
-        ],
+        "podIP": ip, "podIPs": [{"ip": ip}], "startTime": started,
+        "conditions": [{"type": name, "status": value, "lastTransitionTime": started}
+                       for name, value in conditions.items()],
+        "containerStatuses": containers,
     }
 
 
+def standing_containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    """Containers reported started and ready, for a pod in which nothing runs."""
+    return [{"name": container["name"], "image": container["image"], "imageID": "", "ready": True, "started": True,
+             "restartCount": 0, "state": {"running": {"startedAt": now()}}}
+            for container in pod["spec"]["containers"]]
+
+
 class Kubelet:
-    """Binds, reports ready and finally deletes pods, once a second, until stopped."""
+    """Binds, runs or reports ready, and finally deletes pods, once a second, until stopped; the
+    pods it runs keep their network, output and volumes under `<workdir>/node`."""
 
     def __init__(self, kube: ApiServer) -> None:
         self.kube = kube
+        self.node = kube.workdir / "node"
+        api = urlparse(kube.url)
+        self.services = Services((api.hostname, api.port))
+        self.runtime = Runtime(kube, self.node, self.services)
+        self.ips: dict[str, str] = {}
         self.next_ip = FIRST_POD_IP
+        self.reported: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _pods(self) -> list[dict[str, Any]]:
-        result = self.kube.kubectl("get", "pods", "-A", "-o", "json", check=False)
+    @property
+    def pod_logs(self) -> Path:
+        """The node's /var/log/pods, where the pods it runs write their output."""
+        return self.runtime.pods_dir
+
+    def _objects(self) -> list[dict[str, Any]]:
+        result = self.kube.kubectl("get", "pods,services,endpoints", "-A", "-o", "json", check=False)
         return json.loads(result.stdout)["items"] if result.returncode == 0 else []
 
-    def _tend(self, pod: dict[str, Any]) -> None:
+    def _ip(self, uid: str) -> str:
+        if uid not in self.ips:
+            self.ips[uid] = str(self.next_ip)
+            self.next_ip += 1
+        return self.ips[uid]
+
+    def _report(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
         metadata = pod["metadata"]
+        comparable = json.dumps(status["containerStatuses"], sort_keys=True)
+        if self.reported.get(metadata["uid"]) == comparable:
+            return
+        result = self.kube.kubectl("patch", "pod", metadata["name"], "-n", metadata["namespace"],
+                                   "--subresource=status", "--type=merge", "-p", json.dumps({"status": status}),
+                                   check=False)
+        if result.returncode == 0:
+            self.reported[metadata["uid"]] = comparable
+
+    def _tend(self, pod: dict[str, Any]) -> None:
+        metadata, uid = pod["metadata"], pod["metadata"]["uid"]
         where = ["-n", metadata["namespace"]]
         if metadata.get("deletionTimestamp"):
+            self.runtime.stop(uid)
             self.kube.kubectl("delete", "pod", metadata["name"], *where, "--grace-period=0", "--force",
                               "--ignore-not-found", check=False)
         elif not pod["spec"].get("nodeName"):
@@ -101,16 +142,34 @@ class Kubelet:
             self.kube.kubectl("create", "--raw",
                               f"/api/v1/namespaces/{metadata['namespace']}/pods/{metadata['name']}/binding",
                               "-f", "-", stdin=json.dumps(binding), check=False)
+        elif uid in self.runtime.running:
+            self._report(pod, pod_status(pod, self._ip(uid), self.runtime.status(uid)))
+        elif missing := missing_images(pod):
+            waiting = [{"name": name, "image": image, "imageID": "", "ready": False, "started": False,
+                        "restartCount": 0, "state": {"waiting": {"reason": "ErrImagePull", "message": why}}}
+                       for name, image, why in missing]
+            self._report(pod, {**pod_status(pod, self._ip(uid), waiting), "phase": "Pending"})
+        elif runnable(pod):
+            if self.runtime.start(pod, self._ip(uid)):
+                self._report(pod, pod_status(pod, self._ip(uid), self.runtime.status(uid)))
         elif pod.get("status", {}).get("phase") != "Running":
-            status = running_status(pod, self.next_ip)
-            self.next_ip += 1
-            self.kube.kubectl("patch", "pod", metadata["name"], *where, "--subresource=status", "--type=merge",
-                              "-p", json.dumps({"status": status}), check=False)
+            self._report(pod, pod_status(pod, self._ip(uid), standing_containers(pod)))
 
     def _run(self) -> None:
         while not self._stop.wait(1):
-            for pod in self._pods():
+            objects = self._objects()
+            if not objects:
+                continue
+            by_kind: dict[str, list[dict[str, Any]]] = {}
+            for item in objects:
+                by_kind.setdefault(item["kind"], []).append(item)
+            self.services.update(by_kind.get("Service", []), by_kind.get("Endpoints", []))
+            pods = by_kind.get("Pod", [])
+            for pod in pods:
                 self._tend(pod)
+            # Pods deleted without us (a namespace's deletion, a forced delete) stop too.
+            for uid in set(self.runtime.running) - {pod["metadata"]["uid"] for pod in pods}:
+                self.runtime.stop(uid)
 
     def register_node(self) -> None:
         """The Node, reported Ready with room for pods, as a kubelet registers it; then without the
@@ -133,6 +192,8 @@ class Kubelet:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.runtime.close()
+        self.services.close()
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from components import constants as c
 from components.tooling.render import RecordingMocks
 from e2e.kube import (FLUX_INSTALL_LABELS, FLUX_MANAGER, LOOPBACK, ApiServer, Process, api_version_and_kind, child_env,
                       free_port, rendered_manifest, wait_until)
-from e2e.programs import FLUX_CONTROLLERS, flux_crds, module_dir, require
+from e2e.programs import FLUX_CONTROLLERS, FLUX_DISTRIBUTION, FLUX_IMAGE_REGISTRY, flux_crds, module_dir, require
 from tests.support import SCHEMAS, run_stack
 
 # CRDs of the objects the package creates beside Flux's: Dash0, Perses, Prometheus Operator.
@@ -197,16 +197,59 @@ def rolled_out(deployment: dict[str, Any]) -> bool:
 
 
 def install_flux_controllers(kube: ApiServer, *, timeout: float = 120) -> None:
-    """Flux's default controllers as a stock install has them, applied by Flux's manager, and
-    rolled out (which needs kube-controller-manager and a kubelet or e2e.controllers.Kubelet)."""
-    kube.apply([flux_deployment(controller) for controller in c.FLUX_DEFAULT_CONTROLLERS], field_manager=FLUX_MANAGER)
+    """Flux's default controllers as a stock install has them (`flux_install`), applied by Flux's
+    manager, and rolled out (which needs kube-controller-manager and a kubelet or
+    e2e.controllers.Kubelet)."""
+    kube.apply(flux_install(), field_manager=FLUX_MANAGER)
     wait_until(lambda: all(rolled_out(d) for d in kube.get("deployments", "-n", c.FLUX_NAMESPACE)["items"]),
                timeout=timeout, what="Flux's controllers to roll out")
 
 
+def json_patch_add(document: dict[str, Any], path: str, value: Any) -> None:
+    """RFC 6902 `add`, the only operation Flux's install patches use: sets a key, inserts at a
+    list index, or appends at `-`."""
+    *parents, last = [part.replace("~1", "/").replace("~0", "~") for part in path.lstrip("/").split("/")]
+    target: Any = document
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
+    if isinstance(target, list):
+        target.insert(len(target) if last == "-" else int(last), value)
+    else:
+        target[last] = value
+
+
+def flux_install() -> list[dict[str, Any]]:
+    """Flux's default controllers laid out as `flux install` lays them out (FLUX_DISTRIBUTION
+    manifests/install): per controller, its module's Deployment (`flux_deployment`) with the
+    base's patches (its ServiceAccount, `--events-addr` at notification-controller's Service,
+    GOMEMLIMIT, the priority class), its ServiceAccount and its module's Services; and the
+    controllers' RBAC (manifests/rbac controller.yaml and reconciler.yaml). Left out: the
+    aggregated edit/view roles, the NetworkPolicies (nothing here enforces them) and the
+    ResourceQuota (no quota controller runs to give it a status, without which quota admission
+    refuses the controllers' pods)."""
+    distribution = module_dir(*FLUX_DISTRIBUTION) / "manifests"
+    objects: list[dict[str, Any]] = []
+    for controller in c.FLUX_DEFAULT_CONTROLLERS:
+        base = distribution / "bases" / controller
+        deployment = flux_deployment(controller)
+        for operation in yaml.safe_load((base / "patch.yaml").read_text()):
+            assert operation["op"] == "add", operation
+            json_patch_add(deployment, operation["path"], operation["value"])
+        module, version = FLUX_CONTROLLERS[controller]
+        services = module_dir(module, version) / "config" / "manager" / "service.yaml"
+        objects += [deployment, *_documents([base / "account.yaml"]),
+                    *(_documents([services]) if services.exists() else [])]
+    objects += _documents([distribution / "rbac" / name for name in ("controller.yaml", "reconciler.yaml")])
+    for obj in objects:
+        obj.setdefault("metadata", {}).setdefault("labels", {}).update(FLUX_INSTALL_LABELS)
+        if obj["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
+            obj["metadata"]["namespace"] = c.FLUX_NAMESPACE
+    return objects
+
+
 def flux_deployment(controller: str) -> dict[str, Any]:
-    """The controller's Deployment as a stock install has it: its module's config/manager
-    manifest, in the Flux namespace, with the install's labels and image."""
+    """The controller's Deployment as its module's config/manager manifest has it, in the Flux
+    namespace, with the install's labels and the image built here."""
     module, version = FLUX_CONTROLLERS[controller]
     deployment = yaml.safe_load((module_dir(module, version) / "config" / "manager" / "deployment.yaml").read_text())
     assert deployment["kind"] == "Deployment" and deployment["metadata"]["name"] == controller
@@ -216,7 +259,7 @@ def flux_deployment(controller: str) -> dict[str, Any]:
     deployment["spec"]["template"]["metadata"]["labels"].update(labels)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["name"] == c.FLUX_CONTAINER_NAME
-    container["image"] = f"ghcr.io/fluxcd/{controller}:{version}"
+    container["image"] = f"{FLUX_IMAGE_REGISTRY}/{controller}:{version}"
     return deployment
 
 

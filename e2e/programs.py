@@ -33,6 +33,11 @@ FLUX_CONTROLLERS = {
     "notification-controller": ("github.com/fluxcd/notification-controller", "v1.9.3"),
 }
 NOTIFICATION_CONTROLLER_VERSION = FLUX_CONTROLLERS["notification-controller"][1]
+# How `flux install` lays the controllers out: Flux 2.9.4's manifests (manifests/bases: each
+# controller's ServiceAccount and the patches on its Deployment; manifests/rbac), read from the
+# flux2 module, and where its images are (manifests/install/kustomization.yaml: images).
+FLUX_DISTRIBUTION = ("github.com/fluxcd/flux2/v2", "v2.9.4")
+FLUX_IMAGE_REGISTRY = "ghcr.io/fluxcd"
 # The modules whose config/crd/bases hold Flux's CRDs: the four controllers above and the optional
 # image controllers and source-watcher, which the proxy serves at these versions (Flux 2.9's).
 FLUX_CRD_MODULES = {
