@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import traceback
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from ipaddress import IPv4Address
@@ -87,13 +88,25 @@ def standing_containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
             for container in pod["spec"]["containers"]]
 
 
+def node_root(kube: ApiServer) -> Path:
+    """Where the Kubelet stand-in keeps its node's files: pods' volumes and /var/log/pods."""
+    return kube.workdir / "node"
+
+
+def pod_output(kube: ApiServer, pod: dict[str, Any]) -> str:
+    """All that the pod's containers wrote, as the node's /var/log/pods holds it (CRI format)."""
+    metadata = pod["metadata"]
+    directory = node_root(kube) / "var" / "log" / "pods" / f"{metadata['namespace']}_{metadata['name']}_{metadata['uid']}"
+    return "".join(path.read_text(errors="replace") for path in sorted(directory.glob("*/*.log")))
+
+
 class Kubelet:
     """Binds, runs or reports ready, and finally deletes pods, once a second, until stopped; the
     pods it runs keep their network, output and volumes under `<workdir>/node`."""
 
     def __init__(self, kube: ApiServer) -> None:
         self.kube = kube
-        self.node = kube.workdir / "node"
+        self.node = node_root(kube)
         api = urlparse(kube.url)
         self.services = Services((api.hostname, api.port))
         self.runtime = Runtime(kube, self.node, self.services)
@@ -155,6 +168,10 @@ class Kubelet:
         elif pod.get("status", {}).get("phase") != "Running":
             self._report(pod, pod_status(pod, self._ip(uid), standing_containers(pod)))
 
+    def _record(self, what: str) -> None:
+        with (self.node / "kubelet.log").open("a") as log:
+            log.write(f"{now()} {what}: {traceback.format_exc()}\n")
+
     def _run(self) -> None:
         while not self._stop.wait(1):
             objects = self._objects()
@@ -163,10 +180,18 @@ class Kubelet:
             by_kind: dict[str, list[dict[str, Any]]] = {}
             for item in objects:
                 by_kind.setdefault(item["kind"], []).append(item)
-            self.services.update(by_kind.get("Service", []), by_kind.get("Endpoints", []))
             pods = by_kind.get("Pod", [])
+            # A fault in one pod's care is written down and retried next round, never fatal to
+            # the rest, as the kubelet's sync loop does.
+            try:
+                self.services.update(by_kind.get("Service", []), by_kind.get("Endpoints", []))
+            except Exception:  # noqa: BLE001
+                self._record("services")
             for pod in pods:
-                self._tend(pod)
+                try:
+                    self._tend(pod)
+                except Exception:  # noqa: BLE001
+                    self._record(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
             # Pods deleted without us (a namespace's deletion, a forced delete) stop too.
             for uid in set(self.runtime.running) - {pod["metadata"]["uid"] for pod in pods}:
                 self.runtime.stop(uid)
@@ -174,6 +199,7 @@ class Kubelet:
     def register_node(self) -> None:
         """The Node, reported Ready with room for pods, as a kubelet registers it; then without the
         not-ready taint that admission gave it, as the node lifecycle controller takes it off."""
+        self.node.mkdir(parents=True, exist_ok=True)
         self.kube.apply([{"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE_NAME}}])
         ready = now()
         room = {"cpu": "4", "memory": "16Gi", "pods": "110"}

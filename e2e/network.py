@@ -5,14 +5,17 @@ plugin, kube-proxy and cluster DNS give pods in a cluster, on loopback only.
   container holds a pod's. Its only interface is its own loopback, which holds the pod's IP; so
   each pod listens on its ports as in a cluster (Flux's controllers all bind `:8080`) and none
   collide with another or with the host.
-- `Services`: in each pod's namespace, a listener at every Service's cluster IP and port (a `local`
-  route makes the whole service range bindable there) that forwards each connection to a ready
-  endpoint of the Service: into that pod's namespace at its IP and target port, or, for the
-  `kubernetes` Service, to the API server on the host's loopback. And each pod's /etc/hosts,
+- `Services`: in each pod's namespace, what kube-proxy's rules do: a connection to a Service's
+  cluster IP and port is redirected (nftables DNAT, as kube-proxy's nftables mode does; a `local`
+  route makes the service range routable) to a listener on the namespace's 127.0.0.1 at a port
+  of the Service port's own (PROXY_PORTS), which forwards it to a ready endpoint of the Service:
+  into that pod's namespace at its IP and target port, or, for the `kubernetes` Service, to the
+  API server on the host's loopback. Listening at the cluster IP itself would collide with any
+  pod that listens on all addresses at the Service's port, as Flux's controllers do on 8080. And each pod's /etc/hosts,
   naming every Service as cluster DNS would (`name` in its own namespace, `name.ns`, `name.ns.svc`,
   `name.ns.svc.cluster.local`), rewritten in place as Services come and go.
 
-Requires root (namespaces) and iproute2's `ip`.
+Requires root (namespaces), iproute2's `ip` and nftables' `nft`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from e2e.kube import SERVICE_CIDR, wait_until
 CLONE_NEWNET = 0x40000000  # linux/sched.h
 CLUSTER_DOMAIN = "cluster.local"
 CONNECT_TIMEOUT_SECONDS = 5
+# Below Linux's ephemeral range (32768-60999), so no outgoing connection of a pod holds one.
+PROXY_PORTS = range(20000, 30000)
+NAT_TABLE = "services"
 _libc = ctypes.CDLL(None, use_errno=True)
 T = TypeVar("T")
 
@@ -80,6 +86,15 @@ class PodNetwork:
         subprocess.run([tool("nsenter"), f"--net={self.netns}", "--", tool("sh"), "-c",
                         f"ip link set lo up && ip addr add {ip}/32 dev lo && ip route add local {SERVICE_CIDR} dev lo"],
                        check=True, capture_output=True)
+
+    def redirect(self, rules: list[tuple[str, int, int]]) -> None:
+        """Makes (cluster IP, port, proxy port) the namespace's only redirections, atomically."""
+        lines = [f"ip daddr {ip} tcp dport {port} dnat to 127.0.0.1:{proxy}" for ip, port, proxy in rules]
+        script = "\n".join([f"add table ip {NAT_TABLE}", f"delete table ip {NAT_TABLE}", f"table ip {NAT_TABLE} {{",
+                             "  chain output {", "    type nat hook output priority -100; policy accept;",
+                             *(f"    {line}" for line in lines), "  }", "}", ""])
+        subprocess.run([tool("nsenter"), f"--net={self.netns}", "--", tool("nft"), "-f", "-"], input=script,
+                       text=True, check=True, capture_output=True)
 
     def connect(self, port: int, host: str | None = None) -> socket.socket:
         return in_network(self.netns, lambda: socket.create_connection((host or self.ip, port), CONNECT_TIMEOUT_SECONDS))
@@ -138,6 +153,7 @@ class Services:
         self._names: list[tuple[str, str, str]] = []  # (cluster IP, name, namespace)
         self._pods: dict[str, tuple[PodNetwork, str, Path]] = {}  # pod IP -> (network, namespace, hosts file)
         self._listeners: dict[tuple[str, str, int], socket.socket] = {}  # (pod IP, cluster IP, port)
+        self._proxy_ports: dict[tuple[str, int], int] = {}  # (cluster IP, port) -> its proxy port
 
     def update(self, services: list[dict[str, Any]], endpoints: list[dict[str, Any]]) -> None:
         """Takes the Services and Endpoints as the API server holds them now."""
@@ -211,16 +227,21 @@ class Services:
             if pod_ip not in self._pods:
                 return
             network = self._pods[pod_ip][0]
+            for address in self._routes:
+                self._proxy_ports.setdefault(address, PROXY_PORTS[len(self._proxy_ports)])
             wanted = {(pod_ip, *address) for address in self._routes}
             stale = [key for key in self._listeners if key[0] == pod_ip and key not in wanted]
             missing = wanted - set(self._listeners)
             for key in stale:
                 self._listeners.pop(key).close()
+            rules = sorted((ip, port, self._proxy_ports[(ip, port)]) for _, ip, port in wanted)
         for key in sorted(missing):
-            sock = network.listen(key[1], key[2])
+            sock = network.listen("127.0.0.1", self._proxy_ports[(key[1], key[2])])
             with self._lock:
                 self._listeners[key] = sock
             threading.Thread(target=self._accept, args=(sock, (key[1], key[2])), daemon=True).start()
+        if missing or stale:
+            network.redirect(rules)
 
     def _accept(self, listener: socket.socket, address: tuple[str, int]) -> None:
         while True:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +28,11 @@ from components import constants as c
 from components.tooling.render import masked
 from e2e.charts import chart_overrides
 from e2e.engine import Engine, differences_from_render, render_with_live_uids
+from e2e.controllers import pod_output
 from e2e.flux import rolled_out
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, contains, kubectl_target, rendered_manifest
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, contains, kubectl_target, rendered_manifest, wait_until
 from e2e.programs import KUBERNETES_PROVIDER_VERSION
+from tests.support import ROOT
 
 STACKS = ("dev", "prod", "dash0-operator")
 TOKEN = "engine-tier-token-7d3f9a"
@@ -63,6 +66,23 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+# What the tier changes in a stack beyond its chart repositories: the dev stack's debug exporter
+# prints whole records and its gateway scrapes every 5 s, so what arrives can be read within seconds.
+TUNING = {"dev": {"exporter": {"verbosity": "detailed"}, "collector": {"scrapeInterval": "5s"}}}
+
+
+def tuned(stack: str, repository: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The overrides the offline render takes (whole sections) and the `--path` config the engine's
+    stack takes, for the charts served at `repository` and TUNING."""
+    overrides = chart_overrides(stack, repository)
+    config = {f"{section}.chartRepository": repository for section in overrides}
+    file = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    for section, keys in TUNING.get(stack, {}).items():
+        overrides[section] = {**file.get(f"{c.PROJECT}:{section}", {}), **overrides.get(section, {}), **keys}
+        config.update({f"{section}.{key}": value for key, value in keys.items()})
+    return overrides, config
+
+
 @dataclass
 class Deployment:
     name: str
@@ -78,9 +98,8 @@ class Deployment:
 def deployed(request, cluster, charts, tmp_path_factory) -> Deployment:
     name = request.param
     engine = Engine(tmp_path_factory.mktemp(f"engine-{name}"))
-    overrides = chart_overrides(name, charts.url)
-    repositories = {f"{section}.chartRepository": charts.url for section in overrides}
-    stack = engine.stack(name, kubeconfig=cluster.admin_kubeconfig, config=repositories, secrets=secrets_of(name))
+    overrides, config = tuned(name, charts.url)
+    stack = engine.stack(name, kubeconfig=cluster.admin_kubeconfig, config=config, secrets=secrets_of(name))
     before = flux_objects(cluster)
     preview = stack.preview()
     up = stack.up()
@@ -155,6 +174,79 @@ def test_the_real_charts_roll_out_the_rendered_configuration(deployed, cluster):
         ready = status.get("numberReady") if workload["kind"] == "DaemonSet" else status.get("readyReplicas")
         want = status.get("desiredNumberScheduled") if workload["kind"] == "DaemonSet" else replicas
         assert want and ready == want, f"{workload['kind']} {workload['metadata']['name']}: {status}"
+
+
+def chart_pods(cluster: ApiServer, workload: dict[str, Any]) -> list[dict[str, Any]]:
+    selector = ",".join(f"{k}={v}" for k, v in workload["spec"]["selector"]["matchLabels"].items())
+    return cluster.get("pods", "-n", workload["metadata"]["namespace"], "-l", selector)["items"]
+
+
+# A GitRepository whose URL refuses connections: in source-controller's own network nothing
+# listens on port 9.
+UNREACHABLE = {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+               "metadata": {"name": "unreachable", "namespace": c.FLUX_NAMESPACE},
+               "spec": {"url": "http://127.0.0.1:9/app.git", "interval": "1m", "timeout": "5s"}}
+# What the gateway's debug exporter (detailed) prints once each signal of that failure arrived:
+# lines that one resource's block of its output holds together.
+ARRIVED = {
+    "source-controller's error line, through the log agent": (
+        "service.name: Str(source-controller)", "Body: Str(Reconciler error)", "SeverityText: error",
+        "name: Str(unreachable)"),
+    "its Event, through the events receiver": (
+        "k8sobjectsreceiver", "reason: Str(GitOperationFailed)", "name: Str(unreachable)"),
+    "notification-controller's span for the Event": (
+        "Name           : GitRepository: flux-system/unreachable", "Status code    : Error"),
+    "source-controller's metrics, scraped": ("gotk_reconcile_duration_seconds", "kind: Str(GitRepository)"),
+    "kube-state-metrics' object health, scraped": (
+        "gotk_resource_info", "name: Str(unreachable)", "reason: Str(GitOperationFailed)"),
+}
+# Where the debug exporter starts a resource's block.
+BLOCK_START = re.compile(r"\b(?:ResourceLog|ResourceSpans|ResourceMetrics) #\d+$", re.MULTILINE)
+
+
+def exporter_blocks(output: str) -> list[str]:
+    """The debug exporter's blocks in a container's CRI log, one per resource it printed."""
+    text = "\n".join(line.split(" ", 3)[3] for line in output.splitlines() if line.count(" ") >= 3)
+    starts = [match.start() for match in BLOCK_START.finditer(text)]
+    return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)])]
+
+
+def test_the_chart_pods_run_and_deliver_a_flux_failure_to_the_exporter(deployed, cluster):
+    """The releases' pods run from the real charts' pod specs (the kubelet stand-in, e2e/pods.py)
+    and are ready by their own probes. Then a GitRepository that cannot be fetched makes the real
+    source-controller fail, and the gateway's own debug exporter prints what the real programs
+    delivered along the rendered paths: the controller's log line (file_log on the node's pod
+    logs, then OTLP to the gateway's Service), its Event (the events receiver), the span
+    notification-controller sent for it (the Provider's address, the gateway's Service), and the
+    metrics scraped from Flux's controllers and from kube-state-metrics."""
+    if deployed.name not in TUNING:
+        pytest.skip("only the dev stack exports to a debug exporter of its own")
+    gateway = None
+    for resource in deployed.rendering.resources:
+        if resource.type != HELM_RELEASE:
+            continue
+        inputs = masked(resource.inputs)
+        workload = chart_workload(cluster, inputs["name"], inputs["namespace"])
+        pods = chart_pods(cluster, workload)
+        assert pods, f"{inputs['name']}: no pods"
+        for pod in pods:
+            statuses = pod["status"]["containerStatuses"]
+            assert all(s["ready"] and "running" in s["state"] for s in statuses), (pod["metadata"]["name"], statuses)
+        if inputs["chart"] == c.COLLECTOR_CHART and inputs["values"]["mode"] != "daemonset":
+            (gateway,) = pods
+    assert gateway is not None
+    cluster.apply([UNREACHABLE])
+    try:
+        def missing() -> list[str]:
+            blocks = exporter_blocks(pod_output(cluster, gateway))
+            return [what for what, lines in ARRIVED.items()
+                    if not any(all(line in block for line in lines) for block in blocks)]
+        try:
+            wait_until(lambda: not missing(), timeout=120, what="each signal of the failure at the debug exporter")
+        except TimeoutError:
+            raise AssertionError(f"never arrived: {missing()}") from None
+    finally:
+        cluster.kubectl("delete", "gitrepository", "unreachable", "-n", c.FLUX_NAMESPACE, "--wait=false")
 
 
 def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, cluster):
