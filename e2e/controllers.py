@@ -16,6 +16,7 @@ running in it; and completes a pod's graceful deletion once its containers have 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import traceback
 from contextlib import contextmanager
@@ -105,6 +106,9 @@ class Kubelet:
     pods it runs keep their network, output and volumes under `<workdir>/node`."""
 
     def __init__(self, kube: ApiServer) -> None:
+        if os.geteuid() != 0:
+            raise PermissionError("the kubelet stand-in runs pods in namespaces of their own (network, mounts), "
+                                  "which needs root: run as root or with sudo")
         self.kube = kube
         self.node = node_root(kube)
         api = urlparse(kube.url)

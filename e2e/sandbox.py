@@ -1,14 +1,16 @@
-"""A Kubernetes control plane with Flux installed, on this machine, to try the package without a
+"""A Kubernetes control plane with Flux running, on this machine, to try the package without a
 cluster:
 
     .venv/bin/python -m e2e.sandbox
 
-It builds what it needs once from Go modules (etcd, kube-apiserver, kube-controller-manager and
-kubectl; e2e/build.py), starts them on loopback, installs Flux's CRDs, its namespace and its four
-default controllers' Deployments, prints a kubeconfig path, and runs until Ctrl-C, when it stops
-everything and deletes its data. The controllers really reconcile Deployments, DaemonSets,
-StatefulSets, Endpoints and deletions; nothing runs inside the pods (e2e/controllers.py says what
-stands in). It also serves the packaged charts the package deploys on a loopback chart repository
+It builds what it needs once from Go modules (etcd, kube-apiserver, kube-controller-manager,
+kubectl, Flux's controllers, the collector and kube-state-metrics; e2e/build.py), starts them on
+loopback, installs Flux as `flux install` would and runs its four default controllers, prints a
+kubeconfig path, and runs until Ctrl-C, when it stops everything and deletes its data. Pods whose
+images are built here run as real processes (e2e/controllers.py and e2e/pods.py say how), so after
+`pulumi up` of a stack the gateway, the log agent and kube-state-metrics run too, and what they
+deliver shows in the gateway's output under the printed pod logs directory (the dev stack's debug
+exporter). It also serves the packaged charts the package deploys on a loopback chart repository
 (e2e/charts.py), so `pulumi up` needs no chart repository from the internet.
 """
 
@@ -25,11 +27,14 @@ from pathlib import Path
 from components import constants as c
 from e2e import build
 from e2e.charts import ChartRepository
-from e2e.controllers import flux_cluster
+from e2e.controllers import flux_cluster, node_root
+from e2e.programs import FLUX_CONTROLLERS
 
-PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
+PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl", *FLUX_CONTROLLERS, "otelcol",
+            "kube-state-metrics")
 READY = "sandbox ready"
 CHARTS = "chart repository"
+POD_LOGS = "pod logs"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.kubeconfig:
                 shutil.copyfile(kubeconfig, args.kubeconfig)
                 kubeconfig = args.kubeconfig.resolve()
-            print(f"{READY}: {kube.url}, Flux's CRDs and controllers installed\n"
+            print(f"{READY}: {kube.url}, Flux installed and running\n"
                   f"kubeconfig: {kubeconfig}\n"
                   f"{CHARTS}: {charts.url}\n"
+                  f"{POD_LOGS}: {node_root(kube) / 'var' / 'log' / 'pods'}\n"
                   "in another shell, for a stack:\n"
                   f"  pulumi config set kubernetes:kubeconfig {kubeconfig} --stack <stack>\n"
                   f"  pulumi config set --path {c.PROJECT}:collector.chartRepository {charts.url} --stack <stack>\n"

@@ -1,10 +1,11 @@
 """`python -m e2e.sandbox`, the README's way to try the package without a cluster: it comes up with
-Flux's controllers rolled out, rolls a DaemonSet out as the log agent's would be, and Ctrl-C stops
-it."""
+Flux's controllers running, rolls a DaemonSet out as the log agent's would be, and Ctrl-C stops it
+and every process its pods ran."""
 
 from __future__ import annotations
 
 import json
+import os
 import select
 import signal
 import subprocess
@@ -21,11 +22,13 @@ from e2e.engine import ROOT
 from e2e.flux import rolled_out
 from e2e.kube import child_env, kill_tree, wait_until
 from e2e.programs import require
-from e2e.sandbox import CHARTS, READY
+from e2e.sandbox import CHARTS, POD_LOGS, READY
 
 START_SECONDS = 300
 STOP_SECONDS = 60
 NAMESPACE = "sandbox-check"
+# What controller-runtime logs once the controller leads (Flux's controllers run with leader election).
+LEADING = '"msg":"Successfully acquired lease"'
 
 
 def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
@@ -35,6 +38,20 @@ def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
                             env=child_env(KUBECACHEDIR=str(kubeconfig.parent / "kube-cache")))
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def pod_processes() -> list[str]:
+    """Processes in a network namespace other than this test's (the host's): a pod's (its holder and its
+    containers), none of which may outlive the sandbox."""
+    host = os.readlink("/proc/self/ns/net")
+    found = []
+    for path in Path("/proc").iterdir():
+        try:
+            if path.name.isdigit() and os.readlink(path / "ns" / "net") != host:
+                found.append(f"{path.name}: {(path / 'cmdline').read_bytes().replace(bytes(1), b' ').decode()}")
+        except OSError:
+            continue  # gone meanwhile
+    return found
 
 
 def daemon_set() -> dict:
@@ -51,7 +68,7 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
     try:
         printed = []
         deadline = time.monotonic() + START_SECONDS
-        while not any(line.startswith(CHARTS) for line in printed):
+        while not any(line.startswith(POD_LOGS) for line in printed):
             remaining = deadline - time.monotonic()
             # The lines after READY come in the same write, already in the reader's buffer, where
             # select does not see them.
@@ -62,6 +79,7 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
             printed.append(line)
         url = next(line for line in printed if line.startswith(READY)).split(": ")[1].split(",")[0]
         charts = next(line for line in printed if line.startswith(CHARTS)).split(": ", 1)[1].strip()
+        pod_logs = Path(next(line for line in printed if line.startswith(POD_LOGS)).split(": ", 1)[1].strip())
         with urllib.request.urlopen(f"{charts}/index.yaml", timeout=10) as response:
             index = yaml.safe_load(response.read())
         assert {name: [e["version"] for e in entries] for name, entries in index["entries"].items()} == \
@@ -70,6 +88,10 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
         deployments = json.loads(kubectl(kubeconfig, "get", "deployments", "-n", c.FLUX_NAMESPACE, "-o", "json"))["items"]
         assert sorted(d["metadata"]["name"] for d in deployments) == sorted(c.FLUX_DEFAULT_CONTROLLERS)
         assert all(rolled_out(d) for d in deployments)
+        # Each controller runs: it leads its own lease, as its output in the pod logs says.
+        wait_until(lambda: all(any(LEADING in path.read_text() for path in pod_logs.glob(
+            f"{c.FLUX_NAMESPACE}_{name}-*/{c.FLUX_CONTAINER_NAME}/*.log")) for name in c.FLUX_DEFAULT_CONTROLLERS),
+                   timeout=60, what="each Flux controller to lead its lease")
 
         kubectl(kubeconfig, "create", "namespace", NAMESPACE)
         kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(daemon_set()))
@@ -87,6 +109,8 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
             kill_tree(sandbox.pid)  # its control plane's processes run in sessions of their own
             raise
     assert code == 0
+    left = pod_processes()
+    assert not left, f"processes of the sandbox's pods still running: {left}"
     refused = subprocess.run([str(require("kubectl")), f"--kubeconfig={kubeconfig}", "get", "--raw", "/readyz",
                               "--request-timeout=5s"], capture_output=True, text=True, env=child_env())
     assert refused.returncode != 0, f"{url} still answers"
