@@ -221,7 +221,7 @@ class Runtime:
             "--bound-object-kind=Pod", f"--bound-object-name={metadata['name']}",
             f"--bound-object-uid={metadata['uid']}", f"--duration={max(expiration, 600)}s").stdout.strip()
 
-    def field(self, pod: dict[str, Any], path: str, ip: str) -> str:
+    def field_value(self, pod: dict[str, Any], path: str, ip: str) -> str:
         """A fieldRef's value; the pod's IP is the one its network holds (the status is patched
         after the pod starts)."""
         metadata = pod["metadata"]
@@ -278,7 +278,7 @@ class Runtime:
                             [{"key": "token", "path": token["path"]}])
             if "downwardAPI" in source:
                 items = source["downwardAPI"]["items"]
-                self._files(directory, {item["path"]: self.field(pod, item["fieldRef"]["fieldPath"], ip)
+                self._files(directory, {item["path"]: self.field_value(pod, item["fieldRef"]["fieldPath"], ip)
                                         for item in items}, None)
         return directory
 
@@ -302,7 +302,7 @@ class Runtime:
                 continue
             source = variable.get("valueFrom", {})
             if "fieldRef" in source:
-                env[variable["name"]] = self.field(pod, source["fieldRef"]["fieldPath"], ip)
+                env[variable["name"]] = self.field_value(pod, source["fieldRef"]["fieldPath"], ip)
             elif "resourceFieldRef" in source:
                 group, resource = source["resourceFieldRef"]["resource"].split(".")
                 amount = container.get("resources", {}).get(group, {}).get(resource)
@@ -451,6 +451,7 @@ class Runtime:
             sock = running.network.connect(port, action.get("host"))
         except OSError:
             return False
+        sock.settimeout(PROBE_TIMEOUT_SECONDS)
         if "tcpSocket" in probe:
             sock.close()
             return True
