@@ -54,6 +54,8 @@ OTEL_PROVIDER_TYPE = "otel"
 # The Provider reads these keys of its secretRef; only `headers` yields an Authorization header.
 PROVIDER_SECRET_HEADERS_KEY = "headers"
 OTLP_TRACES_PATH = "/v1/traces"
+# The paths the otlp_http exporter appends to its endpoint, one per signal.
+OTLP_SIGNAL_PATHS = (OTLP_TRACES_PATH, "/v1/metrics", "/v1/logs")
 
 # Flux controllers log JSON with zap's ISO8601 encoder; these fields are kept as attributes.
 FLUX_LOG_TIME_LAYOUT = "2006-01-02T15:04:05.000Z0700"
@@ -88,6 +90,13 @@ FLUX_TRACE_ID_SEPARATOR = ":"
 FLUX_TRACE_ID_BYTES = 16
 FLUX_EVENT_APP_VERSION_KEY = "app-version"
 FLUX_EVENT_OCI_DIGEST_KEY = "oci-digest"
+FLUX_EVENT_REVISION_KEY = "revision"
+# The event metadata keys the trace ID is made of. An Alert's eventMetadata ranks below the
+# controller's own keys and above none: on an event without one it supplies it, so unrelated
+# events share a trace, and on the rest it conflicts (the controller's wins and the Alert gets a
+# MetadataAppendFailed Warning Event each time) (notification-controller@v1.9.3:
+# internal/server/event_handlers.go combineEventMetadata).
+FLUX_TRACE_ID_KEYS = (FLUX_EVENT_REVISION_KEY, FLUX_EVENT_APP_VERSION_KEY, FLUX_EVENT_OCI_DIGEST_KEY)
 FLUX_OCI_REVISION_SEPARATOR = "@"
 
 

@@ -29,6 +29,7 @@ from components.config import (
     load_stack_config,
     memory_mib,
     namespace_near_misses,
+    own_namespace_keys,
     parse_stack_config,
     unwrap,
     words_of,
@@ -282,6 +283,27 @@ def test_load_ignores_keys_of_other_namespaces(key):
     _set_config({"clusterName": "c1", "exporter": {"type": "debug"}})
     pulumi.runtime.set_config(key, "x")
     assert load_stack_config().cluster_name == "c1"
+
+
+def test_load_refuses_the_packages_keys_in_the_running_programs_own_namespace(monkeypatch):
+    # A program of one's own, project platform-obs: `pulumi config set clusterName` writes there.
+    monkeypatch.setattr(pulumi, "get_project", lambda: "platform-obs")
+    _set_config({"exporter": {"type": "debug"}})
+    pulumi.runtime.set_config("platform-obs:clusterName", "c1")
+    pulumi.runtime.set_config("platform-obs:region", "eu")  # the program's own key, left alone
+    message = str(pytest.raises(ConfigError, load_stack_config).value)
+    assert "(2 problems)" in message
+    assert (f"  platform-obs:clusterName: the package reads only `{c.PROJECT}:` keys, so this one is ignored;"
+            f" set `{c.PROJECT}:clusterName` instead") in message
+    assert "platform-obs:region" not in message
+
+
+def test_a_key_given_in_both_namespaces_is_left_to_the_program():
+    keys = [f"{c.PROJECT}:clusterName", "platform-obs:clusterName", "platform-obs:exporter.type"]
+    assert own_namespace_keys(keys, c.PROJECT, "platform-obs") == [
+        ("platform-obs:exporter.type",
+         f"the package reads only `{c.PROJECT}:` keys, so this one is ignored; set `{c.PROJECT}:exporter.type` instead")]
+    assert own_namespace_keys(keys, c.PROJECT, c.PROJECT) == []
 
 
 def test_near_misses_are_reported_with_the_other_problems_in_one_message():

@@ -11,7 +11,7 @@ from .errors import ConfigError, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSource, FluxSettings, SignalSettings, TracingSettings
 from .loading import load_stack_config, parse_stack_config
-from .messages import edit_distance, is_near_miss, namespace_near_misses, unwrap, words_of
+from .messages import edit_distance, is_near_miss, namespace_near_misses, own_namespace_keys, unwrap, words_of
 from .object_health import ObjectHealthSettings
 from .secrets import how_to_set_secret
 from .stack import SECRET_KEYS, SECRET_MAPS, Dash0OperatorSettings, StackConfig
@@ -66,6 +66,7 @@ __all__ = [
     "load_stack_config",
     "memory_mib",
     "namespace_near_misses",
+    "own_namespace_keys",
     "parse_stack_config",
     "prometheus_duration_seconds",
     "unwrap",

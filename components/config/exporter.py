@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from typing import Literal, Optional
 
 from pydantic import (
@@ -75,9 +76,31 @@ class ExporterSettings(Model):
                 problems.append(("endpoint", "required with type otlp"))
             else:
                 problems += problems_of("endpoint", http_url if self.protocol == "http" else otlp_grpc_url, self.endpoint)
+                problems += self._endpoint_fits_protocol()
         if problems:
             raise InvalidKey.each(problems)
         return self
+
+    def _endpoint_fits_protocol(self) -> list[tuple[str, str]]:
+        """OTLP's own ports say which protocol an endpoint speaks, and the http exporter adds the
+        signal's path itself: a mismatch would send every export where nothing understands it."""
+        parts = urlsplit(self.endpoint or "")
+        try:
+            port = parts.port
+        except ValueError:
+            return []  # already reported as an invalid port
+        if self.protocol == "grpc" and port == c.OTLP_HTTP_PORT:
+            return [("endpoint", f"port {port} is OTLP/HTTP's, but exporter.protocol is grpc (the default):"
+                                 f" use the backend's gRPC port (OTLP's is {c.OTLP_GRPC_PORT}) or set exporter.protocol: http")]
+        if self.protocol == "http" and port == c.OTLP_GRPC_PORT:
+            return [("endpoint", f"port {port} is OTLP/gRPC's, but exporter.protocol is http: use the backend's HTTP"
+                                 f" port (OTLP's is {c.OTLP_HTTP_PORT}) or set exporter.protocol: grpc")]
+        signal_path = next((path for path in c.OTLP_SIGNAL_PATHS if parts.path.rstrip("/").endswith(path)), None)
+        if self.protocol == "http" and signal_path:
+            base = self.endpoint.rstrip("/")[: -len(signal_path)]
+            return [("endpoint", f"ends in {signal_path}, but the exporter adds {', '.join(c.OTLP_SIGNAL_PATHS)} itself;"
+                                 f" give the base URL, {base}")]
+        return []
 
     @property
     def plaintext(self) -> bool:

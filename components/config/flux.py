@@ -111,6 +111,19 @@ class TracingSettings(Model):
     timeout: Optional[ProviderTimeout] = None
     """Provider timeout (Flux default 15s)."""
 
+    @field_validator("event_metadata")
+    @classmethod
+    def _no_trace_id_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = [
+            (key, "is one of the keys notification-controller makes the trace ID from"
+                  f" ({', '.join(c.FLUX_TRACE_ID_KEYS)}): events without their own would all share this"
+                  " trace, and on the rest the Alert gets a MetadataAppendFailed warning; choose another name")
+            for key in sorted(value) if key in c.FLUX_TRACE_ID_KEYS
+        ]
+        if problems:
+            raise InvalidKey.each(problems)
+        return value
+
     @field_validator("address")
     @classmethod
     def _address_is_url(cls, value: Optional[str]) -> Optional[str]:

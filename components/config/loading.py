@@ -13,7 +13,7 @@ from pydantic import (
 
 from .. import constants as c
 from .errors import ConfigError, format_errors
-from .messages import error_problems, namespace_near_misses
+from .messages import error_problems, namespace_near_misses, own_namespace_keys
 from .secrets import plain_secret_reason
 from .stack import SECRET_KEYS, SECRET_MAPS, StackConfig
 
@@ -61,6 +61,7 @@ def parse_stack_config(raw: dict[str, Any], namespace: str = c.PROJECT) -> Stack
 def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
     """Reads and validates this stack's configuration before any resource is declared."""
     near_misses = namespace_near_misses(_config_entries(), namespace, own={pulumi.get_project()})
+    near_misses += own_namespace_keys(_config_entries(), namespace, pulumi.get_project())
     entries = _stack_entries(namespace)
     plain_secrets = [
         (key, plain_secret_reason(key, namespace, entries=key in SECRET_MAPS))

@@ -69,6 +69,23 @@ def namespace_near_misses(keys: Iterable[str], namespace: str = c.PROJECT, own: 
     return problems
 
 
+def own_namespace_keys(keys: Iterable[str], namespace: str, project: str) -> list[tuple[str, str]]:
+    """Keys of the package's that a program of its own (project `project`) set in its own namespace
+    (`pulumi config set clusterName` there writes `<project>:clusterName`): the package reads only
+    `namespace`, so each would be ignored unless it is given there too."""
+    if project == namespace:
+        return []
+    keys = set(keys)
+    ours = set(allowed_keys(StackConfig))
+    return [
+        (FullKey(key), f"the package reads only `{namespace}:` keys, so this one is ignored; set"
+                       f" `{namespace}:{key.partition(':')[2]}` instead")
+        for key in sorted(keys)
+        if key.partition(":")[0] == project and key.partition(":")[2].split(".")[0] in ours
+        and f"{namespace}:{key.partition(':')[2]}" not in keys
+    ]
+
+
 def _key_path(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
@@ -169,6 +186,11 @@ def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
 
 def _unknown_key_reason(loc: tuple[Any, ...], raw: Any) -> str:
     model, _ = type_at(loc[:-1])
+    if len(loc) == 1 and "." in str(loc[0]) and _model_field(StackConfig, str(loc[0]).split(".")[0]) is not None:
+        # `pulumi config set fluxcd-otel:exporter.protocol http` stores that dotted name as one key.
+        return (f"a dotted name stored as one key, which is never read: set the value inside its section with"
+                f" `pulumi config set --path {c.PROJECT}:{loc[0]} <value>` and remove this one with"
+                f" `pulumi config rm {c.PROJECT}:{loc[0]}`")
     if not _is_model(model):
         return "unknown key (check the spelling; every key is listed in docs/configuration.md)"
     siblings = _value_at(raw, loc[:-1])

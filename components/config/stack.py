@@ -164,8 +164,10 @@ class StackConfig(Model):
     def object_health_namespace(self) -> str:
         return self.collector.namespace if self.mode == "collector" else self.object_health.namespace
 
-    def check_secrets(self, *, export_credentials: ExportCredentials, has_tracing_headers: bool) -> None:
-        """Rules on the secrets, which a program may pass as Outputs instead of stack config."""
+    def check_secrets(self, *, export_credentials: ExportCredentials, has_tracing_headers: bool,
+                      tracing_header_names: Optional[list[str]] = None) -> None:
+        """Rules on the secrets, which a program may pass as Outputs instead of stack config;
+        `tracing_header_names` where the names are known before deployment."""
         problems = []
         if self.mode == "collector" and self.exporter is not None:
             problems += export_credential_problems(self.exporter, export_credentials)
@@ -173,6 +175,13 @@ class StackConfig(Model):
             problems.append(("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)"))
         elif has_tracing_headers and self.tracing.address.startswith("http://"):
             problems.append(("tracingHeaders", "must not travel over http://; use an https:// tracing.address"))
+        elif tracing_header_names and c.AUTHORIZATION_HEADER not in tracing_header_names:
+            # notification-controller adds `Authorization: Bearer <token>` to headers without that
+            # exact key, and the Provider has no token here: it would send `Bearer ` alone
+            # (notification-controller@v1.9.3: internal/notifier/otel.go NewOTLPTracer).
+            problems.append(("tracingHeaders", f"must include {c.AUTHORIZATION_HEADER} (spelt so): without it"
+                                               f" notification-controller sends '{c.AUTHORIZATION_HEADER}: Bearer '"
+                                               " with no token beside your headers"))
         if problems:
             raise ConfigError(format_errors(c.PROJECT, problems))
 

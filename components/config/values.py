@@ -72,10 +72,23 @@ HeaderName = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"),
     Words("an HTTP header name such as X-Tenant: letters, digits and !#$%&'*+-.^_|~, no spaces or ':'"),
 ]
+# What YAML reads as null, a boolean or a number when unquoted. Pulumi hands config over as text, so
+# `clusterName: true` arrives as 'true'; no cluster is named so, and the label would mislead.
+_NOT_TEXT_IN_YAML = re.compile(r"(?i)null|~|true|false|[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?")
+
+
+def _cluster_name_is_text(value: str) -> str:
+    if _NOT_TEXT_IN_YAML.fullmatch(value):
+        raise ValueError(f"got {value!r}, which YAML reads as null, a boolean or a number, not a name")
+    return value
+
+
 ClusterName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=253, pattern=r"^[^\s\x00-\x1f\x7f]+$"),
-    Words("a cluster name: 1 to 253 characters, without spaces or control characters"),
+    AfterValidator(_cluster_name_is_text),
+    Words("a cluster name: 1 to 253 characters, without spaces or control characters, and not null, true, false"
+          " or a number"),
 ]
 EventMetadataKey = Annotated[
     str,

@@ -200,9 +200,13 @@ class FluxObservability(pulumi.ComponentResource):
         export_token = export_token if export_token is not None else config.token_output()
         export_password = export_password if export_password is not None else config.password_output()
         export_headers = export_headers if export_headers is not None else config.export_headers_output() or {}
+        # The header names, where known before deployment (the stack's, or a plain map's).
+        tracing_header_names = (list(tracing_headers) if isinstance(tracing_headers, Mapping)
+                                else list(config.tracing_headers or ()) if tracing_headers is None else None)
         tracing_headers = tracing_headers if tracing_headers is not None else config.tracing_headers_output()
         credentials = ExportCredentials.of(export_token, export_password, export_headers)
-        config.check_secrets(export_credentials=credentials, has_tracing_headers=tracing_headers is not None)
+        config.check_secrets(export_credentials=credentials, has_tracing_headers=tracing_headers is not None,
+                             tracing_header_names=tracing_header_names)
         # Two instances writing the same object through one provider would fight over it; refuse
         # before either registers anything more.
         _CLAIMS.claim(
