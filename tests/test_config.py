@@ -496,3 +496,21 @@ def test_the_sizing_rule_in_the_docs_is_the_measured_one():
     assert (f"at least {c.MEMORY_HEADROOM} x ({gateway['base']} + {gateway['per_flux_object']} per Flux object"
             f" + {gateway['per_log_line_per_second']} per line/s) MiB") in text
     assert f"at least {c.MEMORY_HEADROOM} x ({agent['base']} + {agent['per_log_line_per_second']} per line/s) MiB" in text
+
+
+# --- resources: the keys not given keep the role's defaults --------------------------------------------
+def test_a_memory_limit_alone_keeps_the_other_defaults():
+    config = parse_stack_config({**MINIMAL, "collector": {"resources": {"memoryLimit": "1Gi"}}})
+    assert config.collector.resources.as_kubernetes() == {
+        "requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "1Gi"}}
+
+
+def test_a_limit_below_the_default_request_brings_the_request_down_to_it():
+    config = parse_stack_config({**MINIMAL, "logAgent": {"resources": {"cpuLimit": "20m", "memoryLimit": "240Mi"}}})
+    assert config.log_agent.resources.as_kubernetes() == {
+        "requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "20m", "memory": "240Mi"}}
+
+
+def test_a_request_given_above_its_limit_is_still_refused():
+    with pytest.raises(ConfigError, match="collector.resources.memoryRequest: must not exceed memoryLimit"):
+        parse_stack_config({**MINIMAL, "collector": {"resources": {"memoryRequest": "2Gi", "memoryLimit": "1Gi"}}})

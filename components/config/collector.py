@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import (
     Field,
@@ -63,12 +63,31 @@ class ResourceSettings(Model):
             raise InvalidKey.each(problems)
         return self
 
+    def completed(self, given: Any) -> Any:
+        """`given` (a map of some of the keys) completed from these defaults; a default request
+        above a limit that was given comes down to that limit, as Kubernetes sets a missing request
+        to its limit. Anything but a map is left for validation to refuse."""
+        if not isinstance(given, dict):
+            return given
+        merged = {**self.model_dump(by_alias=True), **given}
+        for request, limit, amount in (("cpuRequest", "cpuLimit", cpu_millicores),
+                                       ("memoryRequest", "memoryLimit", memory_mib)):
+            try:
+                if request not in given and limit in given and amount(merged[request]) > amount(given[limit]):
+                    merged[request] = given[limit]
+            except (TypeError, ValueError):
+                pass  # a malformed limit is refused by its own check
+        return merged
+
     def as_kubernetes(self) -> dict[str, dict[str, str]]:
         return {
             "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
             "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
         }
 
+
+_GATEWAY_RESOURCES = ResourceSettings(cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi")
+_AGENT_RESOURCES = ResourceSettings(cpu_request="25m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi")
 
 QueueStorage = Literal["persistentVolume", "emptyDir"]
 
@@ -119,16 +138,20 @@ class GatewaySettings(Model):
     """Collector image."""
     replicas: int = Field(default=1, ge=1, le=10)
     """Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every event."""
-    resources: ResourceSettings = ResourceSettings(
-        cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi"
-    )
-    """Requests and limits of the gateway pod (set all four keys when overriding)."""
+    resources: ResourceSettings = _GATEWAY_RESOURCES
+    """Requests and limits of the gateway pod; keys not given keep their defaults (a default
+    request above a limit given comes down to it)."""
     scrape_interval: Duration = "30s"
     """How often the Prometheus receiver scrapes the Flux controllers."""
     metric_prefixes: list[MetricPrefix] = Field(default_factory=lambda: ["gotk_"], min_length=1)
     """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
     sending_queue: SendingQueueSettings = SendingQueueSettings()
     """Persistent export queue that bridges backend outages."""
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _resources_completed(cls, value: Any) -> Any:
+        return _GATEWAY_RESOURCES.completed(value)
 
 
 class ExpectedLoadSettings(Model):
@@ -161,9 +184,13 @@ class LogAgentSettings(Model):
     """Namespace of the log agent DaemonSet (Pod Security level `privileged`: it mounts hostPath)."""
     release_name: ReleaseName = "flux-otel-logs"
     """Helm release name of the log agent."""
-    resources: ResourceSettings = ResourceSettings(
-        cpu_request="25m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi"
-    )
-    """Requests and limits of each agent pod (set all four keys when overriding)."""
+    resources: ResourceSettings = _AGENT_RESOURCES
+    """Requests and limits of each agent pod; keys not given keep their defaults (a default
+    request above a limit given comes down to it)."""
     checkpoint_dir: HostDirectory = "/var/lib/fluxcd-otel"
     """Host directory where read offsets are kept across agent restarts."""
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _resources_completed(cls, value: Any) -> Any:
+        return _AGENT_RESOURCES.completed(value)

@@ -96,7 +96,7 @@ class GatewaySettings(TypedDict):
     replicas: NotRequired[int]
     """Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every event."""
     resources: NotRequired[ResourceSettings]
-    """Requests and limits of the gateway pod (set all four keys when overriding)."""
+    """Requests and limits of the gateway pod; keys not given keep their defaults (a default request above a limit given comes down to it)."""
     scrape_interval: NotRequired[str]
     """How often the Prometheus receiver scrapes the Flux controllers."""
     metric_prefixes: NotRequired[list[str]]
@@ -113,7 +113,7 @@ class LogAgentSettings(TypedDict):
     release_name: NotRequired[str]
     """Helm release name of the log agent."""
     resources: NotRequired[ResourceSettings]
-    """Requests and limits of each agent pod (set all four keys when overriding)."""
+    """Requests and limits of each agent pod; keys not given keep their defaults (a default request above a limit given comes down to it)."""
     checkpoint_dir: NotRequired[str]
     """Host directory where read offsets are kept across agent restarts."""
 
