@@ -43,7 +43,7 @@ def rules(settings: AlertSettings = SETTINGS):
         ({"slowReconcile": {"threshold": "0s"}}, "alerts.slowReconcile.threshold", "longer than zero"),
         ({"notReady": {"perKind": {"Deployment": "1h"}}}, "alerts.notReady.perKind.Deployment", "must be one of"),
         ({"notReady": {"perKind": {"Alert": "1h"}}}, "alerts.notReady.perKind.Alert", "must be one of"),
-        ({"reconcileErrors": {"threshold": -1}}, "alerts.reconcileErrors.threshold", "greater than or equal to 0"),
+        ({"reconcileErrors": {"threshold": -1}}, "alerts.reconcileErrors.threshold", "must be at least 0; got the number -1"),
         ({"extraLabels": {"team-name": "a"}}, "alerts.extraLabels.team-name", "not a Prometheus label name"),
         ({"extraLabels": {"__team": "a"}}, "alerts.extraLabels.__team", "not a Prometheus label name"),
         ({"extraLabels": {"severity": "page"}}, "alerts.extraLabels.severity", "set by the rules themselves"),

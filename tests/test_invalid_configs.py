@@ -105,6 +105,7 @@ def test_invalid_configuration_fails_with_one_message_naming_every_path(case):
     message, registered = run_case(case)
     assert registered == []
     assert "Traceback" not in message
+    assert "Input should" not in message, "pydantic's own words instead of the project's"
     problems = len(case["paths"])
     assert message.startswith(f"invalid stack configuration ({problems} problem{'s' if problems > 1 else ''}):")
     for path in case["paths"]:

@@ -261,7 +261,39 @@ def _reason(error: dict[str, Any], raw: Any = None) -> str:
             return described
     if error["type"] == "string_pattern_mismatch":
         return f"{error['input']!r} does not match {error['ctx']['pattern']}"
+    # A secret's value is never echoed, not even a wrong one.
+    got = "" if _is_secret(loc) else f"; got {_input_in_words(error['input'])}"
+    kind = _KINDS.get(error["type"])
+    if kind is not None:
+        return f"must be {kind}{got}"
+    if error["type"] in ("too_short", "too_long"):
+        ctx = error["ctx"]
+        most = "at least" if error["type"] == "too_short" else "at most"
+        count = ctx.get("min_length", ctx.get("max_length"))
+        return f"must have {most} {count} item{'s' if count != 1 else ''}; got {ctx['actual_length']}"
+    bound = _BOUNDS.get(error["type"])
+    if bound is not None:
+        limit = next(iter((error.get("ctx") or {}).values()), None)
+        return f"must be {bound} {limit}{got}"
     return error["msg"].removeprefix("Value error, ")
+
+
+def _is_secret(loc: tuple[Any, ...]) -> bool:
+    field = _model_field(StackConfig, loc[0]) if loc else None
+    return field is not None and bool((field.json_schema_extra or {}).get("secret"))
+
+
+# Pydantic's type errors, in the words the rest of the messages use.
+_KINDS = {
+    "dict_type": "a map of names to values",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "string_type": "text", "list_type": "a list",
+}
+_BOUNDS = {
+    "greater_than_equal": "at least", "greater_than": "more than",
+    "less_than_equal": "at most", "less_than": "less than",
+}
 
 
 def error_problems(error: dict[str, Any], raw: Any = None) -> list[tuple[str, str]]:
