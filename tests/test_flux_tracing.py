@@ -1,9 +1,12 @@
 """FluxTracing under Pulumi mocks: Provider and Alert valid against the Flux CRDs."""
 
+import subprocess
+import sys
+
 import pulumi
 import yaml
 from pulumi.runtime import rpc
-from support import by_kind, register, validate_custom_resource
+from support import ROOT, by_kind, register, validate_custom_resource
 
 from components import FluxTracing, FluxTracingArgs
 from components.config import TracingSettings
@@ -75,3 +78,26 @@ def test_service_name_is_namespace_slash_alert():
 
     register(make)
     assert holder["t"].service_name == "flux/otel-alert"
+
+
+def test_a_program_of_building_blocks_alone_renders_without_any_of_the_packages_keys(tmp_path):
+    """docs/programs.md's FluxTracing example, in a project of its own whose stack sets only its
+    own keys: nothing asks for a `fluxcd-otel:` key."""
+    (tmp_path / "Pulumi.yaml").write_text("name: staging-obs\nruntime: python\n")
+    (tmp_path / "Pulumi.s.yaml").write_text("config:\n  staging-obs:region: eu\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n"
+        "from fluxcd_otel import FluxTracing, FluxTracingArgs\n"
+        "from fluxcd_otel.config import TracingSettings\n"
+        "tracing = FluxTracing('flux-tracing', FluxTracingArgs(\n"
+        "    address='http://otel-collector.observability.svc:4318', cluster_name='staging-eu-1',\n"
+        "    tracing=TracingSettings(alert_name='otel-alert', event_severity='error')))\n"
+        "pulumi.export('traceServiceName', tracing.service_name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "fluxcd_otel", "render", "--stack", "s", "--project-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "address: http://otel-collector.observability.svc:4318/v1/traces" in result.stdout
+    assert "traceServiceName: flux-system/otel-alert" in result.stdout
