@@ -480,7 +480,8 @@ def test_a_smaller_expected_load_accepts_a_smaller_limit():
 
 
 def test_the_log_agent_is_checked_against_the_log_rate():
-    message = errors_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000}})
+    message = errors_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000},
+                         "logAgent": {"resources": {"memoryLimit": "256Mi"}}})
     assert "fluxcd-otel:logAgent.resources.memoryLimit: 256Mi is too small" in message
     assert "collector.resources" not in message
     size = stated_size(message, "logAgent.resources.memoryLimit")
@@ -514,3 +515,23 @@ def test_a_limit_below_the_default_request_brings_the_request_down_to_it():
 def test_a_request_given_above_its_limit_is_still_refused():
     with pytest.raises(ConfigError, match="collector.resources.memoryRequest: must not exceed memoryLimit"):
         parse_stack_config({**MINIMAL, "collector": {"resources": {"memoryRequest": "2Gi", "memoryLimit": "1Gi"}}})
+
+
+def test_expected_load_sizes_the_memory_limits_not_given():
+    config = parse_stack_config({**MINIMAL, "expectedLoad": {"fluxObjects": 10000, "logLinesPerSecond": 1000},
+                                 "logAgent": {"resources": {"cpuLimit": "300m"}}})
+    # 2 x (100 + 0.042 x 10,000 + 0.025 x 1,000) MiB and 2 x (98 + 0.04 x 1,000) MiB.
+    assert config.collector.resources.memory_limit == "1090Mi"
+    assert config.log_agent.resources.memory_limit == "276Mi"
+    assert config.log_agent.resources.cpu_limit == "300m"
+
+
+def test_a_small_expected_load_keeps_the_default_limits():
+    config = parse_stack_config({**MINIMAL, "expectedLoad": {"fluxObjects": 10, "logLinesPerSecond": 1}})
+    assert (config.collector.resources.memory_limit, config.log_agent.resources.memory_limit) == ("512Mi", "256Mi")
+
+
+def test_a_memory_limit_given_below_the_load_is_still_refused():
+    with pytest.raises(ConfigError, match="collector.resources.memoryLimit: 512Mi is too small for expectedLoad"):
+        parse_stack_config({**MINIMAL, "expectedLoad": {"fluxObjects": 10000},
+                            "collector": {"resources": {"memoryLimit": "512Mi"}}})

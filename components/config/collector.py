@@ -86,8 +86,8 @@ class ResourceSettings(Model):
         }
 
 
-_GATEWAY_RESOURCES = ResourceSettings(cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi")
-_AGENT_RESOURCES = ResourceSettings(cpu_request="25m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi")
+GATEWAY_RESOURCES = ResourceSettings(cpu_request="100m", cpu_limit="500m", memory_request="256Mi", memory_limit="512Mi")
+AGENT_RESOURCES = ResourceSettings(cpu_request="25m", cpu_limit="200m", memory_request="64Mi", memory_limit="256Mi")
 
 QueueStorage = Literal["persistentVolume", "emptyDir"]
 
@@ -138,7 +138,7 @@ class GatewaySettings(Model):
     """Collector image."""
     replicas: int = Field(default=1, ge=1, le=10)
     """Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every event."""
-    resources: ResourceSettings = _GATEWAY_RESOURCES
+    resources: ResourceSettings = GATEWAY_RESOURCES
     """Requests and limits of the gateway pod; keys not given keep their defaults (a default
     request above a limit given comes down to it)."""
     scrape_interval: Duration = "30s"
@@ -151,7 +151,7 @@ class GatewaySettings(Model):
     @field_validator("resources", mode="before")
     @classmethod
     def _resources_completed(cls, value: Any) -> Any:
-        return _GATEWAY_RESOURCES.completed(value)
+        return GATEWAY_RESOURCES.completed(value)
 
 
 class ExpectedLoadSettings(Model):
@@ -166,6 +166,24 @@ class ExpectedLoadSettings(Model):
         """The peak memory a collector was measured to stay under at this load (constants *_PEAK_MIB)."""
         return (measured["base"] + measured["per_flux_object"] * self.flux_objects
                 + measured["per_log_line_per_second"] * self.log_lines_per_second)
+
+
+def sized_for_load(section: Any, default: ResourceSettings, load: "ExpectedLoadSettings",
+                   measured: dict[str, float]) -> Any:
+    """A role's raw section with, where no memory limit is given, the one the load needs (twice the
+    measured peak, docs/benchmarks.md) when that is above the default. A limit given stays as given
+    and is checked against the load; anything malformed is left for validation to refuse."""
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        return section
+    resources = section.get("resources", {})
+    if not isinstance(resources, dict) or {"memoryLimit", "memory_limit"} & set(resources):
+        return section
+    needed = math.ceil(load.peak_mib(measured) * c.MEMORY_HEADROOM)
+    if needed <= memory_mib(default.memory_limit):
+        return section
+    return {**section, "resources": {**resources, "memoryLimit": f"{needed}Mi"}}
 
 
 def memory_limit_problems(key: str, role: str, resources: ResourceSettings, load: ExpectedLoadSettings,
@@ -184,7 +202,7 @@ class LogAgentSettings(Model):
     """Namespace of the log agent DaemonSet (Pod Security level `privileged`: it mounts hostPath)."""
     release_name: ReleaseName = "flux-otel-logs"
     """Helm release name of the log agent."""
-    resources: ResourceSettings = _AGENT_RESOURCES
+    resources: ResourceSettings = AGENT_RESOURCES
     """Requests and limits of each agent pod; keys not given keep their defaults (a default
     request above a limit given comes down to it)."""
     checkpoint_dir: HostDirectory = "/var/lib/fluxcd-otel"
@@ -193,4 +211,4 @@ class LogAgentSettings(Model):
     @field_validator("resources", mode="before")
     @classmethod
     def _resources_completed(cls, value: Any) -> Any:
-        return _AGENT_RESOURCES.completed(value)
+        return AGENT_RESOURCES.completed(value)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import typing
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 import pulumi
 from pydantic import (
     Field,
     SecretStr,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -16,7 +17,15 @@ from pydantic.alias_generators import to_camel
 
 from .. import constants as c
 from .alerts import AlertSettings, DashboardSettings
-from .collector import ExpectedLoadSettings, GatewaySettings, LogAgentSettings, memory_limit_problems
+from .collector import (
+    AGENT_RESOURCES,
+    GATEWAY_RESOURCES,
+    ExpectedLoadSettings,
+    GatewaySettings,
+    LogAgentSettings,
+    memory_limit_problems,
+    sized_for_load,
+)
 from .errors import ConfigError, InvalidKey, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSettings, FluxSettings, SignalSettings, TracingSettings
@@ -61,7 +70,8 @@ class StackConfig(Model):
     log_agent: LogAgentSettings = LogAgentSettings()
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
     expected_load: ExpectedLoadSettings = ExpectedLoadSettings()
-    """collector mode: the Flux load the gateway's and log agent's memory limits are checked against."""
+    """collector mode: the Flux load the gateway's and log agent's memory limits must hold; a limit not given is
+    sized for it (twice the measured peak, when above the default)."""
     exporter: Optional[ExporterSettings] = None
     """collector mode, required: the backend the gateway exports to."""
     export_token: Optional[SecretStr] = Field(default=None, json_schema_extra={"secret": True})
@@ -88,6 +98,25 @@ class StackConfig(Model):
     """Flux object health: kube-state-metrics exposing every Flux object's readiness as metrics."""
     dash0_operator: Dash0OperatorSettings = Dash0OperatorSettings()
     """dash0-operator mode: where the operator's collector is and the Dash0Monitoring name."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sized_for_load(cls, data: Any) -> Any:
+        """The gateway's and log agent's memory limits, where not given, from expectedLoad."""
+        if not isinstance(data, dict) or data.get("mode", "collector") != "collector":
+            return data
+        try:
+            load = ExpectedLoadSettings.model_validate(data.get("expectedLoad", data.get("expected_load")) or {})
+        except ValidationError:
+            return data  # refused with its own message
+        sized = dict(data)
+        for keys, default, measured in ((("collector",), GATEWAY_RESOURCES, c.GATEWAY_PEAK_MIB),
+                                        (("logAgent", "log_agent"), AGENT_RESOURCES, c.AGENT_PEAK_MIB)):
+            key = next((k for k in keys if k in data), keys[0])
+            section = sized_for_load(data.get(key), default, load, measured)
+            if section != (data.get(key) or {}):
+                sized[key] = section
+        return sized
 
     @model_validator(mode="after")
     def _fits_mode(self) -> "StackConfig":

@@ -406,7 +406,7 @@ class FluxObservabilityArgs(TypedDict):
     log_agent: NotRequired[LogAgentSettings]
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
     expected_load: NotRequired[ExpectedLoadSettings]
-    """collector mode: the Flux load the gateway's and log agent's memory limits are checked against."""
+    """collector mode: the Flux load the gateway's and log agent's memory limits must hold; a limit not given is sized for it (twice the measured peak, when above the default)."""
     exporter: NotRequired[ExporterSettings]
     """collector mode, required: the backend the gateway exports to."""
     export_token: NotRequired[pulumi.Input[str]]
