@@ -58,7 +58,7 @@ def test_one_key_changes_only_the_gateway_files(base, tmp_path):
         assert all(collector["scrapeInterval"] in line for line in removed), removed
         assert all("45s" in line for line in added), added
     text = comment(base, head)
-    assert "in `dev`" in text and "```diff" in text
+    assert "- `dev`: changed `flux-observability-gateway-" in text and "```diff" in text
     for name in changes:
         assert f"<code>{name}</code>" in text
 
@@ -90,6 +90,7 @@ def test_a_long_diff_is_cut_to_what_github_accepts(tmp_path):
     text = comment(tmp_path / "base", tmp_path / "head", max_chars=3000)
     assert len(text) <= 3000
     assert "Truncated" in text and "`file-4.yaml`" in text.split("Not shown:")[1]
+    assert f"the whole render trees are `{tmp_path / 'base'}` and `{tmp_path / 'head'}`" in text
     assert comment(tmp_path / "base", tmp_path / "head").count("<details") == 5
 
 
@@ -121,3 +122,21 @@ def test_stacks_cli_lists_the_stacks_for_a_ci_matrix(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["stacks"]) == 0
     assert json.loads(capsys.readouterr().out) == STACKS
+
+
+def test_a_stack_that_stops_rendering_leads_the_comment_even_when_it_is_cut(tmp_path):
+    for side in ("base", "head"):
+        for stack in ("a-stack", "z-stack"):
+            (tmp_path / side / stack).mkdir(parents=True)
+        for index in range(5):
+            (tmp_path / side / "a-stack" / f"file-{index}.yaml").write_text(
+                "".join(f"{side}-{line}\n" for line in range(100)))
+    (tmp_path / "base" / "z-stack" / "gateway.yaml").write_text("kind: ConfigMap\n")
+    (tmp_path / "head" / "z-stack" / ERROR_FILE).write_text("error: invalid stack configuration (1 problem)\n")
+    text = comment(tmp_path / "base", tmp_path / "head", max_chars=3000)
+    summary = text.split("changed:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert summary[0] == f"- `z-stack`: **does not render** (`z-stack/{ERROR_FILE}` below); removed `gateway`"
+    assert summary[1].startswith("- `a-stack`: changed `file-0`, `file-1`")
+    first = text.index("<details")
+    assert text.index(f"<code>z-stack/{ERROR_FILE}</code>") == text.index("<code>", first)
+    assert "invalid stack configuration" in text and f"z-stack/{ERROR_FILE}" not in text.split("Not shown:")[1]

@@ -85,6 +85,13 @@ def test_bad_stack_files_are_rejected(document, message):
     assert any(message in error for error in errors), errors
 
 
+def test_keys_without_a_namespace_are_the_projects_own_and_checked_alike():
+    # Pulumi reads `clusterName:` in this project's stack file as `fluxcd-otel:clusterName`.
+    assert _errors({"config": {"clusterName": "dev", "exporter": {"type": "debug"}}}) == []
+    assert any("'daemonset' is not one of" in error for error in _errors(_with(mode="daemonset")))
+    assert any("'clusterNmae' does not match any of the regexes" in error for error in _errors(_with(clusterNmae="typo")))
+
+
 def test_a_stack_with_an_esc_environment_may_leave_required_keys_to_it():
     assert _errors({"environment": ["flux/prod"]}) == []
     assert _errors({"environment": ["flux/prod"], "config": {"fluxcd-otel:mode": "collector"}}) == []

@@ -6,7 +6,7 @@ posts the difference as one markdown comment:
     python -m components review render --out /tmp/render/head
     python -m components review render --project-dir /tmp/base --out /tmp/render/base
     python -m components review diff /tmp/render/base /tmp/render/head --output comment.md
-    python -m components review stacks      # ["dash0-operator", "dev", "prod"], for a CI matrix
+    python -m components review stacks      # ["dash0-operator", "dev", ...], for a CI matrix
 
 `render` runs `python -m components render --stack <stack> --out <tree>/<stack>` inside the
 project folder for each of its stacks, so each side is rendered by its own code; a stack that
@@ -82,32 +82,65 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+def _summary(changes: dict[str, str], base: Path, head: Path) -> list[str]:
+    """One line per stack with what changed in it: a stack that does not render first, then the
+    objects added, removed and changed, by logical name."""
+    before, after = _files(base), _files(head)
+    by_stack: dict[str, dict[str, list[str]]] = {}
+    for name in changes:
+        stack, _, file = name.partition("/")
+        kinds = by_stack.setdefault(stack, {"added": [], "removed": [], "changed": []})
+        if file == ERROR_FILE:
+            kinds["error"] = ["new" if name not in before else "still" if name in after else "fixed"]
+            continue
+        kinds["added" if name not in before else "removed" if name not in after else "changed"].append(
+            file.removesuffix(".yaml"))
+    lines = []
+    for stack in sorted(by_stack, key=lambda s: ("error" not in by_stack[s] or by_stack[s]["error"] == ["fixed"], s)):
+        kinds = by_stack[stack]
+        parts = []
+        if kinds.get("error") in (["new"], ["still"]):
+            parts.append(f"**does not render** (`{stack}/{ERROR_FILE}` below)")
+        elif kinds.get("error") == ["fixed"]:
+            parts.append("renders again")
+        parts += [f"{kind} {', '.join(f'`{name}`' for name in names)}" for kind, names in kinds.items()
+                  if kind != "error" and names]
+        lines.append(f"- `{stack}`: {'; '.join(parts)}")
+    return lines
+
+
+def _error_first(name: str) -> tuple[bool, str]:
+    return (not name.endswith(f"/{ERROR_FILE}"), name)
+
+
 def comment(base: Path, head: Path, *, max_chars: int = MAX_COMMENT_CHARS) -> str:
-    """One markdown comment: a summary of changed files per stack and their unified diffs."""
+    """One markdown comment: what changed per stack (a stack that does not render first), then the
+    unified diffs, render errors first; cut to `max_chars`, saying where the whole trees are."""
     changes = changed_files(base, head)
     lines = [COMMENT_MARKER, "### Rendered diff", ""]
     if not changes:
         lines.append("No changes: every stack renders exactly as on the base branch.")
         return "\n".join(lines) + "\n"
-    stacks = sorted({name.split("/", 1)[0] for name in changes})
-    lines.append(f"{len(changes)} file{'s' if len(changes) != 1 else ''} changed in {', '.join(f'`{s}`' for s in stacks)}.")
-    lines.append("")
+    lines.append(f"{len(changes)} file{'s' if len(changes) != 1 else ''} changed:")
+    lines += [*_summary(changes, base, head), ""]
     header = "\n".join(lines)
     sections = []
-    for name, diff in changes.items():
+    for name in sorted(changes, key=_error_first):
+        diff = changes[name]
         fence = _fence(diff)
         sections.append(f"<details open><summary><code>{name}</code></summary>\n\n{fence}diff\n{diff}{fence}\n</details>\n")
     body = header + "\n".join(sections)
     if len(body) <= max_chars:
         return body
-    note = "\n**Truncated:** both render trees are in the `render-diff` artifact of the pull-request run.\n"
+    note = (f"\n**Truncated:** the whole render trees are `{base}` and `{head}`; for a pull request, in its run's"
+            " `render-diff` artifact (`base/` and `head/`).\n")
     kept, size = [], len(header) + len(note)
     for section in sections:
         if size + len(section) + 1 > max_chars:
             break
         kept.append(section)
         size += len(section) + 1
-    omitted = list(changes)[len(kept):]
+    omitted = sorted(changes, key=_error_first)[len(kept):]
     note += "Not shown: " + ", ".join(f"`{name}`" for name in omitted) + "\n"
     return header + "\n".join(kept) + note
 

@@ -70,15 +70,19 @@ def stack_file_schema(namespace: str = c.PROJECT) -> dict[str, Any]:
     keys = {}
     for key, prop in model["properties"].items():
         keys[f"{namespace}:{key}"] = _secret_property(prop) if key in SECRET_KEYS else prop
+    # A key without a namespace is the project's own (`clusterName:` is `fluxcd-otel:clusterName`).
+    keys.update({key.removeprefix(f"{namespace}:"): {"$ref": f"#/properties/config/properties/{key.replace('/', '~1')}"}
+                 for key in list(keys)})
     config = {
         "type": "object",
-        "description": f"Stack configuration. `{namespace}:` keys are checked here; other namespaces "
-        "(such as `kubernetes:context`) belong to their packages.",
+        "description": f"Stack configuration. `{namespace}:` keys, and keys without a namespace (the project's"
+        " own), are checked here; other namespaces (such as `kubernetes:context`) belong to their packages.",
         "properties": keys,
         "patternProperties": {f"^(?!{namespace}:)[^:\\s]+:.+$": {}},
         "additionalProperties": False,
     }
-    required = [f"{namespace}:{key}" for key in model.get("required", [])]
+    required = [{"if": {"not": {"required": [key]}}, "then": {"required": [f"{namespace}:{key}"]}}
+                for key in model.get("required", [])]
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": f"Pulumi stack file of the {namespace} project",
@@ -99,7 +103,7 @@ def stack_file_schema(namespace: str = c.PROJECT) -> dict[str, Any]:
         "additionalProperties": False,
         # Without an ESC environment the file itself must hold the required keys.
         "if": {"not": {"required": ["environment"]}},
-        "then": {"required": ["config"], "properties": {"config": {"required": required}}},
+        "then": {"required": ["config"], "properties": {"config": {"allOf": required}}},
         "$defs": {
             **model["$defs"],
             SECURE_VALUE: {
