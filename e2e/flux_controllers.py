@@ -10,19 +10,16 @@ as the metrics Services resolve in a cluster.
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 from components import constants as c
-from e2e.collector import loopback_address, rfc3339_nano
+from e2e.collector import loopback_address
 from e2e.flux import Controller, controller, notification_controller
 from e2e.kube import LOOPBACK, ApiServer, free_port
+from e2e.pods import ContainerOutput
 
 # The Deployment's ReplicaSet hash and pod suffix, as the deployment and ReplicaSet controllers
 # name a pod: `<controller>-<hash>-<suffix>`.
@@ -30,53 +27,6 @@ POD_NAME_SUFFIX = "5d8f7c9b6d-x4k2p"
 # Short waits for a dependency, so a scenario's DependencyNotReady clears within seconds (the
 # default is 30 s; kustomize-controller and helm-controller both take the flag).
 REQUEUE_DEPENDENCY = "2s"
-
-
-class ContainerOutput:
-    """A container's stdout and stderr, each line written to its pod log file in the CRI format
-    (`<RFC 3339 time> <stream> F <line>`) as containerd writes it, at
-    `<pods>/<namespace>_<pod>_<uid>/<container>/0.log`."""
-
-    def __init__(self, pods: Path, namespace: str, pod: str, container: str = c.FLUX_CONTAINER_NAME) -> None:
-        self.path = Path(pods) / f"{namespace}_{pod}_{uuid.uuid4()}" / container / "0.log"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = self.path.open("a")
-        self._lock = threading.Lock()
-        self._pipes = {stream: os.pipe() for stream in ("stdout", "stderr")}
-        self._threads = [threading.Thread(target=self._copy, args=(stream, read), daemon=True)
-                         for stream, (read, _) in self._pipes.items()]
-
-    @property
-    def stdout(self) -> int:
-        return self._pipes["stdout"][1]
-
-    @property
-    def stderr(self) -> int:
-        return self._pipes["stderr"][1]
-
-    def started(self) -> None:
-        """The child holds the write ends now; ours are closed, so each pipe ends with the child."""
-        for _, write in self._pipes.values():
-            os.close(write)
-        for thread in self._threads:
-            thread.start()
-
-    def _copy(self, stream: str, read: int) -> None:
-        with os.fdopen(read, "r", errors="replace") as lines:
-            for line in lines:
-                with self._lock:
-                    self._file.write(f"{rfc3339_nano(time.time_ns())} {stream} F {line.rstrip(chr(10))}\n")
-                    self._file.flush()
-
-    def close(self) -> None:
-        for thread in self._threads:
-            if thread.ident is not None:
-                thread.join(timeout=10)
-        self._file.close()
-
-    def lines(self) -> list[str]:
-        """The container's lines as it wrote them (the CRI prefix taken off)."""
-        return [line.split(" ", 3)[3] for line in self.path.read_text().splitlines()]
 
 
 @dataclass

@@ -64,7 +64,7 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.2):
 
 class Process:
     """A child process whose output goes to a file, stopped with SIGTERM then SIGKILL. With
-    `output`, its stdout and stderr go there instead (e.g. e2e.flux_controllers.ContainerOutput,
+    `output`, its stdout and stderr go there instead (e.g. e2e.pods.ContainerOutput,
     which lays them out as a kubelet does), and `log_path` is that output's file."""
 
     def __init__(self, name: str, argv: list[str], log_dir: Path, env: dict | None = None,

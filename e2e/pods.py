@@ -11,7 +11,7 @@ program built here (IMAGES) runs as processes, from its pod spec as the API serv
   (its runAsUser, else the image's USER), with the command, args and env the kubelet would give
   it: `$(VAR)` expanded, field, resource, Secret and ConfigMap references resolved, and the
   `kubernetes` Service's address.
-- Output: each line written as containerd writes it (CRI format) to the node's
+- Output: each line written as containerd writes it (CRI format, `ContainerOutput`) to the node's
   `/var/log/pods/<namespace>_<pod>_<uid>/<container>/<restarts>.log`, where the log agent's
   hostPath mount reads it.
 - Readiness: the container's readiness probe (httpGet or tcpSocket), run inside the pod's network;
@@ -29,13 +29,15 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import shlex
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from components import constants as c
 from e2e.collector import rfc3339_nano
@@ -133,40 +135,60 @@ def expand(text: str, env: dict[str, str]) -> str:
     return "".join(out)
 
 
-class ContainerLog:
-    """A container's stdout and stderr, each line written in the CRI format
-    (`<RFC 3339 time> <stream> F <line>`) to `path`."""
+class ContainerOutput:
+    """A container's stdout and stderr, each line written to its pod log file in the CRI format
+    (`<RFC 3339 time> <stream> F <line>`) as containerd writes it, at
+    `<pods>/<namespace>_<pod>_<uid>/<container>/<restarts>.log`. Give the child `stdout` and
+    `stderr`, then call `started()`."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a")
+    def __init__(self, pods: Path, namespace: str, pod: str, container: str = c.FLUX_CONTAINER_NAME, *,
+                 uid: str | None = None, restarts: int = 0) -> None:
+        self.path = Path(pods) / f"{namespace}_{pod}_{uid or uuid.uuid4()}" / container / f"{restarts}.log"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = self.path.open("a")
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self._pipes = {stream: os.pipe() for stream in ("stdout", "stderr")}
+        self._threads = [threading.Thread(target=self._copy, args=(stream, read), daemon=True)
+                         for stream, (read, _) in self._pipes.items()]
 
-    def attach(self, process: subprocess.Popen) -> None:
-        for stream, pipe in (("stdout", process.stdout), ("stderr", process.stderr)):
-            thread = threading.Thread(target=self._copy, args=(stream, pipe), daemon=True)
+    @property
+    def stdout(self) -> int:
+        return self._pipes["stdout"][1]
+
+    @property
+    def stderr(self) -> int:
+        return self._pipes["stderr"][1]
+
+    def started(self) -> None:
+        """The child holds the write ends now; ours are closed, so each pipe ends with the child."""
+        for _, write in self._pipes.values():
+            os.close(write)
+        for thread in self._threads:
             thread.start()
-            self._threads.append(thread)
 
-    def _copy(self, stream: str, pipe) -> None:
-        for line in pipe:
-            with self._lock:
-                self._file.write(f"{rfc3339_nano(time.time_ns())} {stream} F {line.rstrip(chr(10))}\n")
-                self._file.flush()
+    def _copy(self, stream: str, read: int) -> None:
+        with os.fdopen(read, "r", errors="replace") as lines:
+            for line in lines:
+                with self._lock:
+                    self._file.write(f"{rfc3339_nano(time.time_ns())} {stream} F {line.rstrip(chr(10))}\n")
+                    self._file.flush()
 
     def close(self) -> None:
         for thread in self._threads:
-            thread.join(timeout=STOP_TIMEOUT_SECONDS)
+            if thread.ident is not None:
+                thread.join(timeout=10)
         self._file.close()
+
+    def lines(self) -> list[str]:
+        """The container's lines as it wrote them (the CRI prefix taken off)."""
+        return [line.split(" ", 3)[3] for line in self.path.read_text().splitlines()]
 
 
 @dataclass
 class Container:
     spec: dict[str, Any]
     process: subprocess.Popen | None = None
-    log: ContainerLog | None = None
+    log: ContainerOutput | None = None
     restarts: int = 0
     started_at: str = ""
     exited_at: float = 0.0
@@ -374,15 +396,13 @@ class Runtime:
         script = self._script(root, mounts, binary_path(image.program), image, read_only,
                               self._user(pod, spec, image))
         metadata = pod["metadata"]
-        log_path = (self.pods_dir / f"{metadata['namespace']}_{metadata['name']}_{metadata['uid']}"
-                    / spec["name"] / f"{container.restarts}.log")
-        container.log = ContainerLog(log_path)
+        container.log = ContainerOutput(self.pods_dir, metadata["namespace"], metadata["name"], spec["name"],
+                                        uid=metadata["uid"], restarts=container.restarts)
         container.process = subprocess.Popen(
             [tool("nsenter"), f"--net={running.network.netns}", "--", tool("unshare"), "--mount",
              "--propagation", "private", "--", tool("sh"), "-c", script, "sh", *argv],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace", env=env,
-            start_new_session=True)
-        container.log.attach(container.process)
+            stdout=container.log.stdout, stderr=container.log.stderr, env=env, start_new_session=True)
+        container.log.started()
         container.started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         return True
 
