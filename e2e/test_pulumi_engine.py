@@ -311,4 +311,10 @@ def test_destroy_removes_ours_and_leaves_flux_as_it_was(deployed, cluster):
             if resource.type != HELM_RELEASE and not resource.type.endswith("Patch")
             and cluster.live(rendered_manifest(resource)) is not None]
     assert not left
-    assert flux_objects(cluster) == deployed.flux_before
+    # Removing a scrape patch rolls Flux's controllers out again: their pods start afresh and
+    # become ready, and the Endpoints follow.
+    try:
+        wait_until(lambda: flux_objects(cluster) == deployed.flux_before, timeout=120,
+                   what="Flux's objects to be as they were")
+    except TimeoutError:
+        assert flux_objects(cluster) == deployed.flux_before
