@@ -41,7 +41,7 @@ from typing import IO, Any
 
 from components import constants as c
 from e2e.collector import rfc3339_nano
-from e2e.kube import STOP_TIMEOUT_SECONDS, ApiServer
+from e2e.kube import LOOPBACK, STOP_TIMEOUT_SECONDS, ApiServer
 from e2e.network import PodNetwork, Services, tool
 from e2e.programs import FLUX_CONTROLLERS, FLUX_IMAGE_REGISTRY, PROGRAMS, binary_path, built
 
@@ -186,6 +186,8 @@ class ContainerOutput:
 
 @dataclass
 class Container:
+    """A container of a running pod: its spec, its process and output now, its restarts."""
+
     spec: dict[str, Any]
     process: subprocess.Popen | None = None
     log: ContainerOutput | None = None
@@ -241,6 +243,7 @@ class Runtime:
         return self.kube.kubectl(
             "create", "token", pod["spec"].get("serviceAccountName", "default"), "-n", metadata["namespace"],
             "--bound-object-kind=Pod", f"--bound-object-name={metadata['name']}",
+            # The API server issues no token shorter than 10 minutes.
             f"--bound-object-uid={metadata['uid']}", f"--duration={max(expiration, 600)}s").stdout.strip()
 
     def field_value(self, pod: dict[str, Any], path: str, ip: str) -> str:
@@ -253,7 +256,7 @@ class Runtime:
         values = {"metadata.name": metadata["name"], "metadata.namespace": metadata["namespace"],
                   "metadata.uid": metadata["uid"], "spec.nodeName": pod["spec"].get("nodeName", ""),
                   "spec.serviceAccountName": pod["spec"].get("serviceAccountName", "default"),
-                  "status.podIP": ip, "status.podIPs": ip, "status.hostIP": "127.0.0.1", "status.hostIPs": "127.0.0.1"}
+                  "status.podIP": ip, "status.podIPs": ip, "status.hostIP": LOOPBACK, "status.hostIPs": LOOPBACK}
         return values[path]
 
     # --- volumes --------------------------------------------------------------------------------------
