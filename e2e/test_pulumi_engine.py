@@ -38,8 +38,9 @@ STACKS = ("dev", "prod", "dash0-operator")
 TOKEN = "engine-tier-token-7d3f9a"
 # Fields the API server sets or moves; the rest of a live object must hold what was rendered.
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp")
-# The deployment controller counts every rollout here, a patch's removal included.
-REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+# Annotations the controllers move with every rollout, a patch's removal included: the deployment
+# controller's revision count, and the endpoints controller's time of the pod change it followed.
+ROLLOUT_ANNOTATIONS = ("deployment.kubernetes.io/revision", "endpoints.kubernetes.io/last-change-trigger-time")
 
 
 def secrets_of(stack: str) -> dict[str, str]:
@@ -61,7 +62,11 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
     obj = json.loads(json.dumps(obj))
     for key in SERVER_METADATA:
         obj["metadata"].pop(key, None)
-    obj["metadata"].get("annotations", {}).pop(REVISION_ANNOTATION, None)
+    annotations = obj["metadata"].get("annotations", {})
+    for key in ROLLOUT_ANNOTATIONS:
+        annotations.pop(key, None)
+    if not annotations:
+        obj["metadata"].pop("annotations", None)
     obj.pop("status", None)
     # A rollout gives the pods new IPs: an Endpoints object compares by its ports and how many
     # ready addresses it has.
