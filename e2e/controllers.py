@@ -22,14 +22,14 @@ import traceback
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from ipaddress import IPv4Address
-from urllib.parse import urlparse
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlparse
 
 from e2e.flux import install_crds, install_flux_controllers, install_flux_namespace
 from e2e.kube import LOOPBACK, ApiServer, Process, control_plane, free_port
 from e2e.network import Services
-from e2e.pods import Runtime, missing_images, runnable
+from e2e.pods import Runtime, missing_images, pod_logs_dir, runnable
 from e2e.programs import require
 
 # The controllers the provider's and Helm's waits depend on (the log agent is a DaemonSet; a
@@ -97,7 +97,7 @@ def node_root(kube: ApiServer) -> Path:
 def pod_output(kube: ApiServer, pod: dict[str, Any]) -> str:
     """All that the pod's containers wrote, as the node's /var/log/pods holds it (CRI format)."""
     metadata = pod["metadata"]
-    directory = node_root(kube) / "var" / "log" / "pods" / f"{metadata['namespace']}_{metadata['name']}_{metadata['uid']}"
+    directory = pod_logs_dir(node_root(kube)) / f"{metadata['namespace']}_{metadata['name']}_{metadata['uid']}"
     return "".join(path.read_text(errors="replace") for path in sorted(directory.glob("*/*.log")))
 
 
@@ -119,11 +119,6 @@ class Kubelet:
         self.reported: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def pod_logs(self) -> Path:
-        """The node's /var/log/pods, where the pods it runs write their output."""
-        return self.runtime.pods_dir
 
     def _objects(self) -> list[dict[str, Any]]:
         result = self.kube.kubectl("get", "pods,services,endpoints", "-A", "-o", "json", check=False)

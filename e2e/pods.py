@@ -50,6 +50,11 @@ PROBE_TIMEOUT_SECONDS = 1
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+def pod_logs_dir(node: Path) -> Path:
+    """The node's /var/log/pods, where containers' output is written and the log agent reads it."""
+    return node / "var" / "log" / "pods"
+
+
 @dataclass(frozen=True)
 class Image:
     """What of an image a process needs: the program built here at the image's tag, where the
@@ -218,7 +223,7 @@ class Runtime:
         self.kube = kube
         self.node = node
         self.services = services
-        self.pods_dir = node / "var" / "log" / "pods"
+        self.pods_dir = pod_logs_dir(node)
         self.running: dict[str, RunningPod] = {}
 
     # --- what the kubelet reads from the API server ------------------------------------------------

@@ -28,6 +28,7 @@ from components import constants as c
 from e2e import build
 from e2e.charts import ChartRepository
 from e2e.controllers import flux_cluster, node_root
+from e2e.pods import pod_logs_dir
 from e2e.programs import FLUX_CONTROLLERS
 
 PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl", *FLUX_CONTROLLERS, "otelcol",
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{READY}: {kube.url}, Flux installed and running\n"
                   f"kubeconfig: {kubeconfig}\n"
                   f"{CHARTS}: {charts.url}\n"
-                  f"{POD_LOGS}: {node_root(kube) / 'var' / 'log' / 'pods'}\n"
+                  f"{POD_LOGS}: {pod_logs_dir(node_root(kube))}\n"
                   "in another shell, for a stack:\n"
                   f"  pulumi config set kubernetes:kubeconfig {kubeconfig} --stack <stack>\n"
                   f"  pulumi config set --path {c.PROJECT}:collector.chartRepository {charts.url} --stack <stack>\n"
