@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 PROJECT = "fluxcd-otel"
 PART_OF_LABELS = {"app.kubernetes.io/part-of": PROJECT, "app.kubernetes.io/managed-by": "pulumi"}
+# The alerts' runbooks: docs/alerts.md of the published repository, one heading per alert.
+RUNBOOK_URL = "https://github.com/fluxcd-otel/fluxcd-otel/blob/main/docs/alerts.md"
 
 # --- Flux -------------------------------------------------------------------------------------
 FLUX_NAMESPACE = "flux-system"
@@ -324,6 +326,10 @@ PERSES_DASHBOARD_API_VERSION = "perses.dev/v1alpha2"
 RECONCILE_DURATION_METRIC = "gotk_reconcile_duration_seconds"
 RECONCILE_TOTAL_METRIC = "controller_runtime_reconcile_total"
 RECONCILE_ERRORS_METRIC = "controller_runtime_reconcile_errors_total"
+ACTIVE_WORKERS_METRIC = "controller_runtime_active_workers"
+MAX_WORKERS_METRIC = "controller_runtime_max_concurrent_reconciles"
+# The series a Prometheus scrape adds for each target: 1 when the scrape succeeded, else 0.
+SCRAPE_UP_METRIC = "up"
 WORKQUEUE_DEPTH_METRIC = "workqueue_depth"
 # controller-runtime >= 0.23 turns the priority queue on: workqueue_depth gains this label, which
 # workqueue_longest_running_processor_seconds lacks (controller-runtime@v0.24.1:

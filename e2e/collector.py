@@ -370,12 +370,15 @@ class Sink:
     recorded_headers: tuple[str, ...] = ()
     """Request headers copied onto every received item as the attribute `sink.header.<name>`, so a
     test sees what the sender's exporter sent (the receiver's client metadata, case-insensitive)."""
+    metrics_to: str | None = None
+    """An OTLP/HTTP endpoint that also gets every metric received (a backend such as Prometheus)."""
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
         self.path = self.workdir / f"{self.name}.jsonl"
         processors = ["attributes/headers"] if self.recorded_headers else []
         pipeline = {"receivers": ["otlp"], "processors": processors, "exporters": ["file"]}
+        forward = {"otlp_http/backend": {"endpoint": self.metrics_to}} if self.metrics_to else {}
         with_metadata = {"include_metadata": True} if self.recorded_headers else {}
         config = {
             "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"{self.host}:4317", **with_metadata},
@@ -385,11 +388,12 @@ class Sink:
                 for name in self.recorded_headers
             ]}} if self.recorded_headers else {},
             # append: a restarted sink keeps what it received before; flush often for readers.
-            "exporters": {"file": {"path": str(self.path), "append": True, "flush_interval": "100ms"}},
+            "exporters": {"file": {"path": str(self.path), "append": True, "flush_interval": "100ms"}, **forward},
             "extensions": {"health_check": {"endpoint": f"{self.host}:13133"}},
             "service": {
                 "extensions": ["health_check"],
-                "pipelines": {"logs": pipeline, "traces": pipeline, "metrics": pipeline},
+                "pipelines": {"logs": pipeline, "traces": pipeline,
+                              "metrics": {**pipeline, "exporters": ["file", *forward]}},
                 "telemetry": {"metrics": {"level": "none"}},
             },
         }

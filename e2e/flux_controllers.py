@@ -13,7 +13,7 @@ from __future__ import annotations
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from components import constants as c
 from e2e.collector import loopback_address
@@ -35,6 +35,10 @@ class FluxControllers:
 
     running: dict[str, Controller]
     outputs: dict[str, ContainerOutput]
+    restart: Callable[[str], Controller]
+    """Starts a stopped controller again with the same flags and addresses. The new process logs
+    to a file of its own, not the pods directory: a test reads each container's output as one
+    file, which a second run of the container would split."""
 
 
 def metrics_hosts() -> dict[str, str]:
@@ -67,8 +71,13 @@ def flux_controllers(kube: ApiServer, workdir: Path, pods: Path, hosts: dict[str
             "kustomize-controller": {"requeue-dependency": REQUEUE_DEPENDENCY},
             "helm-controller": {"requeue-dependency": REQUEUE_DEPENDENCY},
         }
-        for name, args in per_controller.items():
+
+        def start(name: str, output: ContainerOutput | None = None) -> Controller:
+            args = {"events-addr": notification.events_url.rstrip("/"), **per_controller[name]}
             running[name] = stack.enter_context(controller(
-                name, kube, workdir, args={"events-addr": notification.events_url.rstrip("/"), **args},
-                output=outputs[name], metrics_host=hosts[name], metrics_port=port))
-        yield FluxControllers(running, outputs)
+                name, kube, workdir, args=args, output=output, metrics_host=hosts[name], metrics_port=port))
+            return running[name]
+
+        for name in per_controller:
+            start(name, outputs[name])
+        yield FluxControllers(running, outputs, start)

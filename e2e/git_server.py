@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -129,3 +130,50 @@ class GitServer:
     def __exit__(self, *exc_info: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class SilentServer:
+    """A Git host that accepts connections and never answers: a clone from it hangs until the
+    client's own timeout, as behind a stalled proxy or a host that lost its disk. `.stop()` closes
+    every held connection and stops listening, so the next attempt fails at once."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._listener = socket.create_server((LOOPBACK, self.port))
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}/stalled.git"
+
+    @property
+    def held(self) -> int:
+        """Connections accepted and held so far."""
+        return len(self._held)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self._held.append(connection)
+
+    def start(self) -> "SilentServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # shutdown, not only close, wakes the thread blocked in accept().
+        self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        for connection in self._held:
+            connection.close()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> "SilentServer":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -49,6 +49,9 @@ FLUX_CRD_MODULES = {
 KUBE_STATE_METRICS_VERSION = constants.KSM_IMAGE_TAG
 # The OCI registry the real-Flux scenarios pull an OCI chart from (the newest release the proxy serves).
 REGISTRY_VERSION = "v3.1.2"
+# The backend the alert rules and dashboard queries are judged by: Prometheus 3.16 (module versions
+# v0.3xx.y are Prometheus 3.xx) with its OTLP receiver; the web UI's assets are not built.
+PROMETHEUS_VERSION = "v0.316.0"
 # The Pulumi engine: pkg/v3 v3.271.0 to v3.273.0 are refused by the proxy; v3.274.0 is the nearest
 # served release to the Python SDK pin (requirements.txt: pulumi==3.272.0), which it can run.
 PULUMI_VERSION = "v3.274.0"
@@ -191,6 +194,14 @@ PROGRAMS = {
     "pulumi-nodejs-sdkgen": NodejsSdkGeneratorBuild(),
     "registry": GoProgram("registry", "github.com/distribution/distribution/v3", REGISTRY_VERSION,
                           "github.com/distribution/distribution/v3/cmd/registry", copy_remote_replaces=True),
+    "prometheus": GoProgram(
+        "prometheus",
+        "github.com/prometheus/prometheus",
+        PROMETHEUS_VERSION,
+        "github.com/prometheus/prometheus/cmd/prometheus",
+        ldflags=(f"-X github.com/prometheus/common/version.Version={PROMETHEUS_VERSION}",),
+        copy_remote_replaces=True,
+    ),
     **{
         name: GoProgram(name, module, version, module, copy_remote_replaces=True)
         for name, (module, version) in FLUX_CONTROLLERS.items()

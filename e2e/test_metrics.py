@@ -1,38 +1,32 @@
-"""Area 4: metrics as the real notification-controller serves them.
+"""Area 4: metrics as the real notification-controller serves them: its reconcilers are the
+package's list, and the rendered scrape filter ships exactly the families it claims.
 
-The series label sets come from the real controller's /metrics; the alert rules and dashboard
-queries the package ships are run on them with `promtool test rules`. Only the values over time
-are the test's own: a scenario (a stuck queue, a reconciler erroring) on real label sets, since
-a queue stuck for fifteen minutes is not something to wait for in a test. Every controller's real
-exposition passes through the rendered scrape filter in test_real_flux.py.
+The alert rules and dashboard queries are judged on real faults by a real Prometheus in
+test_real_flux.py, where every controller's real exposition also passes through the scrape filter.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import defaultdict
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from components.builders import alert_rules, dashboards
 from components import constants as c
 from components.builders.collector_configs import CONTROLLERS_JOB
-from components.config import AlertSettings, parse_stack_config, prometheus_duration_seconds
+from components.config import parse_stack_config
 from components.builders.promql import queried_metrics
 from components.tooling.render import read_stack_file
 from e2e.collector import Collector, Sink, collector_configs, gateway_and_agent, localize
 from e2e.kube import wait_until
-from tests.promtool import run_rule_tests
 from tests.support import ROOT, run_stack
 
 CONTROLLER = "notification-controller"
 # Series the Prometheus receiver adds per target, after metric relabelling (so the filter keeps them).
 SCRAPE_META_METRICS = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
                        "scrape_series_added"}
-SCRAPE_LABELS = {"job": "flux-controllers", "instance": f"{CONTROLLER}-metrics.{c.FLUX_NAMESPACE}.svc:8080"}
 
 
 def stack_config(stack: str):
@@ -99,102 +93,6 @@ def test_every_reconciler_of_the_real_controller_is_known(kube, notification_con
                  exposition_series(notification_controller.metrics())[c.RECONCILE_TOTAL_METRIC]},
         timeout=60, what="notification-controller's reconcile counters")
     assert served == set(c.FLUX_RECONCILERS_BY_CONTROLLER[CONTROLLER])
-
-
-def _one(real_series, metric: str, **match: str) -> list[dict[str, str]]:
-    found = [labels for labels in real_series[metric] if all(labels.get(k) == v for k, v in match.items())]
-    assert found, f"the real controller serves no {metric} with {match}"
-    return found
-
-
-def _series(metric: str, labels: dict[str, str], values: str) -> dict[str, str]:
-    selector = ",".join(f'{key}="{value}"' for key, value in sorted({**labels, **SCRAPE_LABELS}.items()))
-    return {"series": f"{metric}{{{selector}}}", "values": values}
-
-
-def _rule_groups(settings: AlertSettings) -> list[dict]:
-    groups = alert_rules.rule_groups(settings, [CONTROLLER])
-    for group in groups:
-        for rule in group["rules"]:
-            rule.pop("annotations", None)
-    return groups
-
-
-def _alert_labels(rule_labels: dict[str, str], series_labels: dict[str, str]) -> dict[str, str]:
-    return {**series_labels, **SCRAPE_LABELS, **rule_labels}
-
-
-@pytest.mark.parametrize("queue", sorted(c.FLUX_RECONCILERS_BY_CONTROLLER[CONTROLLER]))
-def test_stuck_workqueue_fires_on_the_real_label_sets(real_series, tmp_path, queue):
-    """A worker busy past the threshold while items wait fires FluxWorkqueueStuck.
-
-    controller-runtime >= 0.23 labels `workqueue_depth` with `priority` and
-    `workqueue_longest_running_processor_seconds` without it (controller-runtime@v0.24.1:
-    pkg/internal/metrics/workqueue.go), so the rule must match the two across that label."""
-    settings = AlertSettings()
-    after = prometheus_duration_seconds(settings.stuck_workqueue.after) // 60
-    end = after + 10
-    depth = _one(real_series, c.WORKQUEUE_DEPTH_METRIC, name=queue)
-    longest = _one(real_series, c.WORKQUEUE_LONGEST_RUNNING_METRIC, name=queue)
-    rule = next(r for g in _rule_groups(settings) for r in g["rules"] if r["alert"] == "FluxWorkqueueStuck")
-    input_series = [_series(c.WORKQUEUE_LONGEST_RUNNING_METRIC, labels, f"0+60x{end}") for labels in longest]
-    input_series += [_series(c.WORKQUEUE_DEPTH_METRIC, labels, f"2x{end}") for labels in depth]
-    test = {
-        "interval": "1m",
-        "input_series": input_series,
-        "alert_rule_test": [
-            {"eval_time": f"{after - 1}m", "alertname": "FluxWorkqueueStuck", "exp_alerts": []},
-            {"eval_time": f"{after + 1}m", "alertname": "FluxWorkqueueStuck",
-             "exp_alerts": [{"exp_labels": _alert_labels(rule["labels"], labels)} for labels in longest]},
-        ],
-    }
-    run_rule_tests(_rule_groups(settings), [test], tmp_path)
-
-
-def test_reconcile_errors_fire_on_the_real_label_sets(real_series, tmp_path):
-    settings = AlertSettings()
-    errors = settings.reconcile_errors
-    window, after = (prometheus_duration_seconds(d) // 60 for d in (errors.window, errors.after))
-    end = window + after + 5
-    per_minute = errors.threshold // window + 1
-    erroring = _one(real_series, c.RECONCILE_ERRORS_METRIC, controller="provider")
-    quiet = [labels for labels in real_series[c.RECONCILE_ERRORS_METRIC] if labels["controller"] != "provider"]
-    test = {
-        "interval": "1m",
-        "input_series": [_series(c.RECONCILE_ERRORS_METRIC, labels, f"0+{per_minute}x{end}") for labels in erroring]
-        + [_series(c.RECONCILE_ERRORS_METRIC, labels, f"0x{end}") for labels in quiet],
-        "alert_rule_test": [
-            {"eval_time": f"{window + after + 2}m", "alertname": "FluxReconcileErrors",
-             "exp_alerts": [{"exp_labels": {"controller": "provider", **SCRAPE_LABELS,
-                                            "severity": errors.severity}}]},
-        ],
-    }
-    run_rule_tests(_rule_groups(settings), [test], tmp_path)
-
-
-def test_every_control_plane_query_returns_data_on_the_real_series(real_series, tmp_path):
-    """Each dashboard query over the controller's families, on series with the real label sets
-    (counters and gauges moving), returns at least one series: an alert `count(query) > 0` per
-    query must fire."""
-    queries = dashboards.dashboard_queries(dashboards.control_plane_spec([CONTROLLER]))
-    names = {name for name in real_series if any(re.search(rf"\b{re.escape(name)}\b", q) for q in queries)}
-    # Families each query needs, as the controller serves them: every sample of those names.
-    input_series = [
-        _series(name, labels, "0+1x30") for name in sorted(names) for labels in real_series[name]
-    ]
-    groups = [{"name": "queries", "rules": [
-        {"alert": f"Query{index}", "expr": f"count({query}) > 0"} for index, query in enumerate(queries)
-    ]}]
-    test = {
-        "interval": "1m",
-        "input_series": input_series,
-        "alert_rule_test": [
-            {"eval_time": "20m", "alertname": f"Query{index}", "exp_alerts": [{"exp_labels": {}}]}
-            for index in range(len(queries))
-        ],
-    }
-    assert queries, "the control-plane dashboard has no queries over the controllers' metrics"
-    run_rule_tests(groups, [test], tmp_path)
 
 
 def test_the_gateway_ships_exactly_the_families_its_scrape_filter_claims(notification_controller, real_series,

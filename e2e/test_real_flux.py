@@ -21,6 +21,12 @@ The story, driven once for the module (`history`), each step waited on in the AP
   success events.
 The API server is read only to know what to expect; what is asserted is what reached the sink.
 
+The sink also hands every metric to a real Prometheus (e2e/prometheus.py), which evaluates the
+rendered PrometheusRule, its windows shortened through their stack keys (`ALERT_WINDOWS`). After
+the story, more faults, each fixed again: a Git host that accepts and never answers (holding
+source-controller's workers), kube-state-metrics stopped, helm-controller stopped. Each alert is
+waited on in Prometheus' own alert state (`Judged`); the dashboards' queries run against it at the end.
+
 Time is compressed in one place: the gateway scrapes every 2 s instead of the rendered interval.
 """
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,7 +63,7 @@ from e2e.collector import (
 )
 from e2e.flux import apply_tracing, flux_trace_id, install_crds, install_flux_namespace
 from e2e.flux_controllers import flux_controllers, metrics_hosts
-from e2e.git_server import GitServer
+from e2e.git_server import GitServer, SilentServer
 from e2e.kube import ApiServer, control_plane, kubeconfig_auth, wait_until
 from e2e.kube_state_metrics import (
     TEXT_ACCEPT,
@@ -65,7 +72,8 @@ from e2e.kube_state_metrics import (
     start_kube_state_metrics,
 )
 from e2e.oci_registry import HELM_CHART_CONTENT, registry
-from tests.support import ROOT, releases
+from e2e.prometheus import Prometheus, PrometheusError, wait_firing, wait_resolved
+from tests.support import ROOT, by_kind, releases
 
 STACK = "prod"
 SECRETS = {"exportToken": "auth_e2e"}
@@ -78,6 +86,25 @@ ARRIVAL_SECONDS = 90
 COMBINED_PREFIX = "(combined from similar events): "
 # More than client-go's EventCorrelator lets through alone (maxEvents 10 within 10 minutes).
 SIMILAR_EVENTS = 12
+
+# The alert windows a team would tune, shortened through their stack keys so that each fault fires
+# within seconds; thresholds that would not be crossed in that time are lowered with them.
+ALERT_WINDOWS = {
+    "notReady": {"after": "10s", "perKind": {"HelmRelease": "10s"}},
+    "suspended": {"after": "10s"},
+    "controllerDown": {"after": "10s"},
+    "controllerAbsent": {"after": "30s"},
+    "objectHealthDown": {"after": "10s"},
+    "stuckWorkqueue": {"after": "10s", "sustained": "5s"},
+    "workersSaturated": {"after": "10s"},
+}
+# A bound for an alert to fire or resolve: its window, plus a scrape, a batch and an evaluation,
+# on a busy 2-core machine.
+ALERT_SECONDS = 120
+# The Git host that never answers: enough GitRepositories on it to hold every source-controller
+# worker (`--concurrent`, 2 by default), and a clone timeout the test never reaches.
+STALLED_SOURCES = ("stalled-1", "stalled-2")
+STALLED_TIMEOUT = "10m"
 
 # Every Flux kind at the version Flux 2.9 serves.
 RESOURCES = {r.kind: r for kinds in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in kinds}
@@ -233,6 +260,61 @@ def health_at_sink(sink: Sink) -> dict[tuple[str, str], dict[str, str]]:
     return {key: labels for key, (_, labels) in newest.items()}
 
 
+# --- judging the alerts ----------------------------------------------------------------------------
+@dataclass
+class Judged:
+    """One alert on its fault: when the fault began and was fixed, and when Prometheus fired the
+    alert and resolved it (seconds since the epoch, as this machine saw each)."""
+
+    alert: str
+    labels: dict[str, str]
+    """Labels the alert must carry to be this fault's (a subset of its labels)."""
+    fault: str
+    faulted_at: float
+    fired_at: float = 0.0
+    fixed_at: float = 0.0
+    resolved_at: float = 0.0
+    fired: dict[str, Any] = field(default_factory=dict)
+    """The alert as Prometheus fired it: labels and expanded annotations."""
+
+
+def judge_fired(prometheus: Prometheus, judged: Judged) -> Judged:
+    """Waits for the alert to fire; one that does not is left with `fired_at` 0 for the test to show."""
+    try:
+        judged.fired = wait_firing(prometheus, judged.alert, ALERT_SECONDS, **judged.labels)
+        judged.fired_at = time.time()
+    except TimeoutError:
+        pass
+    return judged
+
+
+def judge_resolved(prometheus: Prometheus, judged: Judged, fixed_at: float) -> None:
+    judged.fixed_at = fixed_at
+    try:
+        judged.resolved_at = wait_resolved(prometheus, judged.alert, ALERT_SECONDS, **judged.labels)
+    except TimeoutError:
+        pass
+
+
+def object_judged(kind: str, name: str, fault: str, faulted_at: float) -> Judged:
+    alert = "FluxHelmReleaseNotReady" if kind == "HelmRelease" else "FluxObjectNotReady"
+    return Judged(alert, {"kind": kind, "name": name}, fault, faulted_at)
+
+
+def expected(judged: list[Judged]) -> list[dict[str, str]]:
+    return [{"alertname": each.alert, **each.labels} for each in judged]
+
+
+@dataclass
+class Quiet:
+    """A stretch of the run in which only the `expected` alerts (subsets of their labels) may fire."""
+
+    name: str
+    start: float
+    end: float
+    expected: list[dict[str, str]]
+
+
 # --- the run ----------------------------------------------------------------------------------------
 @dataclass
 class Step:
@@ -257,6 +339,12 @@ class History:
     events: list[dict[str, Any]]
     oci_digest: str
     """The digest of the OCI chart's manifest, as the registry stored it."""
+    prometheus: Prometheus
+    judged: list[Judged]
+    quiet: list[Quiet]
+    started_at: float
+    dashboards: list[dict[str, Any]]
+    """The rendered PersesDashboard objects."""
 
 
 TRACKED = [("GitRepository", "app"), ("GitRepository", "unreachable"), ("Kustomization", "app"),
@@ -313,35 +401,57 @@ def history(tmp_path_factory) -> Iterator[History]:
         gateway_host, ksm_host, hosts = loopback_address(), loopback_address((c.KSM_METRICS_PORT,)), metrics_hosts()
         settings = read_stack_file(ROOT, STACK).plain_settings()
         tracing = {**settings.get("tracing", {}), "address": f"http://{gateway_host}:{c.OTLP_HTTP_PORT}"}
-        rendering, uid, _ = apply_tracing(kube, {"tracing": tracing}, secrets=SECRETS, stack=STACK)
+        overrides = {"tracing": tracing, "alerts": ALERT_WINDOWS}
+        rendering, uid, _ = apply_tracing(kube, overrides, secrets=SECRETS, stack=STACK)
         release = health_release(releases(rendering.resources))
         kube.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": release["namespace"]}}])
         kube.apply(rbac_objects(release))
-        sink = Sink(workdir / "sink")
+        (rule,) = by_kind(rendering.resources, "PrometheusRule")
+        prometheus = Prometheus(workdir / "prometheus", rule["spec"]["groups"], host=loopback_address(()))
+        sink = Sink(workdir / "sink", metrics_to=prometheus.otlp_endpoint)
         gateway_local, agent_config = pipeline_config(rendering, hosts, ksm_host, sink, workdir)
         gateway = Collector("gateway", gateway_local, workdir / "gateway", host=gateway_host,
                             env={"KUBECONFIG": str(kube.admin_kubeconfig)})
         agent = Collector("agent", localize(agent_config, workdir=workdir / "agent",
                                             export_to=gateway.otlp_grpc_endpoint, pod_logs=pods), workdir / "agent")
-        (workdir / "kube-state-metrics").mkdir()
-        ksm = start_kube_state_metrics(kube, release, copy.deepcopy(release["values"]["customResourceState"]["config"]),
-                                       workdir / "kube-state-metrics", host=ksm_host, port=c.KSM_METRICS_PORT)
+        ksm_config = copy.deepcopy(release["values"]["customResourceState"]["config"])
+
+        def start_ksm():
+            (workdir / "kube-state-metrics").mkdir(exist_ok=True)
+            return start_kube_state_metrics(kube, release, copy.deepcopy(ksm_config), workdir / "kube-state-metrics",
+                                            host=ksm_host, port=c.KSM_METRICS_PORT)
+
+        ksm = [start_ksm()]
         try:
-            with sink, gateway, agent:
+            with prometheus, sink, gateway, agent:
                 with flux_controllers(kube, workdir / "flux", pods, hosts) as flux:
+                    started_at = time.time()
                     git_url = git.repository("app")
                     revisions = {"A": git.commit("app", COMMITS["A"], "A: healthy")}
                     kube.apply(scenario_objects(git_url, charts.url, oci.address), field_manager="e2e-flux-user")
                     steps = [drive_a(kube, sink, revisions)]
+                    judged, quiet_a = judge_a(prometheus, started_at, [
+                        name for name in settings["flux"]["controllers"] if name not in c.FLUX_DEFAULT_CONTROLLERS])
+                    faulted_at = time.time()
                     revisions["B"] = git.commit("app", COMMITS["B"], "B: an invalid manifest")
                     steps.append(drive_b(kube, sink, revisions))
+                    broken = judge_b(prometheus, faulted_at)
+                    quiet_a.end = faulted_at
+                    fixed_at = time.time()
                     revisions["C"] = git.commit("app", COMMITS["C"], "C: fixed")
                     steps.append(drive_c(kube, sink, revisions))
+                    for each in broken:
+                        judge_resolved(prometheus, each, fixed_at)
+                    quiet_c = Quiet("C", time.time(), 0.0, quiet_a.expected)
                     drive_similar_events(kube)
+                    quiet_c.end = time.time()
+                    judged += broken + drive_stalled_source(kube, prometheus)
+                    judged.append(drive_object_health_down(prometheus, ksm, start_ksm))
                     exposed = {name: series_names(running.metrics()) for name, running in flux.running.items()}
-                    exposed["kube-state-metrics"] = {name for name, _, _ in ksm.scrape(TEXT_ACCEPT).samples}
+                    exposed["kube-state-metrics"] = {name for name, _, _ in ksm[0].scrape(TEXT_ACCEPT).samples}
                     events = kube.get("events", "-n", NS)["items"]
                     wait_for_spans(sink, uid, lambda: flux.outputs["notification-controller"].lines())
+                    judged += drive_controller_down(prometheus, flux, hosts["helm-controller"])
                 # The controllers have stopped: their files are complete.
                 lines = {name: output.lines() for name, output in flux.outputs.items()}
                 wait_for_spans(sink, uid, lambda: lines["notification-controller"])
@@ -349,11 +459,12 @@ def history(tmp_path_factory) -> Iterator[History]:
                            timeout=ARRIVAL_SECONDS, what="every controller line at the sink", interval=1)
                 wait_until(lambda: event_keys(events) <= event_keys_at(sink), timeout=ARRIVAL_SECONDS,
                            what="every Event at the sink", interval=1)
-                yield History(sink, uid, parse_stack_config(settings), revisions, steps, lines, exposed, events,
-                              oci_digest)
+                config = parse_stack_config({**settings, **overrides})
+                yield History(sink, uid, config, revisions, steps, lines, exposed, events, oci_digest, prometheus,
+                              judged, [quiet_a, quiet_c], started_at, by_kind(rendering.resources, "PersesDashboard"))
         finally:
-            ksm.process.stop()
-            for part in (agent, gateway, sink):
+            ksm[0].process.stop()
+            for part in (agent, gateway, sink, prometheus):
                 part.stop()
 
 
@@ -405,6 +516,74 @@ def drive_c(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
     return record_step(kube, sink, "C", {("Kustomization", "app"): "ReconciliationSucceeded",
                                          ("Kustomization", "dependent"): "ReconciliationSucceeded",
                                          ("HelmRelease", "demo"): "UpgradeSucceeded"})
+
+
+def judge_a(prometheus: Prometheus, started_at: float, absent_controllers: list[str]) -> tuple[list[Judged], Quiet]:
+    """At A the faults are a source where nothing listens, a suspended object and the configured
+    controllers that do not run here; each pages, and from then on nothing else does."""
+    judged = [object_judged("GitRepository", "unreachable", "a Git host where nothing listens", started_at),
+              Judged("FluxObjectSuspended", {"kind": "Kustomization", "name": "paused"}, "a suspended Kustomization",
+                     started_at)]
+    judged += [Judged("FluxControllerMetricsAbsent", {"flux_controller": name}, f"{name} configured, not running",
+                      started_at) for name in absent_controllers]
+    for each in judged:
+        judge_fired(prometheus, each)
+    return judged, Quiet("A", time.time(), 0.0, expected(judged))
+
+
+def judge_b(prometheus: Prometheus, faulted_at: float) -> list[Judged]:
+    """B breaks `app` and `demo`; `dependent` waits on `app` and must not page."""
+    return [judge_fired(prometheus, object_judged("Kustomization", "app", "commit B does not build", faulted_at)),
+            judge_fired(prometheus, object_judged("HelmRelease", "demo", "chart 1.1.0 fails to render", faulted_at))]
+
+
+def drive_stalled_source(kube: ApiServer, prometheus: Prometheus) -> list[Judged]:
+    """GitRepositories on a Git host that never answers hold every source-controller worker while
+    `app` waits in the queue; the host going away (connections closed) is the fix."""
+    fault = "a Git host that accepts and never answers"
+    with SilentServer() as silent:
+        faulted_at = time.time()
+        kube.apply([flux_object("GitRepository", name, {"url": silent.url, "ref": {"branch": "main"}, "interval": "1h",
+                                                        "timeout": STALLED_TIMEOUT}) for name in STALLED_SOURCES],
+                   field_manager="e2e-flux-user")
+        wait_until(lambda: silent.held >= len(STALLED_SOURCES), timeout=RECONCILE_SECONDS,
+                   what="every source-controller worker held by the silent Git host")
+        reconcile(kube, "GitRepository", "app")
+        judged = [judge_fired(prometheus, Judged("FluxWorkqueueStuck", {"name": "gitrepository"}, fault, faulted_at)),
+                  judge_fired(prometheus, Judged("FluxWorkersSaturated", {"controller": "gitrepository"}, fault,
+                                                 faulted_at))]
+        fixed_at = time.time()
+    for each in judged:
+        judge_resolved(prometheus, each, fixed_at)
+    kube.kubectl("delete", plural("GitRepository"), *STALLED_SOURCES, "-n", NS)
+    return judged
+
+
+def drive_object_health_down(prometheus: Prometheus, ksm: list, start_ksm) -> Judged:
+    """kube-state-metrics stopped, then started again (`ksm` holds the running one)."""
+    faulted_at = time.time()
+    ksm[0].process.stop()
+    judged = judge_fired(prometheus, Judged("FluxObjectHealthDown", {"job": OBJECT_HEALTH_JOB},
+                                            "kube-state-metrics stopped", faulted_at))
+    fixed_at = time.time()
+    ksm[0] = start_ksm()
+    judge_resolved(prometheus, judged, fixed_at)
+    return judged
+
+
+def drive_controller_down(prometheus: Prometheus, flux, metrics_host: str) -> list[Judged]:
+    """helm-controller stopped, then started again."""
+    name, fault = "helm-controller", "helm-controller stopped"
+    faulted_at = time.time()
+    flux.running[name].process.stop()
+    judged = [judge_fired(prometheus, Judged("FluxControllerDown", {"instance": f"{metrics_host}:{c.FLUX_METRICS_PORT}"},
+                                             fault, faulted_at)),
+              judge_fired(prometheus, Judged("FluxControllerMetricsAbsent", {"flux_controller": name}, fault, faulted_at))]
+    fixed_at = time.time()
+    flux.restart(name)
+    for each in judged:
+        judge_resolved(prometheus, each, fixed_at)
+    return judged
 
 
 def drive_similar_events(kube: ApiServer) -> None:
@@ -613,3 +792,87 @@ def test_the_scrape_filter_keeps_every_series_the_rules_and_dashboards_read(hist
     missing = {name for name in read & served if name not in shipped and scraped_family(name) not in shipped}
     assert not missing, f"read and served but not shipped: {sorted(missing)}"
     assert read & served, "no series the rules and dashboards read was served"
+
+
+# --- the backend's judgement ------------------------------------------------------------------------
+def seconds(since: float, at: float) -> str:
+    return f"{at - since:.0f} s" if at else "never"
+
+
+def judgement(judged: list[Judged]) -> str:
+    """The per-rule table: fault, fired after, resolved after the fix."""
+    rows = [f"{each.alert} {each.labels}: {each.fault}; fired after {seconds(each.faulted_at, each.fired_at)}"
+            + (f", resolved {seconds(each.fixed_at, each.resolved_at)} after the fix" if each.fixed_at else "")
+            for each in judged]
+    return "\n".join(rows)
+
+
+def test_each_alert_fires_on_its_real_fault_and_resolves_after_the_fix(history):
+    failed = [each for each in history.judged if not each.fired_at or (each.fixed_at and not each.resolved_at)]
+    assert not failed, judgement(history.judged)
+    alerts = {each.alert for each in history.judged}
+    assert alerts >= {"FluxObjectNotReady", "FluxHelmReleaseNotReady", "FluxObjectSuspended", "FluxWorkqueueStuck",
+                      "FluxWorkersSaturated", "FluxObjectHealthDown", "FluxControllerDown",
+                      "FluxControllerMetricsAbsent"}
+
+
+def test_an_object_alert_names_the_object_its_reason_and_where_to_look(history):
+    (broken,) = [each for each in history.judged if each.labels == {"kind": "Kustomization", "name": "app"}]
+    labels, annotations = broken.fired["labels"], broken.fired["annotations"]
+    assert labels["namespace"] == labels["exported_namespace"] == NS
+    # The gateway adds the cluster's name; the backend promotes it to a label (e2e/prometheus.py).
+    assert labels["k8s_cluster_name"] == history.config.cluster_name
+    assert annotations["summary"] == f"Kustomization {NS}/app is not Ready: BuildFailed"
+    assert f"flux events --for Kustomization/app -n {NS}" in annotations["description"]
+    assert annotations["runbook_url"] == f"{c.RUNBOOK_URL}#fluxobjectnotready"
+
+
+def fired_series(prometheus: Prometheus, start: float, end: float, selector: str = "") -> list[dict[str, str]]:
+    """The labels of every alert that fired between `start` and `end`."""
+    series = prometheus.query_range(f'ALERTS{{alertstate="firing"{selector}}}', start, end, "1s")
+    return [item["metric"] for item in series]
+
+
+def test_no_alert_fires_where_its_fault_is_absent(history):
+    """In the healthy stretches only the standing faults page; `dependent`, which only waits on a
+    broken `app`, never pages on its own."""
+    for quiet in history.quiet:
+        unexpected = [labels for labels in fired_series(history.prometheus, quiet.start, quiet.end)
+                      if not any(all(labels.get(k) == v for k, v in want.items()) for want in quiet.expected)]
+        assert not unexpected, f"step {quiet.name}: {unexpected}"
+    assert not fired_series(history.prometheus, history.started_at, time.time(), ',name="dependent"')
+
+
+def test_every_rule_evaluates_without_error(history):
+    assert history.prometheus.rule_health() == {}
+
+
+def test_every_dashboard_query_runs_and_answers(history):
+    """Each panel query of the rendered dashboards, run over the whole story: Prometheus accepts it
+    and returns series (every panel's subject exists in the story)."""
+    empty, refused = [], []
+    for dashboard in history.dashboards:
+        for key, panel in dashboard["spec"]["config"]["panels"].items():
+            for query in panel["spec"]["queries"]:
+                expr = query["spec"]["plugin"]["spec"]["query"]
+                try:
+                    if not history.prometheus.query_range(expr, history.started_at, time.time(), "5s"):
+                        empty.append((key, expr))
+                except PrometheusError as error:
+                    refused.append((key, expr, str(error)))
+    assert not refused and not empty, f"refused: {refused}\nempty: {empty}"
+
+
+def test_reconcile_errors_miss_a_failed_build_and_count_a_failing_source(history):
+    """Why FluxReconcileErrors is off by default: over the story, in which `app` failed to build at
+    B, kustomize-controller counted no reconcile error, while source-controller counted those of
+    the source where nothing listens."""
+    window = f"{int(time.time() - history.started_at) + 60}s"
+
+    def errors(reconciler: str) -> float:
+        (result,) = history.prometheus.query(
+            f'sum(max_over_time({c.RECONCILE_ERRORS_METRIC}{{controller="{reconciler}"}}[{window}]))')
+        return float(result["value"][1])
+
+    assert errors("kustomization") == 0
+    assert errors("gitrepository") > 0

@@ -5,28 +5,32 @@ from __future__ import annotations
 
 import pytest
 from promtool import check_rules, run_rule_tests
-from support import validate_custom_resource
+from support import ROOT, validate_custom_resource
 
 from components.builders import alert_rules
+from components.builders.collector_configs import CONTROLLERS_JOB, OBJECT_HEALTH_JOB
 from components import constants as c
 from components.config import AlertSettings, ConfigError, parse_stack_config, prometheus_duration_seconds
 
 CONTROLLERS = list(c.FLUX_DEFAULT_CONTROLLERS)
 ROUTING = {"team": "platform"}
-SETTINGS = AlertSettings(extra_labels=ROUTING)
-ALL_ALERTS = {
-    "FluxObjectNotReady", "FluxObjectSuspended", "FluxReconcileSlow",
-    "FluxReconcileErrors", "FluxControllerMetricsAbsent", "FluxWorkqueueStuck",
-}
+SETTINGS = AlertSettings(extra_labels=ROUTING, reconcile_errors={"enabled": True})
 SETTING_OF = {
-    "FluxObjectNotReady": "not_ready", "FluxObjectSuspended": "suspended", "FluxReconcileSlow": "slow_reconcile",
-    "FluxReconcileErrors": "reconcile_errors", "FluxControllerMetricsAbsent": "controller_absent",
-    "FluxWorkqueueStuck": "stuck_workqueue",
+    "FluxObjectNotReady": "not_ready", "FluxHelmReleaseNotReady": "not_ready", "FluxObjectSuspended": "suspended",
+    "FluxReconcileSlow": "slow_reconcile", "FluxReconcileErrors": "reconcile_errors",
+    "FluxControllerMetricsAbsent": "controller_absent", "FluxWorkqueueStuck": "stuck_workqueue",
+    "FluxControllerDown": "controller_down", "FluxWorkersSaturated": "workers_saturated",
+    "FluxObjectHealthDown": "object_health_down",
 }
+# Off by default (see ReconcileErrorsAlertSettings.enabled).
+OPT_IN = {"FluxReconcileErrors"}
+DEFAULT_ALERTS = set(SETTING_OF) - OPT_IN
+# Alerts on the gateway's scrape jobs, which only collector mode has.
+ON_GATEWAY_SCRAPES = {"FluxControllerDown", "FluxObjectHealthDown"}
 
 
-def groups(settings: AlertSettings = SETTINGS, controllers=CONTROLLERS):
-    return alert_rules.rule_groups(settings, controllers)
+def groups(settings: AlertSettings = SETTINGS, controllers=CONTROLLERS, gateway_scrapes: bool = True):
+    return alert_rules.rule_groups(settings, controllers, gateway_scrapes)
 
 
 def rules(settings: AlertSettings = SETTINGS):
@@ -63,8 +67,9 @@ def test_durations_read_as_prometheus_reads_them():
 
 
 # --- shape -------------------------------------------------------------------------------------------
-def test_every_alert_ships_by_default_and_the_rule_is_valid_for_the_crd():
-    assert set(rules()) == ALL_ALERTS
+def test_the_default_alerts_ship_and_the_rule_is_valid_for_the_crd():
+    assert set(rules(AlertSettings())) == DEFAULT_ALERTS
+    assert set(rules()) == DEFAULT_ALERTS | OPT_IN
     validate_custom_resource({
         "apiVersion": c.PROMETHEUS_RULE_API_VERSION, "kind": "PrometheusRule",
         "metadata": {"name": alert_rules.RULE_NAME, "namespace": c.FLUX_NAMESPACE},
@@ -73,19 +78,36 @@ def test_every_alert_ships_by_default_and_the_rule_is_valid_for_the_crd():
 
 
 def test_alerts_carry_their_severity_the_routing_labels_and_a_summary():
-    settings = AlertSettings(extra_labels=ROUTING, controller_absent={"severity": "page"}, suspended={"severity": "info"})
+    settings = AlertSettings(extra_labels=ROUTING, controller_absent={"severity": "page"}, suspended={"severity": "info"},
+                             runbook_url="https://wiki.example.com/flux")
     shipped = rules(settings)
     for name, rule in shipped.items():
         assert rule["labels"] == {**ROUTING, "severity": getattr(settings, SETTING_OF[name]).severity}
-        assert set(rule["annotations"]) == {"summary", "description"}
+        assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
+        anchor = "fluxobjectnotready" if name.endswith("NotReady") else name.lower()
+        assert rule["annotations"]["runbook_url"] == f"https://wiki.example.com/flux#{anchor}"
     assert shipped["FluxControllerMetricsAbsent"]["labels"]["severity"] == "page"
+
+
+def test_every_default_runbook_has_its_heading_in_the_docs():
+    headings = {line.lstrip("#").strip().lower() for line in (ROOT / "docs" / "alerts.md").read_text().splitlines()
+                if line.startswith("## ")}
+    for rule in rules().values():
+        url, _, anchor = rule["annotations"]["runbook_url"].partition("#")
+        assert url == c.RUNBOOK_URL and anchor in headings, rule["alert"]
+
+
+def test_scrape_job_alerts_ship_only_where_the_gateway_scrapes():
+    shipped = {rule["alert"] for group in groups(gateway_scrapes=False) for rule in group["rules"]}
+    assert shipped == (DEFAULT_ALERTS | OPT_IN) - ON_GATEWAY_SCRAPES
 
 
 def test_thresholds_come_from_the_config():
     settings = AlertSettings(
         not_ready={"after": "45m"}, suspended={"after": "2d"}, slow_reconcile={"threshold": "90s", "after": "20m"},
-        reconcile_errors={"threshold": 3, "window": "30m", "after": "1h"}, controller_absent={"after": "7m"},
-        stuck_workqueue={"after": "1h30m"},
+        reconcile_errors={"enabled": True, "threshold": 3, "window": "30m", "after": "1h"}, controller_absent={"after": "7m"},
+        stuck_workqueue={"after": "1h30m", "sustained": "10m"}, controller_down={"after": "3m"},
+        workers_saturated={"threshold": 0.75, "after": "30m"}, object_health_down={"after": "20m"},
     )
     shipped = rules(settings)
     assert shipped["FluxObjectNotReady"]["for"] == "45m"
@@ -94,7 +116,9 @@ def test_thresholds_come_from_the_config():
     assert shipped["FluxReconcileErrors"]["for"] == "1h"
     assert "[30m]) > 3" in shipped["FluxReconcileErrors"]["expr"]
     assert "[7m]" in shipped["FluxControllerMetricsAbsent"]["expr"]
-    assert "> 5400" in shipped["FluxWorkqueueStuck"]["expr"]
+    assert "> 5400" in shipped["FluxWorkqueueStuck"]["expr"] and shipped["FluxWorkqueueStuck"]["for"] == "10m"
+    assert shipped["FluxControllerDown"]["for"] == "3m" and shipped["FluxObjectHealthDown"]["for"] == "20m"
+    assert shipped["FluxWorkersSaturated"]["for"] == "30m" and shipped["FluxWorkersSaturated"]["expr"].endswith(">= 0.75")
 
 
 def test_each_kind_with_its_own_threshold_gets_its_own_alert():
@@ -106,10 +130,11 @@ def test_each_kind_with_its_own_threshold_gets_its_own_alert():
 
 
 def test_a_disabled_alert_is_left_out_and_an_empty_group_too():
-    settings = AlertSettings(reconcile_errors={"enabled": False}, controller_absent={"enabled": False},
-                             stuck_workqueue={"enabled": False}, suspended={"enabled": False})
+    settings = AlertSettings(controller_absent={"enabled": False}, controller_down={"enabled": False},
+                             stuck_workqueue={"enabled": False}, workers_saturated={"enabled": False},
+                             suspended={"enabled": False}, object_health_down={"enabled": False})
     assert [group["name"] for group in groups(settings)] == [alert_rules.OBJECTS_GROUP]
-    assert set(rules(settings)) == {"FluxObjectNotReady", "FluxReconcileSlow"}
+    assert set(rules(settings)) == {"FluxObjectNotReady", "FluxHelmReleaseNotReady", "FluxReconcileSlow"}
 
 
 def test_controller_alerts_watch_only_the_configured_controllers_reconcilers():
@@ -117,6 +142,7 @@ def test_controller_alerts_watch_only_the_configured_controllers_reconcilers():
     assert 'controller=~"helmrelease"' in shipped["FluxReconcileErrors"]["expr"]
     assert 'name=~"helmrelease"' in shipped["FluxWorkqueueStuck"]["expr"]
     assert shipped["FluxControllerMetricsAbsent"]["expr"].count("absent_over_time") == 1
+    assert shipped["FluxWorkersSaturated"]["expr"].count('controller=~"helmrelease"') == 2
 
 
 def test_promtool_accepts_every_rule(tmp_path):
@@ -159,7 +185,8 @@ def flux_object(kind: str, name: str, **state: str) -> dict[str, str]:
 
 
 def identity(labels: dict[str, str]) -> dict[str, str]:
-    return {key: labels[key] for key in ("kind", "name", "exported_namespace")}
+    """The labels an object alert carries: the object's, and its namespace again as `namespace`."""
+    return {**{key: labels[key] for key in ("kind", "name", "exported_namespace")}, "namespace": labels["exported_namespace"]}
 
 
 def not_ready_test(settings: AlertSettings) -> dict:
@@ -170,9 +197,12 @@ def not_ready_test(settings: AlertSettings) -> dict:
     paused = flux_object("Kustomization", "paused", ready="False", suspended="true", reason="BuildFailed")
     # Flux never reconciles an OCI HelmRepository: no Ready condition, so no reason, ever.
     never_reconciled = flux_object("HelmRepository", "oci-charts", ready="Unknown", suspended="false")
+    # Waits on `apps`, which pages for both.
+    dependent = flux_object("Kustomization", "dependent", ready="False", suspended="false", reason="DependencyNotReady")
     return unit_test(
         [
             series(c.FLUX_RESOURCE_INFO_METRIC, never_reconciled, f"1x{end}"),
+            series(c.FLUX_RESOURCE_INFO_METRIC, dependent, f"1x{end}"),
             # Ready flips to Unknown with a new reason and revision at minute 5: the clock keeps running.
             series(c.FLUX_RESOURCE_INFO_METRIC, {**failing, "ready": "False", "reason": "BuildFailed", "revision": "a"},
                    "1x4 stale"),
@@ -278,7 +308,8 @@ def controller_absent_test(settings: AlertSettings) -> dict:
 
 def stuck_workqueue_test(settings: AlertSettings) -> dict:
     after = minutes(settings.stuck_workqueue.after)
-    end = after + 10
+    sustained = minutes(settings.stuck_workqueue.sustained)
+    end = after + sustained + 10
     growing = f"0+60x{end}"  # one item in process since minute 0
     return unit_test(
         [
@@ -291,8 +322,62 @@ def stuck_workqueue_test(settings: AlertSettings) -> dict:
             series(c.WORKQUEUE_DEPTH_METRIC, {"name": "certificate"}, f"3x{end}"),
         ],
         [
-            expect("FluxWorkqueueStuck", after - 1, severity=settings.stuck_workqueue.severity),
-            expect("FluxWorkqueueStuck", after + 1, {"name": "kustomization"}, severity=settings.stuck_workqueue.severity),
+            expect("FluxWorkqueueStuck", after + sustained - 1, severity=settings.stuck_workqueue.severity),
+            expect("FluxWorkqueueStuck", after + sustained + 2, {"name": "kustomization"},
+                   severity=settings.stuck_workqueue.severity),
+        ],
+    )
+
+
+def controller_down_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.controller_down.after)
+    stops_at, end = 5, 5 + after + 5
+    down = {"job": CONTROLLERS_JOB, "instance": "helm-controller-metrics.flux-system.svc:8080"}
+    return unit_test(
+        [
+            series(c.SCRAPE_UP_METRIC, down, f"1x{stops_at} 0x{end - stops_at}"),
+            series(c.SCRAPE_UP_METRIC, {**down, "instance": "source-controller-metrics.flux-system.svc:8080"}, f"1x{end}"),
+            # Another job's target being down is not a Flux controller being down.
+            series(c.SCRAPE_UP_METRIC, {"job": "node", "instance": "node-1"}, f"0x{end}"),
+        ],
+        [
+            expect("FluxControllerDown", stops_at + after - 1, severity=settings.controller_down.severity),
+            expect("FluxControllerDown", stops_at + after + 1, down, severity=settings.controller_down.severity),
+        ],
+    )
+
+
+def workers_saturated_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.workers_saturated.after)
+    end = after + 10
+    busy = {"controller": "kustomization", "job": CONTROLLERS_JOB}
+    spare = {"controller": "helmrelease", "job": CONTROLLERS_JOB}
+    return unit_test(
+        [
+            series(c.ACTIVE_WORKERS_METRIC, busy, f"4x{end}"),
+            series(c.MAX_WORKERS_METRIC, busy, f"4x{end}"),
+            series(c.ACTIVE_WORKERS_METRIC, spare, f"3x{end}"),
+            series(c.MAX_WORKERS_METRIC, spare, f"4x{end}"),
+        ],
+        [
+            expect("FluxWorkersSaturated", after - 1, severity=settings.workers_saturated.severity),
+            expect("FluxWorkersSaturated", after + 1, busy, severity=settings.workers_saturated.severity),
+        ],
+    )
+
+
+def object_health_down_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.object_health_down.after)
+    health = {"job": OBJECT_HEALTH_JOB, "instance": "flux-object-health.flux-otel.svc:8080"}
+    fails_at, gone_at = 5, 5 + after + 5
+    severity = settings.object_health_down.severity
+    return unit_test(
+        # Scraped and failing from minute 5; no series at all (the gateway gone) from `gone_at`.
+        [series(c.SCRAPE_UP_METRIC, health, f"1x{fails_at} 0x{gone_at - fails_at} stale")],
+        [
+            expect("FluxObjectHealthDown", fails_at + after - 1, severity=severity),
+            expect("FluxObjectHealthDown", fails_at + after + 1, health, severity=severity),
+            expect("FluxObjectHealthDown", gone_at + after + 2, {"job": OBJECT_HEALTH_JOB}, severity=severity),
         ],
     )
 
@@ -301,18 +386,20 @@ def test_every_alert_fires_after_its_threshold_and_not_before(tmp_path):
     # The defaults, plus a HelmRelease threshold of twice the default to exercise per-kind rules.
     default_after = SETTINGS.not_ready.after
     settings = AlertSettings(
-        extra_labels=ROUTING, not_ready={"per_kind": {"HelmRelease": f"{2 * minutes(default_after)}m"}}
+        extra_labels=ROUTING, reconcile_errors={"enabled": True},
+        not_ready={"per_kind": {"HelmRelease": f"{2 * minutes(default_after)}m"}},
     )
     tests = [
         not_ready_test(SETTINGS), per_kind_test(settings), suspended_test(SETTINGS), slow_reconcile_test(SETTINGS),
         reconcile_errors_test(SETTINGS), controller_absent_test(SETTINGS), stuck_workqueue_test(SETTINGS),
+        controller_down_test(SETTINGS), workers_saturated_test(SETTINGS), object_health_down_test(SETTINGS),
     ]
     tested = {expectation["alertname"] for test in tests for expectation in test["alert_rule_test"]}
-    assert tested >= ALL_ALERTS
+    assert tested >= set(SETTING_OF)
     run_rule_tests(without_annotations(groups(settings)), tests, tmp_path)
 
 
 @pytest.mark.parametrize("threshold", [0, 25])
 def test_reconcile_errors_fire_above_any_configured_threshold(tmp_path, threshold):
-    settings = AlertSettings(extra_labels=ROUTING, reconcile_errors={"threshold": threshold})
+    settings = AlertSettings(extra_labels=ROUTING, reconcile_errors={"enabled": True, "threshold": threshold})
     run_rule_tests(without_annotations(groups(settings)), [reconcile_errors_test(settings)], tmp_path)

@@ -1,12 +1,13 @@
-"""Pure builder of the PrometheusRule spec: alerts on Flux objects and on the Flux controllers.
+"""Pure builder of the PrometheusRule spec: alerts on Flux objects, the Flux controllers and the
+pipeline that brings their metrics.
 
 Every expression is plain PromQL that `promtool check rules` accepts, so Prometheus can load the
 rules as they are. The Dash0 operator turns each rule into a check rule named `<group> - <alert>`.
 The expressions rely only on the metrics' own labels (`kind`, `name`, `exported_namespace`,
-`controller`, `name` of a work queue): the labels a backend adds, such as the scrape target or the
-cluster, differ between the collector and dash0-operator modes, and are kept on every alert.
-Controller alerts select the Flux reconcilers by name, because other controller-runtime controllers
-in the same backend serve the same metric families.
+`controller`, `name` of a work queue) and, for the alerts on scrapes, on the gateway's job names:
+the labels a backend adds, such as the cluster, differ between backends and modes, and are kept
+on every alert. Controller alerts select the Flux reconcilers by name, because other
+controller-runtime controllers in the same backend serve the same metric families.
 """
 
 from __future__ import annotations
@@ -15,18 +16,33 @@ from typing import Any
 
 from .. import constants as c
 from ..config import AlertRuleSettings, AlertSettings, prometheus_duration_seconds
+from .collector_configs import CONTROLLERS_JOB, OBJECT_HEALTH_JOB
 
 RULE_NAME = f"{c.PROJECT}-alerts"
 OBJECTS_GROUP = "flux-objects"
 CONTROLLERS_GROUP = "flux-controllers"
+PIPELINE_GROUP = "flux-pipeline"
 RATE_WINDOW = "5m"
 # Labels of gotk_resource_info that change while an object stays in trouble (a new revision, a
 # new reason, Ready flipping between False and Unknown); each change starts a new series, which
 # would restart the `for` clock, so the object alerts aggregate them away.
 VOLATILE_OBJECT_LABELS = ("ready", "reason", "revision", "suspended")
+# An object that waits on a failing dependency says so in its reason; the dependency pages for both.
+DEPENDENCY_NOT_READY = "DependencyNotReady"
 # The label that names the configured controller in FluxControllerMetricsAbsent.
 CONTROLLER_LABEL = "flux_controller"
 OBJECT = "{{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }}"
+# The object's current reason, read back at notification time: the alert itself aggregates the
+# reason away (see VOLATILE_OBJECT_LABELS). The query matches every label of the alert but the
+# `namespace` the rule adds, so it finds this object in this cluster whatever labels the backend
+# adds. Prometheus, Thanos, Mimir and vmalert expand `query` in annotations.
+CURRENT_REASON = (
+    '{{ $match := "" }}{{ range $label, $value := $labels }}{{ if ne $label "namespace" }}'
+    '{{ $match = printf "%s%s=%q," $match $label $value }}{{ end }}{{ end }}'
+    f'{{{{ with printf "{c.FLUX_RESOURCE_INFO_METRIC}{{%s}}" $match | query }}}}'
+    '{{ with first . }}{{ label "reason" . }}{{ end }}{{ end }}'
+)
+LOOK_CLOSER = "flux events --for {{ $labels.kind }}/{{ $labels.name }} -n {{ $labels.exported_namespace }}"
 
 
 def _any_of(names: list[str]) -> str:
@@ -38,17 +54,22 @@ def _alert(
     name: str,
     expr: str,
     settings: AlertRuleSettings,
-    extra_labels: dict[str, str],
+    alerts: AlertSettings,
     *,
     summary: str,
     description: str,
     after: str | None = None,
+    runbook: str | None = None,
 ) -> dict[str, Any]:
     rule: dict[str, Any] = {"alert": name, "expr": expr}
     if after is not None:
         rule["for"] = after
-    rule["labels"] = dict(sorted({**extra_labels, "severity": settings.severity}.items()))
-    rule["annotations"] = {"summary": summary, "description": description}
+    rule["labels"] = dict(sorted({**alerts.extra_labels, "severity": settings.severity}.items()))
+    rule["annotations"] = {
+        "summary": summary,
+        "description": description,
+        "runbook_url": f"{alerts.runbook_url}#{(runbook or name).lower()}",
+    }
     return rule
 
 
@@ -56,25 +77,31 @@ def _object_state(selector: str) -> str:
     return f"max without ({', '.join(VOLATILE_OBJECT_LABELS)}) ({c.FLUX_RESOURCE_INFO_METRIC}{{{selector}}})"
 
 
+def _with_namespace(expr: str) -> str:
+    """The object's namespace also as `namespace`, the label tenant routes match on."""
+    return f'label_replace({expr}, "namespace", "$1", "exported_namespace", "(.*)")'
+
+
 def not_ready_rules(alerts: AlertSettings) -> list[dict[str, Any]]:
     """One rule at `after` for the kinds without a threshold of their own, and one per kind with one."""
     settings = alerts.not_ready
-    # A controller that stopped reconciling is caught by the metrics-absent alert instead.
-    not_ready = c.FLUX_NOT_READY_SELECTOR
+    # A controller that stopped reconciling is caught by the controller alerts instead.
+    not_ready = f'{c.FLUX_NOT_READY_SELECTOR},reason!="{DEPENDENCY_NOT_READY}"'
     overridden = sorted(settings.per_kind)
     thresholds = [("FluxObjectNotReady", not_ready + (f',kind!~"{_any_of(overridden)}"' if overridden else ""), settings.after)]
     thresholds += [(f"Flux{kind}NotReady", f'{not_ready},kind="{kind}"', settings.per_kind[kind]) for kind in overridden]
     return [
         _alert(
             name,
-            _object_state(selector),
+            _with_namespace(_object_state(selector)),
             settings,
-            alerts.extra_labels,
+            alerts,
             after=after,
-            summary=f"{OBJECT} is not Ready",
+            runbook="FluxObjectNotReady",
+            summary=f"{OBJECT} is not Ready: {CURRENT_REASON}",
             description=(
-                f"{OBJECT} has not been Ready for more than {after}. Its Ready condition says why: "
-                "kubectl -n {{ $labels.exported_namespace }} describe {{ $labels.kind }} {{ $labels.name }}"
+                f"{OBJECT} has not been Ready for more than {after}; its reason is now {CURRENT_REASON}. "
+                f"Objects that depend on it wait and do not page on their own. Look closer: {LOOK_CLOSER}"
             ),
         )
         for name, selector, after in thresholds
@@ -85,12 +112,15 @@ def suspended_rule(alerts: AlertSettings) -> dict[str, Any]:
     settings = alerts.suspended
     return _alert(
         "FluxObjectSuspended",
-        _object_state('suspended="true"'),
+        _with_namespace(_object_state('suspended="true"')),
         settings,
-        alerts.extra_labels,
+        alerts,
         after=settings.after,
         summary=f"{OBJECT} is suspended",
-        description=f"{OBJECT} has been suspended for more than {settings.after}; Flux does not reconcile it until it is resumed.",
+        description=(
+            f"{OBJECT} has been suspended for more than {settings.after}; Flux does not reconcile it until it is "
+            "resumed: flux resume {{ $labels.kind }} {{ $labels.name }} -n {{ $labels.exported_namespace }}"
+        ),
     )
 
 
@@ -104,7 +134,7 @@ def slow_reconcile_rule(alerts: AlertSettings) -> dict[str, Any]:
         "FluxReconcileSlow",
         f"histogram_quantile(0.95, {per_kind}) > {prometheus_duration_seconds(settings.threshold)}",
         settings,
-        alerts.extra_labels,
+        alerts,
         after=settings.after,
         summary="{{ $labels.kind }} reconciliations are slow",
         description=(
@@ -121,7 +151,7 @@ def reconcile_errors_rule(alerts: AlertSettings, controllers: list[str]) -> dict
         "FluxReconcileErrors",
         f"increase({c.RECONCILE_ERRORS_METRIC}{{{selector}}}[{settings.window}]) > {settings.threshold}",
         settings,
-        alerts.extra_labels,
+        alerts,
         after=settings.after,
         summary="The Flux {{ $labels.controller }} reconciler keeps failing",
         description=(
@@ -145,11 +175,28 @@ def controller_absent_rule(alerts: AlertSettings, controllers: list[str]) -> dic
         "FluxControllerMetricsAbsent",
         " or ".join(terms),
         settings,
-        alerts.extra_labels,
+        alerts,
         summary=f"{{{{ $labels.{CONTROLLER_LABEL} }}}} reports no metrics",
         description=(
             f"No reconciler of {{{{ $labels.{CONTROLLER_LABEL} }}}} reported metrics for {settings.after}: the controller "
             "is down, has not started its reconcilers (not the leader), or is no longer scraped."
+        ),
+    )
+
+
+def controller_down_rule(alerts: AlertSettings) -> dict[str, Any]:
+    settings = alerts.controller_down
+    return _alert(
+        "FluxControllerDown",
+        f'{c.SCRAPE_UP_METRIC}{{job="{CONTROLLERS_JOB}"}} == 0',
+        settings,
+        alerts,
+        after=settings.after,
+        summary="The Flux controller at {{ $labels.instance }} is down",
+        description=(
+            f"The gateway has not been able to scrape {{{{ $labels.instance }}}} for {settings.after}: the controller "
+            f"is not running or not ready, so Flux does not deliver what it reconciles. Look closer: "
+            f"kubectl -n <flux namespace> get pods; flux check"
         ),
     )
 
@@ -165,18 +212,56 @@ def stuck_workqueue_rule(alerts: AlertSettings, controllers: list[str]) -> dict[
         f"{c.WORKQUEUE_LONGEST_RUNNING_METRIC}{{{queues}}} > {prometheus_duration_seconds(settings.after)} "
         f"and ignoring ({c.WORKQUEUE_PRIORITY_LABEL}) {c.WORKQUEUE_DEPTH_METRIC}{{{queues}}} > 0",
         settings,
-        alerts.extra_labels,
+        alerts,
+        after=settings.sustained,
         summary="The Flux {{ $labels.name }} work queue is stuck",
         description=(
             "A {{ $labels.name }} worker has been processing one item for {{ $value | humanizeDuration }} "
-            f"(more than {settings.after}) while other items wait in the queue."
+            f"(more than {settings.after}) while other items wait in the queue, for {settings.sustained}. "
+            "The controller's log names the object its last lines are about."
         ),
     )
 
 
-def rule_groups(alerts: AlertSettings, controllers: list[str]) -> list[dict[str, Any]]:
-    """The enabled alerts, in a group for Flux objects and one for the controllers; empty groups
-    are left out."""
+def workers_saturated_rule(alerts: AlertSettings, controllers: list[str]) -> dict[str, Any]:
+    settings = alerts.workers_saturated
+    reconcilers = f'controller=~"{_any_of(c.flux_reconcilers(controllers))}"'
+    return _alert(
+        "FluxWorkersSaturated",
+        f"{c.ACTIVE_WORKERS_METRIC}{{{reconcilers}}} / {c.MAX_WORKERS_METRIC}{{{reconcilers}}} >= {settings.threshold:g}",
+        settings,
+        alerts,
+        after=settings.after,
+        summary="Every {{ $labels.controller }} worker is busy",
+        description=(
+            "{{ $value | humanizePercentage }} of the {{ $labels.controller }} reconciler's workers have been busy for "
+            f"{settings.after}: objects wait their turn. Raise the controller's --concurrent, or find the slow objects."
+        ),
+    )
+
+
+def object_health_down_rule(alerts: AlertSettings) -> dict[str, Any]:
+    """`absent` covers the gateway gone too: then no `up` series arrives at all."""
+    settings = alerts.object_health_down
+    up = f'{c.SCRAPE_UP_METRIC}{{job="{OBJECT_HEALTH_JOB}"}}'
+    return _alert(
+        "FluxObjectHealthDown",
+        f"{up} == 0 or absent({up})",
+        settings,
+        alerts,
+        after=settings.after,
+        summary="Flux object health is not arriving",
+        description=(
+            f"No object health has arrived for {settings.after} (kube-state-metrics is down or the gateway cannot "
+            "reach it, or the gateway itself is gone): the alerts on Flux objects cannot fire meanwhile."
+        ),
+    )
+
+
+def rule_groups(alerts: AlertSettings, controllers: list[str], gateway_scrapes: bool = True) -> list[dict[str, Any]]:
+    """The enabled alerts, in a group for Flux objects, one for the controllers and one for the
+    pipeline; empty groups are left out. The alerts on the gateway's scrape jobs ship only where
+    the gateway scrapes (`gateway_scrapes`: collector mode)."""
     objects: list[dict[str, Any]] = []
     if alerts.not_ready.enabled:
         objects += not_ready_rules(alerts)
@@ -185,18 +270,23 @@ def rule_groups(alerts: AlertSettings, controllers: list[str]) -> list[dict[str,
     if alerts.slow_reconcile.enabled:
         objects.append(slow_reconcile_rule(alerts))
     controller_rules = []
-    if alerts.reconcile_errors.enabled:
-        controller_rules.append(reconcile_errors_rule(alerts, controllers))
+    if alerts.controller_down.enabled and gateway_scrapes:
+        controller_rules.append(controller_down_rule(alerts))
     if alerts.controller_absent.enabled:
         controller_rules.append(controller_absent_rule(alerts, controllers))
+    if alerts.reconcile_errors.enabled:
+        controller_rules.append(reconcile_errors_rule(alerts, controllers))
     if alerts.stuck_workqueue.enabled:
         controller_rules.append(stuck_workqueue_rule(alerts, controllers))
-    groups = [(OBJECTS_GROUP, objects), (CONTROLLERS_GROUP, controller_rules)]
+    if alerts.workers_saturated.enabled:
+        controller_rules.append(workers_saturated_rule(alerts, controllers))
+    pipeline = [object_health_down_rule(alerts)] if alerts.object_health_down.enabled and gateway_scrapes else []
+    groups = [(OBJECTS_GROUP, objects), (CONTROLLERS_GROUP, controller_rules), (PIPELINE_GROUP, pipeline)]
     return [{"name": name, "rules": rules} for name, rules in groups if rules]
 
 
-def prometheus_rule_spec(alerts: AlertSettings, controllers: list[str]) -> dict[str, Any]:
-    return {"groups": rule_groups(alerts, controllers)}
+def prometheus_rule_spec(alerts: AlertSettings, controllers: list[str], gateway_scrapes: bool = True) -> dict[str, Any]:
+    return {"groups": rule_groups(alerts, controllers, gateway_scrapes)}
 
 
 def rule_expressions(spec: dict[str, Any]) -> list[str]:

@@ -50,7 +50,7 @@ def alert_rule_spec(config: StackConfig) -> dict[str, Any] | None:
     """The PrometheusRule spec the stack ships, or None."""
     if not (config.signals.metrics and config.alerts.enabled):
         return None
-    spec = prometheus_rule_spec(config.alerts, config.flux.controllers)
+    spec = prometheus_rule_spec(config.alerts, config.flux.controllers, gateway_scrapes=config.mode == "collector")
     return spec if spec["groups"] else None
 
 
@@ -70,4 +70,6 @@ def shipped_expressions(config: StackConfig) -> list[str]:
 def queried_metrics(config: StackConfig) -> list[str]:
     """Every series the shipped rules and dashboards need scraped, sorted."""
     names = {name for expr in shipped_expressions(config) for name in metric_names(expr)}
+    # Every scrape reports `up` for its target itself, whatever the filter keeps.
+    names.discard(c.SCRAPE_UP_METRIC)
     return sorted({series for name in names for series in scraped_series(name)})

@@ -9,7 +9,7 @@ from pydantic import (
 )
 
 from .. import constants as c
-from .values import AlertLabelName, AlertLabelValue, Model, PrometheusDuration, Severity
+from .values import AlertLabelName, AlertLabelValue, Model, PrometheusDuration, RunbookUrl, Severity
 
 
 class AlertRuleSettings(Model):
@@ -22,8 +22,11 @@ class AlertRuleSettings(Model):
 class NotReadyAlertSettings(AlertRuleSettings):
     after: PrometheusDuration = "15m"
     """How long an object may stay not Ready (Ready False or Unknown, not suspended) before the alert fires."""
-    per_kind: dict[Literal[c.FLUX_READY_KINDS], PrometheusDuration] = Field(default_factory=dict)  # type: ignore[valid-type]
-    """`after` for single kinds, e.g. `HelmRelease: 30m`; each listed kind gets its own alert `Flux<Kind>NotReady`."""
+    per_kind: dict[Literal[c.FLUX_READY_KINDS], PrometheusDuration] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {"HelmRelease": "30m"})
+    """`after` for single kinds; each listed kind gets its own alert `Flux<Kind>NotReady`. HelmRelease waits longer
+    by default: an install or upgrade waits for its workloads and retries with remediation. Setting this map replaces
+    the default one."""
 
 
 class SuspendedAlertSettings(AlertRuleSettings):
@@ -39,6 +42,12 @@ class SlowReconcileAlertSettings(AlertRuleSettings):
 
 
 class ReconcileErrorsAlertSettings(AlertRuleSettings):
+    enabled: bool = False
+    """Ship this alert. Off by default: kustomize-controller returns no error for a failed build,
+    apply or health check, while one failing source keeps source-controller's count rising, and the
+    alert names a reconciler, not an object; `notReady` names the object and its reason."""
+    severity: Severity = "info"
+    """Value of the alert's `severity` label."""
     threshold: int = Field(default=0, ge=0)
     """Reconcile errors of one reconciler within `window` above which the condition holds."""
     window: PrometheusDuration = "10m"
@@ -55,15 +64,36 @@ class ControllerAbsentAlertSettings(AlertRuleSettings):
 
 
 class StuckWorkqueueAlertSettings(AlertRuleSettings):
+    after: PrometheusDuration = "15m"
+    """How long a worker may process one item while others wait in its queue before the condition holds."""
+    sustained: PrometheusDuration = "5m"
+    """How long the condition must hold before the alert fires, so that a depth that comes and goes does not page again and again."""
+
+
+class ControllerDownAlertSettings(AlertRuleSettings):
     severity: Severity = "critical"
     """Value of the alert's `severity` label."""
+    after: PrometheusDuration = "5m"
+    """How long the gateway may fail to scrape a controller before the alert fires."""
+
+
+class WorkersSaturatedAlertSettings(AlertRuleSettings):
+    threshold: float = Field(default=1.0, gt=0, le=1)
+    """Share of a reconciler's workers busy (active workers / `--concurrent`) at or above which the condition holds."""
     after: PrometheusDuration = "15m"
-    """How long a worker may process one item while others wait in its queue before the alert fires."""
+    """How long the share must stay at or above `threshold` before the alert fires."""
+
+
+class ObjectHealthDownAlertSettings(AlertRuleSettings):
+    after: PrometheusDuration = "10m"
+    """How long object health (kube-state-metrics, through the gateway) may be missing before the alert fires."""
 
 
 class AlertSettings(Model):
     enabled: bool = True
     """Ship a PrometheusRule in the Flux namespace while metrics are on (needs the monitoring.coreos.com CRD)."""
+    runbook_url: RunbookUrl = c.RUNBOOK_URL
+    """Where each alert's `runbook_url` annotation points: this address, then `#` and the alert's name in lowercase."""
     extra_labels: dict[AlertLabelName, AlertLabelValue] = Field(default_factory=dict)
     """Labels added to every alert, for routing (e.g. `team: platform`)."""
     not_ready: NotReadyAlertSettings = NotReadyAlertSettings()
@@ -78,6 +108,12 @@ class AlertSettings(Model):
     """`FluxControllerMetricsAbsent`: a configured controller's metrics disappeared."""
     stuck_workqueue: StuckWorkqueueAlertSettings = StuckWorkqueueAlertSettings()
     """`FluxWorkqueueStuck`: a reconciler's work queue stopped moving."""
+    controller_down: ControllerDownAlertSettings = ControllerDownAlertSettings()
+    """`FluxControllerDown`: the gateway cannot scrape a Flux controller (collector mode)."""
+    workers_saturated: WorkersSaturatedAlertSettings = WorkersSaturatedAlertSettings()
+    """`FluxWorkersSaturated`: every worker of a reconciler is busy, so objects wait their turn."""
+    object_health_down: ObjectHealthDownAlertSettings = ObjectHealthDownAlertSettings()
+    """`FluxObjectHealthDown`: object health stopped arriving, so the object alerts are silent (collector mode)."""
 
 
 class DashboardSettings(Model):

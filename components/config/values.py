@@ -389,6 +389,15 @@ AlertLabelName = Annotated[
     Words("a Prometheus label name such as team: letters, digits and '_', not starting with a digit or '__'"),
 ]
 AlertLabelValue = Annotated[str, AfterValidator(_alert_label_value), Words("a label value without '{{'")]
+def _runbook_url(value: str) -> str:
+    if "#" in http_url(value):
+        raise ValueError(f"{value!r} must not carry a '#': each alert adds its own anchor")
+    return value
+
+
+RunbookUrl = Annotated[
+    str, AfterValidator(_runbook_url), Words("an http:// or https:// address such as https://wiki.example.com/flux, without '#'")
+]
 Severity = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$"),

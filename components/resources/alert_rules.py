@@ -19,6 +19,9 @@ class FluxAlertRulesArgs:
     flux: FluxSettings = FluxSettings()
     """The Flux namespace holds the rule; the controllers decide which reconcilers are watched."""
     alerts: AlertSettings = AlertSettings()
+    gateway_scrapes: bool = True
+    """The gateway scrapes the controllers and object health (collector mode), so the alerts on its
+    scrape jobs can fire; the Dash0 operator names its scrapes otherwise."""
 
 
 class FluxAlertRules(pulumi.ComponentResource):
@@ -34,7 +37,7 @@ class FluxAlertRules(pulumi.ComponentResource):
             api_version=c.PROMETHEUS_RULE_API_VERSION,
             kind="PrometheusRule",
             metadata=manifests.object_metadata(RULE_NAME, namespace, "alerting"),
-            spec=prometheus_rule_spec(args.alerts, args.flux.controllers),
+            spec=prometheus_rule_spec(args.alerts, args.flux.controllers, args.gateway_scrapes),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.rule_ref = f"{namespace}/{RULE_NAME}"

@@ -304,7 +304,8 @@ class FluxObservability(pulumi.ComponentResource):
             outputs["objectHealth"] = f"{config.object_health_namespace}/{config.object_health.release_name}"
         self.alert_rules = self.dashboards = None
         if alert_rule_spec(config) is not None:
-            self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(flux=config.flux, alerts=config.alerts), opts=child)
+            self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(
+                flux=config.flux, alerts=config.alerts, gateway_scrapes=config.mode == "collector"), opts=child)
             outputs["alertRules"] = self.alert_rules.rule_ref
         if shipped_dashboards(config):
             self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, opts=child)

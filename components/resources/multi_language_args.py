@@ -257,7 +257,7 @@ class NotReadyAlertSettings(TypedDict):
     after: NotRequired[str]
     """How long an object may stay not Ready (Ready False or Unknown, not suspended) before the alert fires."""
     per_kind: NotRequired[dict[str, str]]
-    """`after` for single kinds, e.g. `HelmRelease: 30m`; each listed kind gets its own alert `Flux<Kind>NotReady`. Keys: `GitRepository`, `OCIRepository`, `Bucket`, `HelmRepository`, `HelmChart`, `ExternalArtifact`, `Kustomization`, `HelmRelease`, `Receiver`, `ImageRepository`, `ImagePolicy`, `ImageUpdateAutomation`, `ArtifactGenerator`."""
+    """`after` for single kinds; each listed kind gets its own alert `Flux<Kind>NotReady`. HelmRelease waits longer by default: an install or upgrade waits for its workloads and retries with remediation. Setting this map replaces the default one. Keys: `GitRepository`, `OCIRepository`, `Bucket`, `HelmRepository`, `HelmChart`, `ExternalArtifact`, `Kustomization`, `HelmRelease`, `Receiver`, `ImageRepository`, `ImagePolicy`, `ImageUpdateAutomation`, `ArtifactGenerator`."""
 
 
 class SuspendedAlertSettings(TypedDict):
@@ -288,7 +288,7 @@ class ReconcileErrorsAlertSettings(TypedDict):
     """`FluxReconcileErrors`: a Flux reconciler keeps returning errors."""
 
     enabled: NotRequired[bool]
-    """Ship this alert."""
+    """Ship this alert. Off by default: kustomize-controller returns no error for a failed build, apply or health check, while one failing source keeps source-controller's count rising, and the alert names a reconciler, not an object; `notReady` names the object and its reason."""
     severity: NotRequired[str]
     """Value of the alert's `severity` label."""
     threshold: NotRequired[int]
@@ -318,7 +318,44 @@ class StuckWorkqueueAlertSettings(TypedDict):
     severity: NotRequired[str]
     """Value of the alert's `severity` label."""
     after: NotRequired[str]
-    """How long a worker may process one item while others wait in its queue before the alert fires."""
+    """How long a worker may process one item while others wait in its queue before the condition holds."""
+    sustained: NotRequired[str]
+    """How long the condition must hold before the alert fires, so that a depth that comes and goes does not page again and again."""
+
+
+class ControllerDownAlertSettings(TypedDict):
+    """`FluxControllerDown`: the gateway cannot scrape a Flux controller (collector mode)."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    after: NotRequired[str]
+    """How long the gateway may fail to scrape a controller before the alert fires."""
+
+
+class WorkersSaturatedAlertSettings(TypedDict):
+    """`FluxWorkersSaturated`: every worker of a reconciler is busy, so objects wait their turn."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    threshold: NotRequired[float]
+    """Share of a reconciler's workers busy (active workers / `--concurrent`) at or above which the condition holds."""
+    after: NotRequired[str]
+    """How long the share must stay at or above `threshold` before the alert fires."""
+
+
+class ObjectHealthDownAlertSettings(TypedDict):
+    """`FluxObjectHealthDown`: object health stopped arriving, so the object alerts are silent (collector mode)."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    after: NotRequired[str]
+    """How long object health (kube-state-metrics, through the gateway) may be missing before the alert fires."""
 
 
 class AlertSettings(TypedDict):
@@ -326,6 +363,8 @@ class AlertSettings(TypedDict):
 
     enabled: NotRequired[bool]
     """Ship a PrometheusRule in the Flux namespace while metrics are on (needs the monitoring.coreos.com CRD)."""
+    runbook_url: NotRequired[str]
+    """Where each alert's `runbook_url` annotation points: this address, then `#` and the alert's name in lowercase."""
     extra_labels: NotRequired[dict[str, str]]
     """Labels added to every alert, for routing (e.g. `team: platform`)."""
     not_ready: NotRequired[NotReadyAlertSettings]
@@ -340,6 +379,12 @@ class AlertSettings(TypedDict):
     """`FluxControllerMetricsAbsent`: a configured controller's metrics disappeared."""
     stuck_workqueue: NotRequired[StuckWorkqueueAlertSettings]
     """`FluxWorkqueueStuck`: a reconciler's work queue stopped moving."""
+    controller_down: NotRequired[ControllerDownAlertSettings]
+    """`FluxControllerDown`: the gateway cannot scrape a Flux controller (collector mode)."""
+    workers_saturated: NotRequired[WorkersSaturatedAlertSettings]
+    """`FluxWorkersSaturated`: every worker of a reconciler is busy, so objects wait their turn."""
+    object_health_down: NotRequired[ObjectHealthDownAlertSettings]
+    """`FluxObjectHealthDown`: object health stopped arriving, so the object alerts are silent (collector mode)."""
 
 
 class DashboardSettings(TypedDict):
