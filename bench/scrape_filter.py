@@ -77,3 +77,14 @@ def kept_series(exposition: str, relabel_configs: list[dict[str, Any]]) -> tuple
         total += 1
         kept += relabel_keeps(labels, relabel_configs)
     return kept, total
+
+
+def kept_by_name(exposition: str, relabel_configs: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Series name -> (series kept, bytes of their sample lines in the exposition)."""
+    lines = [line for line in exposition.splitlines() if line and not line.startswith("#")]
+    kept: dict[str, tuple[int, int]] = {}
+    for labels, line in zip(series_labels(exposition), lines, strict=True):
+        if relabel_keeps(labels, relabel_configs):
+            series, size = kept.get(labels["__name__"], (0, 0))
+            kept[labels["__name__"]] = (series + 1, size + len(line) + 1)
+    return kept

@@ -326,6 +326,10 @@ PERSES_DASHBOARD_API_VERSION = "perses.dev/v1alpha2"
 RECONCILE_DURATION_METRIC = "gotk_reconcile_duration_seconds"
 RECONCILE_TOTAL_METRIC = "controller_runtime_reconcile_total"
 RECONCILE_ERRORS_METRIC = "controller_runtime_reconcile_errors_total"
+# A Go process's own families (client_golang's process collector), served by every controller.
+PROCESS_CPU_METRIC = "process_cpu_seconds_total"
+PROCESS_MEMORY_METRIC = "process_resident_memory_bytes"
+PROCESS_START_METRIC = "process_start_time_seconds"
 ACTIVE_WORKERS_METRIC = "controller_runtime_active_workers"
 MAX_WORKERS_METRIC = "controller_runtime_max_concurrent_reconciles"
 # The series a Prometheus scrape adds for each target: 1 when the scrape succeeded, else 0.

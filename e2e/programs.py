@@ -52,6 +52,9 @@ REGISTRY_VERSION = "v3.1.2"
 # The backend the alert rules and dashboard queries are judged by: Prometheus 3.16 (module versions
 # v0.3xx.y are Prometheus 3.xx) with its OTLP receiver; the web UI's assets are not built.
 PROMETHEUS_VERSION = "v0.316.0"
+# Perses' own CLI, whose `lint` checks a dashboard as Perses reads it (structure only: the plugins'
+# schemas are in no module or package served here).
+PERSES_VERSION = "v0.52.0"
 # The Pulumi engine: pkg/v3 v3.271.0 to v3.273.0 are refused by the proxy; v3.274.0 is the nearest
 # served release to the Python SDK pin (requirements.txt: pulumi==3.272.0), which it can run.
 PULUMI_VERSION = "v3.274.0"
@@ -202,6 +205,8 @@ PROGRAMS = {
         ldflags=(f"-X github.com/prometheus/common/version.Version={PROMETHEUS_VERSION}",),
         copy_remote_replaces=True,
     ),
+    "percli": GoProgram("percli", "github.com/perses/perses", PERSES_VERSION, "github.com/perses/perses/cmd/percli",
+                        copy_remote_replaces=True),
     **{
         name: GoProgram(name, module, version, module, copy_remote_replaces=True)
         for name, (module, version) in FLUX_CONTROLLERS.items()

@@ -13,6 +13,7 @@ Rules are evaluated every second so that a test waits for `for` windows, not eva
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import urllib.error
@@ -23,11 +24,13 @@ from typing import Any
 
 import yaml
 
+from components.config import prometheus_duration_seconds
 from e2e.kube import Process, child_env, free_port, wait_until
 from e2e.programs import require
 
+EVALUATION_INTERVAL = "1s"
 CONFIG = {
-    "global": {"evaluation_interval": "1s"},
+    "global": {"evaluation_interval": EVALUATION_INTERVAL},
     "otlp": {"promote_resource_attributes": ["k8s.cluster.name"]},
     "storage": {"tsdb": {"out_of_order_time_window": "30m"}},
 }
@@ -49,6 +52,7 @@ class Prometheus:
         config = {**CONFIG, "rule_files": [str(self.workdir / "rules.yaml")]}
         (self.workdir / "prometheus.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         self.process: Process | None = None
+        self.started_at = 0.0
 
     @property
     def otlp_endpoint(self) -> str:
@@ -68,6 +72,7 @@ class Prometheus:
                 return response.status == 200
 
         wait_until(ready, timeout=START_SECONDS, what="Prometheus /-/ready")
+        self.started_at = time.time()
         return self
 
     def stop(self) -> None:
@@ -106,6 +111,25 @@ class Prometheus:
         """The active alerts (pending and firing), with their labels and expanded annotations."""
         return self.api("alerts")["alerts"]
 
+    def pending_for(self) -> dict[str, float]:
+        """Each alert rule's `for`, in seconds."""
+        return {rule["name"]: rule["duration"] for group in self.api("rules")["groups"] for rule in group["rules"]
+                if rule["type"] == "alerting"}
+
+    def fired_at(self, alert: dict[str, Any]) -> float:
+        """When an active alert started firing: it turned pending at `activeAt` and fired one `for` later."""
+        active = dt.datetime.fromisoformat(alert["activeAt"].replace("Z", "+00:00")).timestamp()
+        return active + self.pending_for()[alert["labels"]["alertname"]]
+
+    def resolved_at(self, alert: str, labels: dict[str, str], since: float) -> float:
+        """When the alert stopped firing after `since`: one evaluation after the last `ALERTS`
+        sample that still shows it firing (`since` if none does)."""
+        matchers = "".join(f',{key}="{value}"' for key, value in labels.items())
+        series = self.query_range(f'ALERTS{{alertname="{alert}",alertstate="firing"{matchers}}}', since, time.time(),
+                                  EVALUATION_INTERVAL)
+        last = max((float(at) for item in series for at, _ in item["values"]), default=None)
+        return since if last is None else last + prometheus_duration_seconds(EVALUATION_INTERVAL)
+
     def rule_health(self) -> dict[str, str]:
         """Each alert rule's name -> its last evaluation error, for rules whose evaluation failed."""
         return {rule["name"]: rule.get("lastError", "") for group in self.api("rules")["groups"]
@@ -126,11 +150,10 @@ def wait_firing(prometheus: Prometheus, alert: str, timeout: float, **labels: st
                       what=f"{alert} {labels} to fire", interval=0.5)
 
 
-def wait_resolved(prometheus: Prometheus, alert: str, timeout: float, **labels: str) -> float:
-    """Waits until no active alert (pending or firing) named `alert` has `labels`; returns when."""
+def wait_resolved(prometheus: Prometheus, alert: str, timeout: float, **labels: str) -> None:
+    """Waits until no active alert (pending or firing) named `alert` has `labels`."""
     def gone() -> bool:
         return not any(candidate["labels"].get("alertname") == alert
                        and all(candidate["labels"].get(k) == v for k, v in labels.items())
                        for candidate in prometheus.alerts())
     wait_until(gone, timeout=timeout, what=f"{alert} {labels} to resolve", interval=0.5)
-    return time.time()

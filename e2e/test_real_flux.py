@@ -105,6 +105,10 @@ ALERT_SECONDS = 120
 # worker (`--concurrent`, 2 by default), and a clone timeout the test never reaches.
 STALLED_SOURCES = ("stalled-1", "stalled-2")
 STALLED_TIMEOUT = "10m"
+# The fault of a configured controller that never runs here (the image controllers).
+NEVER_RAN = "configured, never running"
+# Where the story's alert timings are written, in its working directory.
+JUDGEMENT_FILE = "judgement.json"
 
 # Every Flux kind at the version Flux 2.9 serves.
 RESOURCES = {r.kind: r for kinds in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in kinds}
@@ -278,11 +282,17 @@ class Judged:
     """The alert as Prometheus fired it: labels and expanded annotations."""
 
 
+def write_judgement(path: Path, judged: list[Judged]) -> None:
+    """The timings, for bench/detection.py."""
+    path.write_text(json.dumps([{key: value for key, value in vars(each).items() if key != "fired"}
+                                for each in judged], indent=1))
+
+
 def judge_fired(prometheus: Prometheus, judged: Judged) -> Judged:
     """Waits for the alert to fire; one that does not is left with `fired_at` 0 for the test to show."""
     try:
         judged.fired = wait_firing(prometheus, judged.alert, ALERT_SECONDS, **judged.labels)
-        judged.fired_at = time.time()
+        judged.fired_at = prometheus.fired_at(judged.fired)
     except TimeoutError:
         pass
     return judged
@@ -291,7 +301,8 @@ def judge_fired(prometheus: Prometheus, judged: Judged) -> Judged:
 def judge_resolved(prometheus: Prometheus, judged: Judged, fixed_at: float) -> None:
     judged.fixed_at = fixed_at
     try:
-        judged.resolved_at = wait_resolved(prometheus, judged.alert, ALERT_SECONDS, **judged.labels)
+        wait_resolved(prometheus, judged.alert, ALERT_SECONDS, **judged.labels)
+        judged.resolved_at = prometheus.resolved_at(judged.alert, judged.labels, fixed_at)
     except TimeoutError:
         pass
 
@@ -459,6 +470,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                            timeout=ARRIVAL_SECONDS, what="every controller line at the sink", interval=1)
                 wait_until(lambda: event_keys(events) <= event_keys_at(sink), timeout=ARRIVAL_SECONDS,
                            what="every Event at the sink", interval=1)
+                write_judgement(workdir / JUDGEMENT_FILE, judged)
                 config = parse_stack_config({**settings, **overrides})
                 yield History(sink, uid, config, revisions, steps, lines, exposed, events, oci_digest, prometheus,
                               judged, [quiet_a, quiet_c], started_at, by_kind(rendering.resources, "PersesDashboard"))
@@ -524,8 +536,9 @@ def judge_a(prometheus: Prometheus, started_at: float, absent_controllers: list[
     judged = [object_judged("GitRepository", "unreachable", "a Git host where nothing listens", started_at),
               Judged("FluxObjectSuspended", {"kind": "Kustomization", "name": "paused"}, "a suspended Kustomization",
                      started_at)]
-    judged += [Judged("FluxControllerMetricsAbsent", {"flux_controller": name}, f"{name} configured, not running",
-                      started_at) for name in absent_controllers]
+    # Absent since Prometheus started: absent_over_time holds at its first evaluation.
+    judged += [Judged("FluxControllerMetricsAbsent", {"flux_controller": name}, f"{name} {NEVER_RAN}",
+                      prometheus.started_at) for name in absent_controllers]
     for each in judged:
         judge_fired(prometheus, each)
     return judged, Quiet("A", time.time(), 0.0, expected(judged))
@@ -847,14 +860,38 @@ def test_every_rule_evaluates_without_error(history):
     assert history.prometheus.rule_health() == {}
 
 
+def variable_values(prometheus: Prometheus, variable: dict[str, Any]) -> list[str]:
+    """What Perses lists for a label-values variable: the label's values on its matchers."""
+    plugin = variable["spec"]["plugin"]["spec"]
+    return prometheus.api(f"label/{plugin['labelName']}/values", **{"match[]": plugin["matchers"][0]})
+
+
+def interpolated(expr: str, variables: list[dict[str, Any]], prometheus: Prometheus) -> str:
+    """The query as Perses sends it with every variable at its default, all of its values, joined
+    as an alternation (the story's values hold no regular-expression syntax to escape)."""
+    for variable in sorted(variables, key=lambda v: -len(v["spec"]["name"])):
+        values = variable_values(prometheus, variable)
+        expr = expr.replace(f"${variable['spec']['name']}", "(" + "|".join(values) + ")")
+    return expr
+
+
+def test_every_dashboard_variable_lists_the_story_s_values(history):
+    for dashboard in history.dashboards:
+        for variable in dashboard["spec"]["config"]["variables"]:
+            values = variable_values(history.prometheus, variable)
+            want = {"cluster": [history.config.cluster_name], "namespace": [NS]}[variable["spec"]["name"]]
+            assert values == want, variable["spec"]["name"]
+
+
 def test_every_dashboard_query_runs_and_answers(history):
-    """Each panel query of the rendered dashboards, run over the whole story: Prometheus accepts it
-    and returns series (every panel's subject exists in the story)."""
+    """Each panel query of the rendered dashboards, its variables at their defaults, run over the
+    whole story: Prometheus accepts it and returns series (every panel's subject exists in the story)."""
     empty, refused = [], []
     for dashboard in history.dashboards:
-        for key, panel in dashboard["spec"]["config"]["panels"].items():
+        config = dashboard["spec"]["config"]
+        for key, panel in config["panels"].items():
             for query in panel["spec"]["queries"]:
-                expr = query["spec"]["plugin"]["spec"]["query"]
+                expr = interpolated(query["spec"]["plugin"]["spec"]["query"], config["variables"], history.prometheus)
                 try:
                     if not history.prometheus.query_range(expr, history.started_at, time.time(), "5s"):
                         empty.append((key, expr))

@@ -22,8 +22,14 @@ CONTROLLER_FAMILIES = {  # metric -> the label that names the reconciler
 }
 
 
-def specs(controllers=CONTROLLERS):
-    return dashboards.dashboard_specs(controllers)
+CLUSTER_LABEL = "k8s_cluster_name"
+CLUSTER_SCOPE = (CLUSTER_LABEL, "=~", f"${dashboards.CLUSTER}")
+NAMESPACE_SCOPES = {("exported_namespace", "=~", f"${dashboards.NAMESPACE}"), ("namespace", "=~", f"${dashboards.NAMESPACE}")}
+PROCESS_FAMILIES = {c.PROCESS_CPU_METRIC, c.PROCESS_MEMORY_METRIC, c.PROCESS_START_METRIC}
+
+
+def specs(controllers=CONTROLLERS, cluster_label=CLUSTER_LABEL):
+    return dashboards.dashboard_specs(controllers, cluster_label)
 
 
 @pytest.mark.parametrize("name", [dashboards.OVERVIEW, dashboards.CONTROL_PLANE])
@@ -71,10 +77,10 @@ def metrics_of(spec) -> set[str]:
 
 def test_the_overview_shows_flux_objects_and_their_reconcile_durations():
     spec = specs()[dashboards.OVERVIEW]
-    assert metrics_of(spec) == {c.FLUX_RESOURCE_INFO_METRIC, f"{c.RECONCILE_DURATION_METRIC}_bucket",
-                                f"{c.RECONCILE_DURATION_METRIC}_count"}
+    assert metrics_of(spec) == {c.FLUX_RESOURCE_INFO_METRIC, *(f"{c.RECONCILE_DURATION_METRIC}{suffix}"
+                                                               for suffix in c.HISTOGRAM_SERIES_SUFFIXES)}
     info_selectors = {
-        frozenset(label_matchers(selector))
+        frozenset(label_matchers(selector)) - {CLUSTER_SCOPE, *NAMESPACE_SCOPES}
         for query in dashboards.dashboard_queries(spec) for selector in vector_selectors(query)
         if selector.name == c.FLUX_RESOURCE_INFO_METRIC
     }
@@ -86,8 +92,33 @@ def test_the_overview_shows_flux_objects_and_their_reconcile_durations():
     assert kinds == PANEL_PLUGINS
 
 
-def test_the_control_plane_view_shows_reconciles_work_queues_and_api_requests():
-    assert metrics_of(specs()[dashboards.CONTROL_PLANE]) == set(CONTROLLER_FAMILIES) | {c.REST_CLIENT_REQUESTS_METRIC}
+def test_the_control_plane_view_shows_reconciles_work_queues_workers_processes_and_api_requests():
+    assert metrics_of(specs()[dashboards.CONTROL_PLANE]) == set(CONTROLLER_FAMILIES) | PROCESS_FAMILIES | {
+        c.REST_CLIENT_REQUESTS_METRIC, c.ACTIVE_WORKERS_METRIC, c.MAX_WORKERS_METRIC}
+
+
+@pytest.mark.parametrize("cluster_label", [CLUSTER_LABEL, "cluster"])
+def test_every_selector_is_scoped_by_the_dashboard_s_variables(cluster_label):
+    """The cluster variable scopes every selector; the overview's namespace variable every object's;
+    each variable lists the values of the label it scopes by."""
+    for name, spec in specs(cluster_label=cluster_label).items():
+        variables = {v["spec"]["name"]: v["spec"]["plugin"]["spec"]["labelName"] for v in spec["variables"]}
+        assert variables[dashboards.CLUSTER] == cluster_label
+        for query in dashboards.dashboard_queries(spec):
+            for selector in vector_selectors(query):
+                matchers = set(label_matchers(selector))
+                assert (cluster_label, "=~", f"${dashboards.CLUSTER}") in matchers, query
+                if name == dashboards.OVERVIEW:
+                    assert matchers & NAMESPACE_SCOPES, query
+                    assert variables[dashboards.NAMESPACE] == "exported_namespace"
+
+
+def test_process_and_api_panels_keep_only_the_flux_controllers_processes():
+    """Every process serves process_* and many serve rest_client_*: the panels keep the instances
+    that serve a Flux reconciler's counters."""
+    for query in dashboards.dashboard_queries(specs()[dashboards.CONTROL_PLANE]):
+        if selected_metrics(query) & (PROCESS_FAMILIES | {c.REST_CLIENT_REQUESTS_METRIC}):
+            assert f"and on (instance) group by (instance) ({c.RECONCILE_TOTAL_METRIC}" in query, query
 
 
 @pytest.mark.parametrize("controllers", [CONTROLLERS, ["helm-controller"], list(c.FLUX_CONTROLLERS)])

@@ -111,7 +111,8 @@ def test_the_filter_admits_exact_names_only_for_what_ships(variant):
     if variant == "no-alerts-no-dashboards":
         assert regex == "(gotk_).*"
     else:
-        assert alternatives(regex) == ["(controller_runtime_|gotk_|workqueue_).*", c.REST_CLIENT_REQUESTS_METRIC]
+        assert alternatives(regex) == ["(controller_runtime_|gotk_|workqueue_).*", c.PROCESS_CPU_METRIC,
+                                       c.PROCESS_MEMORY_METRIC, c.PROCESS_START_METRIC, c.REST_CLIENT_REQUESTS_METRIC]
 
 
 def test_a_histogram_is_kept_whole():

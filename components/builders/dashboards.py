@@ -3,7 +3,8 @@
 Panels use the Perses plugins TimeSeriesChart, StatChart and Table with PrometheusTimeSeriesQuery
 and no datasource, so they read the default one (in Dash0, the dataset the operator syncs to).
 Controller panels select the Flux reconcilers by name, because other controllers in the same
-backend serve the same controller-runtime families.
+backend serve the same controller-runtime families. A cluster variable (from the label the backend
+gives `k8s.cluster.name`) and, on the overview, a namespace variable scope every query.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ GRID_COLUMNS = 24
 DEFAULT_RANGE = "1h"
 RATE_WINDOW = "5m"
 SLOWEST_WINDOW = "1h"
+RESTART_WINDOW = "1h"
+# The dashboards' variables, and the value that selects every value of one.
+CLUSTER = "cluster"
+NAMESPACE = "namespace"
+ALL = "$__all"
+# The kinds whose revision says what reached the cluster: the sources' fetched, the appliers' applied.
+SYNCED_KINDS = ("GitRepository", "OCIRepository", "Bucket", "HelmChart", "Kustomization", "HelmRelease")
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,8 @@ def stat(key: str, title: str, description: str, query: str) -> Panel:
     return Panel(key, title, description, "StatChart", options, ((query, ""),), 8, 4)
 
 
-def table(key: str, title: str, description: str, query: str) -> Panel:
-    return Panel(key, title, description, "Table", {"density": "compact"}, ((query, ""),), 12, 8)
+def table(key: str, title: str, description: str, query: str, *, width: int = 12) -> Panel:
+    return Panel(key, title, description, "Table", {"density": "compact"}, ((query, ""),), width, 8)
 
 
 def _query(expr: str, series_name: str) -> dict[str, Any]:
@@ -83,63 +91,109 @@ def _grid(title: str, panels: list[Panel]) -> dict[str, Any]:
     return {"kind": "Grid", "spec": {"display": {"title": title, "collapse": {"open": True}}, "items": items}}
 
 
-def dashboard_spec(title: str, description: str, rows: list[tuple[str, list[Panel]]]) -> dict[str, Any]:
+def _variable(name: str, title: str, label: str, metric: str) -> dict[str, Any]:
+    """A list of the label's values on the metric, several or all selectable (all by default)."""
+    return {
+        "kind": "ListVariable",
+        "spec": {
+            "name": name,
+            "display": {"name": title},
+            "allowAllValue": True,
+            "allowMultiple": True,
+            "defaultValue": ALL,
+            "plugin": {"kind": "PrometheusLabelValuesVariable", "spec": {"labelName": label, "matchers": [metric]}},
+        },
+    }
+
+
+def dashboard_spec(title: str, description: str, variables: list[dict[str, Any]],
+                   rows: list[tuple[str, list[Panel]]]) -> dict[str, Any]:
     panels = [panel for _, row in rows for panel in row]
     return {
         "display": {"name": title, "description": description},
         "duration": DEFAULT_RANGE,
+        "variables": variables,
         "panels": {panel.key: _panel(panel) for panel in panels},
         "layouts": [_grid(row_title, row) for row_title, row in rows],
     }
 
 
-def overview_spec() -> dict[str, Any]:
+def _in_scope(label: str, variable: str) -> str:
+    return f'{label}=~"${variable}"'
+
+
+def overview_spec(cluster_label: str) -> dict[str, Any]:
     info = c.FLUX_RESOURCE_INFO_METRIC
     duration = c.RECONCILE_DURATION_METRIC
+    cluster = _in_scope(cluster_label, CLUSTER)
+    objects_in_scope = f"{cluster},{_in_scope('exported_namespace', NAMESPACE)}"
+    # The controllers' own histogram names the object's namespace `namespace`.
+    reconciles_in_scope = f"{cluster},{_in_scope('namespace', NAMESPACE)}"
+    not_ready = f"{info}{{{objects_in_scope},{c.FLUX_NOT_READY_SELECTOR}}}"
+    suspended = f'{info}{{{objects_in_scope},suspended="true"}}'
     objects = [
-        stat("objects", "Flux objects", "Flux objects that kube-state-metrics reports.", f"count({info})"),
-        stat(
-            "notReady", "Not Ready", "Objects whose Ready condition is False or Unknown, suspended ones aside.",
-            f"count({info}{{{c.FLUX_NOT_READY_SELECTOR}}}) or vector(0)",
-        ),
-        stat("suspended", "Suspended", "Objects with spec.suspend set.", f'count({info}{{suspended="true"}}) or vector(0)'),
-        table("objectsByKind", "Objects by kind", "How many objects of each kind exist.", f"count by (kind) ({info})"),
+        stat("objects", "Flux objects", "Flux objects that kube-state-metrics reports.", f"count({info}{{{objects_in_scope}}})"),
+        stat("notReady", "Not Ready", "Objects whose Ready condition is False or Unknown, suspended ones aside.",
+             f"count({not_ready}) or vector(0)"),
+        stat("suspended", "Suspended", "Objects with spec.suspend set.", f"count({suspended}) or vector(0)"),
+        table("notReadyByKind", "Not Ready by kind", "How many objects of each kind are not Ready, and why.",
+              f"count by (kind, reason) ({not_ready})"),
+        table("objectsByKind", "Objects by kind", "How many objects of each kind exist.",
+              f"count by (kind) ({info}{{{objects_in_scope}}})"),
+        table("notReadyObjects", "Objects not Ready", "Each not Ready object with the reason of its Ready condition.",
+              not_ready),
+        table("suspendedObjects", "Suspended objects", "Each suspended object: Flux does not reconcile it until resumed.",
+              suspended),
+    ]
+    sync = [
         table(
-            "notReadyObjects", "Objects not Ready", "Each not Ready object with the reason of its Ready condition.",
-            f"{info}{{{c.FLUX_NOT_READY_SELECTOR}}}",
+            "revisions", "Revisions",
+            "The revision each source has fetched and each Kustomization and HelmRelease has applied, with Ready: "
+            "a Kustomization at its source's revision is at the head of what it follows.",
+            f'{info}{{{objects_in_scope},kind=~"{"|".join(SYNCED_KINDS)}"}}', width=GRID_COLUMNS,
         ),
     ]
     reconciliation = [
         table(
-            "slowestReconciliations", "Slowest reconciliations",
-            f"The ten objects with the highest 95th percentile reconcile duration over the last {SLOWEST_WINDOW}.",
-            f"topk(10, histogram_quantile(0.95, rate({duration}_bucket[{SLOWEST_WINDOW}])))",
+            "slowestReconciliations", "Slowest objects",
+            f"The ten objects with the longest mean reconcile duration over the last {SLOWEST_WINDOW}.",
+            f"topk(10, sum by (kind, name, namespace) (rate({duration}_sum{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])) "
+            f"/ sum by (kind, name, namespace) (rate({duration}_count{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])))",
         ),
         time_series(
             "reconcileDuration", "Reconcile duration by kind", "50th and 95th percentile of reconcile durations.",
             [
-                (f"histogram_quantile({quantile}, sum by (kind, le) (rate({duration}_bucket[{RATE_WINDOW}])))", f"{{{{kind}}}} p{label}")
+                (f"histogram_quantile({quantile}, sum by (kind, le) (rate({duration}_bucket{{{reconciles_in_scope}}}"
+                 f"[{RATE_WINDOW}])))", f"{{{{kind}}}} p{label}")
                 for quantile, label in (("0.5", "50"), ("0.95", "95"))
             ],
             "seconds",
         ),
         time_series(
             "reconcileRate", "Reconciliations by kind", "Finished reconciliations per second.",
-            [(f"sum by (kind) (rate({duration}_count[{RATE_WINDOW}]))", "{{kind}}")],
+            [(f"sum by (kind) (rate({duration}_count{{{reconciles_in_scope}}}[{RATE_WINDOW}]))", "{{kind}}")],
             "decimal", width=GRID_COLUMNS,
         ),
     ]
     return dashboard_spec(
         "Flux overview",
-        "Flux objects by kind and state, and how long their reconciliations take.",
-        [("Objects", objects), ("Reconciliation", reconciliation)],
+        "Flux objects by kind and state, what each has applied, and how long their reconciliations take.",
+        [_variable(CLUSTER, "Cluster", cluster_label, info), _variable(NAMESPACE, "Namespace", "exported_namespace", info)],
+        [("Objects", objects), ("Sync", sync), ("Reconciliation", reconciliation)],
     )
 
 
-def control_plane_spec(controllers: list[str]) -> dict[str, Any]:
+def control_plane_spec(controllers: list[str], cluster_label: str) -> dict[str, Any]:
     names = "|".join(c.flux_reconcilers(controllers))
-    by_controller = f'controller=~"{names}"'
-    by_queue = f'name=~"{names}"'
+    cluster = _in_scope(cluster_label, CLUSTER)
+    by_controller = f'{cluster},controller=~"{names}"'
+    by_queue = f'{cluster},name=~"{names}"'
+
+    def of_flux(expr: str) -> str:
+        """`expr` for the Flux controllers' processes only: other processes in the backend serve the
+        same families, and only Flux's reconcilers tell the controllers apart in every mode."""
+        return f"({expr}) and on (instance) group by (instance) ({c.RECONCILE_TOTAL_METRIC}{{{by_controller}}})"
+
     reconciles = [
         time_series(
             "reconcileRate", "Reconciliations by reconciler", "Reconciliations per second and their result.",
@@ -166,28 +220,55 @@ def control_plane_spec(controllers: list[str]) -> dict[str, Any]:
             "seconds",
         ),
         time_series(
+            "busyWorkers", "Busy workers", "Share of each reconciler's workers busy; at 100% objects wait their turn.",
+            [(f"sum by (controller) ({c.ACTIVE_WORKERS_METRIC}{{{by_controller}}}) "
+              f"/ sum by (controller) ({c.MAX_WORKERS_METRIC}{{{by_controller}}})", "{{controller}}")],
+            "percent-decimal",
+        ),
+        time_series(
             "longestRunning", "Longest running reconcile", "How long the oldest item in process has been worked on.",
             [(f"max by (name) ({c.WORKQUEUE_LONGEST_RUNNING_METRIC}{{{by_queue}}})", "{{name}}")],
-            "seconds", width=GRID_COLUMNS,
+            "seconds",
         ),
     ]
+    processes = [
+        time_series(
+            "cpu", "CPU", "CPU seconds each controller process uses per second.",
+            [(of_flux(f"rate({c.PROCESS_CPU_METRIC}{{{cluster}}}[{RATE_WINDOW}])"), "{{instance}}")],
+            "decimal", width=8,
+        ),
+        time_series(
+            "memory", "Memory", "Resident memory of each controller process.",
+            [(of_flux(f"{c.PROCESS_MEMORY_METRIC}{{{cluster}}}"), "{{instance}}")],
+            "bytes", width=8,
+        ),
+        time_series(
+            "restarts", "Restarts", f"How often each controller process started anew in the last {RESTART_WINDOW}.",
+            [(of_flux(f"changes({c.PROCESS_START_METRIC}{{{cluster}}}[{RESTART_WINDOW}])"), "{{instance}}")],
+            "decimal", width=8,
+        ),
+    ]
+    requests = f"rate({c.REST_CLIENT_REQUESTS_METRIC}{{{cluster}}}[{RATE_WINDOW}])"
     api = [
         time_series(
-            "apiRequests", "Kubernetes API requests", "Requests per second by method and status code.",
-            [(f"sum by (method, code) (rate({c.REST_CLIENT_REQUESTS_METRIC}[{RATE_WINDOW}]))", "{{method}} {{code}}")],
+            "apiRequests", "Kubernetes API requests", "Requests per second of the Flux controllers by status class; "
+            "429 and 5xx mean the API server is throttling or failing them.",
+            [(f'sum by (class) (label_replace({of_flux(requests)}, "class", "${{1}}xx", "code", "([0-9]).*"))',
+              "{{class}}")],
             "decimal", width=GRID_COLUMNS,
         ),
     ]
     return dashboard_spec(
         "Flux control plane",
-        "Reconcile rate and errors, work queues and Kubernetes API requests of the Flux controllers.",
-        [("Reconciliation", reconciles), ("Work queues", queues), ("Kubernetes API", api)],
+        "Reconcile rate and errors, work queues and workers, the controllers' processes and their Kubernetes API requests.",
+        [_variable(CLUSTER, "Cluster", cluster_label, c.RECONCILE_TOTAL_METRIC)],
+        [("Reconciliation", reconciles), ("Work queues", queues), ("Processes", processes), ("Kubernetes API", api)],
     )
 
 
-def dashboard_specs(controllers: list[str]) -> dict[str, dict[str, Any]]:
+def dashboard_specs(controllers: list[str], cluster_label: str) -> dict[str, dict[str, Any]]:
     """Each dashboard's resource name and spec."""
-    return {OVERVIEW: overview_spec(), CONTROL_PLANE: control_plane_spec(controllers)}
+    return {OVERVIEW: overview_spec(cluster_label), CONTROL_PLANE: control_plane_spec(controllers, cluster_label)}
 
 
 def custom_resource_spec(dashboard: dict[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def shipped_dashboards(config: StackConfig) -> dict[str, dict[str, Any]]:
     """The PersesDashboard specs the stack ships, by resource name."""
     if not (config.signals.metrics and config.dashboards.enabled):
         return {}
-    return dashboard_specs(config.flux.controllers)
+    return dashboard_specs(config.flux.controllers, config.dashboards.cluster_label)
 
 
 def shipped_expressions(config: StackConfig) -> list[str]:

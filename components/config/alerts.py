@@ -9,7 +9,7 @@ from pydantic import (
 )
 
 from .. import constants as c
-from .values import AlertLabelName, AlertLabelValue, Model, PrometheusDuration, RunbookUrl, Severity
+from .values import AlertLabelName, AlertLabelValue, LabelName, Model, PrometheusDuration, RunbookUrl, Severity
 
 
 class AlertRuleSettings(Model):
@@ -119,3 +119,5 @@ class AlertSettings(Model):
 class DashboardSettings(Model):
     enabled: bool = True
     """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
+    cluster_label: LabelName = "k8s_cluster_name"
+    """The label that names the cluster in the backend, for the dashboards' cluster variable: the resource attribute `k8s.cluster.name` as the backend turns it into a label (Prometheus: with `otlp.promote_resource_attributes`, see docs/verify.md)."""

@@ -368,10 +368,14 @@ def _prometheus_duration(value: str) -> str:
     return value
 
 
-def _alert_label_name(value: str) -> str:
+def _label_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) or value.startswith("__"):
         raise ValueError(f"{value!r} is not a Prometheus label name: letters, digits and '_', not starting with a digit or '__'")
-    if value in RULE_OWNED_LABELS:
+    return value
+
+
+def _alert_label_name(value: str) -> str:
+    if _label_name(value) in RULE_OWNED_LABELS:
         raise ValueError(f"{value!r} is set by the rules themselves")
     return value
 
@@ -387,6 +391,11 @@ AlertLabelName = Annotated[
     str,
     AfterValidator(_alert_label_name),
     Words("a Prometheus label name such as team: letters, digits and '_', not starting with a digit or '__'"),
+]
+LabelName = Annotated[
+    str,
+    AfterValidator(_label_name),
+    Words("a Prometheus label name such as k8s_cluster_name: letters, digits and '_', not starting with a digit or '__'"),
 ]
 AlertLabelValue = Annotated[str, AfterValidator(_alert_label_value), Words("a label value without '{{'")]
 def _runbook_url(value: str) -> str:

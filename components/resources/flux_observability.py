@@ -308,7 +308,7 @@ class FluxObservability(pulumi.ComponentResource):
                 flux=config.flux, alerts=config.alerts, gateway_scrapes=config.mode == "collector"), opts=child)
             outputs["alertRules"] = self.alert_rules.rule_ref
         if shipped_dashboards(config):
-            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, opts=child)
+            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, config.dashboards, opts=child)
             outputs["dashboards"] = self.dashboards.dashboard_refs
 
         if config.mode == "collector" and signals.logs:

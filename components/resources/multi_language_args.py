@@ -392,6 +392,8 @@ class DashboardSettings(TypedDict):
 
     enabled: NotRequired[bool]
     """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
+    cluster_label: NotRequired[str]
+    """The label that names the cluster in the backend, for the dashboards' cluster variable: the resource attribute `k8s.cluster.name` as the backend turns it into a label (Prometheus: with `otlp.promote_resource_attributes`, see docs/verify.md)."""
 
 
 class ObjectHealthResourceSettings(TypedDict):
