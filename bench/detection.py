@@ -40,7 +40,8 @@ PIPELINE_SECONDS = SCRAPE_SECONDS + c.BATCH_TIMEOUT_SECONDS + EVALUATION_SECONDS
 def floor_seconds(alerts: AlertSettings, alert: str, fault: str) -> int:
     """The least time the rule itself allows between a fault and firing: its `for`, plus the
     threshold of time the condition itself waits for (FluxWorkqueueStuck's processing time), or
-    the range of absent_over_time (FluxControllerMetricsAbsent, which has no `for`), counted from
+    the time a slow reconciliation must have run (FluxReconcileSlow), or the range of
+    absent_over_time (FluxControllerMetricsAbsent, which has no `for`), counted from
     the last sample, up to a scrape before the fault, and held back by nothing when the
     controller never reported."""
     seconds = prometheus_duration_seconds
@@ -48,6 +49,9 @@ def floor_seconds(alerts: AlertSettings, alert: str, fault: str) -> int:
         return 0 if fault.endswith(story.NEVER_RAN) else seconds(alerts.controller_absent.after) - SCRAPE_SECONDS
     if alert == "FluxWorkqueueStuck":
         return seconds(alerts.stuck_workqueue.after) + seconds(alerts.stuck_workqueue.sustained)
+    if alert == "FluxReconcileSlow":
+        # A reconciliation is counted when it ends, so a slow one has taken its threshold already.
+        return seconds(alerts.slow_reconcile.threshold) + seconds(alerts.slow_reconcile.after)
     if alert.endswith("NotReady"):
         kind = alert.removeprefix("Flux").removesuffix("NotReady")
         return seconds(alerts.not_ready.per_kind.get(kind, alerts.not_ready.after))

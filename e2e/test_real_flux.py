@@ -97,6 +97,7 @@ ALERT_WINDOWS = {
     "objectHealthDown": {"after": "10s"},
     "stuckWorkqueue": {"after": "10s", "sustained": "5s"},
     "workersSaturated": {"after": "10s"},
+    "slowReconcile": {"threshold": "15s", "window": "1m", "after": "5s"},
 }
 # A bound for an alert to fire or resolve: its window, plus a scrape, a batch and an evaluation,
 # on a busy 2-core machine.
@@ -139,6 +140,29 @@ CHARTS = [
           "Fails to render.", "1.1.0"),
     Chart("demo", "1.2.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap.", "1.2.0"),
 ]
+# A Deployment no controller ever marks available (nothing here runs its pods), so an upgrade that
+# waits for it takes until its timeout.
+NEVER_READY_TEMPLATE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels: {app: {{ .Release.Name }}}
+  template:
+    metadata:
+      labels: {app: {{ .Release.Name }}}
+    spec:
+      containers: [{name: app, image: registry.invalid/never:1}]
+"""
+CHARTS += [
+    Chart("waits", "1.0.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap.", "1.0.0"),
+    Chart("waits", "1.1.0", (("configmap.yaml", CONFIGMAP_TEMPLATE), ("deployment.yaml", NEVER_READY_TEMPLATE)),
+          "Adds a Deployment that never becomes ready.", "1.1.0"),
+    Chart("waits", "1.2.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap again.", "1.2.0"),
+]
+# How long helm-controller waits for the `waits` 1.1.0 upgrade: longer than the slow threshold.
+WAIT_TIMEOUT = "30s"
 # Pushed to the OCI registry; a HelmRelease installs it through an OCIRepository.
 OCI_CHART = Chart("oci-demo", "1.0.0", (("configmap.yaml", CONFIGMAP_TEMPLATE),), "Renders one ConfigMap.", "1.0.0")
 OCI_REPOSITORY = "charts/oci-demo"
@@ -456,7 +480,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                     quiet_c = Quiet("C", time.time(), 0.0, quiet_a.expected)
                     drive_similar_events(kube)
                     quiet_c.end = time.time()
-                    judged += broken + drive_stalled_source(kube, prometheus)
+                    judged += broken + drive_slow_release(kube, prometheus) + drive_stalled_source(kube, prometheus)
                     judged.append(drive_object_health_down(prometheus, ksm, start_ksm))
                     exposed = {name: series_names(running.metrics()) for name, running in flux.running.items()}
                     exposed["kube-state-metrics"] = {name for name, _, _ in ksm[0].scrape(TEXT_ACCEPT).samples}
@@ -548,6 +572,26 @@ def judge_b(prometheus: Prometheus, faulted_at: float) -> list[Judged]:
     """B breaks `app` and `demo`; `dependent` waits on `app` and must not page."""
     return [judge_fired(prometheus, object_judged("Kustomization", "app", "commit B does not build", faulted_at)),
             judge_fired(prometheus, object_judged("HelmRelease", "demo", "chart 1.1.0 fails to render", faulted_at))]
+
+
+def drive_slow_release(kube: ApiServer, prometheus: Prometheus) -> list[Judged]:
+    """HelmRelease `waits` installs quickly, then upgrades to a chart whose Deployment never becomes
+    ready and waits until its timeout; the fix is the next chart version, without it."""
+    spec = {"interval": "1h", "timeout": WAIT_TIMEOUT, "targetNamespace": "default", "chart": {"spec": {
+        "chart": "waits", "version": "1.0.0", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}}
+    kube.apply([flux_object("HelmRelease", "waits", spec)], field_manager="e2e-flux-user")
+    wait_for(kube, "HelmRelease", "waits", "installed 1.0.0", is_ready("True", "InstallSucceeded"))
+    faulted_at = time.time()
+    fault = "an upgrade that waits for a Deployment that never becomes ready"
+    upgrade(kube, "waits", "1.1.0", is_ready("False", "UpgradeFailed"))
+    judged = [judge_fired(prometheus, Judged("FluxReconcileSlow", {"kind": "HelmRelease", "name": "waits"}, fault,
+                                             faulted_at)),
+              judge_fired(prometheus, object_judged("HelmRelease", "waits", fault, faulted_at))]
+    fixed_at = time.time()
+    upgrade(kube, "waits", "1.2.0", is_ready("True", "UpgradeSucceeded"))
+    for each in judged:
+        judge_resolved(prometheus, each, fixed_at)
+    return judged
 
 
 def drive_stalled_source(kube: ApiServer, prometheus: Prometheus) -> list[Judged]:
@@ -824,7 +868,8 @@ def test_each_alert_fires_on_its_real_fault_and_resolves_after_the_fix(history):
     failed = [each for each in history.judged if not each.fired_at or (each.fixed_at and not each.resolved_at)]
     assert not failed, judgement(history.judged)
     alerts = {each.alert for each in history.judged}
-    assert alerts >= {"FluxObjectNotReady", "FluxHelmReleaseNotReady", "FluxObjectSuspended", "FluxWorkqueueStuck",
+    assert alerts >= {"FluxObjectNotReady", "FluxHelmReleaseNotReady", "FluxObjectSuspended", "FluxReconcileSlow",
+                      "FluxWorkqueueStuck",
                       "FluxWorkersSaturated", "FluxObjectHealthDown", "FluxControllerDown",
                       "FluxControllerMetricsAbsent"}
 

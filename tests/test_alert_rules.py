@@ -104,7 +104,7 @@ def test_scrape_job_alerts_ship_only_where_the_gateway_scrapes():
 
 def test_thresholds_come_from_the_config():
     settings = AlertSettings(
-        not_ready={"after": "45m"}, suspended={"after": "2d"}, slow_reconcile={"threshold": "90s", "after": "20m"},
+        not_ready={"after": "45m"}, suspended={"after": "2d"}, slow_reconcile={"threshold": "90s", "window": "2h", "after": "20m"},
         reconcile_errors={"enabled": True, "threshold": 3, "window": "30m", "after": "1h"}, controller_absent={"after": "7m"},
         stuck_workqueue={"after": "1h30m", "sustained": "10m"}, controller_down={"after": "3m"},
         workers_saturated={"threshold": 0.75, "after": "30m"}, object_health_down={"after": "20m"},
@@ -113,6 +113,7 @@ def test_thresholds_come_from_the_config():
     assert shipped["FluxObjectNotReady"]["for"] == "45m"
     assert shipped["FluxObjectSuspended"]["for"] == "2d"
     assert shipped["FluxReconcileSlow"]["for"] == "20m" and shipped["FluxReconcileSlow"]["expr"].endswith("> 90")
+    assert "_sum[2h])" in shipped["FluxReconcileSlow"]["expr"]
     assert shipped["FluxReconcileErrors"]["for"] == "1h"
     assert "[30m]) > 3" in shipped["FluxReconcileErrors"]["expr"]
     assert "[7m]" in shipped["FluxControllerMetricsAbsent"]["expr"]
@@ -248,25 +249,23 @@ def suspended_test(settings: AlertSettings) -> dict:
 
 
 def slow_reconcile_test(settings: AlertSettings) -> dict:
-    threshold, after = prometheus_duration_seconds(settings.slow_reconcile.threshold), minutes(settings.slow_reconcile.after)
-    end = after + 10
-    bounds = [threshold / 10, threshold, threshold * 4]
+    slow = settings.slow_reconcile
+    threshold, after = prometheus_duration_seconds(slow.threshold), minutes(slow.after)
+    end = minutes(slow.window) + after + 10
 
-    def histogram(kind: str, slowest_bucket_filled: bool) -> list[dict]:
-        # One reconciliation a minute, in (threshold, 4 x threshold] when slow, else under threshold/10.
-        filled = [not slowest_bucket_filled, not slowest_bucket_filled, True, True]
-        return [
-            series(f"{c.RECONCILE_DURATION_METRIC}_bucket", {"kind": kind, "name": "x", "namespace": "apps", "le": le},
-                   f"0+1x{end}" if counts else f"0x{end}")
-            for le, counts in zip([f"{bound:g}" for bound in bounds] + ["+Inf"], filled)
-        ]
+    def histogram(name: str, seconds_each: float) -> list[dict]:
+        # One reconciliation a minute, each taking `seconds_each`.
+        labels = {"kind": "HelmRelease", "name": name, "namespace": "apps"}
+        return [series(f"{c.RECONCILE_DURATION_METRIC}_sum", labels, f"0+{seconds_each:g}x{end}"),
+                series(f"{c.RECONCILE_DURATION_METRIC}_count", labels, f"0+1x{end}")]
 
-    severity = settings.slow_reconcile.severity
     return unit_test(
-        histogram("HelmRelease", slowest_bucket_filled=True) + histogram("Kustomization", slowest_bucket_filled=False),
+        histogram("waits", threshold * 2) + histogram("quick", threshold / 2),
         [
-            expect("FluxReconcileSlow", after - 1, severity=severity),
-            expect("FluxReconcileSlow", after + 2, {"kind": "HelmRelease"}, severity=severity),
+            # The mean needs two points in its window, then holds for `after`.
+            expect("FluxReconcileSlow", after - 1, severity=slow.severity),
+            expect("FluxReconcileSlow", after + 2, {"kind": "HelmRelease", "name": "waits", "namespace": "apps"},
+                   severity=slow.severity),
         ],
     )
 

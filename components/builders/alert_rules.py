@@ -22,7 +22,6 @@ RULE_NAME = f"{c.PROJECT}-alerts"
 OBJECTS_GROUP = "flux-objects"
 CONTROLLERS_GROUP = "flux-controllers"
 PIPELINE_GROUP = "flux-pipeline"
-RATE_WINDOW = "5m"
 # Labels of gotk_resource_info that change while an object stays in trouble (a new revision, a
 # new reason, Ready flipping between False and Unknown); each change starts a new series, which
 # would restart the `for` clock, so the object alerts aggregate them away.
@@ -125,21 +124,21 @@ def suspended_rule(alerts: AlertSettings) -> dict[str, Any]:
 
 
 def slow_reconcile_rule(alerts: AlertSettings) -> dict[str, Any]:
+    """Per object, from the controllers' own histogram, whose `namespace` is the object's. A mean,
+    not a percentile: an object reconciles a few times per window, too few for a quantile."""
     settings = alerts.slow_reconcile
-    per_kind = (
-        f"sum without (name, namespace, exported_namespace) "
-        f"(rate({c.RECONCILE_DURATION_METRIC}_bucket[{RATE_WINDOW}]))"
-    )
+    duration, window = c.RECONCILE_DURATION_METRIC, settings.window
     return _alert(
         "FluxReconcileSlow",
-        f"histogram_quantile(0.95, {per_kind}) > {prometheus_duration_seconds(settings.threshold)}",
+        f"rate({duration}_sum[{window}]) / rate({duration}_count[{window}]) > {prometheus_duration_seconds(settings.threshold)}",
         settings,
         alerts,
         after=settings.after,
-        summary="{{ $labels.kind }} reconciliations are slow",
+        summary="{{ $labels.kind }} {{ $labels.namespace }}/{{ $labels.name }} reconciles slowly",
         description=(
-            "95% of {{ $labels.kind }} reconciliations took up to {{ $value | humanizeDuration }} over the last "
-            f"{RATE_WINDOW}, more than {settings.threshold} for {settings.after}."
+            "{{ $labels.kind }} {{ $labels.namespace }}/{{ $labels.name }} took {{ $value | humanizeDuration }} per "
+            f"reconciliation on average over the last {window}, more than {settings.threshold}, for {settings.after}. "
+            "Look closer: flux events --for {{ $labels.kind }}/{{ $labels.name }} -n {{ $labels.namespace }}"
         ),
     )
 

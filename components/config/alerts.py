@@ -36,9 +36,11 @@ class SuspendedAlertSettings(AlertRuleSettings):
 
 class SlowReconcileAlertSettings(AlertRuleSettings):
     threshold: PrometheusDuration = "5m"
-    """95th percentile of a kind's reconcile durations (over 5m) above which the condition holds."""
+    """Mean duration of one object's reconciliations over `window` above which the condition holds."""
+    window: PrometheusDuration = "1h"
+    """Window the mean is taken over; as long as the objects' intervals at least, so that every window holds a reconciliation."""
     after: PrometheusDuration = "15m"
-    """How long the percentile must stay above `threshold` before the alert fires."""
+    """How long the mean must stay above `threshold` before the alert fires."""
 
 
 class ReconcileErrorsAlertSettings(AlertRuleSettings):
@@ -101,7 +103,7 @@ class AlertSettings(Model):
     suspended: SuspendedAlertSettings = SuspendedAlertSettings()
     """`FluxObjectSuspended`: a Flux object stays suspended for too long."""
     slow_reconcile: SlowReconcileAlertSettings = SlowReconcileAlertSettings()
-    """`FluxReconcileSlow`: the 95th percentile reconcile duration of a kind is too high."""
+    """`FluxReconcileSlow`: an object's reconciliations take too long on average."""
     reconcile_errors: ReconcileErrorsAlertSettings = ReconcileErrorsAlertSettings()
     """`FluxReconcileErrors`: a Flux reconciler keeps returning errors."""
     controller_absent: ControllerAbsentAlertSettings = ControllerAbsentAlertSettings()

@@ -272,16 +272,18 @@ class SuspendedAlertSettings(TypedDict):
 
 
 class SlowReconcileAlertSettings(TypedDict):
-    """`FluxReconcileSlow`: the 95th percentile reconcile duration of a kind is too high."""
+    """`FluxReconcileSlow`: an object's reconciliations take too long on average."""
 
     enabled: NotRequired[bool]
     """Ship this alert."""
     severity: NotRequired[str]
     """Value of the alert's `severity` label."""
     threshold: NotRequired[str]
-    """95th percentile of a kind's reconcile durations (over 5m) above which the condition holds."""
+    """Mean duration of one object's reconciliations over `window` above which the condition holds."""
+    window: NotRequired[str]
+    """Window the mean is taken over; as long as the objects' intervals at least, so that every window holds a reconciliation."""
     after: NotRequired[str]
-    """How long the percentile must stay above `threshold` before the alert fires."""
+    """How long the mean must stay above `threshold` before the alert fires."""
 
 
 class ReconcileErrorsAlertSettings(TypedDict):
@@ -372,7 +374,7 @@ class AlertSettings(TypedDict):
     suspended: NotRequired[SuspendedAlertSettings]
     """`FluxObjectSuspended`: a Flux object stays suspended for too long."""
     slow_reconcile: NotRequired[SlowReconcileAlertSettings]
-    """`FluxReconcileSlow`: the 95th percentile reconcile duration of a kind is too high."""
+    """`FluxReconcileSlow`: an object's reconciliations take too long on average."""
     reconcile_errors: NotRequired[ReconcileErrorsAlertSettings]
     """`FluxReconcileErrors`: a Flux reconciler keeps returning errors."""
     controller_absent: NotRequired[ControllerAbsentAlertSettings]
