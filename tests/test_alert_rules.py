@@ -54,6 +54,9 @@ def rules(settings: AlertSettings = SETTINGS):
         ({"extraLabels": {"team": "{{ $value }}"}}, "alerts.extraLabels.team", "templates"),
         ({"controllerAbsent": {"severity": "Page!"}}, "alerts.controllerAbsent.severity", "must be a severity such as warning or critical"),
         ({"stuckWorkqueue": {"for": "15m"}}, "alerts.stuckWorkqueue.for", "unknown key"),
+        ({"runbookUrl": "https://wiki.example.com/flux#alerts"}, "alerts.runbookUrl", "each alert adds its own anchor"),
+        ({"runbookUrl": "wiki/flux"}, "alerts.runbookUrl", "http:// or https://"),
+        ({"workersSaturated": {"threshold": 1.5}}, "alerts.workersSaturated.threshold", "at most 1"),
     ],
 )
 def test_bad_alert_settings_name_the_key_path(alerts, path, reason):

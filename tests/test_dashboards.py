@@ -10,6 +10,7 @@ from support import validate_custom_resource
 
 from components import constants as c
 from components.builders import dashboards
+from components.config import ConfigError, parse_stack_config
 
 CONTROLLERS = list(c.FLUX_DEFAULT_CONTROLLERS)
 PANEL_PLUGINS = {"TimeSeriesChart", "StatChart", "Table"}
@@ -128,3 +129,10 @@ def test_controller_panels_select_only_the_configured_reconcilers(controllers):
         for selector in vector_selectors(query):
             if selector.name in CONTROLLER_FAMILIES:
                 assert (CONTROLLER_FAMILIES[selector.name], "=~", expected) in label_matchers(selector), query
+
+
+def test_a_cluster_label_that_is_no_label_name_is_refused_with_its_key():
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({"clusterName": "x", "exporter": {"type": "debug"},
+                            "dashboards": {"clusterLabel": "k8s.cluster.name"}})
+    assert f"{c.PROJECT}:dashboards.clusterLabel: " in str(caught.value) and "not a Prometheus label name" in str(caught.value)
