@@ -99,7 +99,7 @@ def not_ready_rules(alerts: AlertSettings) -> list[dict[str, Any]]:
             runbook="FluxObjectNotReady",
             summary=f"{OBJECT} is not Ready: {CURRENT_REASON}",
             description=(
-                f"{OBJECT} has not been Ready for more than {after}; its reason is now {CURRENT_REASON}. "
+                f"{OBJECT} has not been Ready for more than {after}; the summary gives its reason now. "
                 f"Objects that depend on it wait and do not page on their own. Look closer: {LOOK_CLOSER}"
             ),
         )
@@ -118,7 +118,7 @@ def suspended_rule(alerts: AlertSettings) -> dict[str, Any]:
         summary=f"{OBJECT} is suspended",
         description=(
             f"{OBJECT} has been suspended for more than {settings.after}; Flux does not reconcile it until it is "
-            "resumed: flux resume {{ $labels.kind }} {{ $labels.name }} -n {{ $labels.exported_namespace }}"
+            "resumed with flux resume (see the runbook)."
         ),
     )
 
