@@ -49,6 +49,11 @@ def _any_of(names: list[str]) -> str:
     return "|".join(names)
 
 
+def _reconcilers(controllers: list[str], label: str = "controller") -> str:
+    """The matcher that selects the controllers' reconcilers: by `controller`, or a work queue's `name`."""
+    return f'{label}=~"{_any_of(c.flux_reconcilers(controllers))}"'
+
+
 def _alert(
     name: str,
     expr: str,
@@ -145,7 +150,7 @@ def slow_reconcile_rule(alerts: AlertSettings) -> dict[str, Any]:
 
 def reconcile_errors_rule(alerts: AlertSettings, controllers: list[str]) -> dict[str, Any]:
     settings = alerts.reconcile_errors
-    selector = f'controller=~"{_any_of(c.flux_reconcilers(controllers))}"'
+    selector = _reconcilers(controllers)
     return _alert(
         "FluxReconcileErrors",
         f"increase({c.RECONCILE_ERRORS_METRIC}{{{selector}}}[{settings.window}]) > {settings.threshold}",
@@ -166,7 +171,7 @@ def controller_absent_rule(alerts: AlertSettings, controllers: list[str]) -> dic
     a controller is gone when none of its reconcilers reports (each is counted from start-up)."""
     settings = alerts.controller_absent
     terms = [
-        f'label_replace(absent_over_time({c.RECONCILE_TOTAL_METRIC}{{controller=~"{_any_of(c.flux_reconcilers([controller]))}"}}'
+        f'label_replace(absent_over_time({c.RECONCILE_TOTAL_METRIC}{{{_reconcilers([controller])}}}'
         f'[{settings.after}]), "{CONTROLLER_LABEL}", "{controller}", "", "")'
         for controller in controllers
     ]
@@ -205,7 +210,7 @@ def stuck_workqueue_rule(alerts: AlertSettings, controllers: list[str]) -> dict[
     the item `priority` (constants.WORKQUEUE_PRIORITY_LABEL): the two match ignoring it, and a queue
     waits when any of its priorities does."""
     settings = alerts.stuck_workqueue
-    queues = f'name=~"{_any_of(c.flux_reconcilers(controllers))}"'
+    queues = _reconcilers(controllers, "name")
     return _alert(
         "FluxWorkqueueStuck",
         f"{c.WORKQUEUE_LONGEST_RUNNING_METRIC}{{{queues}}} > {prometheus_duration_seconds(settings.after)} "
@@ -224,7 +229,7 @@ def stuck_workqueue_rule(alerts: AlertSettings, controllers: list[str]) -> dict[
 
 def workers_saturated_rule(alerts: AlertSettings, controllers: list[str]) -> dict[str, Any]:
     settings = alerts.workers_saturated
-    reconcilers = f'controller=~"{_any_of(c.flux_reconcilers(controllers))}"'
+    reconcilers = _reconcilers(controllers)
     return _alert(
         "FluxWorkersSaturated",
         f"{c.ACTIVE_WORKERS_METRIC}{{{reconcilers}}} / {c.MAX_WORKERS_METRIC}{{{reconcilers}}} >= {settings.threshold:g}",
