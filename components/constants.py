@@ -332,6 +332,9 @@ PROCESS_MEMORY_METRIC = "process_resident_memory_bytes"
 PROCESS_START_METRIC = "process_start_time_seconds"
 ACTIVE_WORKERS_METRIC = "controller_runtime_active_workers"
 MAX_WORKERS_METRIC = "controller_runtime_max_concurrent_reconciles"
+# The resource attribute k8s.cluster.name as Prometheus' OTLP receiver names it once promoted
+# (otlp.promote_resource_attributes; dots become underscores).
+PROMETHEUS_CLUSTER_LABEL = "k8s_cluster_name"
 # The series a Prometheus scrape adds for each target: 1 when the scrape succeeded, else 0.
 SCRAPE_UP_METRIC = "up"
 WORKQUEUE_DEPTH_METRIC = "workqueue_depth"

@@ -35,10 +35,11 @@ class FluxControllers:
 
     running: dict[str, Controller]
     outputs: dict[str, ContainerOutput]
-    restart: Callable[[str], Controller]
-    """Starts a stopped controller again with the same flags and addresses. The new process logs
-    to a file of its own, not the pods directory: a test reads each container's output as one
-    file, which a second run of the container would split."""
+    restart: Callable[..., Controller]
+    """`restart(name, args={...})` starts a stopped controller again with the same flags and
+    addresses, and `args` added or overriding. The new process logs to a file of its own, not the
+    pods directory: a test reads each container's output as one file, which a second run of the
+    container would split."""
 
 
 def metrics_hosts() -> dict[str, str]:
@@ -72,8 +73,8 @@ def flux_controllers(kube: ApiServer, workdir: Path, pods: Path, hosts: dict[str
             "helm-controller": {"requeue-dependency": REQUEUE_DEPENDENCY},
         }
 
-        def start(name: str, output: ContainerOutput | None = None) -> Controller:
-            args = {"events-addr": notification.events_url.rstrip("/"), **per_controller[name]}
+        def start(name: str, output: ContainerOutput | None = None, args: dict[str, str] | None = None) -> Controller:
+            args = {"events-addr": notification.events_url.rstrip("/"), **per_controller[name], **(args or {})}
             running[name] = stack.enter_context(controller(
                 name, kube, workdir, args=args, output=output, metrics_host=hosts[name], metrics_port=port))
             return running[name]

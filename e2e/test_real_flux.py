@@ -98,7 +98,12 @@ ALERT_WINDOWS = {
     "stuckWorkqueue": {"after": "10s", "sustained": "5s"},
     "workersSaturated": {"after": "10s"},
     "slowReconcile": {"threshold": "15s", "window": "1m", "after": "5s"},
+    # Shorter than the story's 1h intervals, so idle reconcilers match it too: it is judged on
+    # kustomize-controller with a Kustomization that reconciles every few seconds (TICKING), and
+    # left out of the quiet stretches.
+    "notReconciling": {"window": "30s", "after": "5s"},
 }
+TICKING = "2s"
 # A bound for an alert to fire or resolve: its window, plus a scrape, a batch and an evaluation,
 # on a busy 2-core machine.
 ALERT_SECONDS = 120
@@ -487,6 +492,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                     events = kube.get("events", "-n", NS)["items"]
                     wait_for_spans(sink, uid, lambda: flux.outputs["notification-controller"].lines())
                     judged += drive_controller_down(prometheus, flux, hosts["helm-controller"])
+                    judged.append(drive_unwatched_objects(kube, prometheus, flux))
                 # The controllers have stopped: their files are complete.
                 lines = {name: output.lines() for name, output in flux.outputs.items()}
                 wait_for_spans(sink, uid, lambda: lines["notification-controller"])
@@ -613,6 +619,32 @@ def drive_stalled_source(kube: ApiServer, prometheus: Prometheus) -> list[Judged
     for each in judged:
         judge_resolved(prometheus, each, fixed_at)
     kube.kubectl("delete", plural("GitRepository"), *STALLED_SOURCES, "-n", NS)
+    return judged
+
+
+def drive_unwatched_objects(kube: ApiServer, prometheus: Prometheus, flux) -> Judged:
+    """Kustomization `ticking` reconciles every few seconds; kustomize-controller is restarted with
+    a label selector no Kustomization carries, so it runs, is scraped and reconciles nothing; the
+    fix is a restart with its usual flags."""
+    name, alert, labels = "kustomize-controller", "FluxNotReconciling", {"controller": "kustomization"}
+    kube.apply([flux_object("Kustomization", "ticking", {
+        "sourceRef": {"kind": "GitRepository", "name": "app"}, "path": "./deploy", "namePrefix": "ticking-",
+        "prune": True, "interval": TICKING})], field_manager="e2e-flux-user")
+    window = ALERT_WINDOWS["notReconciling"]["window"]
+    # Healthy: the reconciler finishes reconciliations within every window, and the alert is silent.
+    wait_until(lambda: prometheus.query(f'increase({c.RECONCILE_TOTAL_METRIC}{{controller="kustomization"}}[{window}]) > 2'),
+               timeout=ALERT_SECONDS, what="kustomization reconciles within the window")
+    assert not any(a["labels"].get("alertname") == alert for a in prometheus.alerts())
+    faulted_at = time.time()
+    flux.running[name].process.stop()
+    flux.restart(name, args={"watch-label-selector": "e2e.fluxcd-otel/shard=none"})
+    judged = judge_fired(prometheus, Judged(alert, labels, "kustomize-controller watching a label no object carries",
+                                            faulted_at))
+    fixed_at = time.time()
+    flux.running[name].process.stop()
+    flux.restart(name)
+    judge_resolved(prometheus, judged, fixed_at)
+    kube.kubectl("delete", plural("Kustomization"), "ticking", "-n", NS)
     return judged
 
 
@@ -871,7 +903,7 @@ def test_each_alert_fires_on_its_real_fault_and_resolves_after_the_fix(history):
     assert alerts >= {"FluxObjectNotReady", "FluxHelmReleaseNotReady", "FluxObjectSuspended", "FluxReconcileSlow",
                       "FluxWorkqueueStuck",
                       "FluxWorkersSaturated", "FluxObjectHealthDown", "FluxControllerDown",
-                      "FluxControllerMetricsAbsent"}
+                      "FluxControllerMetricsAbsent", "FluxNotReconciling"}
 
 
 def test_an_object_alert_names_the_object_its_reason_and_where_to_look(history):
@@ -895,7 +927,8 @@ def test_no_alert_fires_where_its_fault_is_absent(history):
     """In the healthy stretches only the standing faults page; `dependent`, which only waits on a
     broken `app`, never pages on its own."""
     for quiet in history.quiet:
-        unexpected = [labels for labels in fired_series(history.prometheus, quiet.start, quiet.end)
+        unexpected = [labels for labels in fired_series(history.prometheus, quiet.start, quiet.end,
+                                                        ',alertname!="FluxNotReconciling"')
                       if not any(all(labels.get(k) == v for k, v in want.items()) for want in quiet.expected)]
         assert not unexpected, f"step {quiet.name}: {unexpected}"
     assert not fired_series(history.prometheus, history.started_at, time.time(), ',name="dependent"')

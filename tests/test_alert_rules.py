@@ -14,13 +14,14 @@ from components.config import AlertSettings, ConfigError, parse_stack_config, pr
 
 CONTROLLERS = list(c.FLUX_DEFAULT_CONTROLLERS)
 ROUTING = {"team": "platform"}
+CLUSTER_LABEL = c.PROMETHEUS_CLUSTER_LABEL
 SETTINGS = AlertSettings(extra_labels=ROUTING, reconcile_errors={"enabled": True})
 SETTING_OF = {
     "FluxObjectNotReady": "not_ready", "FluxHelmReleaseNotReady": "not_ready", "FluxObjectSuspended": "suspended",
     "FluxReconcileSlow": "slow_reconcile", "FluxReconcileErrors": "reconcile_errors",
     "FluxControllerMetricsAbsent": "controller_absent", "FluxWorkqueueStuck": "stuck_workqueue",
     "FluxControllerDown": "controller_down", "FluxWorkersSaturated": "workers_saturated",
-    "FluxObjectHealthDown": "object_health_down",
+    "FluxObjectHealthDown": "object_health_down", "FluxNotReconciling": "not_reconciling",
 }
 # Off by default (see ReconcileErrorsAlertSettings.enabled).
 OPT_IN = {"FluxReconcileErrors"}
@@ -30,7 +31,7 @@ ON_GATEWAY_SCRAPES = {"FluxControllerDown", "FluxObjectHealthDown"}
 
 
 def groups(settings: AlertSettings = SETTINGS, controllers=CONTROLLERS, gateway_scrapes: bool = True):
-    return alert_rules.rule_groups(settings, controllers, gateway_scrapes)
+    return alert_rules.rule_groups(settings, controllers, cluster_label=CLUSTER_LABEL, gateway_scrapes=gateway_scrapes)
 
 
 def rules(settings: AlertSettings = SETTINGS):
@@ -76,7 +77,7 @@ def test_the_default_alerts_ship_and_the_rule_is_valid_for_the_crd():
     validate_custom_resource({
         "apiVersion": c.PROMETHEUS_RULE_API_VERSION, "kind": "PrometheusRule",
         "metadata": {"name": alert_rules.RULE_NAME, "namespace": c.FLUX_NAMESPACE},
-        "spec": alert_rules.prometheus_rule_spec(SETTINGS, CONTROLLERS),
+        "spec": alert_rules.prometheus_rule_spec(SETTINGS, CONTROLLERS, cluster_label=CLUSTER_LABEL),
     })
 
 
@@ -135,6 +136,7 @@ def test_each_kind_with_its_own_threshold_gets_its_own_alert():
 
 def test_a_disabled_alert_is_left_out_and_an_empty_group_too():
     settings = AlertSettings(controller_absent={"enabled": False}, controller_down={"enabled": False},
+                             not_reconciling={"enabled": False},
                              stuck_workqueue={"enabled": False}, workers_saturated={"enabled": False},
                              suspended={"enabled": False}, object_health_down={"enabled": False})
     assert [group["name"] for group in groups(settings)] == [alert_rules.OBJECTS_GROUP]
@@ -147,6 +149,14 @@ def test_controller_alerts_watch_only_the_configured_controllers_reconcilers():
     assert 'name=~"helmrelease"' in shipped["FluxWorkqueueStuck"]["expr"]
     assert shipped["FluxControllerMetricsAbsent"]["expr"].count("absent_over_time") == 1
     assert shipped["FluxWorkersSaturated"]["expr"].count('controller=~"helmrelease"') == 2
+
+
+def test_not_reconciling_watches_every_reconciler_but_those_of_kinds_without_status():
+    """Alert and Provider have no status; their reconcilers only remove finalizers."""
+    every = list(c.FLUX_CONTROLLERS)
+    reconciled = dict(alert_rules.reconciled_kinds(every))
+    assert set(reconciled) == set(c.flux_reconcilers(every)) - {"alert", "provider"}
+    assert all(reconciler == kind.lower() for reconciler, kind in reconciled.items())
 
 
 def test_promtool_accepts_every_rule(tmp_path):
@@ -331,6 +341,39 @@ def stuck_workqueue_test(settings: AlertSettings) -> dict:
     )
 
 
+def not_reconciling_test(settings: AlertSettings) -> dict:
+    window, after = minutes(settings.not_reconciling.window), minutes(settings.not_reconciling.after)
+    stops_at = 10
+    end = stops_at + window + after + 10
+    cluster = {"job": CONTROLLERS_JOB, "instance": "kc:8080", CLUSTER_LABEL: "a"}
+
+    def reconciles(reconciler: str, values: str) -> dict:
+        return series(c.RECONCILE_TOTAL_METRIC, {**cluster, "controller": reconciler, "result": "success"}, values)
+
+    def objects(kind: str, cluster_name: str = "a", suspended: str = "false") -> dict:
+        labels = {**flux_object(kind, "x", ready="True", suspended=suspended, reason="Succeeded"),
+                  CLUSTER_LABEL: cluster_name}
+        return series(c.FLUX_RESOURCE_INFO_METRIC, labels, f"1x{end}")
+
+    stopped = f"0+1x{stops_at} {stops_at}x{end - stops_at}"
+    return unit_test(
+        [
+            reconciles("kustomization", stopped), objects("Kustomization"),
+            reconciles("helmrelease", f"0+1x{end}"), objects("HelmRelease"),
+            # Its objects are in another cluster, or all suspended: nothing waits on these reconcilers.
+            reconciles("gitrepository", stopped), objects("GitRepository", cluster_name="b"),
+            reconciles("ocirepository", stopped), objects("OCIRepository", suspended="true"),
+            # Alert has no status: its reconciler only removes finalizers.
+            reconciles("alert", stopped), objects("Alert"),
+        ],
+        [
+            expect("FluxNotReconciling", stops_at + window + after - 1, severity=settings.not_reconciling.severity),
+            expect("FluxNotReconciling", stops_at + window + after + 2, {**cluster, "controller": "kustomization"},
+                   severity=settings.not_reconciling.severity),
+        ],
+    )
+
+
 def controller_down_test(settings: AlertSettings) -> dict:
     after = minutes(settings.controller_down.after)
     stops_at, end = 5, 5 + after + 5
@@ -395,6 +438,7 @@ def test_every_alert_fires_after_its_threshold_and_not_before(tmp_path):
         not_ready_test(SETTINGS), per_kind_test(settings), suspended_test(SETTINGS), slow_reconcile_test(SETTINGS),
         reconcile_errors_test(SETTINGS), controller_absent_test(SETTINGS), stuck_workqueue_test(SETTINGS),
         controller_down_test(SETTINGS), workers_saturated_test(SETTINGS), object_health_down_test(SETTINGS),
+        not_reconciling_test(SETTINGS),
     ]
     tested = {expectation["alertname"] for test in tests for expectation in test["alert_rule_test"]}
     assert tested >= set(SETTING_OF)

@@ -23,7 +23,7 @@ CONTROLLER_FAMILIES = {  # metric -> the label that names the reconciler
 }
 
 
-CLUSTER_LABEL = "k8s_cluster_name"
+CLUSTER_LABEL = c.PROMETHEUS_CLUSTER_LABEL
 CLUSTER_SCOPE = (CLUSTER_LABEL, "=~", f"${dashboards.CLUSTER}")
 NAMESPACE_SCOPES = {("exported_namespace", "=~", f"${dashboards.NAMESPACE}"), ("namespace", "=~", f"${dashboards.NAMESPACE}")}
 PROCESS_FAMILIES = {c.PROCESS_CPU_METRIC, c.PROCESS_MEMORY_METRIC, c.PROCESS_START_METRIC}
@@ -133,6 +133,5 @@ def test_controller_panels_select_only_the_configured_reconcilers(controllers):
 
 def test_a_cluster_label_that_is_no_label_name_is_refused_with_its_key():
     with pytest.raises(ConfigError) as caught:
-        parse_stack_config({"clusterName": "x", "exporter": {"type": "debug"},
-                            "dashboards": {"clusterLabel": "k8s.cluster.name"}})
-    assert f"{c.PROJECT}:dashboards.clusterLabel: " in str(caught.value) and "not a Prometheus label name" in str(caught.value)
+        parse_stack_config({"clusterName": "x", "exporter": {"type": "debug"}, "clusterLabel": "k8s.cluster.name"})
+    assert f"{c.PROJECT}:clusterLabel: " in str(caught.value) and "not a Prometheus label name" in str(caught.value)

@@ -205,6 +205,40 @@ def controller_down_rule(alerts: AlertSettings) -> dict[str, Any]:
     )
 
 
+def reconciled_kinds(controllers: list[str]) -> list[tuple[str, str]]:
+    """(reconciler, kind) of each configured reconciler that sets a Ready condition on every object
+    it reconciles: the kinds without status (Alert, Provider) are left alone by theirs."""
+    return [(resource.kind.lower(), resource.kind) for controller in controllers
+            for resource in c.FLUX_RESOURCES_BY_CONTROLLER[controller]
+            if not resource.static and resource.kind.lower() in c.FLUX_RECONCILERS_BY_CONTROLLER[controller]]
+
+
+def not_reconciling_rule(alerts: AlertSettings, controllers: list[str], cluster_label: str) -> dict[str, Any]:
+    """Per reconciler: no reconciliation finished within `window` while objects of its kind that it
+    has reconciled before (a Ready reason) and that are not suspended exist in the same cluster."""
+    settings = alerts.not_reconciling
+    terms = [
+        f'(sum without (result) (increase({c.RECONCILE_TOTAL_METRIC}{{controller="{reconciler}"}}[{settings.window}])) == 0)'
+        f' and on ({cluster_label}) (count by ({cluster_label}) '
+        f'({c.FLUX_RESOURCE_INFO_METRIC}{{kind="{kind}",suspended="false",reason!=""}}) > 0)'
+        for reconciler, kind in reconciled_kinds(controllers)
+    ]
+    return _alert(
+        "FluxNotReconciling",
+        " or ".join(terms),
+        settings,
+        alerts,
+        after=settings.after,
+        summary="The Flux {{ $labels.controller }} reconciler reconciles nothing",
+        description=(
+            f"The {{{{ $labels.controller }}}} reconciler at {{{{ $labels.instance }}}} has finished no reconciliation "
+            f"for {settings.window} while objects it reconciled before wait, for {settings.after}: the controller runs "
+            "but is stuck, or no longer watches them (a changed --watch-label-selector or watched namespace). "
+            "Its log says what it does; restarting it is the first step."
+        ),
+    )
+
+
 def stuck_workqueue_rule(alerts: AlertSettings, controllers: list[str]) -> dict[str, Any]:
     """controller-runtime >= 0.23 (Flux 2.8+) labels the depth, not the longest-running time, with
     the item `priority` (constants.WORKQUEUE_PRIORITY_LABEL): the two match ignoring it, and a queue
@@ -262,10 +296,12 @@ def object_health_down_rule(alerts: AlertSettings) -> dict[str, Any]:
     )
 
 
-def rule_groups(alerts: AlertSettings, controllers: list[str], gateway_scrapes: bool = True) -> list[dict[str, Any]]:
+def rule_groups(alerts: AlertSettings, controllers: list[str], *, cluster_label: str,
+                gateway_scrapes: bool = True) -> list[dict[str, Any]]:
     """The enabled alerts, in a group for Flux objects, one for the controllers and one for the
     pipeline; empty groups are left out. The alerts on the gateway's scrape jobs ship only where
-    the gateway scrapes (`gateway_scrapes`: collector mode)."""
+    the gateway scrapes (`gateway_scrapes`: collector mode); `cluster_label` names the cluster in
+    the backend."""
     objects: list[dict[str, Any]] = []
     if alerts.not_ready.enabled:
         objects += not_ready_rules(alerts)
@@ -278,6 +314,8 @@ def rule_groups(alerts: AlertSettings, controllers: list[str], gateway_scrapes: 
         controller_rules.append(controller_down_rule(alerts))
     if alerts.controller_absent.enabled:
         controller_rules.append(controller_absent_rule(alerts, controllers))
+    if alerts.not_reconciling.enabled and reconciled_kinds(controllers):
+        controller_rules.append(not_reconciling_rule(alerts, controllers, cluster_label))
     if alerts.reconcile_errors.enabled:
         controller_rules.append(reconcile_errors_rule(alerts, controllers))
     if alerts.stuck_workqueue.enabled:
@@ -289,8 +327,9 @@ def rule_groups(alerts: AlertSettings, controllers: list[str], gateway_scrapes: 
     return [{"name": name, "rules": rules} for name, rules in groups if rules]
 
 
-def prometheus_rule_spec(alerts: AlertSettings, controllers: list[str], gateway_scrapes: bool = True) -> dict[str, Any]:
-    return {"groups": rule_groups(alerts, controllers, gateway_scrapes)}
+def prometheus_rule_spec(alerts: AlertSettings, controllers: list[str], *, cluster_label: str,
+                         gateway_scrapes: bool = True) -> dict[str, Any]:
+    return {"groups": rule_groups(alerts, controllers, cluster_label=cluster_label, gateway_scrapes=gateway_scrapes)}
 
 
 def rule_expressions(spec: dict[str, Any]) -> list[str]:

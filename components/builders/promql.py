@@ -50,7 +50,8 @@ def alert_rule_spec(config: StackConfig) -> dict[str, Any] | None:
     """The PrometheusRule spec the stack ships, or None."""
     if not (config.signals.metrics and config.alerts.enabled):
         return None
-    spec = prometheus_rule_spec(config.alerts, config.flux.controllers, gateway_scrapes=config.mode == "collector")
+    spec = prometheus_rule_spec(config.alerts, config.flux.controllers, cluster_label=config.cluster_label,
+                                gateway_scrapes=config.mode == "collector")
     return spec if spec["groups"] else None
 
 
@@ -58,7 +59,7 @@ def shipped_dashboards(config: StackConfig) -> dict[str, dict[str, Any]]:
     """The PersesDashboard specs the stack ships, by resource name."""
     if not (config.signals.metrics and config.dashboards.enabled):
         return {}
-    return dashboard_specs(config.flux.controllers, config.dashboards.cluster_label)
+    return dashboard_specs(config.flux.controllers, config.cluster_label)
 
 
 def shipped_expressions(config: StackConfig) -> list[str]:

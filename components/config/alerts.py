@@ -9,7 +9,7 @@ from pydantic import (
 )
 
 from .. import constants as c
-from .values import AlertLabelName, AlertLabelValue, LabelName, Model, PrometheusDuration, RunbookUrl, Severity
+from .values import AlertLabelName, AlertLabelValue, Model, PrometheusDuration, RunbookUrl, Severity
 
 
 class AlertRuleSettings(Model):
@@ -72,6 +72,15 @@ class StuckWorkqueueAlertSettings(AlertRuleSettings):
     """How long the condition must hold before the alert fires, so that a depth that comes and goes does not page again and again."""
 
 
+class NotReconcilingAlertSettings(AlertRuleSettings):
+    severity: Severity = "critical"
+    """Value of the alert's `severity` label."""
+    window: PrometheusDuration = "1h"
+    """How long a reconciler may finish no reconciliation while objects of its kind wait (longer than their intervals)."""
+    after: PrometheusDuration = "15m"
+    """How long the condition must hold before the alert fires."""
+
+
 class ControllerDownAlertSettings(AlertRuleSettings):
     severity: Severity = "critical"
     """Value of the alert's `severity` label."""
@@ -110,6 +119,8 @@ class AlertSettings(Model):
     """`FluxControllerMetricsAbsent`: a configured controller's metrics disappeared."""
     stuck_workqueue: StuckWorkqueueAlertSettings = StuckWorkqueueAlertSettings()
     """`FluxWorkqueueStuck`: a reconciler's work queue stopped moving."""
+    not_reconciling: NotReconcilingAlertSettings = NotReconcilingAlertSettings()
+    """`FluxNotReconciling`: a reconciler runs but reconciles nothing while active objects of its kind exist."""
     controller_down: ControllerDownAlertSettings = ControllerDownAlertSettings()
     """`FluxControllerDown`: the gateway cannot scrape a Flux controller (collector mode)."""
     workers_saturated: WorkersSaturatedAlertSettings = WorkersSaturatedAlertSettings()
@@ -121,5 +132,3 @@ class AlertSettings(Model):
 class DashboardSettings(Model):
     enabled: bool = True
     """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
-    cluster_label: LabelName = "k8s_cluster_name"
-    """The label that names the cluster in the backend, for the dashboards' cluster variable: the resource attribute `k8s.cluster.name` as the backend turns it into a label (Prometheus: with `otlp.promote_resource_attributes`, see docs/verify.md)."""

@@ -196,9 +196,10 @@ def _unknown_key_reason(loc: tuple[Any, ...], raw: Any) -> str:
     siblings = _value_at(raw, loc[:-1])
     given = set(siblings) if isinstance(siblings, dict) else set()
     keys = allowed_keys(model)
-    # A key already given is not what the unknown one misspells (gpuLimit next to cpuLimit).
-    suggestion = closest(str(loc[-1]), [key for key in keys if key not in given])
-    if suggestion is not None:
+    # A key already given is not what the unknown one misspells (gpuLimit next to cpuLimit), and
+    # neither is a key further from it than the given one (clusterLabel for clusterNmae).
+    suggestion = closest(str(loc[-1]), keys)
+    if suggestion is not None and suggestion not in given:
         return f"unknown key; did you mean `{suggestion}`?"
     return f"unknown key (allowed here: {', '.join(keys)})"
 

@@ -30,7 +30,7 @@ from .errors import ConfigError, InvalidKey, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSettings, FluxSettings, SignalSettings, TracingSettings
 from .object_health import ObjectHealthSettings
-from .values import ClusterName, HeaderName, Model, ObjectName, SecretHeaderName, SecretHeaderValue, http_url
+from .values import ClusterName, HeaderName, LabelName, Model, ObjectName, SecretHeaderName, SecretHeaderValue, http_url
 
 
 class Dash0OperatorSettings(Model):
@@ -59,6 +59,8 @@ class StackConfig(Model):
 
     cluster_name: ClusterName
     """Cluster name; becomes `k8s.cluster.name` and the Alert's `cluster` event metadata."""
+    cluster_label: LabelName = c.PROMETHEUS_CLUSTER_LABEL
+    """The label under which the backend shows `k8s.cluster.name` (Prometheus: once `otlp.promote_resource_attributes` lists it, docs/verify.md). The dashboards' cluster variable lists its values; FluxNotReconciling matches a controller with the objects of its own cluster by it."""
     mode: Mode = "collector"
     """`collector`: our own gateway and log agent. `dash0-operator`: the Dash0 operator collects."""
     signals: SignalSettings = SignalSettings()

@@ -19,6 +19,8 @@ class FluxAlertRulesArgs:
     flux: FluxSettings = FluxSettings()
     """The Flux namespace holds the rule; the controllers decide which reconcilers are watched."""
     alerts: AlertSettings = AlertSettings()
+    cluster_label: str = c.PROMETHEUS_CLUSTER_LABEL
+    """The label under which the backend shows `k8s.cluster.name`."""
     gateway_scrapes: bool = True
     """The gateway scrapes the controllers and object health (collector mode), so the alerts on its
     scrape jobs can fire; the Dash0 operator names its scrapes otherwise."""
@@ -37,7 +39,8 @@ class FluxAlertRules(pulumi.ComponentResource):
             api_version=c.PROMETHEUS_RULE_API_VERSION,
             kind="PrometheusRule",
             metadata=manifests.object_metadata(RULE_NAME, namespace, "alerting"),
-            spec=prometheus_rule_spec(args.alerts, args.flux.controllers, args.gateway_scrapes),
+            spec=prometheus_rule_spec(args.alerts, args.flux.controllers, cluster_label=args.cluster_label,
+                                      gateway_scrapes=args.gateway_scrapes),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.rule_ref = f"{namespace}/{RULE_NAME}"

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 from .. import constants as c
 from ..builders import manifests
 from ..builders.dashboards import custom_resource_spec, dashboard_specs
-from ..config import DashboardSettings, FluxSettings
+from ..config import FluxSettings
 
 
 class FluxDashboards(pulumi.ComponentResource):
@@ -20,11 +20,11 @@ class FluxDashboards(pulumi.ComponentResource):
     dashboard_refs: list[str]
     """`<namespace>/<name>` of each dashboard."""
 
-    def __init__(self, name: str, flux: FluxSettings, settings: DashboardSettings = DashboardSettings(),
+    def __init__(self, name: str, flux: FluxSettings, cluster_label: str = c.PROMETHEUS_CLUSTER_LABEL,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("fluxcd-otel:index:FluxDashboards", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        specs = dashboard_specs(flux.controllers, settings.cluster_label)
+        specs = dashboard_specs(flux.controllers, cluster_label)
         self.dashboards = [
             k8s.apiextensions.CustomResource(
                 f"{name}-{dashboard_name.removeprefix(f'{c.PROJECT}-')}",

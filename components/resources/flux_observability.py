@@ -305,10 +305,11 @@ class FluxObservability(pulumi.ComponentResource):
         self.alert_rules = self.dashboards = None
         if alert_rule_spec(config) is not None:
             self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(
-                flux=config.flux, alerts=config.alerts, gateway_scrapes=config.mode == "collector"), opts=child)
+                flux=config.flux, alerts=config.alerts, cluster_label=config.cluster_label,
+                gateway_scrapes=config.mode == "collector"), opts=child)
             outputs["alertRules"] = self.alert_rules.rule_ref
         if shipped_dashboards(config):
-            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, config.dashboards, opts=child)
+            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, config.cluster_label, opts=child)
             outputs["dashboards"] = self.dashboards.dashboard_refs
 
         if config.mode == "collector" and signals.logs:

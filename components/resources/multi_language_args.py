@@ -325,6 +325,19 @@ class StuckWorkqueueAlertSettings(TypedDict):
     """How long the condition must hold before the alert fires, so that a depth that comes and goes does not page again and again."""
 
 
+class NotReconcilingAlertSettings(TypedDict):
+    """`FluxNotReconciling`: a reconciler runs but reconciles nothing while active objects of its kind exist."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    window: NotRequired[str]
+    """How long a reconciler may finish no reconciliation while objects of its kind wait (longer than their intervals)."""
+    after: NotRequired[str]
+    """How long the condition must hold before the alert fires."""
+
+
 class ControllerDownAlertSettings(TypedDict):
     """`FluxControllerDown`: the gateway cannot scrape a Flux controller (collector mode)."""
 
@@ -381,6 +394,8 @@ class AlertSettings(TypedDict):
     """`FluxControllerMetricsAbsent`: a configured controller's metrics disappeared."""
     stuck_workqueue: NotRequired[StuckWorkqueueAlertSettings]
     """`FluxWorkqueueStuck`: a reconciler's work queue stopped moving."""
+    not_reconciling: NotRequired[NotReconcilingAlertSettings]
+    """`FluxNotReconciling`: a reconciler runs but reconciles nothing while active objects of its kind exist."""
     controller_down: NotRequired[ControllerDownAlertSettings]
     """`FluxControllerDown`: the gateway cannot scrape a Flux controller (collector mode)."""
     workers_saturated: NotRequired[WorkersSaturatedAlertSettings]
@@ -394,8 +409,6 @@ class DashboardSettings(TypedDict):
 
     enabled: NotRequired[bool]
     """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
-    cluster_label: NotRequired[str]
-    """The label that names the cluster in the backend, for the dashboards' cluster variable: the resource attribute `k8s.cluster.name` as the backend turns it into a label (Prometheus: with `otlp.promote_resource_attributes`, see docs/verify.md)."""
 
 
 class ObjectHealthResourceSettings(TypedDict):
@@ -444,6 +457,8 @@ class FluxObservabilityArgs(TypedDict):
 
     cluster_name: str
     """Cluster name; becomes `k8s.cluster.name` and the Alert's `cluster` event metadata."""
+    cluster_label: NotRequired[str]
+    """The label under which the backend shows `k8s.cluster.name` (Prometheus: once `otlp.promote_resource_attributes` lists it, docs/verify.md). The dashboards' cluster variable lists its values; FluxNotReconciling matches a controller with the objects of its own cluster by it."""
     mode: NotRequired[Mode]
     """`collector`: our own gateway and log agent. `dash0-operator`: the Dash0 operator collects."""
     signals: NotRequired[SignalSettings]
