@@ -9,7 +9,8 @@ fix to resolution, beside the floor the rule allows (`floor_seconds`) plus, at m
 batch and an evaluation interval for the fault to reach the rule. Faults that take a controller a
 while to show (a build that fails, a clone that hangs) add that time. Alerts are timed from
 Prometheus' own record: firing from the alert's `activeAt` plus its `for`, resolution from the last
-`ALERTS` sample. Needs root and the built programs (python -m e2e.build).
+`ALERTS` sample. Then the series each dashboard panel returned over the story (of the last run).
+Needs root and the built programs (python -m e2e.build).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="detection-") as temp:
             workdir = run_story(Path(temp))
+            panels = json.loads((workdir / story.PANELS_FILE).read_text())
             for each in json.loads((workdir / story.JUDGEMENT_FILE).read_text()):
                 fired = each["fired_at"] - each["faulted_at"] if each["fired_at"] else float("nan")
                 resolved = each["resolved_at"] - each["fixed_at"] if each["fixed_at"] else None
@@ -97,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         window = floor_seconds(ALERTS, alert, fault)
         print(f"| {alert} | {fault} | {window} s to {window + PIPELINE_SECONDS} s | {fired} | "
               f"0 to {PIPELINE_SECONDS} s | {resolved} |")
+    print()
+    print("| dashboard | panel | series over the story |")
+    print("|---|---|---|")
+    for answer in panels:
+        print(f"| {answer['dashboard']} | {answer['panel']} | {answer['series']} |")
     return 0
 
 
