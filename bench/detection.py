@@ -61,6 +61,7 @@ def floor_seconds(alerts: AlertSettings, alert: str, fault: str) -> int:
         kind = alert.removeprefix("Flux").removesuffix("NotReady")
         return seconds(alerts.not_ready.per_kind.get(kind, alerts.not_ready.after))
     settings = {"FluxObjectSuspended": alerts.suspended, "FluxControllerDown": alerts.controller_down,
+                "FluxKustomizationBehindSource": alerts.behind_source,
                 "FluxWorkersSaturated": alerts.workers_saturated,
                 "FluxObjectHealthDown": alerts.object_health_down}[alert]
     return seconds(settings.after)

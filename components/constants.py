@@ -113,6 +113,8 @@ class FluxResource(NamedTuple):
     """kube-state-metrics path to the revision the object last applied or produced; empty if none."""
     static: bool = False
     """No status at all (notification v1beta3): `flux get` reports such objects as Ready."""
+    source: tuple[str, ...] = ()
+    """kube-state-metrics path to the object's sourceRef (`kind`, `name`, optional `namespace`); empty if none."""
 
 
 _ARTIFACT_REVISION = ("status", "artifact", "revision")
@@ -131,7 +133,8 @@ FLUX_RESOURCES_BY_CONTROLLER = {
         FluxResource("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts", _ARTIFACT_REVISION),
     ),
     "kustomize-controller": (
-        FluxResource("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations", ("status", "lastAppliedRevision")),
+        FluxResource("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations", ("status", "lastAppliedRevision"),
+                     source=("spec", "sourceRef")),
     ),
     "helm-controller": (
         FluxResource(
@@ -157,6 +160,8 @@ FLUX_RESOURCES_BY_CONTROLLER = {
         FluxResource("source.extensions.fluxcd.io", "v1beta1", "ArtifactGenerator", "artifactgenerators"),
     ),
 }
+# The kinds a Kustomization's sourceRef names, whose artifact revision it applies.
+FLUX_SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 FLUX_READY_CONDITION = "Ready"
 # Metric families of Flux object health (issue 4); alert rules and dashboards query these names.
 FLUX_RESOURCE_INFO_METRIC = "gotk_resource_info"

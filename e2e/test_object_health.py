@@ -73,6 +73,8 @@ class Expected:
     revision: Optional[str] = None
     since: Optional[int] = None
     """Ready's lastTransitionTime in Unix seconds; no series without a Ready condition."""
+    source: tuple[tuple[str, str], ...] = ()
+    """A Kustomization's sourceRef as labels (`source_kind`, `source_name`, `source_namespace`)."""
 
 
 def expected_series(kind: str, namespace: str, name: str, e: Expected) -> dict[tuple, float]:
@@ -82,6 +84,7 @@ def expected_series(kind: str, namespace: str, name: str, e: Expected) -> dict[t
     info = {**identity, "ready": e.ready, "suspended": e.suspended}
     info.update({label: value for label, value in (("reason", e.reason), ("revision", e.revision))
                  if value is not None})
+    info.update(e.source)
     series = {series_key(INFO, info): 1.0}
     if e.since is not None:
         series[series_key(SINCE, identity)] = float(e.since)
@@ -132,6 +135,9 @@ def flux(kind: str, namespace: str, name: str, spec: dict[str, Any],
 
 GIT_SPEC = {"interval": "1m", "url": "https://github.com/example/fleet", "ref": {"branch": "main"}}
 KS_SPEC = {"interval": "10m", "prune": True, "path": "./apps", "sourceRef": {"kind": "GitRepository", "name": "fleet"}}
+KS_SOURCE = (("source_kind", "GitRepository"), ("source_name", "fleet"))
+# A tenant's Kustomization applying a source of the platform team's namespace.
+KS_SHARED_SOURCE = {**KS_SPEC, "sourceRef": {**KS_SPEC["sourceRef"], "namespace": "gitops"}}
 HR_SPEC = {"interval": "10m", "chart": {"spec": {"chart": "podinfo", "version": "6.7.x",
                                                  "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}}}
 
@@ -184,15 +190,16 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
     (flux("Kustomization", "gitops", "infrastructure", KS_SPEC,
           {"conditions": [ready("True", "ReconciliationSucceeded", T_A)],
            "lastAppliedRevision": GIT_MAIN, "lastAttemptedRevision": GIT_MAIN}),
-     Expected("True", "false", "ReconciliationSucceeded", GIT_MAIN, U_A)),
+     Expected("True", "false", "ReconciliationSucceeded", GIT_MAIN, U_A, KS_SOURCE)),
     (flux("Kustomization", "team-a", "podinfo", KS_SPEC,
           {"conditions": [ready("False", "HealthCheckFailed", T_B)],
            "lastAppliedRevision": GIT_OLD, "lastAttemptedRevision": GIT_NEW}),
-     Expected("False", "false", "HealthCheckFailed", GIT_OLD, U_B)),
-    (flux("Kustomization", "team-b", "apps", KS_SPEC), Expected("Unknown", "false")),
+     Expected("False", "false", "HealthCheckFailed", GIT_OLD, U_B, KS_SOURCE)),
+    (flux("Kustomization", "team-b", "apps", KS_SHARED_SOURCE),
+     Expected("Unknown", "false", source=(*KS_SOURCE, ("source_namespace", "gitops")))),
     (flux("Kustomization", "gitops", "paused", {**KS_SPEC, "suspend": True},
           {"conditions": [ready("True", "ReconciliationSucceeded", T_D)], "lastAppliedRevision": GIT_MAIN}),
-     Expected("True", "true", "ReconciliationSucceeded", GIT_MAIN, U_D)),
+     Expected("True", "true", "ReconciliationSucceeded", GIT_MAIN, U_D, KS_SOURCE)),
     # HelmReleases: the chart version of the newest `deployed` history entry.
     (flux("HelmRelease", "team-a", "podinfo", HR_SPEC,
           {"conditions": [ready("True", "UpgradeSucceeded", T_E)],

@@ -102,6 +102,7 @@ ALERT_WINDOWS = {
     # kustomize-controller with a Kustomization that reconciles every few seconds (TICKING), and
     # left out of the quiet stretches.
     "notReconciling": {"window": "30s", "after": "5s"},
+    "behindSource": {"after": "10s"},
 }
 TICKING = "2s"
 # A bound for an alert to fire or resolve: its window, plus a scrape, a batch and an evaluation,
@@ -132,6 +133,8 @@ COMMITS = {
     "B": {"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [not, an, object]\n",
           "dependent/dependent.yaml": configmap("dependent", "B")},
     "C": {"deploy/app.yaml": configmap("app", "C"), "dependent/dependent.yaml": configmap("dependent", "C")},
+    # Pushed while kustomize-controller watches nothing (drive_unwatched_objects): held behind.
+    "D": {"deploy/app.yaml": configmap("app", "D"), "dependent/dependent.yaml": configmap("dependent", "D")},
 }
 CONFIGMAP_TEMPLATE = """apiVersion: v1
 kind: ConfigMap
@@ -494,7 +497,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                     events = kube.get("events", "-n", NS)["items"]
                     wait_for_spans(sink, uid, lambda: flux.outputs["notification-controller"].lines())
                     judged += drive_controller_down(prometheus, flux, hosts["helm-controller"])
-                    judged.append(drive_unwatched_objects(kube, prometheus, flux))
+                    judged += drive_unwatched_objects(kube, prometheus, flux, git)
                 # The controllers have stopped: their files are complete.
                 lines = {name: output.lines() for name, output in flux.outputs.items()}
                 wait_for_spans(sink, uid, lambda: lines["notification-controller"])
@@ -625,10 +628,11 @@ def drive_stalled_source(kube: ApiServer, prometheus: Prometheus) -> list[Judged
     return judged
 
 
-def drive_unwatched_objects(kube: ApiServer, prometheus: Prometheus, flux) -> Judged:
+def drive_unwatched_objects(kube: ApiServer, prometheus: Prometheus, flux, git: GitServer) -> list[Judged]:
     """Kustomization `ticking` reconciles every few seconds; kustomize-controller is restarted with
-    a label selector no Kustomization carries, so it runs, is scraped and reconciles nothing; the
-    fix is a restart with its usual flags."""
+    a label selector no Kustomization carries, so it runs, is scraped and reconciles nothing, and
+    commit D, which source-controller fetches, is applied nowhere; the fix is a restart with the
+    controller's usual flags."""
     name, alert, labels = "kustomize-controller", "FluxNotReconciling", {"controller": "kustomization"}
     kube.apply([flux_object("Kustomization", "ticking", {
         "sourceRef": {"kind": "GitRepository", "name": "app"}, "path": "./deploy", "namePrefix": "ticking-",
@@ -639,12 +643,19 @@ def drive_unwatched_objects(kube: ApiServer, prometheus: Prometheus, flux) -> Ju
     faulted_at = time.time()
     flux.running[name].process.stop()
     flux.restart(name, args={"watch-label-selector": "e2e.fluxcd-otel/shard=none"})
-    judged = judge_fired(prometheus, Judged(alert, labels, "kustomize-controller watching a label no object carries",
-                                            faulted_at))
+    fault = "kustomize-controller watching a label no object carries"
+    revision = git.commit("app", COMMITS["D"], "D: held behind")
+    reconcile(kube, "GitRepository", "app")
+    wait_for(kube, "GitRepository", "app", "stored D",
+             lambda o: o.get("status", {}).get("artifact", {}).get("revision") == revision)
+    judged = [judge_fired(prometheus, Judged(alert, labels, fault, faulted_at)),
+              judge_fired(prometheus, Judged("FluxKustomizationBehindSource", {"kind": "Kustomization", "name": "app"},
+                                             f"{fault}, commit D fetched", faulted_at))]
     fixed_at = time.time()
     flux.running[name].process.stop()
     flux.restart(name)
-    judge_resolved(prometheus, judged, fixed_at)
+    for each in judged:
+        judge_resolved(prometheus, each, fixed_at)
     kube.kubectl("delete", plural("Kustomization"), "ticking", "-n", NS)
     return judged
 
@@ -904,7 +915,7 @@ def test_each_alert_fires_on_its_real_fault_and_resolves_after_the_fix(history):
     assert alerts >= {"FluxObjectNotReady", "FluxHelmReleaseNotReady", "FluxObjectSuspended", "FluxReconcileSlow",
                       "FluxWorkqueueStuck",
                       "FluxWorkersSaturated", "FluxObjectHealthDown", "FluxControllerDown",
-                      "FluxControllerMetricsAbsent", "FluxNotReconciling"}
+                      "FluxControllerMetricsAbsent", "FluxNotReconciling", "FluxKustomizationBehindSource"}
 
 
 def test_an_object_alert_names_the_object_its_reason_and_where_to_look(history):

@@ -22,6 +22,7 @@ SETTING_OF = {
     "FluxControllerMetricsAbsent": "controller_absent", "FluxWorkqueueStuck": "stuck_workqueue",
     "FluxControllerDown": "controller_down", "FluxWorkersSaturated": "workers_saturated",
     "FluxObjectHealthDown": "object_health_down", "FluxNotReconciling": "not_reconciling",
+    "FluxKustomizationBehindSource": "behind_source",
 }
 # Off by default (see ReconcileErrorsAlertSettings.enabled).
 OPT_IN = {"FluxReconcileErrors"}
@@ -136,7 +137,7 @@ def test_each_kind_with_its_own_threshold_gets_its_own_alert():
 
 def test_a_disabled_alert_is_left_out_and_an_empty_group_too():
     settings = AlertSettings(controller_absent={"enabled": False}, controller_down={"enabled": False},
-                             not_reconciling={"enabled": False},
+                             not_reconciling={"enabled": False}, behind_source={"enabled": False},
                              stuck_workqueue={"enabled": False}, workers_saturated={"enabled": False},
                              suspended={"enabled": False}, object_health_down={"enabled": False})
     assert [group["name"] for group in groups(settings)] == [alert_rules.OBJECTS_GROUP]
@@ -257,6 +258,46 @@ def suspended_test(settings: AlertSettings) -> dict:
         [
             expect("FluxObjectSuspended", after - 1, severity=settings.suspended.severity),
             expect("FluxObjectSuspended", after + 1, identity(paused), severity=settings.suspended.severity),
+        ],
+    )
+
+
+def behind_source_test(settings: AlertSettings) -> dict:
+    after = minutes(settings.behind_source.after)
+    end = after + 10
+
+    def source(name: str, cluster: str, revision: str | None) -> dict:
+        labels = {**flux_object("GitRepository", name, ready="True", suspended="false", reason="Succeeded"),
+                  "exported_namespace": "flux-system", CLUSTER_LABEL: cluster}
+        return series(c.FLUX_RESOURCE_INFO_METRIC, {**labels, **({"revision": revision} if revision else {})}, f"1x{end}")
+
+    def applier(name: str, revision: str, *, source_name: str = "fleet", cluster: str = "a", ready: str = "True",
+                **where: str) -> tuple[dict, dict]:
+        labels = {**flux_object("Kustomization", name, ready=ready, suspended="false", reason="Succeeded",
+                                revision=revision), "source_kind": "GitRepository", "source_name": source_name,
+                  CLUSTER_LABEL: cluster, **where}
+        alert = {key: labels[key] for key in ("kind", "name", "exported_namespace", "suspended", "source_kind",
+                                              "source_name", CLUSTER_LABEL)}
+        return series(c.FLUX_RESOURCE_INFO_METRIC, labels, f"1x{end}"), {
+            **alert, "namespace": labels["exported_namespace"],
+            "source_namespace": where.get("source_namespace", labels["exported_namespace"])}
+
+    behind, behind_alert = applier("behind", "r1", exported_namespace="flux-system")
+    tenant, tenant_alert = applier("tenant", "r1", source_namespace="flux-system")
+    appliers = [behind, tenant,
+                applier("current", "r2", exported_namespace="flux-system")[0],
+                # Failing: FluxObjectNotReady pages for it.
+                applier("failing", "r1", exported_namespace="flux-system", ready="False")[0],
+                # At its own cluster's source revision, though another cluster's is newer.
+                applier("elsewhere", "r1", exported_namespace="flux-system", cluster="b")[0],
+                # Its source has fetched nothing yet: there is no revision to be behind.
+                applier("waiting", "r1", exported_namespace="flux-system", source_name="broken")[0]]
+    severity = settings.behind_source.severity
+    return unit_test(
+        [source("fleet", "a", "r2"), source("fleet", "b", "r1"), source("broken", "a", None), *appliers],
+        [
+            expect("FluxKustomizationBehindSource", after - 1, severity=severity),
+            expect("FluxKustomizationBehindSource", after + 1, behind_alert, tenant_alert, severity=severity),
         ],
     )
 
@@ -438,7 +479,7 @@ def test_every_alert_fires_after_its_threshold_and_not_before(tmp_path):
         not_ready_test(SETTINGS), per_kind_test(settings), suspended_test(SETTINGS), slow_reconcile_test(SETTINGS),
         reconcile_errors_test(SETTINGS), controller_absent_test(SETTINGS), stuck_workqueue_test(SETTINGS),
         controller_down_test(SETTINGS), workers_saturated_test(SETTINGS), object_health_down_test(SETTINGS),
-        not_reconciling_test(SETTINGS),
+        not_reconciling_test(SETTINGS), behind_source_test(SETTINGS),
     ]
     tested = {expectation["alertname"] for test in tests for expectation in test["alert_rule_test"]}
     assert tested >= set(SETTING_OF)

@@ -55,7 +55,7 @@ def test_in_dash0_operator_mode_the_operator_syncs_them_from_their_namespace():
         ({"dashboards": {"enabled": False}}, {"PrometheusRule": 1, "PersesDashboard": 0}),
         ({"alerts": {name: {"enabled": False} for name in (
             "notReady", "suspended", "slowReconcile", "reconcileErrors", "controllerAbsent", "stuckWorkqueue",
-            "controllerDown", "workersSaturated", "objectHealthDown", "notReconciling")}},
+            "controllerDown", "workersSaturated", "objectHealthDown", "notReconciling", "behindSource")}},
          {"PrometheusRule": 0, "PersesDashboard": 2}),
     ],
     ids=["metrics-off", "alerts-off", "dashboards-off", "every-alert-off"],

@@ -72,6 +72,15 @@ EXPECTED = {
 }
 
 
+# The Kustomizations' sourceRefs, as labels; a source in another namespace names it.
+SOURCES = {
+    ("Kustomization", "flux-system", "infrastructure"): {"source_kind": "GitRepository", "source_name": "flux-system"},
+    ("Kustomization", "apps", "podinfo"): {"source_kind": "GitRepository", "source_name": "podinfo"},
+    ("Kustomization", "tenant-a", "tenant-apps"): {"source_kind": "GitRepository", "source_name": "tenant-a",
+                                                   "source_namespace": "flux-system"},
+}
+
+
 def key(obj):
     return obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"]
 
@@ -106,6 +115,7 @@ def test_each_object_has_one_info_series_with_exactly_the_contract_labels(obj):
     info = [s for s in series_of(obj) if s.metric == c.FLUX_RESOURCE_INFO_METRIC]
     state = {"ready": expected.ready, "suspended": expected.suspended}
     state.update({name: value for name, value in (("reason", expected.reason), ("revision", expected.revision)) if value})
+    state.update(SOURCES.get(key(obj), {}))
     assert [(s.labels, s.value) for s in info] == [({**identity(obj), **state}, 1.0)]
 
 
@@ -128,7 +138,7 @@ def test_the_families_and_labels_are_the_published_contract():
     assert {s.metric for s in every} == set(ksm.HEALTH_METRICS) == {
         "gotk_resource_info", "gotk_resource_ready_transition_timestamp_seconds"}
     info_labels = set().union(*(s.labels for s in every if s.metric == c.FLUX_RESOURCE_INFO_METRIC))
-    assert info_labels == set(ksm.INFO_LABELS) | set(GVK_LABELS)
+    assert info_labels == set(ksm.INFO_LABELS) | set(ksm.SOURCE_LABELS) | set(GVK_LABELS)
     since_labels = {frozenset(s.labels) for s in every if s.metric == c.FLUX_READY_TRANSITION_METRIC}
     assert since_labels == {frozenset(ksm.TRANSITION_LABELS) | set(GVK_LABELS)}
 

@@ -128,6 +128,36 @@ def suspended_rule(alerts: AlertSettings) -> dict[str, Any]:
     )
 
 
+def behind_source_rule(alerts: AlertSettings, cluster_label: str) -> dict[str, Any]:
+    """A Kustomization whose applied revision is not its source's, the source having one: matched
+    in one cluster by the source's kind, name and namespace (the Kustomization's own unless its
+    sourceRef names another). A failing Kustomization pages as not Ready instead."""
+    settings = alerts.behind_source
+    info = c.FLUX_RESOURCE_INFO_METRIC
+    applied = f'{info}{{kind="Kustomization",suspended="false",ready!="False",revision!=""'
+    kustomizations = (f'label_replace({applied},source_namespace=""}}, "source_namespace", "$1", "exported_namespace", '
+                      f'"(.*)") or {applied},source_namespace!=""}}')
+    sources = f'{info}{{kind=~"{_any_of(list(c.FLUX_SOURCE_KINDS))}",revision!=""}}'
+    for label, source_label in (("source_kind", "kind"), ("source_name", "name"), ("source_namespace", "exported_namespace")):
+        sources = f'label_replace({sources}, "{label}", "$1", "{source_label}", "(.*)")'
+    source = f"{cluster_label}, source_namespace, source_kind, source_name"
+    return _alert(
+        "FluxKustomizationBehindSource",
+        _with_namespace(f"max without (ready, reason, revision) (({kustomizations}) unless on ({source}, revision) "
+                        f"{sources} and on ({source}) {sources})"),
+        settings,
+        alerts,
+        after=settings.after,
+        summary=f"{OBJECT} is behind its source",
+        description=(
+            f"{OBJECT} has not applied the revision its {{{{ $labels.source_kind }}}} "
+            "{{ $labels.source_namespace }}/{{ $labels.source_name }} has fetched for more than "
+            f"{settings.after}, while it is neither failing nor suspended: the cluster is not at the head of what it "
+            f"follows. Look closer: {LOOK_CLOSER}"
+        ),
+    )
+
+
 def slow_reconcile_rule(alerts: AlertSettings) -> dict[str, Any]:
     """Per object, from the controllers' own histogram, whose `namespace` is the object's. A mean,
     not a percentile: an object reconciles a few times per window, too few for a quantile."""
@@ -307,6 +337,8 @@ def rule_groups(alerts: AlertSettings, controllers: list[str], *, cluster_label:
         objects += not_ready_rules(alerts)
     if alerts.suspended.enabled:
         objects.append(suspended_rule(alerts))
+    if alerts.behind_source.enabled:
+        objects.append(behind_source_rule(alerts, cluster_label))
     if alerts.slow_reconcile.enabled:
         objects.append(slow_reconcile_rule(alerts))
     controller_rules = []

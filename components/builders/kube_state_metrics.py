@@ -4,8 +4,9 @@ Since Flux 2.5 the controllers export no per-object readiness. kube-state-metric
 objects from the API server and, with the configuration built here, exposes for every object:
 
 - `gotk_resource_info` (value 1) with `name`, `exported_namespace`, `kind`, `ready`
-  (True/False/Unknown), `suspended` (true/false), `reason` (of the Ready condition) and, where the
-  kind has one, `revision`;
+  (True/False/Unknown), `suspended` (true/false), `reason` (of the Ready condition), where the
+  kind has one, `revision`, and for a Kustomization its source: `source_kind`, `source_name` and,
+  when the source is in another namespace, `source_namespace`;
 - `gotk_resource_ready_transition_timestamp_seconds`: when the Ready condition last changed, in
   Unix seconds, with `name`, `exported_namespace` and `kind` (kinds without status have none).
 
@@ -24,8 +25,9 @@ from .. import constants as c
 from ..config import ResourceSettings
 
 READY_CONDITION = ("status", "conditions", f"[type={c.FLUX_READY_CONDITION}]")
-# Labels of gotk_resource_info; `revision` only for kinds that have one.
+# Labels of gotk_resource_info; `revision` only for kinds that have one, `source_*` for Kustomizations.
 INFO_LABELS = ("name", "exported_namespace", "kind", "ready", "suspended", "reason", "revision")
+SOURCE_LABELS = ("source_kind", "source_name", "source_namespace")
 TRANSITION_LABELS = ("name", "exported_namespace", "kind")
 HEALTH_METRICS = (c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC)
 # The prefix Flux's own kube-state-metrics example uses; the metric names below carry it.
@@ -51,6 +53,8 @@ def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
     }
     if resource.revision:
         state_paths["revision"] = list(resource.revision)
+    for label in SOURCE_LABELS if resource.source else ():
+        state_paths[label] = [*resource.source, label.removeprefix("source_")]
     metrics: list[dict[str, Any]] = [
         {
             "name": _unprefixed(c.FLUX_RESOURCE_INFO_METRIC),

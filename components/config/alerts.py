@@ -81,6 +81,11 @@ class NotReconcilingAlertSettings(AlertRuleSettings):
     """How long the condition must hold before the alert fires."""
 
 
+class BehindSourceAlertSettings(AlertRuleSettings):
+    after: PrometheusDuration = "30m"
+    """How long a Kustomization (not suspended, not failing) may stay on another revision than its source's before the alert fires."""
+
+
 class ControllerDownAlertSettings(AlertRuleSettings):
     severity: Severity = "critical"
     """Value of the alert's `severity` label."""
@@ -111,6 +116,8 @@ class AlertSettings(Model):
     """`FluxObjectNotReady`: a Flux object is not Ready for too long."""
     suspended: SuspendedAlertSettings = SuspendedAlertSettings()
     """`FluxObjectSuspended`: a Flux object stays suspended for too long."""
+    behind_source: BehindSourceAlertSettings = BehindSourceAlertSettings()
+    """`FluxKustomizationBehindSource`: a Kustomization has not applied its source's revision for too long."""
     slow_reconcile: SlowReconcileAlertSettings = SlowReconcileAlertSettings()
     """`FluxReconcileSlow`: an object's reconciliations take too long on average."""
     reconcile_errors: ReconcileErrorsAlertSettings = ReconcileErrorsAlertSettings()

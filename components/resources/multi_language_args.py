@@ -271,6 +271,17 @@ class SuspendedAlertSettings(TypedDict):
     """How long an object may stay suspended before the alert fires."""
 
 
+class BehindSourceAlertSettings(TypedDict):
+    """`FluxKustomizationBehindSource`: a Kustomization has not applied its source's revision for too long."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    after: NotRequired[str]
+    """How long a Kustomization (not suspended, not failing) may stay on another revision than its source's before the alert fires."""
+
+
 class SlowReconcileAlertSettings(TypedDict):
     """`FluxReconcileSlow`: an object's reconciliations take too long on average."""
 
@@ -386,6 +397,8 @@ class AlertSettings(TypedDict):
     """`FluxObjectNotReady`: a Flux object is not Ready for too long."""
     suspended: NotRequired[SuspendedAlertSettings]
     """`FluxObjectSuspended`: a Flux object stays suspended for too long."""
+    behind_source: NotRequired[BehindSourceAlertSettings]
+    """`FluxKustomizationBehindSource`: a Kustomization has not applied its source's revision for too long."""
     slow_reconcile: NotRequired[SlowReconcileAlertSettings]
     """`FluxReconcileSlow`: an object's reconciliations take too long on average."""
     reconcile_errors: NotRequired[ReconcileErrorsAlertSettings]
