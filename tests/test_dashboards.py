@@ -100,8 +100,9 @@ def test_the_control_plane_view_shows_reconciles_work_queues_workers_processes_a
 
 @pytest.mark.parametrize("cluster_label", [CLUSTER_LABEL, "cluster"])
 def test_every_selector_is_scoped_by_the_dashboard_s_variables(cluster_label):
-    """The cluster variable scopes every selector; the overview's namespace variable every object's;
-    each variable lists the values of the label it scopes by."""
+    """The cluster variable scopes every selector; the overview's namespace variable every object's,
+    except the sources a Kustomization is compared with, which may be in another namespace; each
+    variable lists the values of the label it scopes by."""
     for name, spec in specs(cluster_label=cluster_label).items():
         variables = {v["spec"]["name"]: v["spec"]["plugin"]["spec"]["labelName"] for v in spec["variables"]}
         assert variables[dashboards.CLUSTER] == cluster_label
@@ -109,7 +110,7 @@ def test_every_selector_is_scoped_by_the_dashboard_s_variables(cluster_label):
             for selector in vector_selectors(query):
                 matchers = set(label_matchers(selector))
                 assert (cluster_label, "=~", f"${dashboards.CLUSTER}") in matchers, query
-                if name == dashboards.OVERVIEW:
+                if name == dashboards.OVERVIEW and ("kind", "=~", "|".join(c.FLUX_SOURCE_KINDS)) not in matchers:
                     assert matchers & NAMESPACE_SCOPES, query
                     assert variables[dashboards.NAMESPACE] == "exported_namespace"
 

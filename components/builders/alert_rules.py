@@ -17,6 +17,7 @@ from typing import Any
 from .. import constants as c
 from ..config import AlertRuleSettings, AlertSettings, prometheus_duration_seconds
 from .collector_configs import CONTROLLERS_JOB, OBJECT_HEALTH_JOB
+from .source_queries import behind_source
 
 RULE_NAME = f"{c.PROJECT}-alerts"
 OBJECTS_GROUP = "flux-objects"
@@ -129,22 +130,11 @@ def suspended_rule(alerts: AlertSettings) -> dict[str, Any]:
 
 
 def behind_source_rule(alerts: AlertSettings, cluster_label: str) -> dict[str, Any]:
-    """A Kustomization whose applied revision is not its source's, the source having one: matched
-    in one cluster by the source's kind, name and namespace (the Kustomization's own unless its
-    sourceRef names another). A failing Kustomization pages as not Ready instead."""
+    """`source_queries.behind_source`: a failing Kustomization pages as not Ready instead."""
     settings = alerts.behind_source
-    info = c.FLUX_RESOURCE_INFO_METRIC
-    applied = f'{info}{{kind="Kustomization",suspended="false",ready!="False",revision!=""'
-    kustomizations = (f'label_replace({applied},source_namespace=""}}, "source_namespace", "$1", "exported_namespace", '
-                      f'"(.*)") or {applied},source_namespace!=""}}')
-    sources = f'{info}{{kind=~"{_any_of(list(c.FLUX_SOURCE_KINDS))}",revision!=""}}'
-    for label, source_label in (("source_kind", "kind"), ("source_name", "name"), ("source_namespace", "exported_namespace")):
-        sources = f'label_replace({sources}, "{label}", "$1", "{source_label}", "(.*)")'
-    source = f"{cluster_label}, source_namespace, source_kind, source_name"
     return _alert(
         "FluxKustomizationBehindSource",
-        _with_namespace(f"max without (ready, reason, revision) (({kustomizations}) unless on ({source}, revision) "
-                        f"{sources} and on ({source}) {sources})"),
+        _with_namespace(f"max without (ready, reason, revision) ({behind_source(cluster_label)})"),
         settings,
         alerts,
         after=settings.after,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import constants as c
+from .source_queries import behind_source
 
 OVERVIEW = f"{c.PROJECT}-overview"
 CONTROL_PLANE = f"{c.PROJECT}-control-plane"
@@ -146,6 +147,12 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
               suspended),
     ]
     sync = [
+        table(
+            "behindSource", "Behind their source",
+            "Kustomizations that have not applied their source's revision (suspended and failing ones aside): the "
+            "cluster is not at the head of what they follow.",
+            behind_source(cluster_label, scope=f",{objects_in_scope}", source_scope=f",{cluster}"), width=GRID_COLUMNS,
+        ),
         table(
             "revisions", "Revisions",
             "The revision each source has fetched and each Kustomization and HelmRelease has applied, with Ready: "

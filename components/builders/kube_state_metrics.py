@@ -23,11 +23,11 @@ from typing import Any, Iterable
 
 from .. import constants as c
 from ..config import ResourceSettings
+from .source_queries import SOURCE_LABELS
 
 READY_CONDITION = ("status", "conditions", f"[type={c.FLUX_READY_CONDITION}]")
 # Labels of gotk_resource_info; `revision` only for kinds that have one, `source_*` for Kustomizations.
 INFO_LABELS = ("name", "exported_namespace", "kind", "ready", "suspended", "reason", "revision")
-SOURCE_LABELS = ("source_kind", "source_name", "source_namespace")
 TRANSITION_LABELS = ("name", "exported_namespace", "kind")
 HEALTH_METRICS = (c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC)
 # The prefix Flux's own kube-state-metrics example uses; the metric names below carry it.
