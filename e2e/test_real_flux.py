@@ -23,11 +23,14 @@ The API server is read only to know what to expect; what is asserted is what rea
 
 The sink also hands every metric to a real Prometheus (e2e/prometheus.py), which evaluates the
 rendered PrometheusRule, its windows shortened through their stack keys (`ALERT_WINDOWS`). After
-the story, more faults, each fixed again: a Git host that accepts and never answers (holding
-source-controller's workers), kube-state-metrics stopped, helm-controller stopped. Each alert is
-waited on in Prometheus' own alert state (`Judged`); the dashboards' queries run against it at the end.
+the story, more faults, each fixed again: a HelmRelease upgrade that waits for a Deployment that
+never becomes ready; a Git host that accepts and never answers (holding source-controller's
+workers); kube-state-metrics stopped; helm-controller stopped; kustomize-controller watching a
+label no object carries while commit D arrives. Each alert is waited on in Prometheus' own alert
+state (`Judged`); the dashboards' queries run against it at the end.
 
-Time is compressed in one place: the gateway scrapes every 2 s instead of the rendered interval.
+Time is compressed in two places: the gateway scrapes every 2 s instead of the rendered interval,
+and the alert windows are seconds instead of minutes.
 """
 
 from __future__ import annotations
