@@ -130,6 +130,7 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
     objects_in_scope = f"{cluster},{_in_scope('exported_namespace', NAMESPACE)}"
     # The controllers' own histogram names the object's namespace `namespace`.
     reconciles_in_scope = f"{cluster},{_in_scope('namespace', NAMESPACE)}"
+    object_key = f"{cluster_label}, kind, name, namespace"
     not_ready = f"{info}{{{objects_in_scope},{c.FLUX_NOT_READY_SELECTOR}}}"
     suspended = f'{info}{{{objects_in_scope},suspended="true"}}'
     objects = [
@@ -164,8 +165,8 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
         table(
             "slowestReconciliations", "Slowest objects",
             f"The ten objects with the longest mean reconcile duration over the last {SLOWEST_WINDOW}.",
-            f"topk(10, sum by (kind, name, namespace) (rate({duration}_sum{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])) "
-            f"/ sum by (kind, name, namespace) (rate({duration}_count{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])))",
+            f"topk(10, sum by ({object_key}) (rate({duration}_sum{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])) "
+            f"/ sum by ({object_key}) (rate({duration}_count{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])))",
         ),
         time_series(
             "reconcileDuration", "Reconcile duration by kind", "50th and 95th percentile of reconcile durations.",
