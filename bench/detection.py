@@ -54,9 +54,10 @@ def floor_seconds(alerts: AlertSettings, alert: str, fault: str) -> int:
         # A reconciliation is counted when it ends, so a slow one has taken its threshold already.
         return seconds(alerts.slow_reconcile.threshold) + seconds(alerts.slow_reconcile.after)
     if alert == "FluxNotReconciling":
-        # The window runs from the last reconciliation, at most one TICKING interval before the fault.
+        # The window runs from the last reconciliation a scrape saw: up to one TICKING interval and
+        # one scrape before the fault.
         return (seconds(alerts.not_reconciling.window) + seconds(alerts.not_reconciling.after)
-                - seconds(story.TICKING))
+                - seconds(story.TICKING) - SCRAPE_SECONDS)
     if alert.endswith("NotReady"):
         kind = alert.removeprefix("Flux").removesuffix("NotReady")
         return seconds(alerts.not_ready.per_kind.get(kind, alerts.not_ready.after))
