@@ -21,6 +21,7 @@ from typing import Any, Iterable
 import yaml
 
 from components import constants as c
+from components.tooling.render import read_stack_file
 from e2e.kube import free_port
 from tests.support import ROOT
 
@@ -32,9 +33,9 @@ DEPLOYED = {c.COLLECTOR_CHART: c.COLLECTOR_CHART_VERSION, c.KSM_CHART: c.KSM_CHA
 def chart_overrides(stack: str, repository: str) -> dict[str, dict[str, Any]]:
     """The sections of `stack` that name a chart, with `repository` as their chart repository:
     whole sections, the stack file's own keys kept (an override replaces a whole section)."""
-    config = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    sections = ["objectHealth"] + (["collector"] if config.get(f"{c.PROJECT}:mode", "collector") == "collector" else [])
-    return {section: {**config.get(f"{c.PROJECT}:{section}", {}), "chartRepository": repository} for section in sections}
+    settings = read_stack_file(ROOT, stack).plain_settings()
+    sections = ["objectHealth"] + (["collector"] if settings.get("mode", "collector") == "collector" else [])
+    return {section: {**settings.get(section, {}), "chartRepository": repository} for section in sections}
 
 
 def _add(archive: tarfile.TarFile, name: str, text: str) -> None:

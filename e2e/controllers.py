@@ -146,6 +146,8 @@ class Kubelet:
         where = ["-n", metadata["namespace"]]
         if metadata.get("deletionTimestamp"):
             self.runtime.stop(uid)
+            self.reported.pop(uid, None)
+            self.ips.pop(uid, None)
             self.kube.kubectl("delete", "pod", metadata["name"], *where, "--grace-period=0", "--force",
                               "--ignore-not-found", check=False)
         elif not pod["spec"].get("nodeName"):

@@ -25,7 +25,7 @@ import yaml
 from pulumi import automation as auto
 
 from components import constants as c
-from components.tooling.render import masked
+from components.tooling.render import masked, read_stack_file
 from e2e.charts import chart_overrides
 from e2e.engine import Engine, differences_from_render, render_with_live_uids
 from e2e.controllers import pod_output
@@ -86,9 +86,9 @@ def tuned(stack: str, repository: str) -> tuple[dict[str, Any], dict[str, str]]:
     stack takes, for the charts served at `repository` and TUNING."""
     overrides = chart_overrides(stack, repository)
     config = {f"{section}.chartRepository": repository for section in overrides}
-    file = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    settings = read_stack_file(ROOT, stack).plain_settings()
     for section, keys in TUNING.get(stack, {}).items():
-        overrides[section] = {**file.get(f"{c.PROJECT}:{section}", {}), **overrides.get(section, {}), **keys}
+        overrides[section] = {**settings.get(section, {}), **overrides.get(section, {}), **keys}
         config.update({f"{section}.{key}": value for key, value in keys.items()})
     return overrides, config
 
