@@ -39,7 +39,7 @@ import pulumi  # noqa: E402
 
 from bench import flux_metrics, scrape_filter  # noqa: E402
 from components.config import parse_stack_config  # noqa: E402
-from components.tooling.render import available_stacks, render_stack  # noqa: E402
+from components.tooling.render import available_stacks, read_stack_file, render_stack  # noqa: E402
 
 PYTHON = sys.executable
 PACKAGE = ROOT / "components"
@@ -260,7 +260,7 @@ def scrape_filter_share() -> bool:
         objects = sum(flux_metrics.FLUX_OBJECTS[controller].values())
         print(f"   {controller:<25} {objects:>8} {total:>8} {kept:>8}  {kept / total:>6.1%}")
     print(f"   {'all':<25} {flux_metrics.object_count():>8} {series_total:>8} {kept_total:>8}  {kept_total / series_total:>6.1%}")
-    prefixes = tuple(parse_stack_config({"clusterName": "bench", "exporter": {"type": "debug"}}).collector.metric_prefixes)
+    prefixes = tuple(parse_stack_config(read_stack_file(ROOT, "prod").plain_settings()).collector.metric_prefixes)
     print(f"   kept beyond the prefixes {', '.join(prefixes)}, for the shipped rules and dashboards (all controllers):")
     print("   series name                                      series    bytes")
     beyond: dict[str, tuple[int, int]] = {}

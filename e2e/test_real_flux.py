@@ -967,8 +967,9 @@ def variable_values(prometheus: Prometheus, variable: dict[str, Any]) -> list[st
 
 
 def interpolated(expr: str, variables: list[dict[str, Any]], prometheus: Prometheus) -> str:
-    """The query as Perses sends it with every variable at its default, all of its values, joined
-    as an alternation (the story's values hold no regular-expression syntax to escape)."""
+    """The query as Perses sends it with every variable at its default, all of its values: its
+    default interpolation joins them, unescaped, as `(a|b)` (perses/perses@v0.52.0
+    ui/plugin-system/src/utils/variables.ts: interpolate)."""
     for variable in sorted(variables, key=lambda v: -len(v["spec"]["name"])):
         values = variable_values(prometheus, variable)
         expr = expr.replace(f"${variable['spec']['name']}", "(" + "|".join(values) + ")")

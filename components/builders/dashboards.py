@@ -27,7 +27,7 @@ CLUSTER = "cluster"
 NAMESPACE = "namespace"
 ALL = "$__all"
 # The kinds whose revision says what reached the cluster: the sources' fetched, the appliers' applied.
-SYNCED_KINDS = ("GitRepository", "OCIRepository", "Bucket", "HelmChart", "Kustomization", "HelmRelease")
+SYNCED_KINDS = (*c.FLUX_SOURCE_KINDS, "HelmChart", "Kustomization", "HelmRelease")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ description, one module per section; validation, docs/configuration.md, the stac
 and the multi-language component's typed arguments all come from it.
 """
 
-from .alerts import AlertRuleSettings, AlertSettings, DashboardSettings
+from .alerts import AlertRuleSettings, AlertSettings
 from .collector import GatewaySettings, ImageSettings, LogAgentSettings, ResourceSettings, SendingQueueSettings
 from .errors import ConfigError, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
@@ -37,7 +37,6 @@ __all__ = [
     "DNS_LABEL",
     "DURATION_WORDS",
     "Dash0OperatorSettings",
-    "DashboardSettings",
     "EventSource",
     "ExporterSettings",
     "FluxSettings",
