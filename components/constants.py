@@ -236,6 +236,8 @@ COLLECTOR_COMMAND = "otelcol-k8s"
 COLLECTOR_UID = 10001
 COLLECTOR_HEALTH_PORT = 13133
 OTLP_GRPC_PORT = 4317
+# Where each collector serves its own metrics (the collector's and the chart's default port).
+COLLECTOR_TELEMETRY_PORT = 8888
 OTLP_HTTP_PORT = 4318
 AUTHORIZATION_HEADER = "Authorization"
 # Header names that carry credentials by convention (Authorization, X-API-Key, DD-API-KEY,
@@ -343,6 +345,35 @@ PROMETHEUS_CLUSTER_LABEL = "k8s_cluster_name"
 # The series a Prometheus scrape adds for each target: 1 when the scrape succeeded, else 0.
 SCRAPE_UP_METRIC = "up"
 WORKQUEUE_DEPTH_METRIC = "workqueue_depth"
+# The collectors' own metrics as the collector 0.158.0 serves them on COLLECTOR_TELEMETRY_PORT
+# (go.opentelemetry.io/collector/exporter/exporterhelper@v0.158.0: metadata.yaml; receiverhelper
+# likewise): `exporter` and `receiver` name the component, queue series also carry `data_type`.
+# Send failures count items dropped after their last retry (the exporter counts them outside its
+# retry loop: exporterhelper@v0.158.0 internal/base_exporter.go).
+COLLECTOR_METRIC_PREFIX = "otelcol_"
+EXPORTER_SEND_FAILED_METRICS = {
+    "logs": "otelcol_exporter_send_failed_log_records_total",
+    "metrics": "otelcol_exporter_send_failed_metric_points_total",
+    "traces": "otelcol_exporter_send_failed_spans_total",
+}
+EXPORTER_SENT_METRICS = {
+    "logs": "otelcol_exporter_sent_log_records_total",
+    "metrics": "otelcol_exporter_sent_metric_points_total",
+    "traces": "otelcol_exporter_sent_spans_total",
+}
+EXPORTER_QUEUE_SIZE_METRIC = "otelcol_exporter_queue_size"
+EXPORTER_QUEUE_CAPACITY_METRIC = "otelcol_exporter_queue_capacity"
+RECEIVER_ACCEPTED_LOG_RECORDS_METRIC = "otelcol_receiver_accepted_log_records_total"
+RECEIVER_REFUSED_LOG_RECORDS_METRIC = "otelcol_receiver_refused_log_records_total"
+# What each collector's own scrape keeps: what the pipeline alerts and dashboards read.
+PIPELINE_METRICS = (
+    *EXPORTER_SEND_FAILED_METRICS.values(),
+    *EXPORTER_SENT_METRICS.values(),
+    EXPORTER_QUEUE_SIZE_METRIC,
+    EXPORTER_QUEUE_CAPACITY_METRIC,
+    RECEIVER_ACCEPTED_LOG_RECORDS_METRIC,
+    RECEIVER_REFUSED_LOG_RECORDS_METRIC,
+)
 # controller-runtime >= 0.23 turns the priority queue on: workqueue_depth gains this label, which
 # workqueue_longest_running_processor_seconds lacks (controller-runtime@v0.24.1:
 # pkg/internal/metrics/workqueue.go). A queue serves a depth series per priority it has held items of.

@@ -8,7 +8,7 @@ import pytest
 from support import STACKS, by_kind, register, run_stack, validate_custom_resource
 
 from components import constants as c
-from components.config import AlertSettings, FluxSettings
+from components.config import AlertRuleSettings, AlertSettings, FluxSettings
 from components.resources.alert_rules import FluxAlertRules, FluxAlertRulesArgs
 from components.resources.dashboards import FluxDashboards
 
@@ -53,9 +53,8 @@ def test_in_dash0_operator_mode_the_operator_syncs_them_from_their_namespace():
         ({"signals": {"metrics": False}}, {"PrometheusRule": 0, "PersesDashboard": 0}),
         ({"alerts": {"enabled": False}}, {"PrometheusRule": 0, "PersesDashboard": 2}),
         ({"dashboards": {"enabled": False}}, {"PrometheusRule": 1, "PersesDashboard": 0}),
-        ({"alerts": {name: {"enabled": False} for name in (
-            "notReady", "suspended", "slowReconcile", "reconcileErrors", "controllerAbsent", "stuckWorkqueue",
-            "controllerDown", "workersSaturated", "objectHealthDown", "notReconciling", "behindSource")}},
+        ({"alerts": {field.alias or name: {"enabled": False} for name, field in AlertSettings.model_fields.items()
+                     if isinstance(field.default, AlertRuleSettings)}},
          {"PrometheusRule": 0, "PersesDashboard": 2}),
     ],
     ids=["metrics-off", "alerts-off", "dashboards-off", "every-alert-off"],

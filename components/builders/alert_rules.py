@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import constants as c
 from ..config import AlertRuleSettings, AlertSettings, prometheus_duration_seconds
-from .collector_configs import CONTROLLERS_JOB, OBJECT_HEALTH_JOB
+from .collector_configs import AGENT_JOB, CONTROLLERS_JOB, GATEWAY_JOB, NODE_LABEL, OBJECT_HEALTH_JOB
 from .source_queries import behind_source
 
 RULE_NAME = f"{c.PROJECT}-alerts"
@@ -316,12 +316,74 @@ def object_health_down_rule(alerts: AlertSettings) -> dict[str, Any]:
     )
 
 
+def export_failing_rule(alerts: AlertSettings) -> dict[str, Any]:
+    """Per signal, since one exporter drops one signal's items and sends another's; each term names its signal."""
+    settings = alerts.export_failing
+    terms = [f'label_replace(rate({metric}[{settings.window}]) > 0, "signal", "{signal}", "", "")'
+             for signal, metric in c.EXPORTER_SEND_FAILED_METRICS.items()]
+    return _alert(
+        "FluxPipelineExportFailing",
+        " or ".join(terms),
+        settings,
+        alerts,
+        after=settings.after,
+        summary="{{ $labels.job }} drops {{ $labels.signal }} it cannot send",
+        description=(
+            "{{ $labels.job }} at {{ $labels.instance }} has dropped {{ $value | humanize }} {{ $labels.signal }} items "
+            f"per second through {{{{ $labels.exporter }}}} for {settings.after}: its destination refuses them (an answer "
+            "such as 401, 403 or 400), or it was unreachable for longer than the queue's outage. Its log says which."
+        ),
+    )
+
+
+def queue_filling_rule(alerts: AlertSettings) -> dict[str, Any]:
+    settings = alerts.queue_filling
+    job = f'job="{GATEWAY_JOB}"'
+    return _alert(
+        "FluxPipelineQueueFilling",
+        f"{c.EXPORTER_QUEUE_SIZE_METRIC}{{{job}}} / {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{job}}} >= {settings.threshold:g}",
+        settings,
+        alerts,
+        after=settings.after,
+        summary="The gateway's {{ $labels.data_type }} export queue is filling",
+        description=(
+            "{{ $value | humanizePercentage }} of the gateway's {{ $labels.data_type }} queue to {{ $labels.exporter }} "
+            f"has been in use for {settings.after}: the backend takes less than arrives, or answers slowly or not at all. "
+            "Nothing is lost yet; once the queue is full the gateway holds its receivers back and the log agents stop "
+            "reading. The gateway's log names the export errors."
+        ),
+    )
+
+
+def agent_not_reading_rule(alerts: AlertSettings) -> dict[str, Any]:
+    """An agent's queue is full when the gateway does not take its lines; its pipeline refuses
+    lines at its memory limit. Either way its file reader waits (collector_configs.log_agent_config)."""
+    settings = alerts.agent_not_reading
+    job = f'job="{AGENT_JOB}"'
+    return _alert(
+        "FluxLogAgentNotReading",
+        f'{c.EXPORTER_QUEUE_SIZE_METRIC}{{{job},data_type="logs"}} >= {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{job}}}'
+        f" or rate({c.RECEIVER_REFUSED_LOG_RECORDS_METRIC}{{{job}}}[{settings.window}]) > 0",
+        settings,
+        alerts,
+        after=settings.after,
+        summary=f"The log agent on {{{{ $labels.{NODE_LABEL} }}}} does not read Flux's logs",
+        description=(
+            f"The log agent on node {{{{ $labels.{NODE_LABEL} }}}} has had a full queue to the gateway, or a pipeline "
+            f"refusing lines, for {settings.after}: Flux's log lines on that node wait in their files, and are lost if "
+            "kubelet rotates them away first. Check the gateway first (its queue and log), then the agent's log."
+        ),
+    )
+
+
 def rule_groups(alerts: AlertSettings, controllers: list[str], *, cluster_label: str,
-                gateway_scrapes: bool = True) -> list[dict[str, Any]]:
+                gateway_scrapes: bool = True, pipeline_metrics: bool = False,
+                log_agents: bool = False) -> list[dict[str, Any]]:
     """The enabled alerts, in a group for Flux objects, one for the controllers and one for the
     pipeline; empty groups are left out. The alerts on the gateway's scrape jobs ship only where
-    the gateway scrapes (`gateway_scrapes`: collector mode); `cluster_label` names the cluster in
-    the backend."""
+    the gateway scrapes (`gateway_scrapes`: collector mode), those on the collectors' own metrics
+    where they ship them (`pipeline_metrics`; the agents' with `log_agents`); `cluster_label`
+    names the cluster in the backend."""
     objects: list[dict[str, Any]] = []
     if alerts.not_ready.enabled:
         objects += not_ready_rules(alerts)
@@ -345,13 +407,21 @@ def rule_groups(alerts: AlertSettings, controllers: list[str], *, cluster_label:
     if alerts.workers_saturated.enabled:
         controller_rules.append(workers_saturated_rule(alerts, controllers))
     pipeline = [object_health_down_rule(alerts)] if alerts.object_health_down.enabled and gateway_scrapes else []
+    if pipeline_metrics and alerts.export_failing.enabled:
+        pipeline.append(export_failing_rule(alerts))
+    if pipeline_metrics and alerts.queue_filling.enabled:
+        pipeline.append(queue_filling_rule(alerts))
+    if pipeline_metrics and log_agents and alerts.agent_not_reading.enabled:
+        pipeline.append(agent_not_reading_rule(alerts))
     groups = [(OBJECTS_GROUP, objects), (CONTROLLERS_GROUP, controller_rules), (PIPELINE_GROUP, pipeline)]
     return [{"name": name, "rules": rules} for name, rules in groups if rules]
 
 
 def prometheus_rule_spec(alerts: AlertSettings, controllers: list[str], *, cluster_label: str,
-                         gateway_scrapes: bool = True) -> dict[str, Any]:
-    return {"groups": rule_groups(alerts, controllers, cluster_label=cluster_label, gateway_scrapes=gateway_scrapes)}
+                         gateway_scrapes: bool = True, pipeline_metrics: bool = False,
+                         log_agents: bool = False) -> dict[str, Any]:
+    return {"groups": rule_groups(alerts, controllers, cluster_label=cluster_label, gateway_scrapes=gateway_scrapes,
+                                  pipeline_metrics=pipeline_metrics, log_agents=log_agents)}
 
 
 def rule_expressions(spec: dict[str, Any]) -> list[str]:

@@ -31,6 +31,12 @@ QUEUE_MOUNT = "/var/lib/otelcol/queue"
 # Prometheus job names; they become the `job` label (service.name) of the scraped series.
 CONTROLLERS_JOB = "flux-controllers"
 OBJECT_HEALTH_JOB = "flux-object-health"
+# Each collector scrapes its own metrics as this job (`collector.pipelineMetrics`).
+GATEWAY_JOB = "fluxcd-otel-gateway"
+AGENT_JOB = "fluxcd-otel-log-agent"
+# The label that names a log agent's node on its own metrics, from the pod's spec.nodeName.
+NODE_LABEL = "node"
+NODE_NAME_ENV = "K8S_NODE_NAME"
 QUEUE_STORAGE = f"{Component.FILE_STORAGE}/queue"
 CHECKPOINT_STORAGE = f"{Component.FILE_STORAGE}/checkpoints"
 POD_IP = "${env:MY_POD_IP}"
@@ -117,6 +123,34 @@ def exporter(settings: ExporterSettings, secret_headers: Sequence[SecretHeader] 
     return f"{kind}/{name}", body
 
 
+def own_telemetry() -> dict[str, Any]:
+    """The collector serves its own metrics on its pod address, for its own scrape job only, named by
+    Prometheus conventions (`_total`, unit suffixes) as the backend shows every other scraped metric."""
+    exposition = {
+        "host": POD_IP,
+        "port": c.COLLECTOR_TELEMETRY_PORT,
+        "without_scope_info": True,
+        "without_type_suffix": False,
+        "without_units": False,
+    }
+    return {"metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": exposition}}}]}}
+
+
+def own_metrics_scrape_job(job: str, scrape_interval: str, labels: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    """The collector's own metrics (own_telemetry), only those the pipeline alerts and dashboards read."""
+    target: dict[str, Any] = {"targets": [f"{POD_IP}:{c.COLLECTOR_TELEMETRY_PORT}"]}
+    if labels:
+        target["labels"] = labels
+    return {
+        "job_name": job,
+        "scrape_interval": scrape_interval,
+        "static_configs": [target],
+        "metric_relabel_configs": [
+            {"source_labels": ["__name__"], "regex": "|".join(sorted(c.PIPELINE_METRICS)), "action": "keep"}
+        ],
+    }
+
+
 def object_health_scrape_job(target: str, scrape_interval: str) -> dict[str, Any]:
     """kube-state-metrics, as its own job: it serves only the Flux object health families, whose
     labels (`exported_namespace`, ...) need no relabelling next to a static target's job/instance."""
@@ -147,13 +181,15 @@ def gateway_config(
     kept_metrics: Sequence[str] = (),
     event_namespaces: Sequence[str] = (),
     event_statements: Any = None,
+    pipeline_metrics: bool = False,
 ) -> dict[str, Any]:
     """The gateway: scrapes Flux metrics, receives OTLP traces and logs, exports to the backend.
 
     `object_health_target` is the kube-state-metrics Service that exposes Flux object health;
     `kept_metrics` are the series the shipped alert rules and dashboards read, kept next to the prefixes;
     `event_namespaces` are watched for Kubernetes events about Flux objects (see flux_events);
-    `event_statements` replace the events' default OTTL statements (to add their trace IDs)."""
+    `event_statements` replace the events' default OTTL statements (to add their trace IDs);
+    `pipeline_metrics`: the gateway scrapes its own metrics and takes the log agents' over OTLP."""
     exporter_id, exporter_body = exporter(exporter_settings, secret_headers)
     processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
     receivers: dict[str, Any] = {}
@@ -181,9 +217,13 @@ def gateway_config(
                     }
                 ]
                 + ([object_health_scrape_job(object_health_target, gateway.scrape_interval)] if object_health_target else [])
+                + ([own_metrics_scrape_job(GATEWAY_JOB, gateway.scrape_interval)] if pipeline_metrics else [])
             }
         }
         pipeline("metrics", Component.PROMETHEUS_RECEIVER)
+        if pipeline_metrics and signals.logs:
+            # The log agents send their own metrics with their logs, over OTLP/gRPC.
+            pipelines["metrics"]["receivers"].append(Component.OTLP_RECEIVER)
     protocols: dict[str, Any] = {}
     if signals.logs:
         protocols["grpc"] = {"endpoint": f"{POD_IP}:{c.OTLP_GRPC_PORT}"}
@@ -222,7 +262,11 @@ def gateway_config(
             **event_processors,
         },
         "exporters": {exporter_id: exporter_body},
-        "service": {"extensions": sorted(extensions), "pipelines": dict(sorted(pipelines.items()))},
+        "service": {
+            "extensions": sorted(extensions),
+            "pipelines": dict(sorted(pipelines.items())),
+            **({"telemetry": own_telemetry()} if pipeline_metrics else {}),
+        },
     }
 
 
@@ -274,12 +318,15 @@ def log_agent_config(
     gateway_otlp_grpc: str,
     queue: SendingQueueSettings,
     trace_correlation: Optional[dict[str, Any]] = None,
+    pipeline_metrics_interval: Optional[str] = None,
 ) -> dict[str, Any]:
     """The node agent: tails Flux log files with checkpointed offsets and forwards to the gateway.
 
     Offsets and the export queue share the node's checkpoint directory, so a restarted agent
     neither re-sends nor skips lines and still sends what it had queued for a gateway outage.
     `trace_correlation` (see `trace_correlation.transform_processor`) runs after memory_limiter.
+    With `pipeline_metrics_interval`, the agent scrapes its own metrics that often, labels them
+    with its node, and sends them to the gateway beside the logs.
     """
     storage = CHECKPOINT_STORAGE
     processors: dict[str, Any] = {Component.MEMORY_LIMITER: memory_limiter(agent.resources.memory_limit)}
@@ -288,38 +335,43 @@ def log_agent_config(
     processors[Component.BATCH] = batch()
     receiver = f"{Component.FILELOG_RECEIVER}/flux"
     exporter_id = f"{Component.OTLP_GRPC_EXPORTER}/gateway"
+    receivers: dict[str, Any] = {
+        receiver: {
+            "include": flux_log_paths(flux_namespace, controllers),
+            "include_file_path": True,
+            "include_file_name": False,
+            # With stored offsets, known files resume where they stopped; `beginning` only
+            # applies to files the agent has not seen, so none of their lines are skipped.
+            "start_at": "beginning",
+            "storage": storage,
+            # While the pipeline refuses data the receiver waits instead of dropping: the
+            # unread lines stay in the file and the offset stays where it is.
+            "retry_on_failure": {"enabled": True, "max_elapsed_time": "0s"},
+            "operators": flux_log_operators(),
+        }
+    }
+    pipelines = {"logs": {"receivers": [receiver], "processors": list(processors), "exporters": [exporter_id]}}
+    service: dict[str, Any] = {"extensions": [Component.HEALTH_CHECK, storage], "pipelines": pipelines}
+    if pipeline_metrics_interval is not None:
+        node = {NODE_LABEL: f"${{env:{NODE_NAME_ENV}}}"}
+        receivers[Component.PROMETHEUS_RECEIVER] = {
+            "config": {"scrape_configs": [own_metrics_scrape_job(AGENT_JOB, pipeline_metrics_interval, node)]}
+        }
+        pipelines["metrics"] = {
+            "receivers": [Component.PROMETHEUS_RECEIVER],
+            "processors": [Component.MEMORY_LIMITER, Component.BATCH],
+            "exporters": [exporter_id],
+        }
+        service["telemetry"] = own_telemetry()
     return {
         "extensions": {
             Component.HEALTH_CHECK: health_check(),
             storage: file_storage(CHECKPOINT_MOUNT),
         },
-        "receivers": {
-            receiver: {
-                "include": flux_log_paths(flux_namespace, controllers),
-                "include_file_path": True,
-                "include_file_name": False,
-                # With stored offsets, known files resume where they stopped; `beginning` only
-                # applies to files the agent has not seen, so none of their lines are skipped.
-                "start_at": "beginning",
-                "storage": storage,
-                # While the pipeline refuses data the receiver waits instead of dropping: the
-                # unread lines stay in the file and the offset stays where it is.
-                "retry_on_failure": {"enabled": True, "max_elapsed_time": "0s"},
-                "operators": flux_log_operators(),
-            }
-        },
+        "receivers": receivers,
         "processors": processors,
         "exporters": {
             exporter_id: {"endpoint": gateway_otlp_grpc, "tls": {"insecure": True}, **delivery(queue, storage)}
         },
-        "service": {
-            "extensions": [Component.HEALTH_CHECK, storage],
-            "pipelines": {
-                "logs": {
-                    "receivers": [receiver],
-                    "processors": list(processors),
-                    "exporters": [exporter_id],
-                }
-            },
-        },
+        "service": service,
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import constants as c
+from .collector_configs import AGENT_JOB, NODE_LABEL
 from .source_queries import behind_source
 
 OVERVIEW = f"{c.PROJECT}-overview"
@@ -191,7 +192,40 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
     )
 
 
-def control_plane_spec(controllers: list[str], cluster_label: str) -> dict[str, Any]:
+def pipeline_panels(cluster: str, log_agents: bool) -> list[Panel]:
+    """The collectors' own metrics (collector.pipelineMetrics): what they send, drop and hold."""
+
+    def per_signal(metrics: dict[str, str]) -> list[tuple[str, str]]:
+        return [(f"sum by (job) (rate({metric}{{{cluster}}}[{RATE_WINDOW}]))", f"{{{{job}}}} {signal}")
+                for signal, metric in metrics.items()]
+
+    panels = [
+        time_series("sent", "Sent", "Items per second the gateway and log agents delivered, by signal.",
+                    per_signal(c.EXPORTER_SENT_METRICS), "decimal", width=8),
+        time_series("dropped", "Dropped", "Items per second dropped after their last retry: refused by the destination "
+                    "or undeliverable for longer than the queue's outage.",
+                    per_signal(c.EXPORTER_SEND_FAILED_METRICS), "decimal", width=8),
+        time_series("queueFill", "Export queue in use", "Share of each export queue in use; a full queue holds the "
+                    "receivers back.",
+                    [(f"max by (job, data_type) ({c.EXPORTER_QUEUE_SIZE_METRIC}{{{cluster}}} "
+                      f"/ {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{cluster}}})", "{{job}} {{data_type}}")],
+                    "percent-decimal", width=8),
+    ]
+    if log_agents:
+        agents = f'{cluster},job="{AGENT_JOB}"'
+        panels.append(time_series(
+            "agentReads", "Log lines read by node", "Flux log lines per second each node's agent read, and refused.",
+            [(f"sum by ({NODE_LABEL}) (rate({c.RECEIVER_ACCEPTED_LOG_RECORDS_METRIC}{{{agents}}}[{RATE_WINDOW}]))",
+              f"{{{{{NODE_LABEL}}}}}"),
+             (f"sum by ({NODE_LABEL}) (rate({c.RECEIVER_REFUSED_LOG_RECORDS_METRIC}{{{agents}}}[{RATE_WINDOW}]))",
+              f"{{{{{NODE_LABEL}}}}} refused")],
+            "decimal", width=GRID_COLUMNS,
+        ))
+    return panels
+
+
+def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: bool = False,
+                       log_agents: bool = False) -> dict[str, Any]:
     names = "|".join(c.flux_reconcilers(controllers))
     cluster = _in_scope(cluster_label, CLUSTER)
     by_controller = f'{cluster},controller=~"{names}"'
@@ -266,17 +300,24 @@ def control_plane_spec(controllers: list[str], cluster_label: str) -> dict[str, 
             "decimal", width=GRID_COLUMNS,
         ),
     ]
+    rows = [("Reconciliation", reconciles), ("Work queues", queues), ("Processes", processes), ("Kubernetes API", api)]
+    if pipeline:
+        rows.append(("Pipeline", pipeline_panels(cluster, log_agents)))
     return dashboard_spec(
         "Flux control plane",
-        "Reconcile rate and errors, work queues and workers, the controllers' processes and their Kubernetes API requests.",
+        "Reconcile rate and errors, work queues and workers, the controllers' processes and their Kubernetes API requests"
+        + (", and the pipeline that ships their telemetry." if pipeline else "."),
         [_variable(CLUSTER, "Cluster", cluster_label, c.RECONCILE_TOTAL_METRIC)],
-        [("Reconciliation", reconciles), ("Work queues", queues), ("Processes", processes), ("Kubernetes API", api)],
+        rows,
     )
 
 
-def dashboard_specs(controllers: list[str], cluster_label: str) -> dict[str, dict[str, Any]]:
-    """Each dashboard's resource name and spec."""
-    return {OVERVIEW: overview_spec(cluster_label), CONTROL_PLANE: control_plane_spec(controllers, cluster_label)}
+def dashboard_specs(controllers: list[str], cluster_label: str, *, pipeline: bool = False,
+                    log_agents: bool = False) -> dict[str, dict[str, Any]]:
+    """Each dashboard's resource name and spec; `pipeline` adds the collectors' own row to the
+    control plane (`log_agents`: with the agents' panel)."""
+    return {OVERVIEW: overview_spec(cluster_label),
+            CONTROL_PLANE: control_plane_spec(controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)}
 
 
 def custom_resource_spec(dashboard: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 
 from .. import constants as c
 from ..config import ImageSettings, ResourceSettings, SendingQueueSettings
-from .collector_configs import CHECKPOINT_MOUNT, QUEUE_MOUNT
+from .collector_configs import CHECKPOINT_MOUNT, NODE_NAME_ENV, QUEUE_MOUNT
 
 RESTRICTED_CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
@@ -128,8 +128,10 @@ def log_agent_values(
     resources: ResourceSettings,
     config: dict[str, Any],
     checkpoint_host_dir: str,
+    node_name_env: bool = False,
 ) -> dict[str, Any]:
     """A DaemonSet that reads host log files: read-only log mount, no ports, no capabilities.
+    With `node_name_env`, the container learns its node's name (its own metrics carry it).
 
     It runs as uid 0 because kubelet writes pod logs as root with mode 0640; with every
     capability dropped, root can read them (as owner) and nothing more.
@@ -160,4 +162,6 @@ def log_agent_values(
             "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
         }
     )
+    if node_name_env:
+        values["extraEnvs"] = [{"name": NODE_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
     return values

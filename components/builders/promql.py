@@ -51,7 +51,9 @@ def alert_rule_spec(config: StackConfig) -> dict[str, Any] | None:
     if not (config.signals.metrics and config.alerts.enabled):
         return None
     spec = prometheus_rule_spec(config.alerts, config.flux.controllers, cluster_label=config.cluster_label,
-                                gateway_scrapes=config.mode == "collector")
+                                gateway_scrapes=config.mode == "collector",
+                                pipeline_metrics=config.pipeline_metrics_enabled,
+                                log_agents=config.agent_metrics_enabled)
     return spec if spec["groups"] else None
 
 
@@ -59,7 +61,8 @@ def shipped_dashboards(config: StackConfig) -> dict[str, dict[str, Any]]:
     """The PersesDashboard specs the stack ships, by resource name."""
     if not (config.signals.metrics and config.dashboards.enabled):
         return {}
-    return dashboard_specs(config.flux.controllers, config.cluster_label)
+    return dashboard_specs(config.flux.controllers, config.cluster_label, pipeline=config.pipeline_metrics_enabled,
+                           log_agents=config.agent_metrics_enabled)
 
 
 def shipped_expressions(config: StackConfig) -> list[str]:
@@ -69,8 +72,10 @@ def shipped_expressions(config: StackConfig) -> list[str]:
 
 
 def queried_metrics(config: StackConfig) -> list[str]:
-    """Every series the shipped rules and dashboards need scraped, sorted."""
-    names = {name for expr in shipped_expressions(config) for name in metric_names(expr)}
+    """Every series of Flux's that the shipped rules and dashboards need scraped, sorted. The
+    collectors' own (`otelcol_`) are kept by their own scrape jobs (constants.PIPELINE_METRICS)."""
+    names = {name for expr in shipped_expressions(config) for name in metric_names(expr)
+             if not name.startswith(c.COLLECTOR_METRIC_PREFIX)}
     # Every scrape reports `up` for its target itself, whatever the filter keeps.
     names.discard(c.SCRAPE_UP_METRIC)
     return sorted({series for name in names for series in scraped_series(name)})

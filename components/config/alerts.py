@@ -105,6 +105,27 @@ class ObjectHealthDownAlertSettings(AlertRuleSettings):
     """How long object health (kube-state-metrics, through the gateway) may be missing before the alert fires."""
 
 
+class ExportFailingAlertSettings(AlertRuleSettings):
+    window: PrometheusDuration = "5m"
+    """Window in which dropped items are counted."""
+    after: PrometheusDuration = "10m"
+    """How long a collector must keep dropping items before the alert fires, so that one refused batch does not page."""
+
+
+class QueueFillingAlertSettings(AlertRuleSettings):
+    threshold: float = Field(default=0.5, gt=0, le=1)
+    """Share of the gateway's export queue in use at or above which the condition holds."""
+    after: PrometheusDuration = "5m"
+    """How long the share must stay at or above `threshold` before the alert fires."""
+
+
+class AgentNotReadingAlertSettings(AlertRuleSettings):
+    window: PrometheusDuration = "5m"
+    """Window in which lines the agent's pipeline refused are counted."""
+    after: PrometheusDuration = "5m"
+    """How long an agent's queue may stay full, or its pipeline keep refusing lines, before the alert fires."""
+
+
 class AlertSettings(Model):
     enabled: bool = True
     """Ship a PrometheusRule in the Flux namespace while metrics are on (needs the monitoring.coreos.com CRD)."""
@@ -134,6 +155,12 @@ class AlertSettings(Model):
     """`FluxWorkersSaturated`: every worker of a reconciler is busy, so objects wait their turn."""
     object_health_down: ObjectHealthDownAlertSettings = ObjectHealthDownAlertSettings()
     """`FluxObjectHealthDown`: object health stopped arriving, so the object alerts are silent (collector mode)."""
+    export_failing: ExportFailingAlertSettings = ExportFailingAlertSettings()
+    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`collector.pipelineMetrics`)."""
+    queue_filling: QueueFillingAlertSettings = QueueFillingAlertSettings()
+    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`collector.pipelineMetrics`)."""
+    agent_not_reading: AgentNotReadingAlertSettings = AgentNotReadingAlertSettings()
+    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`collector.pipelineMetrics`)."""
 
 
 class DashboardSettings(Model):

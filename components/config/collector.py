@@ -142,11 +142,14 @@ class GatewaySettings(Model):
     """Requests and limits of the gateway pod; keys not given keep their defaults (a default
     request above a limit given comes down to it)."""
     scrape_interval: Duration = "30s"
-    """How often the Prometheus receiver scrapes the Flux controllers."""
+    """How often the gateway scrapes the Flux controllers and object health, and each collector its own metrics."""
     metric_prefixes: list[MetricPrefix] = Field(default_factory=lambda: ["gotk_"], min_length=1)
     """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
     sending_queue: SendingQueueSettings = SendingQueueSettings()
     """Persistent export queue that bridges backend outages."""
+    pipeline_metrics: bool = True
+    """Ship the gateway's and log agents' own metrics (items received, sent and dropped; export queue fill) beside
+    Flux's, for the pipeline alerts and the control-plane dashboard's pipeline row; needs signals.metrics."""
 
     @field_validator("resources", mode="before")
     @classmethod

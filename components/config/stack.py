@@ -129,6 +129,9 @@ class StackConfig(Model):
         if self.mode == "collector":
             if self.exporter is None:
                 problems.append(("exporter", "required in mode collector (type dash0, otlp or debug)"))
+            if self.collector.pipeline_metrics and "pipeline_metrics" in self.collector.model_fields_set \
+                    and not self.signals.metrics:
+                problems.append(("collector.pipelineMetrics", "needs signals.metrics (they travel with them)"))
             if self.signals.metrics and self.collector.replicas > 1:
                 problems.append(("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)"))
             problems += [
@@ -186,6 +189,16 @@ class StackConfig(Model):
         if not self.events_enabled:
             return []
         return sorted(self.events.namespaces or [self.flux.namespace])
+
+    @property
+    def pipeline_metrics_enabled(self) -> bool:
+        """The gateway and log agents ship their own metrics (collector mode, with the metrics)."""
+        return self.mode == "collector" and self.signals.metrics and self.collector.pipeline_metrics
+
+    @property
+    def agent_metrics_enabled(self) -> bool:
+        """The log agents ship their own metrics too."""
+        return self.pipeline_metrics_enabled and self.signals.logs
 
     @property
     def object_health_enabled(self) -> bool:

@@ -24,6 +24,10 @@ class FluxAlertRulesArgs:
     gateway_scrapes: bool = True
     """The gateway scrapes the controllers and object health (collector mode), so the alerts on its
     scrape jobs can fire; the Dash0 operator names its scrapes otherwise."""
+    pipeline_metrics: bool = False
+    """The gateway ships its own metrics (`collector.pipelineMetrics`), so the pipeline alerts can fire."""
+    log_agents: bool = False
+    """Log agents ship their own metrics too, so FluxLogAgentNotReading can fire."""
 
 
 class FluxAlertRules(pulumi.ComponentResource):
@@ -40,7 +44,8 @@ class FluxAlertRules(pulumi.ComponentResource):
             kind="PrometheusRule",
             metadata=manifests.object_metadata(RULE_NAME, namespace, "alerting"),
             spec=prometheus_rule_spec(args.alerts, args.flux.controllers, cluster_label=args.cluster_label,
-                                      gateway_scrapes=args.gateway_scrapes),
+                                      gateway_scrapes=args.gateway_scrapes, pipeline_metrics=args.pipeline_metrics,
+                                      log_agents=args.log_agents),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.rule_ref = f"{namespace}/{RULE_NAME}"

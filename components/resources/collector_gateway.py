@@ -43,6 +43,8 @@ class CollectorGatewayArgs:
     """`host:port` of the kube-state-metrics Service with Flux object health, scraped as its own job."""
     kept_metrics: list[str] = field(default_factory=list)
     """Series the shipped alert rules and dashboards read; the scrape keeps them next to the prefixes."""
+    pipeline_metrics: bool = False
+    """Scrape the gateway's own metrics and take the log agents' (`collector.pipelineMetrics`)."""
     event_namespaces: list[str] = field(default_factory=list)
     """Namespaces whose Kubernetes events about Flux objects the gateway ships as logs; each gets a
     Role that lets the gateway's service account list and watch events there, and nothing more."""
@@ -142,6 +144,7 @@ class CollectorGateway(pulumi.ComponentResource):
             object_health_target=args.object_health_target,
             kept_metrics=args.kept_metrics,
             event_namespaces=args.event_namespaces,
+            pipeline_metrics=args.pipeline_metrics and args.signals.metrics,
             event_statements=event_statements,
         )
         self.release = chart_release(

@@ -21,10 +21,12 @@ class FluxDashboards(pulumi.ComponentResource):
     """`<namespace>/<name>` of each dashboard."""
 
     def __init__(self, name: str, flux: FluxSettings, cluster_label: str = c.PROMETHEUS_CLUSTER_LABEL,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, *, pipeline: bool = False, log_agents: bool = False):
+        """`pipeline`: the collectors ship their own metrics, so the control plane gets a pipeline row
+        (`log_agents`: the agents' too)."""
         super().__init__("fluxcd-otel:index:FluxDashboards", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        specs = dashboard_specs(flux.controllers, cluster_label)
+        specs = dashboard_specs(flux.controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)
         self.dashboards = [
             k8s.apiextensions.CustomResource(
                 f"{name}-{dashboard_name.removeprefix(f'{c.PROJECT}-')}",

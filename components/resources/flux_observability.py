@@ -268,6 +268,7 @@ class FluxObservability(pulumi.ComponentResource):
                     export_headers=export_headers,
                     object_health_target=health_target,
                     kept_metrics=queried_metrics(config),
+                    pipeline_metrics=config.pipeline_metrics_enabled,
                     event_namespaces=config.event_namespaces,
                     alert_uid=alert_uid,
                     alert_event_sources=alert_event_sources,
@@ -306,10 +307,13 @@ class FluxObservability(pulumi.ComponentResource):
         if alert_rule_spec(config) is not None:
             self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(
                 flux=config.flux, alerts=config.alerts, cluster_label=config.cluster_label,
-                gateway_scrapes=config.mode == "collector"), opts=child)
+                gateway_scrapes=config.mode == "collector", pipeline_metrics=config.pipeline_metrics_enabled,
+                log_agents=config.agent_metrics_enabled), opts=child)
             outputs["alertRules"] = self.alert_rules.rule_ref
         if shipped_dashboards(config):
-            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, config.cluster_label, opts=child)
+            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, config.cluster_label, opts=child,
+                                             pipeline=config.pipeline_metrics_enabled,
+                                             log_agents=config.agent_metrics_enabled)
             outputs["dashboards"] = self.dashboards.dashboard_refs
 
         if config.mode == "collector" and signals.logs:
@@ -320,6 +324,7 @@ class FluxObservability(pulumi.ComponentResource):
                     flux=config.flux,
                     agent=config.log_agent,
                     collector=config.collector,
+                    pipeline_metrics=config.pipeline_metrics_enabled,
                     alert_uid=alert_uid,
                     alert_event_sources=alert_event_sources,
                 ),

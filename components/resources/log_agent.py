@@ -24,7 +24,9 @@ class FluxLogAgentArgs:
     flux: FluxSettings = FluxSettings()
     agent: LogAgentSettings = LogAgentSettings()
     collector: GatewaySettings = GatewaySettings()
-    """Chart version, image and the outage the queues bridge are shared with the gateway."""
+    """Chart version, image, the outage the queues bridge and the scrape interval are shared with the gateway."""
+    pipeline_metrics: bool = False
+    """Ship the agent's own metrics to the gateway (`collector.pipelineMetrics`)."""
     alert_uid: Optional[pulumi.Input[str]] = None
     """UID of the tracing Alert. With `alert_event_sources`, every Flux log line with a revision,
     of an object the Alert selects and of a kind that logs its revision, gets the trace ID Flux
@@ -60,6 +62,7 @@ class FluxLogAgent(pulumi.ComponentResource):
             gateway_otlp_grpc=args.gateway_otlp_grpc,
             queue=args.collector.sending_queue,
             trace_correlation=trace_correlation,
+            pipeline_metrics_interval=args.collector.scrape_interval if args.pipeline_metrics else None,
         )
         self.release = chart_release(
             f"{name}-release",
@@ -74,6 +77,7 @@ class FluxLogAgent(pulumi.ComponentResource):
                 resources=agent.resources,
                 config=self.collector_config,
                 checkpoint_host_dir=f"{agent.checkpoint_dir.rstrip('/')}/{agent.release_name}",
+                node_name_env=args.pipeline_metrics,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )

@@ -98,11 +98,13 @@ class GatewaySettings(TypedDict):
     resources: NotRequired[ResourceSettings]
     """Requests and limits of the gateway pod; keys not given keep their defaults (a default request above a limit given comes down to it)."""
     scrape_interval: NotRequired[str]
-    """How often the Prometheus receiver scrapes the Flux controllers."""
+    """How often the gateway scrapes the Flux controllers and object health, and each collector its own metrics."""
     metric_prefixes: NotRequired[list[str]]
     """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
     sending_queue: NotRequired[SendingQueueSettings]
     """Persistent export queue that bridges backend outages."""
+    pipeline_metrics: NotRequired[bool]
+    """Ship the gateway's and log agents' own metrics (items received, sent and dropped; export queue fill) beside Flux's, for the pipeline alerts and the control-plane dashboard's pipeline row; needs signals.metrics."""
 
 
 class LogAgentSettings(TypedDict):
@@ -384,6 +386,45 @@ class ObjectHealthDownAlertSettings(TypedDict):
     """How long object health (kube-state-metrics, through the gateway) may be missing before the alert fires."""
 
 
+class ExportFailingAlertSettings(TypedDict):
+    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`collector.pipelineMetrics`)."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    window: NotRequired[str]
+    """Window in which dropped items are counted."""
+    after: NotRequired[str]
+    """How long a collector must keep dropping items before the alert fires, so that one refused batch does not page."""
+
+
+class QueueFillingAlertSettings(TypedDict):
+    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`collector.pipelineMetrics`)."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    threshold: NotRequired[float]
+    """Share of the gateway's export queue in use at or above which the condition holds."""
+    after: NotRequired[str]
+    """How long the share must stay at or above `threshold` before the alert fires."""
+
+
+class AgentNotReadingAlertSettings(TypedDict):
+    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`collector.pipelineMetrics`)."""
+
+    enabled: NotRequired[bool]
+    """Ship this alert."""
+    severity: NotRequired[str]
+    """Value of the alert's `severity` label."""
+    window: NotRequired[str]
+    """Window in which lines the agent's pipeline refused are counted."""
+    after: NotRequired[str]
+    """How long an agent's queue may stay full, or its pipeline keep refusing lines, before the alert fires."""
+
+
 class AlertSettings(TypedDict):
     """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
 
@@ -415,6 +456,12 @@ class AlertSettings(TypedDict):
     """`FluxWorkersSaturated`: every worker of a reconciler is busy, so objects wait their turn."""
     object_health_down: NotRequired[ObjectHealthDownAlertSettings]
     """`FluxObjectHealthDown`: object health stopped arriving, so the object alerts are silent (collector mode)."""
+    export_failing: NotRequired[ExportFailingAlertSettings]
+    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`collector.pipelineMetrics`)."""
+    queue_filling: NotRequired[QueueFillingAlertSettings]
+    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`collector.pipelineMetrics`)."""
+    agent_not_reading: NotRequired[AgentNotReadingAlertSettings]
+    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`collector.pipelineMetrics`)."""
 
 
 class DashboardSettings(TypedDict):
