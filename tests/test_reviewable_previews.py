@@ -83,7 +83,8 @@ OUTPUTS = ["stack-outputs.yaml"]
     "overrides, expected",
     [
         ({"tracing": {"eventSeverity": "error"}}, ALERT),
-        ({"collector": {"scrapeInterval": "1m"}}, GATEWAY),
+        # The log agents scrape their own metrics at the gateway's interval too.
+        ({"collector": {"scrapeInterval": "1m"}}, sorted(GATEWAY + LOGS)),
         ({"logAgent": {"resources": {"cpuRequest": "50m", "cpuLimit": "1", "memoryRequest": "128Mi",
                                      "memoryLimit": "512Mi"}}}, LOGS),
         ({"exporter": {"type": "debug", "verbosity": "detailed"}}, GATEWAY),
