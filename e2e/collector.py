@@ -5,8 +5,9 @@ Three pieces, meant to be reused by every real-tier test that pushes data throug
 - `localize(config, workdir=..., export_to=...)`: a copy of a rendered collector config made
   runnable on this machine. Only what points outside the machine or at node paths changes:
   exporter endpoints (to a local sink), file_log include globs and file_storage directories
-  (re-rooted under `workdir`), the collector's own telemetry (off, so collectors do not collide on
-  port 8888), optionally receivers that need a cluster. Every other setting stays as rendered.
+  (re-rooted under `workdir`), the collector's own telemetry (off where the config does not serve
+  it on its own address, so collectors do not collide on port 8888), optionally receivers that
+  need a cluster. Every other setting stays as rendered.
 - `Collector(name, config, workdir, env=None)`: one collector process. Its listen addresses come
   from the rendered `${env:MY_POD_IP}`, which it gets set to an address of its own in 127.0.0.0/8
   (all of it is loopback on Linux), so the rendered fixed ports (4317, 4318, 13133) never collide,
@@ -45,8 +46,9 @@ from e2e.programs import require
 
 START_TIMEOUT_SECONDS = 90  # a cold start of a ~200 MB binary on a busy 2-core machine
 POD_LOGS = "/var/log/pods"
-# Ports the rendered configs listen on, all at ${env:MY_POD_IP}.
-RENDERED_PORTS = (4317, 4318, 13133)
+# Ports the rendered configs listen on, all at ${env:MY_POD_IP}: OTLP, health, own metrics.
+RENDERED_PORTS = (4317, 4318, 13133, 8888)
+POD_IP = "${env:MY_POD_IP}"
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 DUMMY_ENV_VALUE = "e2e-dummy-value"
 
@@ -100,6 +102,7 @@ def localize(
     without: Iterable[str] = (),
     scrape_host: str | dict[str, str] | None = None,
     fast_retry: bool = False,
+    queue_size: int | None = None,
 ) -> dict[str, Any]:
     """A copy of a rendered collector config that runs on this machine.
 
@@ -118,10 +121,15 @@ def localize(
     - `scrape_host`: the host every static Prometheus scrape target points to instead (ports
       kept), so a started `prometheus` receiver scrapes loopback rather than resolving cluster
       DNS names; or a map of rendered host to local host, as cluster DNS would resolve each
-      (a target whose host it lacks is dropped: nothing answers for it here).
+      (a target whose host it lacks is dropped: nothing answers for it here, and a job left
+      without targets goes, and a receiver left without jobs). A collector's scrape of its own
+      metrics (at `${env:MY_POD_IP}`) stays as rendered.
     - `fast_retry`: exporters retry every 0.2-1 s instead of 5-30 s (initial/max interval only),
       to compress time in outage tests. `max_elapsed_time` and the queue stay as rendered.
-    - `service.telemetry.metrics.level: none`: no self-telemetry server on port 8888.
+    - `queue_size`: every sending queue holds this many requests instead, so that a test fills
+      one in seconds rather than in the rendered outage's length (space compressed, not time).
+    - `service.telemetry.metrics.level: none` where the config has no telemetry of its own: the
+      collector's default server on localhost:8888 would collide with the next collector's.
     """
     local = copy.deepcopy(config)
     workdir = Path(workdir)
@@ -138,16 +146,20 @@ def localize(
                 if key in receiver:
                     receiver[key] = [_reroot(glob, pod_logs) for glob in receiver[key]]
         if kind == "prometheus" and scrape_host is not None:
-            resolve = scrape_host if isinstance(scrape_host, dict) else {}
-            for job in receiver["config"]["scrape_configs"]:
+            resolve = scrape_host if isinstance(scrape_host, dict) else {POD_IP: POD_IP}
+            jobs = receiver["config"]["scrape_configs"]
+            for job in jobs:
                 for static in job.get("static_configs", []):
                     static["targets"] = [
-                        f"{resolve.get(host, scrape_host)}:{port}"
+                        f"{host if host == POD_IP else resolve.get(host, scrape_host)}:{port}"
                         for host, port in (target.rsplit(":", 1) for target in static["targets"])
-                        if not resolve or host in resolve
+                        if host == POD_IP or not isinstance(scrape_host, dict) or host in resolve
                     ]
+            jobs[:] = [job for job in jobs if any(static["targets"] for static in job.get("static_configs", []))]
 
-    _drop_receivers(local, set(without))
+    _drop_receivers(local, set(without), emptied={rid for rid, receiver in local.get("receivers", {}).items()
+                                                   if component_type(rid) == "prometheus"
+                                                   and not receiver["config"]["scrape_configs"]})
 
     if isinstance(export_to, Sink):
         grpc, http = export_to.otlp_grpc_endpoint, export_to.otlp_http_endpoint
@@ -182,10 +194,13 @@ def localize(
             # backoff; max_elapsed_time, sending_queue and storage stay exactly as rendered.
             retry = exporter.setdefault("retry_on_failure", {})
             retry.update({"initial_interval": "200ms", "max_interval": "1s"})
+        if queue_size is not None and "sending_queue" in exporter:
+            exporter["sending_queue"]["queue_size"] = queue_size
     for pipeline in local["service"]["pipelines"].values():
         pipeline["exporters"] = [renamed.get(name, name) for name in pipeline["exporters"]]
 
-    local["service"].setdefault("telemetry", {})["metrics"] = {"level": "none"}
+    if "telemetry" not in local["service"]:
+        local["service"]["telemetry"] = {"metrics": {"level": "none"}}
     return local
 
 
@@ -195,11 +210,12 @@ def _reroot(glob: str, pod_logs: Path) -> str:
     return str(pod_logs) + glob[len(POD_LOGS):]
 
 
-def _drop_receivers(config: dict[str, Any], kinds: set[str]) -> None:
-    if not kinds:
-        return
+def _drop_receivers(config: dict[str, Any], kinds: set[str], emptied: set[str] = frozenset()) -> None:
+    """Receivers of `kinds`, and those `emptied`, go with what only they fed."""
     service = config["service"]
-    dropped = {rid for rid in config.get("receivers", {}) if component_type(rid) in kinds}
+    dropped = {rid for rid in config.get("receivers", {}) if component_type(rid) in kinds} | set(emptied)
+    if not dropped:
+        return
     for name in list(service["pipelines"]):
         pipeline = service["pipelines"][name]
         pipeline["receivers"] = [rid for rid in pipeline["receivers"] if rid not in dropped]
@@ -372,6 +388,14 @@ class Sink:
     test sees what the sender's exporter sent (the receiver's client metadata, case-insensitive)."""
     metrics_to: str | None = None
     """An OTLP/HTTP endpoint that also gets every metric received (a backend such as Prometheus)."""
+    logs_to: str | None = None
+    """An OTLP/HTTP endpoint every log record goes to instead of the file, at once: no queue, no
+    retry, so its answer (a refusal, a connection refused) is the answer the sender gets."""
+    logs_token: str | None = None
+    """The bearer token sent with the records `logs_to` gets."""
+    token: str | None = None
+    """A bearer token the receivers require (`bearertokenauth`): a request without it is refused,
+    as a backend refuses a wrong API token."""
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
@@ -379,21 +403,31 @@ class Sink:
         processors = ["attributes/headers"] if self.recorded_headers else []
         pipeline = {"receivers": ["otlp"], "processors": processors, "exporters": ["file"]}
         forward = {"otlp_http/backend": {"endpoint": self.metrics_to}} if self.metrics_to else {}
-        with_metadata = {"include_metadata": True} if self.recorded_headers else {}
+        logs = pipeline
+        if self.logs_to:
+            headers = {"headers": {"Authorization": f"Bearer {self.logs_token}"}} if self.logs_token else {}
+            forward["otlp_http/logs"] = {"endpoint": self.logs_to, "sending_queue": {"enabled": False},
+                                         "retry_on_failure": {"enabled": False}, **headers}
+            logs = {**pipeline, "exporters": ["otlp_http/logs"]}
+        server = {"include_metadata": True} if self.recorded_headers else {}
+        extensions: dict[str, Any] = {"health_check": {"endpoint": f"{self.host}:13133"}}
+        if self.token:
+            extensions["bearertokenauth/in"] = {"token": self.token}
+            server["auth"] = {"authenticator": "bearertokenauth/in"}
         config = {
-            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"{self.host}:4317", **with_metadata},
-                                                 "http": {"endpoint": f"{self.host}:4318", **with_metadata}}}},
+            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"{self.host}:4317", **server},
+                                                 "http": {"endpoint": f"{self.host}:4318", **server}}}},
             "processors": {"attributes/headers": {"actions": [
                 {"key": f"{HEADER_ATTRIBUTE_PREFIX}{name.lower()}", "from_context": f"metadata.{name}", "action": "insert"}
                 for name in self.recorded_headers
             ]}} if self.recorded_headers else {},
             # append: a restarted sink keeps what it received before; flush often for readers.
             "exporters": {"file": {"path": str(self.path), "append": True, "flush_interval": "100ms"}, **forward},
-            "extensions": {"health_check": {"endpoint": f"{self.host}:13133"}},
+            "extensions": extensions,
             "service": {
-                "extensions": ["health_check"],
-                "pipelines": {"logs": pipeline, "traces": pipeline,
-                              "metrics": {**pipeline, "exporters": ["file", *forward]}},
+                "extensions": sorted(extensions),
+                "pipelines": {"logs": logs, "traces": pipeline,
+                              "metrics": {**pipeline, "exporters": ["file", *(["otlp_http/backend"] if self.metrics_to else [])]}},
                 "telemetry": {"metrics": {"level": "none"}},
             },
         }
@@ -541,24 +575,25 @@ class PodLog:
 class LogPipeline:
     """sink <- gateway <- log agent, each from its rendered config localized, all on loopback.
 
-    The gateway loses its `k8s_objects` and `prometheus` receivers (they need a cluster); the agent
-    tails `<workdir>/pods` as if it were /var/log/pods. A context manager: everything it started is
+    The gateway loses its `k8s_objects` receiver and its scrapes of Flux (they need a cluster) but
+    keeps the scrape of its own metrics; the agent tails `<workdir>/pods` as if it were /var/log/pods. A context manager: everything it started is
     stopped on exit, agent first."""
 
     def __init__(self, workdir: Path, gateway_config: dict[str, Any], agent_config: dict[str, Any], *,
-                 fast_retry: bool = False) -> None:
+                 fast_retry: bool = False, queue_size: int | None = None, sink: Sink | None = None) -> None:
+        """`fast_retry` and `queue_size` as in `localize`; `sink` instead of a plain one."""
         workdir = Path(workdir)
         self.pods = workdir / "pods"
         self.pods.mkdir(parents=True, exist_ok=True)
-        self.sink = Sink(workdir / "sink")
+        self.sink = sink or Sink(workdir / "sink")
         gateway_dir = workdir / "gateway"
         self.gateway = Collector("gateway", localize(
-            gateway_config, workdir=gateway_dir, export_to=self.sink, without=("k8s_objects", "prometheus"),
-            fast_retry=fast_retry), gateway_dir)
+            gateway_config, workdir=gateway_dir, export_to=self.sink, without=("k8s_objects",), scrape_host={},
+            fast_retry=fast_retry, queue_size=queue_size), gateway_dir)
         agent_dir = workdir / "agent"
         self.agent = Collector("agent", localize(
             agent_config, workdir=agent_dir, export_to=self.gateway.otlp_grpc_endpoint, pod_logs=self.pods,
-            fast_retry=fast_retry), agent_dir)
+            fast_retry=fast_retry, queue_size=queue_size), agent_dir)
 
     def pod_log(self, namespace: str, pod: str, **kwargs: Any) -> PodLog:
         return PodLog(self.pods, namespace, pod, **kwargs)

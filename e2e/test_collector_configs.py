@@ -44,8 +44,9 @@ FLIPS = {flip_id: overrides for flip_id, (overrides, _) in zip(_mark.kwargs["ids
 SOURCES = [*STACKS, *(f"dev+{flip_id}" for flip_id in FLIPS)]
 # Modes without collectors render none; every other source must render some.
 STACKS_WITHOUT_COLLECTORS = {"dash0-operator"}
-# The sink the tests build into the binary (e2e/otelcol-builder.yaml), beside the pinned distribution.
-TEST_ONLY_COMPONENTS = {"exporters": {"file"}}
+# The sink and the guarded backend the tests build into the binary (e2e/otelcol-builder.yaml), beside the
+# pinned distribution.
+TEST_ONLY_COMPONENTS = {"exporters": {"file"}, "extensions": {"bearertokenauth"}}
 
 
 @lru_cache(maxsize=None)

@@ -51,10 +51,11 @@ def kubelet_env(rendering) -> dict[str, str]:
         masked(r.inputs)["metadata"]["name"]: masked(r.inputs["stringData"], reveal=True)
         for r in rendering.resources if r.type == "kubernetes:core/v1:Secret"
     }
-    (gateway,) = [masked(r.inputs) for r in rendering.resources
-                  if r.type == "kubernetes:helm.sh/v3:Release" and "extraEnvs" in masked(r.inputs)["values"]]
+    gateway, _ = gateway_and_agent(collector_configs(rendering))
+    (values,) = [masked(r.inputs)["values"] for r in rendering.resources if r.type == "kubernetes:helm.sh/v3:Release"
+                 and masked(r.inputs)["values"].get("alternateConfig") == gateway]
     env = {}
-    for entry in gateway["values"]["extraEnvs"]:
+    for entry in values["extraEnvs"]:
         reference = entry["valueFrom"]["secretKeyRef"]
         env[entry["name"]] = secrets[reference["name"]][reference["key"]]
     return env
