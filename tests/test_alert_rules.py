@@ -24,6 +24,12 @@ SETTING_OF = {
     "FluxObjectHealthDown": "object_health_down", "FluxNotReconciling": "not_reconciling",
     "FluxKustomizationBehindSource": "behind_source",
 }
+# On the collectors' own metrics; they fire on real faults in e2e/test_pipeline_health.py.
+ON_PIPELINE_METRICS = {
+    "FluxPipelineExportFailing": "export_failing", "FluxPipelineQueueFilling": "queue_filling",
+    "FluxLogAgentNotReading": "agent_not_reading",
+}
+SETTING_OF.update(ON_PIPELINE_METRICS)
 # Off by default (see ReconcileErrorsAlertSettings.enabled).
 OPT_IN = {"FluxReconcileErrors"}
 DEFAULT_ALERTS = set(SETTING_OF) - OPT_IN
@@ -31,8 +37,10 @@ DEFAULT_ALERTS = set(SETTING_OF) - OPT_IN
 ON_GATEWAY_SCRAPES = {"FluxControllerDown", "FluxObjectHealthDown"}
 
 
-def groups(settings: AlertSettings = SETTINGS, controllers=CONTROLLERS, gateway_scrapes: bool = True):
-    return alert_rules.rule_groups(settings, controllers, cluster_label=CLUSTER_LABEL, gateway_scrapes=gateway_scrapes)
+def groups(settings: AlertSettings = SETTINGS, controllers=CONTROLLERS, gateway_scrapes: bool = True,
+           pipeline_metrics: bool = True, log_agents: bool = True):
+    return alert_rules.rule_groups(settings, controllers, cluster_label=CLUSTER_LABEL, gateway_scrapes=gateway_scrapes,
+                                   pipeline_metrics=pipeline_metrics, log_agents=log_agents)
 
 
 def rules(settings: AlertSettings = SETTINGS):
@@ -107,6 +115,17 @@ def test_scrape_job_alerts_ship_only_where_the_gateway_scrapes():
     assert shipped == (DEFAULT_ALERTS | OPT_IN) - ON_GATEWAY_SCRAPES
 
 
+@pytest.mark.parametrize("pipeline_metrics, log_agents, expected", [
+    (False, False, set()),
+    (True, False, {"FluxPipelineExportFailing", "FluxPipelineQueueFilling"}),
+    (True, True, set(ON_PIPELINE_METRICS)),
+], ids=["no-pipeline-metrics", "gateway-only", "gateway-and-agents"])
+def test_pipeline_alerts_ship_only_where_the_collectors_ship_their_own_metrics(pipeline_metrics, log_agents, expected):
+    shipped = {rule["alert"] for group in groups(pipeline_metrics=pipeline_metrics, log_agents=log_agents)
+               for rule in group["rules"]}
+    assert shipped & set(ON_PIPELINE_METRICS) == expected
+
+
 def test_thresholds_come_from_the_config():
     settings = AlertSettings(
         not_ready={"after": "45m"}, suspended={"after": "2d"}, slow_reconcile={"threshold": "90s", "window": "2h", "after": "20m"},
@@ -139,7 +158,9 @@ def test_a_disabled_alert_is_left_out_and_an_empty_group_too():
     settings = AlertSettings(controller_absent={"enabled": False}, controller_down={"enabled": False},
                              not_reconciling={"enabled": False}, behind_source={"enabled": False},
                              stuck_workqueue={"enabled": False}, workers_saturated={"enabled": False},
-                             suspended={"enabled": False}, object_health_down={"enabled": False})
+                             suspended={"enabled": False}, object_health_down={"enabled": False},
+                             export_failing={"enabled": False}, queue_filling={"enabled": False},
+                             agent_not_reading={"enabled": False})
     assert [group["name"] for group in groups(settings)] == [alert_rules.OBJECTS_GROUP]
     assert set(rules(settings)) == {"FluxObjectNotReady", "FluxHelmReleaseNotReady", "FluxReconcileSlow"}
 
@@ -482,7 +503,7 @@ def test_every_alert_fires_after_its_threshold_and_not_before(tmp_path):
         not_reconciling_test(SETTINGS), behind_source_test(SETTINGS),
     ]
     tested = {expectation["alertname"] for test in tests for expectation in test["alert_rule_test"]}
-    assert tested >= set(SETTING_OF)
+    assert tested >= set(SETTING_OF) - set(ON_PIPELINE_METRICS)
     run_rule_tests(without_annotations(groups(settings)), tests, tmp_path)
 
 

@@ -7,7 +7,12 @@ from support import assert_valid_collector_config, unescaped_dollars
 
 from components import constants as c
 from components.builders.collector_configs import (
+    AGENT_JOB,
     CHECKPOINT_MOUNT,
+    CONTROLLERS_JOB,
+    GATEWAY_JOB,
+    NODE_LABEL,
+    NODE_NAME_ENV,
     QUEUE_MOUNT,
     escape_env,
     gateway_config,
@@ -213,3 +218,57 @@ def test_agent_resumes_from_stored_offsets_and_queues_a_gateway_outage(outage):
     assert config["exporters"][exporter_id]["sending_queue"]["storage"] == storage
     assert bridged_seconds(config, exporter_id) >= duration_seconds(outage)
 
+
+
+# --- the collectors' own metrics (collector.pipelineMetrics) ------------------------------------------
+def own_job(config, job):
+    (scrape,) = [j for j in config["receivers"]["prometheus"]["config"]["scrape_configs"] if j["job_name"] == job]
+    return scrape
+
+
+@pytest.mark.parametrize("logs", [True, False], ids=["with-agents", "without-logs"])
+def test_the_gateway_scrapes_its_own_metrics_and_takes_the_agents(logs):
+    config = gateway_config(
+        cluster_name="c1", signals=SignalSettings(logs=logs), gateway=GatewaySettings(scrape_interval="20s"),
+        exporter_settings=ExporterSettings(type="debug"), scrape_targets=TARGETS, pipeline_metrics=True,
+    )
+    assert_valid_collector_config(config)
+    (reader,) = config["service"]["telemetry"]["metrics"]["readers"]
+    exposition = reader["pull"]["exporter"]["prometheus"]
+    # Served on the pod's own address, named by Prometheus conventions, and scraped there only.
+    assert (exposition["host"], exposition["port"]) == ("${env:MY_POD_IP}", c.COLLECTOR_TELEMETRY_PORT)
+    assert exposition["without_type_suffix"] is False and exposition["without_units"] is False
+    job = own_job(config, GATEWAY_JOB)
+    assert job["static_configs"] == [{"targets": [f"${{env:MY_POD_IP}}:{c.COLLECTOR_TELEMETRY_PORT}"]}]
+    assert job["scrape_interval"] == "20s"
+    (keep,) = job["metric_relabel_configs"]
+    assert keep["action"] == "keep" and keep["regex"].split("|") == sorted(c.PIPELINE_METRICS)
+    receivers = config["service"]["pipelines"]["metrics"]["receivers"]
+    assert receivers == (["prometheus", "otlp"] if logs else ["prometheus"])
+
+
+def test_without_pipeline_metrics_no_collector_serves_or_scrapes_its_own():
+    configs = [gateway(), agent()]
+    for config in configs:
+        assert "telemetry" not in config["service"]
+    assert [j["job_name"] for j in configs[0]["receivers"]["prometheus"]["config"]["scrape_configs"]] == [CONTROLLERS_JOB]
+    assert configs[0]["service"]["pipelines"]["metrics"]["receivers"] == ["prometheus"]
+    assert "metrics" not in configs[1]["service"]["pipelines"]
+
+
+def test_the_agent_sends_its_own_metrics_with_its_node_to_the_gateway():
+    config = log_agent_config(
+        flux_namespace="flux-system", controllers=["helm-controller"], agent=LogAgentSettings(),
+        gateway_otlp_grpc="gw:4317", queue=SendingQueueSettings(), trace_correlation={"log_statements": []},
+        pipeline_metrics_interval="15s",
+    )
+    assert_valid_collector_config(config)
+    job = own_job(config, AGENT_JOB)
+    assert job["static_configs"][0]["labels"] == {NODE_LABEL: f"${{env:{NODE_NAME_ENV}}}"}
+    assert job["scrape_interval"] == "15s"
+    metrics = config["service"]["pipelines"]["metrics"]
+    # Through the same exporter and queue as the logs; the log lines' trace correlation is for logs only.
+    assert metrics == {"receivers": ["prometheus"], "processors": ["memory_limiter", "batch"],
+                       "exporters": config["service"]["pipelines"]["logs"]["exporters"]}
+    assert config["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]["host"] \
+        == "${env:MY_POD_IP}"

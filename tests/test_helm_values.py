@@ -4,7 +4,7 @@ import pytest
 from support import validate_chart_values
 
 from components import constants as c
-from components.builders.collector_configs import QUEUE_MOUNT, gateway_config, log_agent_config
+from components.builders.collector_configs import NODE_NAME_ENV, QUEUE_MOUNT, gateway_config, log_agent_config
 from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SendingQueueSettings, SignalSettings
 from components.builders.export_credentials import BASIC_AUTH, BEARER_TOKEN, header_secret, secret_env
 from components.builders.helm_values import gateway_values, log_agent_values
@@ -19,12 +19,18 @@ def gateway(signals=SignalSettings(), secret_headers=(), queue=None):
                           config=config, secret_env=secret_env("s", list(secret_headers)), queue=queue)
 
 
-def agent():
+def agent(node_name_env=False):
     settings = LogAgentSettings()
     config = log_agent_config(flux_namespace="flux-system", controllers=["source-controller"], agent=settings,
                               gateway_otlp_grpc="gw:4317", queue=SendingQueueSettings())
     return log_agent_values(fullname="logs", image=SETTINGS.image, resources=settings.resources, config=config,
-                            checkpoint_host_dir="/var/lib/fluxcd-otel/logs")
+                            checkpoint_host_dir="/var/lib/fluxcd-otel/logs", node_name_env=node_name_env)
+
+
+def test_the_agent_learns_its_node_name_only_when_its_metrics_carry_it():
+    assert "extraEnvs" not in agent()
+    (env,) = agent(node_name_env=True)["extraEnvs"]
+    assert env == {"name": NODE_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
 
 
 QUEUES = {
