@@ -32,9 +32,9 @@ COMPONENT = f"{c.PROJECT}:index:FluxObservability"
 COMPONENT_NAME = "flux-observability"
 
 
-def yaml_project(directory: Path, plugin_dir: Path) -> Path:
+def yaml_project(directory: Path, plugin_dir: Path, changed: dict[str, Any] | None = None) -> Path:
     """The dev stack's configuration (stacks/Pulumi.dev.yaml) as a YAML program, the cluster and
-    chart repository taken from the stack's config."""
+    chart repository taken from the stack's config; `changed` replaces some of its arguments."""
     directory.mkdir(parents=True, exist_ok=True)
     repository = "${chartRepository}"
     project = {
@@ -56,6 +56,7 @@ def yaml_project(directory: Path, plugin_dir: Path) -> Path:
                     "objectHealth": {"chartRepository": repository},
                     "alerts": {"enabled": False},
                     "dashboards": {"enabled": False},
+                    **(changed or {}),
                 },
                 "options": {"providers": ["${cluster}"]},
             },

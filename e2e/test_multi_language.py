@@ -10,6 +10,7 @@ without the provider's Python stack trace.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -120,6 +121,28 @@ def test_a_yaml_program_gets_one_config_error_without_a_python_stack_trace(engin
     result = engine.run("preview", "--stack", "mistake", cwd=project, check=False)
     assert result.returncode != 0
     assert_one_clean_config_error(result.stdout + result.stderr, mistake_message)
+
+
+def test_a_yaml_program_s_plain_token_is_kept_secret_by_the_engine(engine, plugin, cluster, charts):
+    """A plain token is treated as a secret, as a plain value given to any provider's secret input:
+    neither the preview nor the state shows it (the engine keeps no inputs of a component a provider
+    constructs), and it reaches the cluster only in the gateway's credentials Secret."""
+    plain = "a-plain-token-in-a-yaml-program"
+    project = yaml_project(engine.workdir / "yaml-token", plugin.parent, changed={
+        "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com:4317"}, "exportToken": plain})
+    engine.run("stack", "init", "token", cwd=project)
+    engine.run("config", "set", "kubeconfigPath", str(cluster.admin_kubeconfig), cwd=project)
+    engine.run("config", "set", "chartRepository", charts.url, cwd=project)
+    assert plain not in engine.run("preview", "--json", cwd=project).stdout
+    engine.run("up", "--yes", "--skip-preview", cwd=project)
+    try:
+        state = engine.run("stack", "export", cwd=project).stdout
+        assert plain not in state
+        secret = cluster.kubectl("get", "secret", "-n", "flux-otel", "flux-otel-gateway-export-credentials",
+                                 "-o", "jsonpath={.data.token}").stdout
+        assert base64.b64decode(secret).decode() == plain
+    finally:
+        engine.run("destroy", "--yes", "--skip-preview", cwd=project)
 
 
 @pytest.fixture(scope="module")

@@ -197,13 +197,17 @@ class FluxObservability(pulumi.ComponentResource):
         `pulumi.Config().require_secret(...)`) in place of the config's own: `export_token`,
         `export_password` and the values of `export_headers` (whose names stay plain: they shape
         the gateway's config), and `tracing_headers`."""
-        export_token = export_token if export_token is not None else config.token_output()
-        export_password = export_password if export_password is not None else config.password_output()
-        export_headers = export_headers if export_headers is not None else config.export_headers_output() or {}
+        # A plain value given here stays secret from here on, as Pulumi keeps a plain value given
+        # to any provider's secret input.
+        export_token = pulumi.Output.secret(export_token) if export_token is not None else config.token_output()
+        export_password = pulumi.Output.secret(export_password) if export_password is not None else config.password_output()
+        export_headers = ({name: pulumi.Output.secret(value) for name, value in export_headers.items()}
+                          if export_headers is not None else config.export_headers_output() or {})
         # The header names, where known before deployment (the stack's, or a plain map's).
         tracing_header_names = (list(tracing_headers) if isinstance(tracing_headers, Mapping)
                                 else list(config.tracing_headers or ()) if tracing_headers is None else None)
-        tracing_headers = tracing_headers if tracing_headers is not None else config.tracing_headers_output()
+        tracing_headers = (pulumi.Output.secret(tracing_headers) if tracing_headers is not None
+                           else config.tracing_headers_output())
         credentials = ExportCredentials.of(export_token, export_password, export_headers)
         config.check_secrets(export_credentials=credentials, has_tracing_headers=tracing_headers is not None,
                              tracing_header_names=tracing_header_names)

@@ -7,6 +7,7 @@ model and composes the Python FluxObservability. No `from __future__ import anno
 host reads these annotations as types.
 """
 
+import json
 from enum import Enum
 from typing import Any, Optional
 
@@ -27,24 +28,15 @@ SECRET_ARGUMENTS = tuple(name for name, field in StackConfig.model_fields.items(
 
 
 # Its header names shape the gateway's config, so they must be known as the component is
-# constructed: a map whose values are secrets, not one secret holding the whole map.
+# constructed: a map of values (secret or plain), not one secret holding the whole map.
 PER_ENTRY_SECRETS = "export_headers"
 PER_ENTRY_KEY = StackConfig.model_fields[PER_ENTRY_SECRETS].alias
+# Marked secret in the schema, so a program's SDK treats a plain value as a secret, as for any
+# provider's secret input. The engine keeps no inputs of a component a provider constructs, so
+# a plain value reaches no state either way; the component makes every one a secret Output.
 SINGLE_SECRETS = tuple(key for key in SECRET_ARGUMENTS if key != PER_ENTRY_SECRETS)
-NOT_A_SECRET = "must be a secret (pulumi.secret or Config.requireSecret)"
-
-
-def _per_entry_problems(headers: Any) -> list[tuple[str, str]]:
-    if headers is None:
-        return []
-    if not isinstance(headers, dict):
-        return [(PER_ENTRY_KEY, "must be a map of header names to secrets, not one secret holding the whole map:"
-                                " the names shape the gateway's config (e.g. {\"x-api-key\": pulumi.secret(key)})")]
-    return [
-        (f"{PER_ENTRY_KEY}.{name}", NOT_A_SECRET)
-        for name, value in sorted(headers.items())
-        if not isinstance(value, pulumi.Output)
-    ]
+WHOLE_MAP = ("must be a map of header names to values, not one secret holding the whole map: the names shape the"
+             " gateway's config (e.g. {\"x-api-key\": pulumi.secret(key)})")
 
 
 def _plain_values(value: Any) -> Any:
@@ -90,25 +82,13 @@ class FluxObservability(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FluxObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         values = _plain_values(dict(args))
-        # A secret argument arrives as an Output when the caller marks it secret or takes it from
-        # another resource. A plain value would already sit unencrypted in the engine's state as
-        # this component's input, so it is refused, as plain stack config is.
-        problems = [
-            (StackConfig.model_fields[key].alias or key, NOT_A_SECRET)
-            for key in SINGLE_SECRETS
-            if key in values and not isinstance(values[key], pulumi.Output)
-        ]
-        problems += _per_entry_problems(values.get(PER_ENTRY_SECRETS))
-        if problems:
-            raise ConfigError(format_errors(PACKAGE_NAME, problems))
-        secret_outputs = {
-            key: pulumi.Output.secret(values.pop(key)) for key in SINGLE_SECRETS if key in values
-        }
-        if PER_ENTRY_SECRETS in values:
-            secret_outputs[PER_ENTRY_SECRETS] = {name: pulumi.Output.secret(value) for name, value in values.pop(PER_ENTRY_SECRETS).items()}
+        if not isinstance(values.get(PER_ENTRY_SECRETS, {}), dict):
+            raise ConfigError(format_errors(PACKAGE_NAME, [(PER_ENTRY_KEY, WHOLE_MAP)]))
+        # Plain or secret, each becomes a secret Output in the composed component.
+        secrets = {key: values.pop(key) for key in SECRET_ARGUMENTS if key in values}
         config = parse_stack_config(values)
         super().__init__(f"{PACKAGE_NAME}:index:FluxObservability", name, None, opts)
-        observability = ClusterObservability(name, config, opts=pulumi.ResourceOptions(parent=self), **secret_outputs)
+        observability = ClusterObservability(name, config, opts=pulumi.ResourceOptions(parent=self), **secrets)
         attributes = {camel_case(attribute): attribute for attribute in FluxObservability.__annotations__}
         for key, value in observability.outputs.items():
             setattr(self, attributes[key], pulumi.Output.from_input(value))
@@ -125,6 +105,14 @@ class FluxComponentProvider(ComponentProvider):
     the one ConfigError message. The SDK wraps whatever the component raises with the
     component's Python stack trace (pulumi@v3.272.0 sdk/python/lib/pulumi/provider/server.py:
     Construct); an InputPropertiesError it passes on as the message alone."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schema = json.loads(self.schema)
+        inputs = schema["resources"][f"{PACKAGE_NAME}:index:{FluxObservability.__name__}"]["inputProperties"]
+        for key in SINGLE_SECRETS:
+            inputs[StackConfig.model_fields[key].alias or key]["secret"] = True
+        self.schema = json.dumps(schema)
 
     def construct(self, name, resource_type, inputs, options=None):
         try:
