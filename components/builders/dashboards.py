@@ -195,16 +195,20 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
 def pipeline_panels(cluster: str, log_agents: bool) -> list[Panel]:
     """The collectors' own metrics (collector.pipelineMetrics): what they send, drop and hold."""
 
-    def per_signal(metrics: dict[str, str]) -> list[tuple[str, str]]:
-        return [(f"sum by (job) (rate({metric}{{{cluster}}}[{RATE_WINDOW}]))", f"{{{{job}}}} {signal}")
-                for signal, metric in metrics.items()]
+    def rate(metric: str) -> str:
+        return f"rate({metric}{{{cluster}}}[{RATE_WINDOW}])"
+
+    sent = [(f"sum by (job) ({rate(metric)})", f"{{{{job}}}} {signal}") for signal, metric in c.EXPORTER_SENT_METRICS.items()]
+    # A collector counts drops from its first one on: until then, 0 for every exporter that sends.
+    dropped = [(f"sum by (job) ({rate(metric)} or 0 * {rate(c.EXPORTER_SENT_METRICS[signal])})", f"{{{{job}}}} {signal}")
+               for signal, metric in c.EXPORTER_SEND_FAILED_METRICS.items()]
 
     panels = [
         time_series("sent", "Sent", "Items per second the gateway and log agents delivered, by signal.",
-                    per_signal(c.EXPORTER_SENT_METRICS), "decimal", width=8),
+                    sent, "decimal", width=8),
         time_series("dropped", "Dropped", "Items per second dropped after their last retry: refused by the destination "
                     "or undeliverable for longer than the queue's outage.",
-                    per_signal(c.EXPORTER_SEND_FAILED_METRICS), "decimal", width=8),
+                    dropped, "decimal", width=8),
         time_series("queueFill", "Export queue in use", "Share of each export queue in use; a full queue holds the "
                     "receivers back.",
                     [(f"max by (job, data_type) ({c.EXPORTER_QUEUE_SIZE_METRIC}{{{cluster}}} "
