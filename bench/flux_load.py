@@ -29,8 +29,8 @@ from typing import Any
 from bench import flux_metrics
 from bench.periodic import Periodic
 from components import constants as c
-from components.config import TracingSettings
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
+from components.config import TracingSettings
 from e2e.collector import PodLog, component_type, loopback_address
 
 # Each Flux kind's API group and version, as kube-state-metrics labels its series.

@@ -25,7 +25,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 from pulumi import automation as auto
 
 from components import constants as c

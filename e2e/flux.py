@@ -7,9 +7,9 @@ import hashlib
 import json
 import urllib.request
 import uuid
-from datetime import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,8 +17,18 @@ import yaml
 
 from components import constants as c
 from components.tooling.render import RecordingMocks
-from e2e.kube import (FLUX_INSTALL_LABELS, FLUX_MANAGER, LOOPBACK, ApiServer, Process, api_version_and_kind, child_env,
-                      free_port, rendered_manifest, wait_until)
+from e2e.kube import (
+    FLUX_INSTALL_LABELS,
+    FLUX_MANAGER,
+    LOOPBACK,
+    ApiServer,
+    Process,
+    api_version_and_kind,
+    child_env,
+    free_port,
+    rendered_manifest,
+    wait_until,
+)
 from e2e.programs import FLUX_CONTROLLERS, FLUX_DISTRIBUTION, FLUX_IMAGE_REGISTRY, flux_crds, module_dir, require
 from tests.support import SCHEMAS, run_stack
 

@@ -16,7 +16,6 @@ from components import constants as c
 from e2e.kube import LOOPBACK, ApiServer, Process, child_env, free_port, wait_until
 from e2e.programs import require
 
-
 # kube-state-metrics lists and watches asynchronously, after it has found the kinds among the CRDs.
 # It finds the kinds within seconds (it polls the CRDs every 3 s); a generous bound still.
 SETTLE_SECONDS = 30

@@ -33,8 +33,8 @@ import pytest
 
 from components import constants as c
 from components.tooling.render import masked, read_stack_file
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
 from e2e.flux import flux_deployment
+from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 # The offline tests' helpers (they import each other by bare name, as tests/conftest.py arranges).

@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from components import constants as c
 from components.builders.collector_configs import CONTROLLERS_JOB
-from components.config import parse_stack_config
 from components.builders.promql import queried_metrics
+from components.config import parse_stack_config
 from components.tooling.render import read_stack_file
 from e2e.collector import Collector, Sink, collector_configs, gateway_and_agent, localize
 from e2e.kube import wait_until

@@ -18,8 +18,8 @@ import pytest
 
 from components import constants as c
 from components.config import ConfigError, parse_stack_config
-from e2e.consumers import COMPONENT, COMPONENT_NAME, TypeScriptProgram, yaml_project
 from e2e.charts import chart_overrides
+from e2e.consumers import COMPONENT, COMPONENT_NAME, TypeScriptProgram, yaml_project
 from e2e.engine import Engine, cli_with_language_hosts, component_plugin, differences_from_render, render_with_live_uids
 from e2e.kube import ApiServer
 from tests.support import run_stack

@@ -25,13 +25,22 @@ import yaml
 
 from components import constants as c
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
+from components.tooling.render import read_stack_file
 from e2e.collector import Collector, Sink, attributes, collector_configs, gateway_and_agent, localize
 from e2e.kube import ApiServer, wait_until
-from e2e.kube_state_metrics import (HEALTH_FAMILIES, INFO, SETTLE_SECONDS, SINCE, TEXT_ACCEPT,
-                                    KubeStateMetrics, health_release, rbac_objects, series_key,
-                                    start_kube_state_metrics)
+from e2e.kube_state_metrics import (
+    HEALTH_FAMILIES,
+    INFO,
+    SETTLE_SECONDS,
+    SINCE,
+    TEXT_ACCEPT,
+    KubeStateMetrics,
+    health_release,
+    rbac_objects,
+    series_key,
+    start_kube_state_metrics,
+)
 from tests import ksm_evaluator
-from components.tooling.render import read_stack_file
 from tests.support import ROOT, releases, run_stack
 
 STACK = "prod"

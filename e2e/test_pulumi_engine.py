@@ -27,8 +27,8 @@ from pulumi import automation as auto
 from components import constants as c
 from components.tooling.render import masked, read_stack_file
 from e2e.charts import chart_overrides
-from e2e.engine import Engine, differences_from_render, render_with_live_uids
 from e2e.controllers import pod_output
+from e2e.engine import Engine, differences_from_render, render_with_live_uids
 from e2e.flux import rolled_out
 from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, contains, kubectl_target, rendered_manifest, wait_until
 from e2e.programs import KUBERNETES_PROVIDER_VERSION

@@ -15,8 +15,8 @@ import http.server
 import json
 import ssl
 import threading
-from datetime import datetime, timezone
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 

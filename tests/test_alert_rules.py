@@ -4,13 +4,13 @@ alert fire (after its threshold) and stay silent (before it, and on healthy or f
 from __future__ import annotations
 
 import pytest
-from promtool import check_rules, run_rule_tests
-from support import ROOT, validate_custom_resource
 
+from components import constants as c
 from components.builders import alert_rules
 from components.builders.collector_configs import CONTROLLERS_JOB, OBJECT_HEALTH_JOB
-from components import constants as c
 from components.config import AlertSettings, ConfigError, parse_stack_config, prometheus_duration_seconds
+from promtool import check_rules, run_rule_tests
+from support import ROOT, validate_custom_resource
 
 CONTROLLERS = list(c.FLUX_DEFAULT_CONTROLLERS)
 ROUTING = {"team": "platform"}

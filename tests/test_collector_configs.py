@@ -3,7 +3,6 @@
 from collections import Counter
 
 import pytest
-from support import assert_valid_collector_config, unescaped_dollars
 
 from components import constants as c
 from components.builders.collector_configs import (
@@ -28,6 +27,7 @@ from components.config import (
     SignalSettings,
     duration_seconds,
 )
+from support import assert_valid_collector_config, unescaped_dollars
 
 TARGETS = ["source-controller-metrics.flux-system.svc:8080"]
 

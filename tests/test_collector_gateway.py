@@ -3,10 +3,10 @@
 import pulumi
 import pytest
 from pulumi.runtime import rpc
-from support import TOKEN, register, releases, validate_chart_values
 
 from components import CollectorGateway, CollectorGatewayArgs, ConfigError
 from components.config import ExporterSettings, GatewaySettings
+from support import TOKEN, register, releases, validate_chart_values
 
 DASH0 = ExporterSettings(type="dash0", region="eu-west-1")
 

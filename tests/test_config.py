@@ -7,7 +7,6 @@ import typing
 import pulumi
 import pytest
 from pydantic import AfterValidator, BaseModel, StringConstraints
-from support import ROOT, TOKEN, register
 
 from components import constants as c
 from components.config import (
@@ -34,6 +33,7 @@ from components.config import (
     unwrap,
     words_of,
 )
+from support import ROOT, TOKEN, register
 
 MINIMAL = {"clusterName": "test", "exporter": {"type": "debug"}}
 

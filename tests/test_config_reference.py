@@ -1,12 +1,11 @@
 """docs/configuration.md is generated from the model and kept current."""
 
-from support import ROOT
-
 from components.config import DNS_LABEL, K8S_NAME_WORDS, MEMORY_WORDS, SECRET_KEYS, StackConfig
 from components.tooling import regenerate
 from components.tooling.config_reference import keys, reference
 from components.tooling.multi_language_codegen import ARGS_MODULE, module_source
 from components.tooling.stack_schema import SCHEMA_FILE, schema_text
+from support import ROOT
 
 
 def test_every_top_level_key_has_a_row_or_a_section():

@@ -1,10 +1,10 @@
 """Dash0FluxMonitoring under Pulumi mocks: Dash0Monitoring valid, Flux Deployments only patched."""
 
 import pytest
-from support import by_kind, register, validate_custom_resource
 
 from components import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
 from components.config import FluxSettings
+from support import by_kind, register, validate_custom_resource
 
 
 def build(**kwargs):

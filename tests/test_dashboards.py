@@ -4,13 +4,13 @@ with PromQL that parses, and the panels the issue asks for."""
 from __future__ import annotations
 
 import pytest
-from promql_ast import label_matchers, selected_metrics, vector_selectors
-from promtool import check_rules
-from support import validate_custom_resource
 
 from components import constants as c
 from components.builders import dashboards
 from components.config import ConfigError, parse_stack_config
+from promql_ast import label_matchers, selected_metrics, vector_selectors
+from promtool import check_rules
+from support import validate_custom_resource
 
 CONTROLLERS = list(c.FLUX_DEFAULT_CONTROLLERS)
 PANEL_PLUGINS = {"TimeSeriesChart", "StatChart", "Table"}

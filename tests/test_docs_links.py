@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from support import ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -5,6 +5,10 @@ from typing import Any
 import pytest
 import yaml
 from pulumi.runtime import rpc
+
+from components import constants as c
+from components.config import ConfigError
+from components.tooling.render import _config_text, main, parse_stack_file, replace_secrets, run_program
 from support import (
     ROOT,
     assert_valid_collector_config,
@@ -13,10 +17,6 @@ from support import (
     validate_chart_values,
     validate_custom_resource,
 )
-
-from components import constants as c
-from components.config import ConfigError
-from components.tooling.render import _config_text, main, parse_stack_file, replace_secrets, run_program
 
 EXAMPLE = ROOT / "examples" / "esc"
 ENVIRONMENT_FILE = EXAMPLE / "flux-prod.env.yaml"

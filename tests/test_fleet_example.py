@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import ROOT, TOKEN
 
 import fluxcd_otel
 from components.tooling.render import MASK, RecordingMocks, documents, masked, read_stack_file, run_program
+from support import ROOT, TOKEN
 
 EXAMPLE = ROOT / "examples" / "fleet"
 STACK = "prod"

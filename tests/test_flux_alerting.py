@@ -5,12 +5,12 @@ are on, and each can be switched off."""
 from __future__ import annotations
 
 import pytest
-from support import STACKS, by_kind, register, run_stack, validate_custom_resource
 
 from components import constants as c
 from components.config import AlertRuleSettings, AlertSettings, FluxSettings
 from components.resources.alert_rules import FluxAlertRules, FluxAlertRulesArgs
 from components.resources.dashboards import FluxDashboards
+from support import STACKS, by_kind, register, run_stack, validate_custom_resource
 
 SHIPPED_KINDS = ("PrometheusRule", "PersesDashboard")
 

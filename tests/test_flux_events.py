@@ -10,12 +10,20 @@ from typing import Any, Optional
 
 import kubernetes_validate
 import pytest
-from support import assert_valid_collector_config, by_kind, register, releases, run_stack, validate_chart_values, validate_custom_resource
 
 from components import CollectorGateway, CollectorGatewayArgs, ConfigError
 from components.builders.collector_configs import gateway_config
-from components.config import ExporterSettings, GatewaySettings, SignalSettings, parse_stack_config
 from components.builders.flux_events import FILTER, PIPELINE, RECEIVER, TRANSFORM
+from components.config import ExporterSettings, GatewaySettings, SignalSettings, parse_stack_config
+from support import (
+    assert_valid_collector_config,
+    by_kind,
+    register,
+    releases,
+    run_stack,
+    validate_chart_values,
+    validate_custom_resource,
+)
 
 GATEWAY = "flux-otel-gateway"
 DEBUG = ExporterSettings(type="debug")

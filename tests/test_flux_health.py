@@ -2,8 +2,6 @@
 each mode, how its metrics get scraped, and the configuration keys that control it."""
 
 import pytest
-from support import STACKS, by_kind, register, releases, run_stack, validate_custom_resource
-from test_kube_state_metrics import pod
 
 from components import ConfigError, FluxObjectHealth, FluxObjectHealthArgs
 from components import constants as c
@@ -11,6 +9,8 @@ from components.builders import kube_state_metrics as ksm
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from components.config import Dash0OperatorSettings, FluxSettings, ObjectHealthSettings, parse_stack_config
 from pod_security import violations
+from support import STACKS, by_kind, register, releases, run_stack, validate_custom_resource
+from test_kube_state_metrics import pod
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -6,11 +6,11 @@ import sys
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from support import ROOT, TOKEN, by_kind, register, releases
 
 from components import ConfigError, FluxObservability, parse_stack_config
 from components.resources.flux_observability import HELM_RELEASE, KubernetesObject, planned_objects
 from components.tooling.render import masked
+from support import ROOT, TOKEN, by_kind, register, releases
 
 COLLECTOR = {"clusterName": "c", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN}
 OPERATOR = {"clusterName": "c", "mode": "dash0-operator"}

@@ -6,10 +6,10 @@ import sys
 import pulumi
 import yaml
 from pulumi.runtime import rpc
-from support import ROOT, by_kind, register, validate_custom_resource
 
 from components import FluxTracing, FluxTracingArgs
 from components.config import TracingSettings
+from support import ROOT, by_kind, register, validate_custom_resource
 
 
 def build(args):

@@ -1,13 +1,13 @@
 """Chart values: valid against the chart's closed schema, least privilege, no stray ports."""
 
 import pytest
-from support import validate_chart_values
 
 from components import constants as c
 from components.builders.collector_configs import NODE_NAME_ENV, QUEUE_MOUNT, gateway_config, log_agent_config
-from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SendingQueueSettings, SignalSettings
 from components.builders.export_credentials import BASIC_AUTH, BEARER_TOKEN, header_secret, secret_env
 from components.builders.helm_values import gateway_values, log_agent_values
+from components.config import ExporterSettings, GatewaySettings, LogAgentSettings, SendingQueueSettings, SignalSettings
+from support import validate_chart_values
 
 SETTINGS = GatewaySettings()
 

@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 import yaml
-from support import ROOT, run_stack
 
 from components import constants as c
 from components.config import ConfigError
 from components.tooling.render import RecordingMocks, read_stack_file
+from support import ROOT, run_stack
 
 CASES = yaml.safe_load((ROOT / "tests" / "invalid_configs.yaml").read_text())["cases"]
 CASE_FIELDS = {"id", "category", "stack", "set", "secrets", "plain", "paths", "allowed"}

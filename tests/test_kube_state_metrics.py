@@ -9,15 +9,15 @@ from typing import NamedTuple, Optional
 import kubernetes_validate
 import pytest
 import yaml
-from ksm_evaluator import GVK_LABELS, evaluate
-from pod_security import narrowest_level, violations
-from support import assert_valid_collector_config
-from test_least_privilege import KUBERNETES_VERSIONS
 
 from components import constants as c
 from components.builders import kube_state_metrics as ksm
 from components.builders.collector_configs import gateway_config
 from components.config import ExporterSettings, GatewaySettings, ObjectHealthSettings, SignalSettings
+from ksm_evaluator import GVK_LABELS, evaluate
+from pod_security import narrowest_level, violations
+from support import assert_valid_collector_config
+from test_least_privilege import KUBERNETES_VERSIONS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "flux_objects.yaml"
 OBJECTS = list(yaml.safe_load_all(FIXTURE.read_text()))

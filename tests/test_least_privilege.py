@@ -5,12 +5,12 @@ from functools import lru_cache
 
 import kubernetes_validate
 import pytest
-from pod_security import collector_pod, namespace_level, narrowest_level, violations
-from support import ROOT, STACKS, run_stack
 
 from components import constants as c
 from components.config import parse_stack_config
 from components.tooling.render import masked, read_stack_file
+from pod_security import collector_pod, namespace_level, narrowest_level, violations
+from support import ROOT, STACKS, run_stack
 
 # The oldest and newest Kubernetes minors the rendered objects must be valid for.
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")

@@ -1,9 +1,8 @@
 """FluxLogAgent under Pulumi mocks."""
 
-from support import assert_valid_collector_config, register, releases, validate_chart_values
-
 from components import FluxLogAgent, FluxLogAgentArgs
 from components.config import FluxSettings
+from support import assert_valid_collector_config, register, releases, validate_chart_values
 
 
 def test_agent_release_in_a_privileged_namespace_forwarding_to_the_gateway():

@@ -1,10 +1,10 @@
 """FluxMetricsServices under Pulumi mocks."""
 
 import pulumi
-from support import register
 
 from components import FluxMetricsServices
 from components.config import FluxSettings
+from support import register
 
 
 def test_one_service_per_controller_on_the_metrics_port():

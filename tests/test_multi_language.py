@@ -17,7 +17,6 @@ import yaml
 from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.component import ComponentProvider
 from pydantic import BaseModel, SecretStr
-from support import ROOT, TOKEN, register
 
 import fluxcd_otel
 from components import FluxObservability, parse_stack_config
@@ -25,6 +24,7 @@ from components import constants as c
 from components.config import SECRET_KEYS, StackConfig
 from components.tooling.multi_language_codegen import ARGS_MODULE, module_source
 from components.tooling.render import RecordingMocks, Rendering, documents
+from support import ROOT, TOKEN, register
 
 RESOURCE = f"{c.PROJECT}:index:FluxObservability"
 SCALARS = {str: "string", SecretStr: "string", int: "integer", float: "number", bool: "boolean"}

@@ -6,6 +6,12 @@ import sys
 
 import pytest
 from pulumi.runtime import rpc
+
+from components import constants as c
+from components.builders import flux_events
+from components.builders.collector_configs import TRACE_CORRELATION
+from components.config import ConfigError
+from components.tooling.render import UNKNOWN, RecordingMocks, Rendering, documents, masked, mock_uid
 from support import (
     ROOT,
     STACKS,
@@ -17,12 +23,6 @@ from support import (
     validate_chart_values,
     validate_custom_resource,
 )
-
-from components import constants as c
-from components.config import ConfigError
-from components.builders import flux_events
-from components.builders.collector_configs import TRACE_CORRELATION
-from components.tooling.render import UNKNOWN, RecordingMocks, Rendering, documents, masked, mock_uid
 
 CUSTOM_KINDS = {"Provider", "Alert", "Dash0Monitoring"}
 

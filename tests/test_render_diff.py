@@ -5,10 +5,10 @@ import shutil
 import sys
 
 import pytest
-from support import ROOT, STACKS, run_stack
 
 from components.tooling.render import documents, read_stack_file, write
 from components.tooling.render_diff import COMMENT_MARKER, ERROR_FILE, changed_files, comment, main, render_tree
+from support import ROOT, STACKS, run_stack
 
 
 def _render_every_stack(tree):

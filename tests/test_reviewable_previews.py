@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from support import ROOT, STACKS, run_stack
 
 from components import constants as c
 from components.tooling.render import documents, read_stack_file, run_program
+from support import ROOT, STACKS, run_stack
 
 FAKETIME = shutil.which("faketime")
 

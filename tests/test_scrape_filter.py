@@ -11,13 +11,13 @@ import re
 from functools import lru_cache
 
 import pytest
-from promql_ast import selected_metrics
-from support import ROOT, STACKS, by_kind, read_stack_file, releases, run_stack
 
 from components import constants as c
 from components.builders.collector_configs import CONTROLLERS_JOB, metric_keep_regex
-from components.config import parse_stack_config
 from components.builders.promql import metric_names, queried_metrics, shipped_expressions
+from components.config import parse_stack_config
+from promql_ast import selected_metrics
+from support import ROOT, STACKS, by_kind, read_stack_file, releases, run_stack
 
 MINIMAL = {"clusterName": "test", "exporter": {"type": "debug"}}
 VARIANTS = {

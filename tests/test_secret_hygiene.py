@@ -5,12 +5,12 @@ import json
 
 import pytest
 from pulumi.runtime import rpc
-from support import ROOT, STACKS, TOKEN, run_stack
 
 from components import constants as c
 from components.builders.export_credentials import basic_credentials
 from components.config import SECRET_KEYS
 from components.tooling.render import MASK, documents, read_stack_file
+from support import ROOT, STACKS, TOKEN, run_stack
 
 PROVIDER_TOKEN = "PROVIDER_RECOGNISABLE_SECRET_9876"
 PASSWORD = "PASSWORD_RECOGNISABLE_SECRET_5432"

@@ -5,9 +5,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from support import ROOT
 
 from components.tooling.stack_schema import SCHEMA_FILE, schema_text, stack_file_schema
+from support import ROOT
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema="
 # Example stack files of this project; an example beside its own Pulumi.yaml is another project.

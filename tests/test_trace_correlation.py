@@ -7,16 +7,16 @@ IDs they must equal.
 """
 
 import pytest
-from support import assert_valid_collector_config, register, releases, run_stack
 
 from components import FluxLogAgent, FluxLogAgentArgs
 from components import constants as c
 from components.builders import flux_events
 from components.builders.collector_configs import TRACE_CORRELATION
-from components.config import TracingSettings
 from components.builders.manifests import alert_spec
-from components.tooling.render import mock_uid
 from components.builders.trace_correlation import linkable_sources, log_line_statements
+from components.config import TracingSettings
+from components.tooling.render import mock_uid
+from support import assert_valid_collector_config, register, releases, run_stack
 
 ALERT_UID = "5f0c2a9e-7d41-4b8e-9a36-1c2d3e4f5a6b"
 TRACING = TracingSettings(event_sources=[

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import ROOT
 
 from components.tooling.render_diff import COMMENT_MARKER
+from support import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 BIN = Path(sys.executable).parent

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from typing import Literal, Optional
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
