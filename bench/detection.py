@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|")
     for (alert, fault), runs in rows.items():
         fired = " / ".join(f"{seconds:.0f} s" for seconds, _ in runs)
-        resolved = " / ".join(f"{seconds:.0f} s" for _, seconds in runs if seconds is not None) or "not fixed in the story"
+        resolved = (
+            " / ".join(f"{seconds:.0f} s" for _, seconds in runs if seconds is not None) or "not fixed in the story"
+        )
         window = floor_seconds(ALERTS, alert, fault)
         print(f"| {alert} | {fault} | {window} s to {window + PIPELINE_SECONDS} s | {fired} | "
               f"0 to {PIPELINE_SECONDS} s | {resolved} |")

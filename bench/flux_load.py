@@ -52,13 +52,16 @@ def object_health_exposition(inventory: dict[str, dict[str, int]]) -> str:
             identity = (f'customresource_group="{kind.group}",customresource_kind="{obj.kind}",'
                         f'customresource_version="{kind.version}",exported_namespace="{obj.namespace}",'
                         f'kind="{obj.kind}",name="{obj.name}"')
-            ready, reason = ("False", "ReconciliationFailed") if index % 10 == 9 else ("True", "ReconciliationSucceeded")
+            ready, reason = (
+                ("False", "ReconciliationFailed") if index % 10 == 9 else ("True", "ReconciliationSucceeded")
+            )
             info.append(f'{c.FLUX_RESOURCE_INFO_METRIC}{{{identity},ready="{ready}",reason="{reason}",'
                         f'suspended="false"}} 1\n')
             since.append(f"{c.FLUX_READY_TRANSITION_METRIC}{{{identity}}} {1777882500 + index}\n")
     return (f"# HELP {c.FLUX_RESOURCE_INFO_METRIC} Flux object info\n# TYPE {c.FLUX_RESOURCE_INFO_METRIC} gauge\n"
             + "".join(info)
-            + f"# HELP {c.FLUX_READY_TRANSITION_METRIC} Ready transition\n# TYPE {c.FLUX_READY_TRANSITION_METRIC} gauge\n"
+            + f"# HELP {c.FLUX_READY_TRANSITION_METRIC} Ready transition\n"
+            f"# TYPE {c.FLUX_READY_TRANSITION_METRIC} gauge\n"
             + "".join(since))
 
 
@@ -83,7 +86,8 @@ def samples(exposition: str) -> int:
 def scrape_targets(config: dict[str, Any]) -> list[tuple[str, str]]:
     """(job, host:port) of every static scrape target in a collector config."""
     return [(job["job_name"], target)
-            for receiver_id, receiver in config.get("receivers", {}).items() if component_type(receiver_id) == "prometheus"
+            for receiver_id, receiver in config.get("receivers", {}).items()
+            if component_type(receiver_id) == "prometheus"
             for job in receiver["config"]["scrape_configs"]
             for static in job.get("static_configs", []) for target in static["targets"]]
 

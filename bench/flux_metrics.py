@@ -187,7 +187,9 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "gotk_token_cached_items": ("gauge", "Total number of items in the cache."),
     "leader_election_master_status": ("gauge", _LEADER_HELP),
     **{f"process_{name}": value for name, value in _PROCESS.items()},
-    c.REST_CLIENT_REQUESTS_METRIC: ("counter", "Number of HTTP requests, partitioned by status code, method, and host."),
+    c.REST_CLIENT_REQUESTS_METRIC: (
+        "counter", "Number of HTTP requests, partitioned by status code, method, and host."
+    ),
     "workqueue_adds_total": ("counter", "Total number of adds handled by workqueue"),
     c.WORKQUEUE_DEPTH_METRIC: ("gauge", "Current depth of workqueue by workqueue and priority"),
     c.WORKQUEUE_LONGEST_RUNNING_METRIC: (
@@ -331,7 +333,9 @@ def _controller_runtime(exposition: Exposition, rng: random.Random, runs: dict[s
         exposition.family(c.RECONCILE_ERRORS_METRIC).add(one, errors)
         exposition.family("controller_runtime_reconcile_panics_total").add(one, 0)
         exposition.family("controller_runtime_terminal_reconcile_errors_total").add(one, 0)
-        exposition.family("controller_runtime_reconcile_time_seconds").observe(one, CONTROLLER_RUNTIME_BUCKETS, durations)
+        exposition.family("controller_runtime_reconcile_time_seconds").observe(
+            one, CONTROLLER_RUNTIME_BUCKETS, durations
+        )
         for result in RECONCILE_RESULTS:
             exposition.family(c.RECONCILE_TOTAL_METRIC).add({**one, "result": result}, results.get(result, 0))
         exposition.family("workqueue_adds_total").add(queue, len(durations))

@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/outage.py [--outage SECONDS] [--rate LINES_PER_SECOND]
 
-The scenario of e2e/outage.py (compressed in e2e/test_nothing_lost.py) with the `prod` stack's configs, localized: Flux log lines
-flow log agent -> gateway -> sink; the sink stops for `--outage` seconds (default 900, the shortest
+The scenario of e2e/outage.py (compressed in e2e/test_nothing_lost.py) with the `prod` stack's configs,
+localized: Flux log lines flow log agent -> gateway -> sink; the sink stops for `--outage` seconds
+(default 900, the shortest
 outage the configuration accepts), the gateway restarts a third of the way in, lines keep being
 written at `--rate` (default 20/s, the expected Flux volume), then the sink comes back. Prints lines
 written, records received, duplicates, lines missing and the drain time after the backend returned.

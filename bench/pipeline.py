@@ -80,7 +80,9 @@ def default_sized_configs() -> tuple[dict[str, Any], dict[str, Any], Any]:
     rendering = run_program(ROOT / "__main__.py", project=c.PROJECT, stack=STACK, config=config,
                             secret_keys=stack_file.secret_keys)
     gateway, agent = gateway_and_agent(collector_configs(rendering))
-    settings = parse_stack_config({key: value for key, value in stack_file.plain_settings().items() if key != "collector"})
+    settings = parse_stack_config(
+        {key: value for key, value in stack_file.plain_settings().items() if key != "collector"}
+    )
     return gateway, agent, settings
 
 
@@ -130,7 +132,8 @@ class Pipeline:
         agent_resources = settings.log_agent.resources
         self.agent = Collector("agent", localize(agent_config, workdir=workdir / "agent",
                                                  export_to=self.gateway.otlp_grpc_endpoint, pod_logs=self.pods),
-                               workdir / "agent", env=chart_env(agent_resources.memory_limit, agent_resources.cpu_limit))
+                               workdir / "agent",
+                               env=chart_env(agent_resources.memory_limit, agent_resources.cpu_limit))
         self.logs = LogLoad(self.pods, rate)
         self.spans = SpanLoad(f"http://{self.gateway.host}:{c.OTLP_HTTP_PORT}", objects)
         self.tail = SinkTail(self.sink.path)
@@ -270,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("capacity", "recovery", "cost"), action="append",
                         help="run only these parts (repeatable); default: all")
     parser.add_argument("--window", type=float, default=90, help="measured seconds per capacity point (default 90)")
-    parser.add_argument("--outage", type=float, help="recovery outage in seconds (default: the configured sendingQueue.outage)")
+    parser.add_argument("--outage", type=float,
+                        help="recovery outage in seconds (default: the configured sendingQueue.outage)")
     parser.add_argument("--objects", type=int, nargs="*", default=list(OBJECTS))
     parser.add_argument("--rates", type=int, nargs="*", default=list(LINE_RATES))
     args = parser.parse_args(argv)
@@ -302,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         print("## Recovery\n")
         print(f"- outage: {result['outage_seconds'] / 60:.0f} min at {GOAL_OBJECTS:,} objects and {GOAL_LINES} lines/s,"
               f" gateway restarted halfway")
-        print(f"- lines written {result['lines_written']:,}, lost {result['lines_lost']}, duplicated {result['duplicates']}")
+        print(f"- lines written {result['lines_written']:,}, lost {result['lines_lost']},"
+              f" duplicated {result['duplicates']}")
         print(f"- queue on disk at most {result['peak_queue_mib']:.0f} MiB of the {result['volume_mib']} MiB volume")
         drained = result["drain_seconds"]
         print(f"- drained {'in ' + format(drained, '.0f') + ' s' if drained is not None else 'NOT within 900 s'}"

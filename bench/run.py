@@ -86,7 +86,11 @@ def kubernetes_modules_used(package: Path = PACKAGE) -> list[str]:
                 for alias in node.names:
                     if alias.name.split(".")[0] == KUBERNETES:
                         bound[alias.asname or KUBERNETES] = alias.name if alias.asname else KUBERNETES
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == KUBERNETES:
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or "").split(".")[0] == KUBERNETES
+            ):
                 uses.update((node.module, alias.name) for alias in node.names)
         for node in _outermost_attributes(tree):
             chain = _attribute_chain(node)
@@ -126,7 +130,8 @@ def _executed_kubernetes_modules(code: str) -> set[str]:
     """pulumi_kubernetes modules a fresh process has run (lazily imported ones not yet loaded excluded)."""
     report = (
         "\nimport json, os, sys\n"
-        f"print(json.dumps(sorted(name for name, module in list(sys.modules.items()) if name.split('.')[0] == {KUBERNETES!r}"
+        "print(json.dumps(sorted(name for name, module in list(sys.modules.items())"
+        f" if name.split('.')[0] == {KUBERNETES!r}"
         " and type(module).__name__ != '_LazyModule')))\n"
         "sys.stdout.flush()\nos._exit(0)\n"
     )
@@ -188,7 +193,8 @@ def render_against_floor(runs: int) -> bool:
         print(f"   {name:<7} {cpu[name]:>7.3f}  {wall[name]:>7.3f}")
     ratio, wall_ratio = cpu["render"] / cpu["floor"], wall["render"] / wall["floor"]
     passed = ratio <= RENDER_TARGET
-    print(f"   ratio   {ratio:>6.2f}x {wall_ratio:>6.2f}x   target: CPU time <= {RENDER_TARGET}x the floor   {_verdict(passed)}")
+    print(f"   ratio   {ratio:>6.2f}x {wall_ratio:>6.2f}x"
+          f"   target: CPU time <= {RENDER_TARGET}x the floor   {_verdict(passed)}")
     return passed
 
 
@@ -259,7 +265,8 @@ def scrape_filter_share() -> bool:
         series_total += total
         objects = sum(flux_metrics.FLUX_OBJECTS[controller].values())
         print(f"   {controller:<25} {objects:>8} {total:>8} {kept:>8}  {kept / total:>6.1%}")
-    print(f"   {'all':<25} {flux_metrics.object_count():>8} {series_total:>8} {kept_total:>8}  {kept_total / series_total:>6.1%}")
+    print(f"   {'all':<25} {flux_metrics.object_count():>8} {series_total:>8} {kept_total:>8}"
+          f"  {kept_total / series_total:>6.1%}")
     prefixes = tuple(parse_stack_config(read_stack_file(ROOT, "prod").plain_settings()).collector.metric_prefixes)
     print(f"   kept beyond the prefixes {', '.join(prefixes)}, for the shipped rules and dashboards (all controllers):")
     print("   series name                                      series    bytes")

@@ -159,11 +159,18 @@ def compare(gateway_config: dict[str, Any], agent_config: dict[str, Any], settin
     rows.append("")
     rows.append(f"Metrics only ours ships ({len(only_ours)}): " + ", ".join(f"`{n}`" for n in only_ours))
     rows.append("")
-    rows.append(f"Metrics only the seed ships ({len(only_seed)}): " + (", ".join(f"`{n}`" for n in only_seed) or "none"))
+    rows.append(
+        f"Metrics only the seed ships ({len(only_seed)}): " + (", ".join(f"`{n}`" for n in only_seed) or "none")
+    )
     rows.append("")
     ours_log_keys = {key for key, count in ours["log_keys"].items() if count}
     seed_log_keys = {key for key, count in seed["log_keys"].items() if count}
-    rows.append("Log record attributes only ours ships: " + ", ".join(f"`{k}`" for k in sorted(ours_log_keys - seed_log_keys)))
+    rows.append(
+        "Log record attributes only ours ships: " + ", ".join(f"`{k}`" for k in sorted(ours_log_keys - seed_log_keys))
+    )
     rows.append("")
-    rows.append("Log record attributes only the seed ships: " + (", ".join(f"`{k}`" for k in sorted(seed_log_keys - ours_log_keys)) or "none"))
+    rows.append(
+        "Log record attributes only the seed ships: "
+        + (", ".join(f"`{k}`" for k in sorted(seed_log_keys - ours_log_keys)) or "none")
+    )
     return "\n".join(rows) + "\n"

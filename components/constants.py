@@ -133,8 +133,8 @@ FLUX_RESOURCES_BY_CONTROLLER = {
         FluxResource("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts", _ARTIFACT_REVISION),
     ),
     "kustomize-controller": (
-        FluxResource("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations", ("status", "lastAppliedRevision"),
-                     source=("spec", "sourceRef")),
+        FluxResource("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations",
+                     ("status", "lastAppliedRevision"), source=("spec", "sourceRef")),
     ),
     "helm-controller": (
         FluxResource(
@@ -153,7 +153,8 @@ FLUX_RESOURCES_BY_CONTROLLER = {
     ),
     "image-automation-controller": (
         FluxResource(
-            "image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation", "imageupdateautomations", ("status", "lastPushCommit")
+            "image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation", "imageupdateautomations",
+            ("status", "lastPushCommit"),
         ),
     ),
     "source-watcher": (
@@ -243,7 +244,9 @@ AUTHORIZATION_HEADER = "Authorization"
 # Header names that carry credentials by convention (Authorization, X-API-Key, DD-API-KEY,
 # X-SF-Token, Lightstep-Access-Token, Uptrace-DSN, ...). Plain `exporter.headers` refuses them:
 # a value there would sit unencrypted in the Pulumi state and in the collector's config.
-CREDENTIAL_HEADER_MARKERS = ("auth", "token", "key", "secret", "passw", "cookie", "credential", "session", "signature", "dsn")
+CREDENTIAL_HEADER_MARKERS = (
+    "auth", "token", "key", "secret", "passw", "cookie", "credential", "session", "signature", "dsn"
+)
 # Credential headers whose names carry no marker: Honeycomb's API key.
 CREDENTIAL_HEADER_NAMES = ("x-honeycomb-team",)
 
@@ -404,7 +407,10 @@ def flux_reconcilers(controllers: list[str]) -> list[str]:
 
 # Kinds with a Ready condition; the static notification kinds have no status to turn not Ready.
 FLUX_READY_KINDS = tuple(
-    resource.kind for resources in FLUX_RESOURCES_BY_CONTROLLER.values() for resource in resources if not resource.static
+    resource.kind
+    for resources in FLUX_RESOURCES_BY_CONTROLLER.values()
+    for resource in resources
+    if not resource.static
 )
 
 # --- Pod Security Admission ----------------------------------------------------------------------

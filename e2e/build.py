@@ -174,7 +174,9 @@ def build_kubernetes_provider(program: KubernetesProviderBuild, home: Path, log:
           f"-X {program.module}/pkg/version.Version={program.version}", "."], work, log, env)
 
 
-NODEJS_SDKGEN_MAIN = """// Writes the Node.js SDK of a package schema: pulumi-nodejs-sdkgen SCHEMA.json OUT_DIR
+# One Go source, written as two Python strings only so that no line is longer than 120 characters.
+NODEJS_SDKGEN_MAIN = (
+    """// Writes the Node.js SDK of a package schema: pulumi-nodejs-sdkgen SCHEMA.json OUT_DIR
 package main
 
 import (
@@ -204,7 +206,8 @@ func (noDependencies) LoadPackageReference(name string, _ *semver.Version) (sche
 	return nil, fmt.Errorf("package %s is not available", name)
 }
 
-func (noDependencies) LoadPackageReferenceV2(_ context.Context, d *schema.PackageDescriptor) (schema.PackageReference, error) {
+func (noDependencies) LoadPackageReferenceV2(_ context.Context, d *schema.PackageDescriptor) """
+    """(schema.PackageReference, error) {
 	return nil, fmt.Errorf("package %s is not available", d.Name)
 }
 
@@ -237,6 +240,7 @@ func fail(err error) {
 	}
 }
 """
+)
 
 
 def build_nodejs_sdk_generator(program: NodejsSdkGeneratorBuild, home: Path, log: Path) -> None:
@@ -247,7 +251,8 @@ def build_nodejs_sdk_generator(program: NodejsSdkGeneratorBuild, home: Path, log
     (work / "go.mod").write_text(_wrapper_gomod(program.name, replaces))
     (work / "main.go").write_text(NODEJS_SDKGEN_MAIN)
     env = _go_env()
-    _run(["go", "get", f"{program.module}/codegen/nodejs@{program.version}", f"{program.module}/codegen/schema@{program.version}"],
+    _run(["go", "get", f"{program.module}/codegen/nodejs@{program.version}",
+          f"{program.module}/codegen/schema@{program.version}"],
          work, log, env)
     _run(["go", "build", "-trimpath", "-o", str(binary_path(program.name)), "."], work, log, env)
 

@@ -418,7 +418,8 @@ class Sink:
             "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"{self.host}:4317", **server},
                                                  "http": {"endpoint": f"{self.host}:4318", **server}}}},
             "processors": {"attributes/headers": {"actions": [
-                {"key": f"{HEADER_ATTRIBUTE_PREFIX}{name.lower()}", "from_context": f"metadata.{name}", "action": "insert"}
+                {"key": f"{HEADER_ATTRIBUTE_PREFIX}{name.lower()}", "from_context": f"metadata.{name}",
+                 "action": "insert"}
                 for name in self.recorded_headers
             ]}} if self.recorded_headers else {},
             # append: a restarted sink keeps what it received before; flush often for readers.
@@ -427,7 +428,8 @@ class Sink:
             "service": {
                 "extensions": sorted(extensions),
                 "pipelines": {"logs": logs, "traces": pipeline,
-                              "metrics": {**pipeline, "exporters": ["file", *(["otlp_http/backend"] if self.metrics_to else [])]}},
+                              "metrics": {**pipeline,
+                                          "exporters": ["file", *(["otlp_http/backend"] if self.metrics_to else [])]}},
                 "telemetry": {"metrics": {"level": "none"}},
             },
         }
@@ -576,8 +578,8 @@ class LogPipeline:
     """sink <- gateway <- log agent, each from its rendered config localized, all on loopback.
 
     The gateway loses its `k8s_objects` receiver and its scrapes of Flux (they need a cluster) but
-    keeps the scrape of its own metrics; the agent tails `<workdir>/pods` as if it were /var/log/pods. A context manager: everything it started is
-    stopped on exit, agent first."""
+    keeps the scrape of its own metrics; the agent tails `<workdir>/pods` as if it were /var/log/pods.
+    A context manager: everything it started is stopped on exit, agent first."""
 
     def __init__(self, workdir: Path, gateway_config: dict[str, Any], agent_config: dict[str, Any], *,
                  fast_retry: bool = False, queue_size: int | None = None, sink: Sink | None = None) -> None:

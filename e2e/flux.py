@@ -295,7 +295,9 @@ def apply_tracing(kube: ApiServer, overrides: dict[str, Any], secrets: dict[str,
     objects = tracing_objects(first)
     kube.apply(list(objects.values()), field_manager="pulumi-kubernetes")
     (alert_name, alert), = [(name, o) for name, o in objects.items() if o["kind"] == "Alert"]
-    uid = kube.get("alerts.notification.toolkit.fluxcd.io", alert["metadata"]["name"], "-n", c.FLUX_NAMESPACE)["metadata"]["uid"]
+    uid = kube.get(
+        "alerts.notification.toolkit.fluxcd.io", alert["metadata"]["name"], "-n", c.FLUX_NAMESPACE
+    )["metadata"]["uid"]
     return run_stack(stack, overrides=overrides, secrets=secrets, mocks=ClusterUids({alert_name: uid})), uid, alert
 
 

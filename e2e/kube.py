@@ -59,7 +59,9 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.2):
         except Exception as error:  # noqa: BLE001 - retried until the deadline, then reported
             last_error = error
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    raise TimeoutError(
+        f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else "")
+    )
 
 
 class Process:

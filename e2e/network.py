@@ -97,7 +97,9 @@ class PodNetwork:
                        text=True, check=True, capture_output=True)
 
     def connect(self, port: int, host: str | None = None) -> socket.socket:
-        return in_network(self.netns, lambda: socket.create_connection((host or self.ip, port), CONNECT_TIMEOUT_SECONDS))
+        return in_network(
+            self.netns, lambda: socket.create_connection((host or self.ip, port), CONNECT_TIMEOUT_SECONDS)
+        )
 
     def listen(self, host: str, port: int) -> socket.socket:
         def bound() -> socket.socket:

@@ -175,7 +175,8 @@ PROGRAMS = {
         staging_replaces_from="k8s.io/kubernetes",
     ),
     "kube-state-metrics": GoProgram(
-        "kube-state-metrics", "k8s.io/kube-state-metrics/v2", KUBE_STATE_METRICS_VERSION, "k8s.io/kube-state-metrics/v2",
+        "kube-state-metrics", "k8s.io/kube-state-metrics/v2", KUBE_STATE_METRICS_VERSION,
+        "k8s.io/kube-state-metrics/v2",
         unlisted_checksums=("k8s.io/kube-state-metrics/v2", "k8s.io/sample-controller"),
     ),
     "pulumi": GoProgram(

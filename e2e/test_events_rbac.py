@@ -63,13 +63,18 @@ class Gateway:
         self.user = f"system:serviceaccount:{self.namespace}:{self.service_account}"
         self.config = values["alternateConfig"]
         objects = [rendered_manifest(r) for r in resources if r.custom and r.type != HELM_RELEASE]
-        self.namespace_object = next(o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == self.namespace)
+        self.namespace_object = next(
+            o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == self.namespace
+        )
         self.bindings = [
             o for o in objects if o["kind"] == "RoleBinding"
             and {"kind": "ServiceAccount", "name": self.service_account, "namespace": self.namespace} in o["subjects"]
         ]
         bound = {(b["metadata"]["namespace"], b["roleRef"]["name"]) for b in self.bindings}
-        self.roles = [o for o in objects if o["kind"] == "Role" and (o["metadata"]["namespace"], o["metadata"]["name"]) in bound]
+        self.roles = [
+            o for o in objects
+            if o["kind"] == "Role" and (o["metadata"]["namespace"], o["metadata"]["name"]) in bound
+        ]
         assert self.bindings and len(self.roles) == len(self.bindings)
         # No ClusterRole, no ClusterRoleBinding: nothing cluster-wide at all.
         assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
@@ -244,7 +249,8 @@ def test_the_gateway_token_may_list_and_watch_flux_events_and_nothing_else(kube,
 
     forbidden = {
         ("get", "events", "-n", "default"):
-            f'events is forbidden: User "{user}" cannot list resource "events" in API group "" in the namespace "default"',
+            f'events is forbidden: User "{user}" cannot list resource "events" in API group ""'
+            ' in the namespace "default"',
         ("get", "events.events.k8s.io", "-n", "default"):
             f'events.events.k8s.io is forbidden: User "{user}" cannot list resource "events" in API group '
             f'"events.k8s.io" in the namespace "default"',

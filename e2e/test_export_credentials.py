@@ -77,7 +77,9 @@ def test_the_backend_receives_the_stack_credentials(stack, tmp_path):
     rendering = run_stack(stack, secrets=secrets)
     gateway_config, _ = gateway_and_agent(collector_configs(rendering))
     with Sink(tmp_path / "sink", recorded_headers=RECORDED) as sink:
-        local = localize(gateway_config, workdir=tmp_path / "gateway", export_to=sink, without={"k8s_objects", "prometheus"})
+        local = localize(
+            gateway_config, workdir=tmp_path / "gateway", export_to=sink, without={"k8s_objects", "prometheus"}
+        )
         with Collector("gateway", local, tmp_path / "gateway", env=kubelet_env(rendering)) as gateway:
             post_span(f"http://{gateway.host}:{c.OTLP_HTTP_PORT}")
             wait_until(lambda: sink.spans(), timeout=60, what="the span at the sink")

@@ -179,7 +179,9 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
             assert field_manager(resource) in managers(live), resource.name
         for namespace in namespaces:
             live = kube.get("namespace", namespace["metadata"]["name"])
-            rendered_labels = {k: v for k, v in namespace["metadata"]["labels"].items() if k.startswith(POD_SECURITY_PREFIX)}
+            rendered_labels = {
+                k: v for k, v in namespace["metadata"]["labels"].items() if k.startswith(POD_SECURITY_PREFIX)
+            }
             live_labels = {k: v for k, v in live["metadata"]["labels"].items() if k.startswith(POD_SECURITY_PREFIX)}
             assert live_labels == rendered_labels
 
@@ -201,7 +203,9 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
             check_namespaces.append(check_namespace)
             kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {
                 "name": check_namespace, "labels": {c.POD_SECURITY_ENFORCE_LABEL: refusing_level}}})
-            moved_account = {**service_account, "metadata": {**service_account["metadata"], "namespace": check_namespace}}
+            moved_account = {
+                **service_account, "metadata": {**service_account["metadata"], "namespace": check_namespace}
+            }
             kube.create(moved_account)
             created.append(moved_account)
             moved_pod = {**pod, "metadata": {**pod["metadata"], "namespace": check_namespace}}

@@ -239,7 +239,8 @@ def assert_delivered_as_promised(pipeline: LogPipeline, rendering: Any, lines_by
     missing = Counter(map(canonical, expected)) - Counter(map(canonical, received))
     unexpected = Counter(map(canonical, received)) - Counter(map(canonical, expected))
     assert not missing and not unexpected, (
-        "records differ from the documented ones (docs/what-it-deploys.md, docs/verify.md)\n--- expected, not received:\n" + "\n".join(missing)
+        "records differ from the documented ones (docs/what-it-deploys.md, docs/verify.md)\n"
+        "--- expected, not received:\n" + "\n".join(missing)
         + "\n--- received, not expected:\n" + "\n".join(unexpected))
     return received
 

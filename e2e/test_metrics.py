@@ -25,8 +25,8 @@ from tests.support import ROOT, run_stack
 
 CONTROLLER = "notification-controller"
 # Series the Prometheus receiver adds per target, after metric relabelling (so the filter keeps them).
-SCRAPE_META_METRICS = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
-                       "scrape_series_added"}
+SCRAPE_META_METRICS = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
+                       "scrape_samples_post_metric_relabeling", "scrape_series_added"}
 
 
 def stack_config(stack: str):

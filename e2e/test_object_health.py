@@ -250,7 +250,8 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
      Expected("Unknown", "true")),
     # Image kinds: ImagePolicy's revision is the latest tag, ImageUpdateAutomation's the last pushed commit.
     (flux("ImageRepository", "team-a", "podinfo", {"image": "ghcr.io/example/podinfo", "interval": "5m"},
-          {"conditions": [ready("False", "AuthenticationFailed", T_B)], "canonicalImageName": "ghcr.io/example/podinfo"}),
+          {"conditions": [ready("False", "AuthenticationFailed", T_B)],
+           "canonicalImageName": "ghcr.io/example/podinfo"}),
      Expected("False", "false", "AuthenticationFailed", None, U_B)),
     (flux("ImagePolicy", "team-a", "podinfo", {"imageRepositoryRef": {"name": "podinfo"},
                                                "policy": {"semver": {"range": "6.7.x"}}},
@@ -261,7 +262,8 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
           {"interval": "30m", "sourceRef": {"kind": "GitRepository", "name": "fleet"}, "suspend": True,
            "git": {"commit": {"author": {"email": "bot@example.com", "name": "bot"}}},
            "update": {"path": "./apps", "strategy": "Setters"}},
-          {"conditions": [ready("True", "Succeeded", T_A)], "lastPushCommit": "b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8"}),
+          {"conditions": [ready("True", "Succeeded", T_A)],
+           "lastPushCommit": "b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8"}),
      Expected("True", "true", "Succeeded", "b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8", U_A)),
 ]
 

@@ -88,8 +88,12 @@ def lowest() -> dict[str, str]:
 def run(*args: object, cwd: Path | None = None, timeout: float = PIP_TIMEOUT) -> str:
     # The pip cache is left on: the versions of each end download once.
     env = {key: value for key, value in os.environ.items() if key != "PIP_NO_CACHE_DIR"}
-    result = subprocess.run([str(arg) for arg in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    result = subprocess.run(
+        [str(arg) for arg in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, args))} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result.stdout
 
 
@@ -98,7 +102,10 @@ def pip(python: Path, *args: object) -> str:
 
 
 def installed(python: Path, names: list[str]) -> dict[str, str]:
-    script = "import json, sys; from importlib.metadata import version; print(json.dumps({n: version(n) for n in sys.argv[1:]}))"
+    script = (
+        "import json, sys; from importlib.metadata import version; "
+        "print(json.dumps({n: version(n) for n in sys.argv[1:]}))"
+    )
     return json.loads(run(python, "-c", script, *names))
 
 
@@ -141,7 +148,9 @@ def probe(python: Path, program: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def pinned(program) -> dict:
     """What the program renders with its pins: the renders and the probe in this interpreter."""
-    assert installed(Path(sys.executable), list(pins())) == pins(), "run this test in the virtualenv of requirements-dev.txt"
+    assert installed(Path(sys.executable), list(pins())) == pins(), (
+        "run this test in the virtualenv of requirements-dev.txt"
+    )
     renders = {stack: run(sys.executable, "-m", "components", "render", "--stack", stack, cwd=ROOT) for stack in STACKS}
     return {"renders": renders, "probe": probe(Path(sys.executable), program)}
 

@@ -96,7 +96,9 @@ def world(tmp_path) -> Iterator[dict[str, Any]]:
     (group,) = (group for group in rule["spec"]["groups"] if group["name"] == PIPELINE_GROUP)
     # Only the rules on the collectors' own metrics: no Flux controller or object health runs here.
     rules = [{"name": PIPELINE_GROUP, "rules": [r for r in group["rules"] if r["alert"] in PIPELINE_ALERTS]}]
-    (dashboard,) = (d for d in by_kind(rendering.resources, "PersesDashboard") if d["metadata"]["name"] == CONTROL_PLANE)
+    (dashboard,) = (
+        d for d in by_kind(rendering.resources, "PersesDashboard") if d["metadata"]["name"] == CONTROL_PLANE
+    )
     gateway, agent = gateway_and_agent(collector_configs(rendering))
     backend = Sink(tmp_path / "backend", name="backend", token=TOKEN)
     # The same backend address, refusing the token the sink sends.
@@ -147,7 +149,10 @@ def test_the_pipeline_reports_a_backend_down_and_a_backend_refusing(world):
     assert "logs export queue is filling" in queue["annotations"]["summary"], queue
     assert agent["labels"][NODE_LABEL] in agent["annotations"]["summary"], agent
     assert firing(prometheus, "FluxPipelineExportFailing") is None, "a backend that is down drops nothing"
-    logs = {"gateway, backend down": pipeline.gateway.log_tail(200), "agent, backend down": pipeline.agent.log_tail(200)}
+    logs = {
+        "gateway, backend down": pipeline.gateway.log_tail(200),
+        "agent, backend down": pipeline.agent.log_tail(200),
+    }
     backend.start()
     written = writer.written
     wait_resolved(prometheus, "FluxPipelineQueueFilling", ALERT_TIMEOUT_SECONDS)

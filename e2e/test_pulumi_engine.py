@@ -294,7 +294,8 @@ def test_the_token_is_encrypted_in_the_state_and_held_only_by_its_secret(deploye
             text = json.dumps(obj)
             if TOKEN in text or encoded in text:
                 holders.append(f"{kind}/{obj['metadata']['namespace']}/{obj['metadata']['name']}")
-    (secret,) = [manifest for r in custom_resources(deployed.rendering).values() if r.type == "kubernetes:core/v1:Secret"
+    (secret,) = [manifest for r in custom_resources(deployed.rendering).values()
+                 if r.type == "kubernetes:core/v1:Secret"
                  for manifest in [rendered_manifest(r)] if TOKEN in manifest.get("stringData", {}).values()]
     assert holders == [f"secrets/{secret['metadata']['namespace']}/{secret['metadata']['name']}"]
 

@@ -680,9 +680,11 @@ def drive_controller_down(prometheus: Prometheus, flux, metrics_host: str) -> li
     name, fault = "helm-controller", "helm-controller stopped"
     faulted_at = time.time()
     flux.running[name].process.stop()
-    judged = [judge_fired(prometheus, Judged("FluxControllerDown", {"instance": f"{metrics_host}:{c.FLUX_METRICS_PORT}"},
+    judged = [judge_fired(prometheus, Judged("FluxControllerDown",
+                                             {"instance": f"{metrics_host}:{c.FLUX_METRICS_PORT}"},
                                              fault, faulted_at)),
-              judge_fired(prometheus, Judged("FluxControllerMetricsAbsent", {"flux_controller": name}, fault, faulted_at))]
+              judge_fired(prometheus, Judged("FluxControllerMetricsAbsent", {"flux_controller": name},
+                                             fault, faulted_at))]
     fixed_at = time.time()
     flux.restart(name)
     for each in judged:
@@ -862,7 +864,9 @@ def test_every_event_arrives_as_a_record_with_its_trace_id(history):
     names a revision, the exact trace ID of its span; combined Events carry neither."""
     assert event_keys(history.events) <= event_keys_at(history.sink)
     # One message can recur for another revision (an object waiting on its dependency at B, and again at D).
-    by_message = {(e["involvedObject"]["name"], e["message"], event_annotation(e, "revision")): e for e in history.events}
+    by_message = {
+        (e["involvedObject"]["name"], e["message"], event_annotation(e, "revision")): e for e in history.events
+    }
     checked = 0
     for record in event_records(history.sink):
         event = by_message.get((record.attributes["name"], record.body, record.attributes.get("revision")))

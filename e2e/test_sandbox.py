@@ -85,7 +85,9 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
         assert {name: [e["version"] for e in entries] for name, entries in index["entries"].items()} == \
             {name: [version] for name, version in DEPLOYED.items()}
 
-        deployments = json.loads(kubectl(kubeconfig, "get", "deployments", "-n", c.FLUX_NAMESPACE, "-o", "json"))["items"]
+        deployments = json.loads(
+            kubectl(kubeconfig, "get", "deployments", "-n", c.FLUX_NAMESPACE, "-o", "json")
+        )["items"]
         assert sorted(d["metadata"]["name"] for d in deployments) == sorted(c.FLUX_DEFAULT_CONTROLLERS)
         assert all(rolled_out(d) for d in deployments)
         # Each controller runs: it leads its own lease, as its output in the pod logs says.
@@ -97,7 +99,9 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
         kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(daemon_set()))
 
         def agent_ready() -> bool:
-            status = json.loads(kubectl(kubeconfig, "get", "daemonset", "agent", "-n", NAMESPACE, "-o", "json"))["status"]
+            status = json.loads(
+                kubectl(kubeconfig, "get", "daemonset", "agent", "-n", NAMESPACE, "-o", "json")
+            )["status"]
             return status.get("desiredNumberScheduled") == status.get("numberReady") == 1
 
         wait_until(agent_ready, timeout=60, what="the DaemonSet to roll out")

@@ -25,7 +25,8 @@ def collector_pod(values: dict[str, Any]) -> dict[str, Any]:
     Security is concerned (in daemonset mode every enabled port is also a hostPort)."""
     daemonset = values["mode"] == "daemonset"
     ports = [
-        {"name": name, "containerPort": port["containerPort"], **({"hostPort": port["containerPort"]} if daemonset else {})}
+        {"name": name, "containerPort": port["containerPort"],
+         **({"hostPort": port["containerPort"]} if daemonset else {})}
         for name, port in sorted(values.get("ports", {}).items())
         if port.get("enabled")
     ]

@@ -28,7 +28,9 @@ def vector_selectors(expr: str) -> list[VectorSelector]:
 def metric_name(selector: VectorSelector) -> str:
     if selector.name:
         return selector.name
-    (name,) = [m.value for m in selector.matchers.matchers if m.name == "__name__" and m.op == promql_parser.MatchOp.Equal]
+    (name,) = [
+        m.value for m in selector.matchers.matchers if m.name == "__name__" and m.op == promql_parser.MatchOp.Equal
+    ]
     return name
 
 

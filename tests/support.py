@@ -119,7 +119,9 @@ def validate_custom_resource(obj: dict[str, Any]) -> None:
 
 @lru_cache(maxsize=None)
 def _values_schema() -> dict[str, Any]:
-    return json.loads((_schemas() / f"opentelemetry-collector-{c.COLLECTOR_CHART_VERSION}.values.schema.json").read_text())
+    return json.loads(
+        (_schemas() / f"opentelemetry-collector-{c.COLLECTOR_CHART_VERSION}.values.schema.json").read_text()
+    )
 
 
 def validate_chart_values(values: dict[str, Any]) -> None:

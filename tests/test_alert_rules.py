@@ -57,12 +57,14 @@ def rules(settings: AlertSettings = SETTINGS):
         ({"slowReconcile": {"threshold": "0s"}}, "alerts.slowReconcile.threshold", "longer than zero"),
         ({"notReady": {"perKind": {"Deployment": "1h"}}}, "alerts.notReady.perKind.Deployment", "must be one of"),
         ({"notReady": {"perKind": {"Alert": "1h"}}}, "alerts.notReady.perKind.Alert", "must be one of"),
-        ({"reconcileErrors": {"threshold": -1}}, "alerts.reconcileErrors.threshold", "must be at least 0; got the number -1"),
+        ({"reconcileErrors": {"threshold": -1}},
+         "alerts.reconcileErrors.threshold", "must be at least 0; got the number -1"),
         ({"extraLabels": {"team-name": "a"}}, "alerts.extraLabels.team-name", "not a Prometheus label name"),
         ({"extraLabels": {"__team": "a"}}, "alerts.extraLabels.__team", "not a Prometheus label name"),
         ({"extraLabels": {"severity": "page"}}, "alerts.extraLabels.severity", "set by the rules themselves"),
         ({"extraLabels": {"team": "{{ $value }}"}}, "alerts.extraLabels.team", "templates"),
-        ({"controllerAbsent": {"severity": "Page!"}}, "alerts.controllerAbsent.severity", "must be a severity such as warning or critical"),
+        ({"controllerAbsent": {"severity": "Page!"}},
+         "alerts.controllerAbsent.severity", "must be a severity such as warning or critical"),
         ({"stuckWorkqueue": {"for": "15m"}}, "alerts.stuckWorkqueue.for", "unknown key"),
         ({"runbookUrl": "https://wiki.example.com/flux#alerts"}, "alerts.runbookUrl", "each alert adds its own anchor"),
         ({"runbookUrl": "wiki/flux"}, "alerts.runbookUrl", "http:// or https://"),
@@ -91,8 +93,8 @@ def test_the_default_alerts_ship_and_the_rule_is_valid_for_the_crd():
 
 
 def test_alerts_carry_their_severity_the_routing_labels_and_a_summary():
-    settings = AlertSettings(extra_labels=ROUTING, controller_absent={"severity": "page"}, suspended={"severity": "info"},
-                             runbook_url="https://wiki.example.com/flux")
+    settings = AlertSettings(extra_labels=ROUTING, controller_absent={"severity": "page"},
+                             suspended={"severity": "info"}, runbook_url="https://wiki.example.com/flux")
     shipped = rules(settings)
     for name, rule in shipped.items():
         assert rule["labels"] == {**ROUTING, "severity": getattr(settings, SETTING_OF[name]).severity}
@@ -128,8 +130,10 @@ def test_pipeline_alerts_ship_only_where_the_collectors_ship_their_own_metrics(p
 
 def test_thresholds_come_from_the_config():
     settings = AlertSettings(
-        not_ready={"after": "45m"}, suspended={"after": "2d"}, slow_reconcile={"threshold": "90s", "window": "2h", "after": "20m"},
-        reconcile_errors={"enabled": True, "threshold": 3, "window": "30m", "after": "1h"}, controller_absent={"after": "7m"},
+        not_ready={"after": "45m"}, suspended={"after": "2d"},
+        slow_reconcile={"threshold": "90s", "window": "2h", "after": "20m"},
+        reconcile_errors={"enabled": True, "threshold": 3, "window": "30m", "after": "1h"},
+        controller_absent={"after": "7m"},
         stuck_workqueue={"after": "1h30m", "sustained": "10m"}, controller_down={"after": "3m"},
         workers_saturated={"threshold": 0.75, "after": "30m"}, object_health_down={"after": "20m"},
     )
@@ -143,13 +147,15 @@ def test_thresholds_come_from_the_config():
     assert "[7m]" in shipped["FluxControllerMetricsAbsent"]["expr"]
     assert "> 5400" in shipped["FluxWorkqueueStuck"]["expr"] and shipped["FluxWorkqueueStuck"]["for"] == "10m"
     assert shipped["FluxControllerDown"]["for"] == "3m" and shipped["FluxObjectHealthDown"]["for"] == "20m"
-    assert shipped["FluxWorkersSaturated"]["for"] == "30m" and shipped["FluxWorkersSaturated"]["expr"].endswith(">= 0.75")
+    assert (shipped["FluxWorkersSaturated"]["for"] == "30m"
+            and shipped["FluxWorkersSaturated"]["expr"].endswith(">= 0.75"))
 
 
 def test_each_kind_with_its_own_threshold_gets_its_own_alert():
     settings = AlertSettings(not_ready={"per_kind": {"HelmRelease": "1h", "Bucket": "5m"}})
     shipped = rules(settings)
-    assert shipped["FluxHelmReleaseNotReady"]["for"] == "1h" and 'kind="HelmRelease"' in shipped["FluxHelmReleaseNotReady"]["expr"]
+    assert (shipped["FluxHelmReleaseNotReady"]["for"] == "1h"
+            and 'kind="HelmRelease"' in shipped["FluxHelmReleaseNotReady"]["expr"])
     assert shipped["FluxBucketNotReady"]["for"] == "5m"
     assert 'kind!~"Bucket|HelmRelease"' in shipped["FluxObjectNotReady"]["expr"]
 
@@ -222,7 +228,10 @@ def flux_object(kind: str, name: str, **state: str) -> dict[str, str]:
 
 def identity(labels: dict[str, str]) -> dict[str, str]:
     """The labels an object alert carries: the object's, and its namespace again as `namespace`."""
-    return {**{key: labels[key] for key in ("kind", "name", "exported_namespace")}, "namespace": labels["exported_namespace"]}
+    return {
+        **{key: labels[key] for key in ("kind", "name", "exported_namespace")},
+        "namespace": labels["exported_namespace"],
+    }
 
 
 def not_ready_test(settings: AlertSettings) -> dict:
@@ -242,7 +251,8 @@ def not_ready_test(settings: AlertSettings) -> dict:
             # Ready flips to Unknown with a new reason and revision at minute 5: the clock keeps running.
             series(c.FLUX_RESOURCE_INFO_METRIC, {**failing, "ready": "False", "reason": "BuildFailed", "revision": "a"},
                    "1x4 stale"),
-            series(c.FLUX_RESOURCE_INFO_METRIC, {**failing, "ready": "Unknown", "reason": "Progressing", "revision": "b"},
+            series(c.FLUX_RESOURCE_INFO_METRIC,
+                   {**failing, "ready": "Unknown", "reason": "Progressing", "revision": "b"},
                    f"_x5 1x{end - 5}"),
             series(c.FLUX_RESOURCE_INFO_METRIC, healthy, f"1x{end}"),
             series(c.FLUX_RESOURCE_INFO_METRIC, paused, f"1x{end}"),
@@ -290,7 +300,9 @@ def behind_source_test(settings: AlertSettings) -> dict:
     def source(name: str, cluster: str, revision: str | None) -> dict:
         labels = {**flux_object("GitRepository", name, ready="True", suspended="false", reason="Succeeded"),
                   "exported_namespace": "flux-system", CLUSTER_LABEL: cluster}
-        return series(c.FLUX_RESOURCE_INFO_METRIC, {**labels, **({"revision": revision} if revision else {})}, f"1x{end}")
+        return series(
+            c.FLUX_RESOURCE_INFO_METRIC, {**labels, **({"revision": revision} if revision else {})}, f"1x{end}"
+        )
 
     def applier(name: str, revision: str, *, source_name: str = "fleet", cluster: str = "a", ready: str = "True",
                 **where: str) -> tuple[dict, dict]:
@@ -359,7 +371,8 @@ def reconcile_errors_test(settings: AlertSettings) -> dict:
         ],
         [
             expect("FluxReconcileErrors", after - 1, severity=errors.severity),
-            expect("FluxReconcileErrors", window + after + 2, {"controller": "kustomization"}, severity=errors.severity),
+            expect("FluxReconcileErrors", window + after + 2, {"controller": "kustomization"},
+                   severity=errors.severity),
         ],
     )
 
@@ -369,7 +382,8 @@ def controller_absent_test(settings: AlertSettings) -> dict:
     gone, *running = CONTROLLERS
     stops_at, end = 5, 5 + after + 5
     return unit_test(
-        [series(c.RECONCILE_TOTAL_METRIC, {"controller": c.flux_reconcilers([gone])[0], "result": "success"}, f"1+1x{stops_at}")]
+        [series(c.RECONCILE_TOTAL_METRIC, {"controller": c.flux_reconcilers([gone])[0], "result": "success"},
+                f"1+1x{stops_at}")]
         + [series(c.RECONCILE_TOTAL_METRIC, {"controller": c.flux_reconcilers([controller])[0], "result": "success"},
                   f"1+1x{end}") for controller in running],
         [
@@ -443,7 +457,8 @@ def controller_down_test(settings: AlertSettings) -> dict:
     return unit_test(
         [
             series(c.SCRAPE_UP_METRIC, down, f"1x{stops_at} 0x{end - stops_at}"),
-            series(c.SCRAPE_UP_METRIC, {**down, "instance": "source-controller-metrics.flux-system.svc:8080"}, f"1x{end}"),
+            series(c.SCRAPE_UP_METRIC, {**down, "instance": "source-controller-metrics.flux-system.svc:8080"},
+                   f"1x{end}"),
             # Another job's target being down is not a Flux controller being down.
             series(c.SCRAPE_UP_METRIC, {"job": "node", "instance": "node-1"}, f"0x{end}"),
         ],

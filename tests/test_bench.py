@@ -31,7 +31,9 @@ FAMILIES_OF_EVERY_CONTROLLER = {
 }
 CONTROLLER_FAMILIES = {
     "source-controller": {"gotk_cache_events", "gotk_token_cache_events", "gotk_token_cached_items"},
-    "notification-controller": {"gotk_event_http_request_duration_seconds", "gotk_receiver_http_request_duration_seconds"},
+    "notification-controller": {
+        "gotk_event_http_request_duration_seconds", "gotk_receiver_http_request_duration_seconds"
+    },
 }
 
 
@@ -64,7 +66,9 @@ def test_every_reconciled_object_has_its_duration_histogram(families):
         objects = {(s.labels["kind"], s.labels["name"], s.labels["namespace"]) for s in durations.samples}
         reconciled = [o for o in flux_metrics.flux_objects(controller) if o.kind not in flux_metrics.STATIC_KINDS]
         assert objects == {(o.kind, o.name, o.namespace) for o in reconciled}
-        bounds = [s.labels["le"] for s in durations.samples if s.name.endswith("_bucket")][: len(FLUX_RECONCILE_BOUNDS) + 1]
+        bounds = [
+            s.labels["le"] for s in durations.samples if s.name.endswith("_bucket")
+        ][: len(FLUX_RECONCILE_BOUNDS) + 1]
         assert bounds == FLUX_RECONCILE_BOUNDS + ["+Inf"]
 
 
@@ -102,7 +106,8 @@ def _series(text):
 @pytest.mark.parametrize(
     "value, text",
     [(20.0, "20"), (3068.0, "3068"), (9969232.0, "9.969232e+06"), (1703084644.66357, "1.70308464466357e+09"),
-     (9.999999999999999e-06, "9.999999999999999e-06"), (0.00016175, "0.00016175"), (258.2682547870001, "258.2682547870001"),
+     (9.999999999999999e-06, "9.999999999999999e-06"), (0.00016175, "0.00016175"),
+     (258.2682547870001, "258.2682547870001"),
      (math.inf, "+Inf"), (0.0, "0")],
 )
 def test_numbers_are_written_as_go_writes_them(value, text):
@@ -133,7 +138,9 @@ def test_keep_rule_counts_every_sample_line_and_anchors_the_regex():
 
 
 def test_relabel_rules_apply_in_order_with_separator_drop_and_collector_escapes():
-    rules = KEEP_GOTK + [{"source_labels": ["__name__", "le"], "separator": "@", "regex": ".*_bucket@\\+Inf", "action": "drop"}]
+    rules = KEEP_GOTK + [
+        {"source_labels": ["__name__", "le"], "separator": "@", "regex": ".*_bucket@\\+Inf", "action": "drop"}
+    ]
     assert scrape_filter.kept_series(TINY, rules) == (3, 7)
     escaped = [{"source_labels": ["__name__"], "regex": "go_goroutines$$|x", "action": "keep"}]
     assert scrape_filter.relabel_keeps({"__name__": "go_goroutines"}, escaped)
@@ -158,7 +165,8 @@ def test_floor_modules_are_read_from_the_package_source(tmp_path):
     )
     (tmp_path / "two.py").write_text("import pulumi_kubernetes.apps.v1 as apps\napps.DeploymentPatch('p')\n")
     assert kubernetes_modules_used(tmp_path) == [
-        "pulumi_kubernetes.apiextensions", "pulumi_kubernetes.apps.v1", "pulumi_kubernetes.core.v1", "pulumi_kubernetes.helm.v3",
+        "pulumi_kubernetes.apiextensions", "pulumi_kubernetes.apps.v1", "pulumi_kubernetes.core.v1",
+        "pulumi_kubernetes.helm.v3",
     ]
     (tmp_path / "three.py").write_text("import pulumi_kubernetes as k8s\nk8s.core.v1.NoSuchKind('x')\n")
     with pytest.raises(AssertionError, match="NoSuchKind"):
@@ -188,7 +196,9 @@ def test_provider_check_rejects_an_object_of_another_cluster():
 @pytest.mark.parametrize("objects", [100, 1000, 5000])
 def test_the_scaled_inventory_keeps_every_kind_in_proportion(objects):
     inventory = flux_metrics.scaled_inventory(objects)
-    assert {c: set(kinds) for c, kinds in inventory.items()} == {c: set(kinds) for c, kinds in flux_metrics.FLUX_OBJECTS.items()}
+    assert {c: set(kinds) for c, kinds in inventory.items()} == {
+        c: set(kinds) for c, kinds in flux_metrics.FLUX_OBJECTS.items()
+    }
     assert abs(flux_metrics.object_count(inventory) - objects) <= objects * 0.02 + 3
     share = inventory["kustomize-controller"]["Kustomization"] / flux_metrics.object_count(inventory)
     assert share == pytest.approx(50 / flux_metrics.object_count(), rel=0.1)

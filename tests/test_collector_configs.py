@@ -64,10 +64,17 @@ def agent(**settings):
 )
 @pytest.mark.parametrize(
     "signals",
-    [SignalSettings(), SignalSettings(metrics=False), SignalSettings(traces=False, logs=False), SignalSettings(metrics=False, logs=False)],
+    [
+        SignalSettings(),
+        SignalSettings(metrics=False),
+        SignalSettings(traces=False, logs=False),
+        SignalSettings(metrics=False, logs=False),
+    ],
 )
 def test_gateway_configs_are_complete_and_use_only_pinned_components(exporter, signals):
-    assert_valid_collector_config(gateway(exporter, signals, secret_headers=[BEARER_TOKEN] if exporter.type != "debug" else []))
+    assert_valid_collector_config(
+        gateway(exporter, signals, secret_headers=[BEARER_TOKEN] if exporter.type != "debug" else [])
+    )
 
 
 def test_agent_config_is_complete_and_uses_only_pinned_components():
@@ -114,7 +121,9 @@ def test_otlp_http_exporter_and_plaintext_grpc():
 
 
 def test_user_values_are_escaped_for_the_collector():
-    config = gateway(ExporterSettings(type="otlp", endpoint="https://o.example.com:4317", headers={"X-Price": "$5"}), cluster="a$b")
+    config = gateway(
+        ExporterSettings(type="otlp", endpoint="https://o.example.com:4317", headers={"X-Price": "$5"}), cluster="a$b"
+    )
     assert config["processors"]["resource"]["attributes"][0]["value"] == "a$$b"
     assert config["exporters"]["otlp_grpc/backend"]["headers"]["X-Price"] == "$$5"
     assert unescaped_dollars(config) == []
@@ -129,7 +138,9 @@ def test_unescaped_dollar_detector_catches_a_raw_dollar():
 def test_memory_limiter_is_derived_from_the_container_limit():
     assert memory_limiter("512Mi") == {"check_interval": "1s", "limit_mib": 409, "spike_limit_mib": 102}
     assert memory_limiter("1Gi")["limit_mib"] == 819
-    config = agent(resources={"cpuRequest": "10m", "cpuLimit": "100m", "memoryRequest": "100Mi", "memoryLimit": "200Mi"})
+    config = agent(
+        resources={"cpuRequest": "10m", "cpuLimit": "100m", "memoryRequest": "100Mi", "memoryLimit": "200Mi"}
+    )
     assert config["processors"]["memory_limiter"]["limit_mib"] == 160
 
 
@@ -183,7 +194,8 @@ def bridged_seconds(config, exporter_id):
 @pytest.mark.parametrize("exporter", NETWORK_EXPORTERS)
 @pytest.mark.parametrize("outage", ["15m", "30m", "2h30m"])
 def test_gateway_queue_is_persistent_and_bridges_the_configured_outage(exporter, outage, events):
-    config = gateway_config(cluster_name="c", signals=SignalSettings(), gateway=GatewaySettings(sendingQueue={"outage": outage, "volumeSize": "4Gi"}),
+    config = gateway_config(cluster_name="c", signals=SignalSettings(),
+                            gateway=GatewaySettings(sendingQueue={"outage": outage, "volumeSize": "4Gi"}),
                             exporter_settings=exporter, scrape_targets=TARGETS, event_namespaces=events)
     (exporter_id,) = config["exporters"]
     body = config["exporters"][exporter_id]
@@ -251,7 +263,9 @@ def test_without_pipeline_metrics_no_collector_serves_or_scrapes_its_own():
     configs = [gateway(), agent()]
     for config in configs:
         assert "telemetry" not in config["service"]
-    assert [j["job_name"] for j in configs[0]["receivers"]["prometheus"]["config"]["scrape_configs"]] == [CONTROLLERS_JOB]
+    assert [
+        j["job_name"] for j in configs[0]["receivers"]["prometheus"]["config"]["scrape_configs"]
+    ] == [CONTROLLERS_JOB]
     assert configs[0]["service"]["pipelines"]["metrics"]["receivers"] == ["prometheus"]
     assert "metrics" not in configs[1]["service"]["pipelines"]
 

@@ -42,7 +42,9 @@ def test_release_is_pinned_in_its_own_restricted_namespace():
     assert release["namespace"] == namespace["metadata"]["name"] == "flux-otel"
     assert release["chart"] == "opentelemetry-collector" and release["version"] == "0.170.0"
     assert release["repositoryOpts"] == {"repo": "https://open-telemetry.github.io/opentelemetry-helm-charts"}
-    assert release["values"]["extraEnvs"][0]["valueFrom"]["secretKeyRef"]["name"] == "flux-otel-gateway-export-credentials"
+    assert (
+        release["values"]["extraEnvs"][0]["valueFrom"]["secretKeyRef"]["name"] == "flux-otel-gateway-export-credentials"
+    )
     validate_chart_values(release["values"])
 
 

@@ -64,8 +64,12 @@ def test_defaults_follow_a_stock_flux_install():
 
 
 def test_traced_kinds_follow_the_controllers_and_skip_helm_repository():
-    config = parse_stack_config({**MINIMAL, "flux": {"controllers": ["source-controller", "image-reflector-controller"]}})
-    assert config.traced_kinds == ["GitRepository", "OCIRepository", "Bucket", "HelmChart", "ImageRepository", "ImagePolicy"]
+    config = parse_stack_config(
+        {**MINIMAL, "flux": {"controllers": ["source-controller", "image-reflector-controller"]}}
+    )
+    assert config.traced_kinds == [
+        "GitRepository", "OCIRepository", "Bucket", "HelmChart", "ImageRepository", "ImagePolicy"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -76,28 +80,40 @@ def test_traced_kinds_follow_the_controllers_and_skip_helm_repository():
         ({**MINIMAL, "exporter": {"type": "dash0", "regoin": "eu-west-1"}}, "exporter.regoin", "unknown key"),
         ({**MINIMAL, "mode": "operator"}, "mode", "must be one of"),
         ({**MINIMAL, "flux": {"controllers": []}}, "flux.controllers", "at least 1"),
-        ({**MINIMAL, "flux": {"controllers": ["helm-controller", "helm-controller"]}}, "flux.controllers", "more than once"),
+        ({**MINIMAL, "flux": {"controllers": ["helm-controller", "helm-controller"]}},
+         "flux.controllers", "more than once"),
         ({**MINIMAL, "flux": {"namespace": "Flux_System"}}, "flux.namespace", "must be a Kubernetes name"),
         ({**MINIMAL, "collector": {"scrapeInterval": "0s"}}, "collector.scrapeInterval", "longer than zero"),
-        ({**MINIMAL, "collector": {"scrapeInterval": "30"}}, "collector.scrapeInterval", "must be a duration such as 30s"),
-        ({**MINIMAL, "collector": {"chartVersion": "latest"}}, "collector.chartVersion", "must be a version such as 0.170.0"),
-        ({**MINIMAL, "collector": {"metricPrefixes": ["gotk-"]}}, "collector.metricPrefixes[0]", "start of a Prometheus metric name"),
+        ({**MINIMAL, "collector": {"scrapeInterval": "30"}},
+         "collector.scrapeInterval", "must be a duration such as 30s"),
+        ({**MINIMAL, "collector": {"chartVersion": "latest"}},
+         "collector.chartVersion", "must be a version such as 0.170.0"),
+        ({**MINIMAL, "collector": {"metricPrefixes": ["gotk-"]}},
+         "collector.metricPrefixes[0]", "start of a Prometheus metric name"),
         ({**MINIMAL, "exporter": {"type": "otlp"}}, "exporter.endpoint", "required with type otlp"),
-        ({**MINIMAL, "exporter": {"type": "otlp", "endpoint": "collector:4317"}}, "exporter.endpoint", "http:// or https://"),
-        ({**MINIMAL, "exporter": {"type": "debug", "region": "eu-west-1"}}, "exporter.region", "not allowed with type debug"),
+        ({**MINIMAL, "exporter": {"type": "otlp", "endpoint": "collector:4317"}},
+         "exporter.endpoint", "http:// or https://"),
+        ({**MINIMAL, "exporter": {"type": "debug", "region": "eu-west-1"}},
+         "exporter.region", "not allowed with type debug"),
         ({**MINIMAL, "exporter": {"type": "dash0"}}, "exporter.region", "exactly one of region or endpoint"),
         ({**MINIMAL, "tracing": {"eventSeverity": "warning"}}, "tracing.eventSeverity", "'info' or 'error'"),
         ({**MINIMAL, "tracing": {"exclusionList": ["(unclosed"]}}, "tracing.exclusionList[0]", "not a valid regular"),
-        ({**MINIMAL, "tracing": {"eventSources": [{"kind": "Deployment"}]}}, "tracing.eventSources[0].kind", "must be one of"),
-        ({**MINIMAL, "tracing": {"eventSources": [{"kind": "HelmRepository"}]}}, "tracing.eventSources[0].kind", "never traced"),
-        ({**MINIMAL, "tracing": {"eventSources": [{"kind": "Kustomization", "name": "apps", "matchLabels": {"a": "b"}}]}},
+        ({**MINIMAL, "tracing": {"eventSources": [{"kind": "Deployment"}]}},
+         "tracing.eventSources[0].kind", "must be one of"),
+        ({**MINIMAL, "tracing": {"eventSources": [{"kind": "HelmRepository"}]}},
+         "tracing.eventSources[0].kind", "never traced"),
+        ({**MINIMAL,
+          "tracing": {"eventSources": [{"kind": "Kustomization", "name": "apps", "matchLabels": {"a": "b"}}]}},
          "tracing.eventSources[0].matchLabels", "needs name '*'"),
-        ({"clusterName": "x", "mode": "dash0-operator", "exporter": {"type": "debug"}}, "exporter", "not allowed in mode dash0-operator"),
-        ({"clusterName": "x", "mode": "collector", "dash0Operator": {}}, "dash0Operator", "not allowed in mode collector"),
+        ({"clusterName": "x", "mode": "dash0-operator", "exporter": {"type": "debug"}},
+         "exporter", "not allowed in mode dash0-operator"),
+        ({"clusterName": "x", "mode": "collector", "dash0Operator": {}},
+         "dash0Operator", "not allowed in mode collector"),
         ({"clusterName": "x"}, "exporter", "required in mode collector"),
         ({**MINIMAL, "signals": {"metrics": False, "traces": False, "logs": False}}, "signals", "at least one"),
         ({**MINIMAL, "collector": {"replicas": 2}}, "collector.replicas", "must be 1 while signals.metrics is on"),
-        ({**MINIMAL, "collector": {"resources": {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi", "memoryLimit": "512Mi"}}},
+        ({**MINIMAL, "collector": {"resources": {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi",
+                                                  "memoryLimit": "512Mi"}}},
          "collector.resources.memoryRequest", "must not exceed"),
     ],
 )
@@ -121,7 +137,9 @@ def test_provider_timeout_follows_the_crd_pattern():
 
 
 def test_every_problem_is_reported_in_one_message():
-    message = errors_of({"clusterName": "x", "exporter": {"type": "debug"}, "flux": {"namespace": "A"}, "tracing": {"alertName": "B_"}})
+    message = errors_of(
+        {"clusterName": "x", "exporter": {"type": "debug"}, "flux": {"namespace": "A"}, "tracing": {"alertName": "B_"}}
+    )
     assert "2 problems" in message
     assert f"{c.PROJECT}:flux.namespace" in message and f"{c.PROJECT}:tracing.alertName" in message
 
@@ -146,7 +164,9 @@ def test_token_rules():
     dash0 = {"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}}
     assert "fluxcd-otel:exportToken: required with exporter type dash0" in secret_errors(dash0)
     secrets_accepted(dash0, TOKEN_ONLY)
-    plaintext = {"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "http://backend:4318", "protocol": "http"}}
+    plaintext = {
+        "clusterName": "x", "exporter": {"type": "otlp", "endpoint": "http://backend:4318", "protocol": "http"}
+    }
     assert "must not travel over http://" in secret_errors(plaintext, TOKEN_ONLY)
     assert "exportToken: not used with exporter type debug" in secret_errors(MINIMAL, TOKEN_ONLY)
 
@@ -167,14 +187,16 @@ def test_any_otlp_backend_takes_a_token_basic_auth_or_secret_headers():
           "exporter.username: required with exportPassword (Basic auth)"]),
         (BASIC, ExportCredentials(), ["exportPassword: required with exporter.username (Basic auth): set it with "
                                       "`pulumi config set --secret exportPassword <value>"]),
-        (OTLP, ExportCredentials(headers=("x-team", "X-Team")), ["exportHeaders.X-Team: given twice (header names ignore case)"]),
+        (OTLP, ExportCredentials(headers=("x-team", "X-Team")),
+         ["exportHeaders.X-Team: given twice (header names ignore case)"]),
         (OTLP, ExportCredentials(token=True, headers=("authorization",)),
          ["exportHeaders.authorization: exportToken or exportPassword already sets Authorization"]),
         ({**OTLP, "exporter": {**OTLP["exporter"], "headers": {"X-Team": "a"}}}, ExportCredentials(headers=("x-team",)),
          ["exportHeaders.x-team: also in exporter.headers; give each header once"]),
         ({"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}},
          ExportCredentials(token=True, password=True, headers=("x-a",)),
-         ["exportPassword: not used with exporter type dash0, which takes exportToken", "exportHeaders: not used with exporter type dash0"]),
+         ["exportPassword: not used with exporter type dash0, which takes exportToken",
+          "exportHeaders: not used with exporter type dash0"]),
         ({"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "http://backend:4318", "protocol": "http"}},
          ExportCredentials(headers=("x-api-key",)), ["exportHeaders: must not travel over http://"]),
         (MINIMAL, ExportCredentials(password=True), ["exportPassword: not used with exporter type debug"]),
@@ -189,7 +211,8 @@ def test_export_credential_rules_name_every_offending_key(raw, credentials, expe
 
 
 @pytest.mark.parametrize("name", ["Authorization", "X-API-Key", "DD-API-KEY", "X-SF-Token", "x-honeycomb-team",
-                                  "Lightstep-Access-Token", "uptrace-dsn", "Cookie", "X-Auth-Secret", "Proxy-Authorization"])
+                                  "Lightstep-Access-Token", "uptrace-dsn", "Cookie", "X-Auth-Secret",
+                                  "Proxy-Authorization"])
 def test_plain_headers_refuse_credential_names_and_point_to_the_secret_way(name):
     message = errors_of({**OTLP, "exporter": {**OTLP["exporter"], "headers": {name: "value-1234"}}})
     assert f"fluxcd-otel:exporter.headers.{name}: looks like a credential" in message
@@ -199,12 +222,16 @@ def test_plain_headers_refuse_credential_names_and_point_to_the_secret_way(name)
 
 @pytest.mark.parametrize("name", ["X-Scope-OrgID", "Dash0-Dataset", "X-Axiom-Dataset", "X-Tenant", "User-Agent"])
 def test_plain_headers_keep_what_is_no_credential(name):
-    assert parse_stack_config({**OTLP, "exporter": {**OTLP["exporter"], "headers": {name: "v"}}}).exporter.headers == {name: "v"}
+    assert parse_stack_config(
+        {**OTLP, "exporter": {**OTLP["exporter"], "headers": {name: "v"}}}
+    ).exporter.headers == {name: "v"}
 
 
 def test_basic_auth_username_has_no_colon_and_is_otlp_only():
     assert "must not contain ':'" in errors_of({**OTLP, "exporter": {**OTLP["exporter"], "username": "a:b"}})
-    assert "exporter.username: not allowed with type debug" in errors_of({**MINIMAL, "exporter": {"type": "debug", "username": "a"}})
+    assert "exporter.username: not allowed with type debug" in errors_of(
+        {**MINIMAL, "exporter": {"type": "debug", "username": "a"}}
+    )
 
 
 def test_secret_header_names_fit_a_secret_key_and_an_environment_variable():
@@ -221,7 +248,9 @@ def test_tracing_headers_need_an_address_that_takes_auth():
 
 
 def test_token_never_shows_in_the_model_repr():
-    config = parse_stack_config({"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN})
+    config = parse_stack_config(
+        {"clusterName": "x", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN}
+    )
     assert TOKEN not in repr(config) and TOKEN not in str(config.model_dump())
 
 
@@ -254,7 +283,8 @@ def test_load_rejects_a_typo_at_the_top_level():
 
 def test_load_rejects_a_token_given_as_plain_config():
     _set_config({"clusterName": "c1", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN})
-    with pytest.raises(ConfigError, match="exportToken: is plain text, which Pulumi would store unencrypted; set it with `pulumi config set --secret exportToken <value>") as caught:
+    with pytest.raises(ConfigError, match="exportToken: is plain text, which Pulumi would store unencrypted; "
+                                          "set it with `pulumi config set --secret exportToken <value>") as caught:
         load_stack_config()
     assert TOKEN not in str(caught.value)
 
@@ -266,7 +296,9 @@ def test_load_accepts_a_secret_token():
 
 
 # --- a misspelt namespace is refused, other namespaces are left alone ------------------------------------
-@pytest.mark.parametrize("namespace", ["fluxcd-otle", "fluxcd_otel", "fluxcdotel", "FluxCD-OTel", "flux-otel", "fluxcd-otel2"])
+@pytest.mark.parametrize(
+    "namespace", ["fluxcd-otle", "fluxcd_otel", "fluxcdotel", "FluxCD-OTel", "flux-otel", "fluxcd-otel2"]
+)
 def test_load_refuses_a_key_under_a_near_miss_of_the_namespace(namespace):
     _set_config({"clusterName": "c1", "exporter": {"type": "debug"}})
     pulumi.runtime.set_config(f"{namespace}:dashboards", json.dumps({"enabled": False}))
@@ -278,7 +310,9 @@ def test_load_refuses_a_key_under_a_near_miss_of_the_namespace(namespace):
     assert f"did you mean `{c.PROJECT}:dashboards`?" in message
 
 
-@pytest.mark.parametrize("key", ["kubernetes:context", "pulumi:template", "aws:region", "fluxcd:x", "fluxcd-otel-fleet:clusters"])
+@pytest.mark.parametrize(
+    "key", ["kubernetes:context", "pulumi:template", "aws:region", "fluxcd:x", "fluxcd-otel-fleet:clusters"]
+)
 def test_load_ignores_keys_of_other_namespaces(key):
     _set_config({"clusterName": "c1", "exporter": {"type": "debug"}})
     pulumi.runtime.set_config(key, "x")
@@ -302,7 +336,8 @@ def test_a_key_given_in_both_namespaces_is_left_to_the_program():
     keys = [f"{c.PROJECT}:clusterName", "platform-obs:clusterName", "platform-obs:exporter.type"]
     assert own_namespace_keys(keys, c.PROJECT, "platform-obs") == [
         ("platform-obs:exporter.type",
-         f"the package reads only `{c.PROJECT}:` keys, so this one is ignored; set `{c.PROJECT}:exporter.type` instead")]
+         f"the package reads only `{c.PROJECT}:` keys, so this one is ignored;"
+         f" set `{c.PROJECT}:exporter.type` instead")]
     assert own_namespace_keys(keys, c.PROJECT, c.PROJECT) == []
 
 
@@ -345,7 +380,10 @@ def test_an_unknown_key_without_a_close_one_lists_the_allowed_keys():
 def test_a_key_already_given_is_not_suggested_for_another():
     resources = {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi", "memoryLimit": "1Gi", "gpuLimit": "1"}
     message = errors_of({**MINIMAL, "collector": {"resources": resources}})
-    assert "collector.resources.gpuLimit: unknown key (allowed here: cpuRequest, cpuLimit, memoryRequest, memoryLimit)" in message
+    assert (
+        "collector.resources.gpuLimit: unknown key (allowed here: cpuRequest, cpuLimit, memoryRequest, memoryLimit)"
+        in message
+    )
 
 
 # --- patterns in words ----------------------------------------------------------------------------------------
@@ -372,7 +410,8 @@ def test_every_string_pattern_and_validator_is_explained_in_words():
     unexplained = [
         path
         for path, _, metadata in _constrained_leaves(StackConfig)
-        if any(isinstance(item, (StringConstraints, AfterValidator)) for item in metadata) and words_of(metadata) is None
+        if any(isinstance(item, (StringConstraints, AfterValidator)) for item in metadata)
+        and words_of(metadata) is None
     ]
     # The secret header values say nothing about a value they must not echo.
     assert unexplained == ["exportHeaders{value}", "tracingHeaders{value}"]
@@ -393,14 +432,17 @@ def test_every_string_pattern_and_validator_is_explained_in_words():
         ({**MINIMAL, "collector": {"resources": {"cpuRequest": "100m", "cpuLimit": 2, "memoryRequest": "256Mi",
                                                   "memoryLimit": "512Mi"}}},
          "collector.resources.cpuLimit", f'must be {CPU_WORDS}; got the number 2; write it in quotes: "2"'),
-        ({**MINIMAL, "collector": {"chartVersion": "0.170"}}, "collector.chartVersion", f"must be {VERSION_WORDS}; got '0.170'"),
+        ({**MINIMAL, "collector": {"chartVersion": "0.170"}},
+         "collector.chartVersion", f"must be {VERSION_WORDS}; got '0.170'"),
         ({**MINIMAL, "tracing": {"eventSources": [{"kind": "Kustomization", "namespace": None}], "timeout": "1h"}},
          "tracing.timeout", f"must be {PROVIDER_TIMEOUT_WORDS}; got '1h'"),
         ({**MINIMAL, "alerts": {"notReady": {"after": 15}}}, "alerts.notReady.after",
          f"must be {PROMETHEUS_DURATION_WORDS}; got the number 15"),
-        ({**MINIMAL, "events": {"namespaces": ["apps", "Apps"]}}, "events.namespaces[1]", f"must be {K8S_NAME_WORDS}; got 'Apps'"),
+        ({**MINIMAL, "events": {"namespaces": ["apps", "Apps"]}},
+         "events.namespaces[1]", f"must be {K8S_NAME_WORDS}; got 'Apps'"),
         ({**MINIMAL, "exporter": {"type": "otlp", "endpoint": "https://o:4317", "headers": {"X-Tenant": 7}}},
-         "exporter.headers.X-Tenant", 'must be one line of text without control characters; got the number 7; write it in quotes: "7"'),
+         "exporter.headers.X-Tenant",
+         'must be one line of text without control characters; got the number 7; write it in quotes: "7"'),
     ],
 )
 def test_pattern_and_type_errors_are_explained_in_words(raw, path, expected):
@@ -410,7 +452,9 @@ def test_pattern_and_type_errors_are_explained_in_words(raw, path, expected):
 
 
 def test_a_secret_of_the_wrong_type_is_not_echoed():
-    message = errors_of({**MINIMAL, "tracing": {"address": "https://o.example.com"}, "tracingHeaders": {"Authorization": 123456}})
+    message = errors_of(
+        {**MINIMAL, "tracing": {"address": "https://o.example.com"}, "tracingHeaders": {"Authorization": 123456}}
+    )
     assert "tracingHeaders.Authorization" in message and "123456" not in message
 
 
@@ -448,7 +492,10 @@ SMALL_GATEWAY = {"cpuRequest": "100m", "cpuLimit": "500m", "memoryRequest": "128
 
 def test_the_default_limits_hold_the_default_expected_load_with_twice_the_measured_memory():
     config = parse_stack_config(MINIMAL)
-    for resources, measured in ((config.collector.resources, c.GATEWAY_PEAK_MIB), (config.log_agent.resources, c.AGENT_PEAK_MIB)):
+    for resources, measured in (
+        (config.collector.resources, c.GATEWAY_PEAK_MIB),
+        (config.log_agent.resources, c.AGENT_PEAK_MIB),
+    ):
         assert memory_mib(resources.memory_limit) >= c.MEMORY_HEADROOM * config.expected_load.peak_mib(measured)
 
 
@@ -475,7 +522,9 @@ def test_a_memory_limit_below_the_measured_need_is_refused_with_the_size_to_set(
 
 
 def test_a_smaller_expected_load_accepts_a_smaller_limit():
-    config = parse_stack_config({**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": {"fluxObjects": 200}})
+    config = parse_stack_config(
+        {**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": {"fluxObjects": 200}}
+    )
     assert config.collector.resources.memory_limit == "256Mi"
 
 
@@ -496,7 +545,9 @@ def test_the_sizing_rule_in_the_docs_is_the_measured_one():
     gateway, agent = c.GATEWAY_PEAK_MIB, c.AGENT_PEAK_MIB
     assert (f"at least {c.MEMORY_HEADROOM} x ({gateway['base']} + {gateway['per_flux_object']} per Flux object"
             f" + {gateway['per_log_line_per_second']} per line/s) MiB") in text
-    assert f"at least {c.MEMORY_HEADROOM} x ({agent['base']} + {agent['per_log_line_per_second']} per line/s) MiB" in text
+    assert (
+        f"at least {c.MEMORY_HEADROOM} x ({agent['base']} + {agent['per_log_line_per_second']} per line/s) MiB" in text
+    )
 
 
 # --- resources: the keys not given keep the role's defaults --------------------------------------------

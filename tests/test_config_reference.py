@@ -65,7 +65,9 @@ def test_regenerate_rewrites_every_generated_file(tmp_path):
     over a stale copy, and nothing else."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "components" / "resources").mkdir(parents=True)
-    generated = [tmp_path / "docs" / "configuration.md", tmp_path / SCHEMA_FILE, tmp_path / ARGS_MODULE.relative_to(ROOT)]
+    generated = [
+        tmp_path / "docs" / "configuration.md", tmp_path / SCHEMA_FILE, tmp_path / ARGS_MODULE.relative_to(ROOT)
+    ]
     for path in generated:
         path.write_text("stale\n")
     assert regenerate.main([], project_dir=tmp_path) == 0

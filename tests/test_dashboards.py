@@ -25,7 +25,9 @@ CONTROLLER_FAMILIES = {  # metric -> the label that names the reconciler
 
 CLUSTER_LABEL = c.PROMETHEUS_CLUSTER_LABEL
 CLUSTER_SCOPE = (CLUSTER_LABEL, "=~", f"${dashboards.CLUSTER}")
-NAMESPACE_SCOPES = {("exported_namespace", "=~", f"${dashboards.NAMESPACE}"), ("namespace", "=~", f"${dashboards.NAMESPACE}")}
+NAMESPACE_SCOPES = {
+    ("exported_namespace", "=~", f"${dashboards.NAMESPACE}"), ("namespace", "=~", f"${dashboards.NAMESPACE}")
+}
 PROCESS_FAMILIES = {c.PROCESS_CPU_METRIC, c.PROCESS_MEMORY_METRIC, c.PROCESS_START_METRIC}
 
 
@@ -37,7 +39,8 @@ def specs(controllers=CONTROLLERS, cluster_label=CLUSTER_LABEL):
 def test_each_dashboard_is_valid_for_the_crd(name):
     validate_custom_resource({
         "apiVersion": c.PERSES_DASHBOARD_API_VERSION, "kind": "PersesDashboard",
-        "metadata": {"name": name, "namespace": c.FLUX_NAMESPACE}, "spec": dashboards.custom_resource_spec(specs()[name]),
+        "metadata": {"name": name, "namespace": c.FLUX_NAMESPACE},
+        "spec": dashboards.custom_resource_spec(specs()[name]),
     })
 
 

@@ -56,7 +56,9 @@ def esc_configuration(*, secrets_as_secrets: bool = True) -> tuple[dict[str, str
 
 def _run(**kwargs):
     config, secret_keys = esc_configuration(**kwargs)
-    return run_program(ROOT / "__main__.py", project=c.PROJECT, stack="prod-esc", config=config, secret_keys=secret_keys)
+    return run_program(
+        ROOT / "__main__.py", project=c.PROJECT, stack="prod-esc", config=config, secret_keys=secret_keys
+    )
 
 
 def test_the_example_stack_imports_the_example_environment():

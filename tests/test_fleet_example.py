@@ -101,13 +101,20 @@ def test_cluster_names_and_per_cluster_keys_reach_each_gateway():
 def test_the_token_stays_in_the_gateway_secrets():
     rendering = fleet()
     holders = [r for r in rendering.resources if TOKEN in json.dumps(r.inputs, default=str)]
-    assert sorted(r.name for r in holders) == sorted(f"flux-observability-{name}-gateway-export-credentials" for name in CLUSTERS)
+    assert sorted(r.name for r in holders) == sorted(
+        f"flux-observability-{name}-gateway-export-credentials" for name in CLUSTERS
+    )
     assert all(r.type == "kubernetes:core/v1:Secret" and TOKEN not in json.dumps(masked(r.inputs)) for r in holders)
     assert not [name for name, text in documents(rendering) if TOKEN in text]
 
 
 def test_a_mistake_names_the_cluster_and_registers_nothing():
-    clusters = {**CLUSTERS, "prod-us-1": {**CLUSTERS["prod-us-1"], "observability": {"exporter": {"type": "dash0", "regoin": "us-west-2"}}}}
+    clusters = {
+        **CLUSTERS,
+        "prod-us-1": {
+            **CLUSTERS["prod-us-1"], "observability": {"exporter": {"type": "dash0", "regoin": "us-west-2"}}
+        },
+    }
     mocks = RecordingMocks()
     with pytest.raises(fluxcd_otel.ConfigError) as caught:
         run_fleet(clusters, mocks=mocks)

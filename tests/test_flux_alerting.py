@@ -65,7 +65,9 @@ def test_rules_and_dashboards_ship_only_while_metrics_are_on_and_they_are_enable
 
 
 def test_they_follow_the_flux_namespace_and_controllers():
-    resources = run_stack("prod", overrides={"flux": {"namespace": "flux", "controllers": ["helm-controller"]}}).resources
+    resources = run_stack(
+        "prod", overrides={"flux": {"namespace": "flux", "controllers": ["helm-controller"]}}
+    ).resources
     objects = shipped(resources)
     assert {obj["metadata"]["namespace"] for kind in SHIPPED_KINDS for obj in objects[kind]} == {"flux"}
     (rule,) = objects["PrometheusRule"]

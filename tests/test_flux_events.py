@@ -42,7 +42,10 @@ def gateway_collector_config(**kwargs):
 # string literals, nil, severity enums, [string, ...]; IsMatch, Time; ==, !=, not; set, keep_keys.
 # Anything else fails to parse, so a statement outside the subset cannot pass unnoticed.
 SEVERITY_NUMBERS = {"SEVERITY_NUMBER_INFO": 9, "SEVERITY_NUMBER_WARN": 13}
-TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<op>==|!=)|(?P<punct>[()\[\],])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))')
+TOKEN = re.compile(
+    r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<op>==|!=)|(?P<punct>[()\[\],])'
+    r'|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))'
+)
 LOG_FIELDS = ("attributes", "body", "severity_text", "severity_number", "time")
 TIME_DIRECTIVES = {"%Y", "%m", "%d", "%H", "%M", "%S", "%f"}
 
@@ -209,7 +212,9 @@ def run_statement(statement, record):
 def run_pipeline(config: dict[str, Any], watched: dict[str, Any]) -> Optional[dict[str, Any]]:
     """The log record the gateway exports for one watch notification, or None if it is dropped."""
     record = {
-        "attributes": {"k8s.resource.name": "events", "event.domain": "k8s", "event.name": watched["object"]["metadata"]["name"]},
+        "attributes": {
+            "k8s.resource.name": "events", "event.domain": "k8s", "event.name": watched["object"]["metadata"]["name"]
+        },
         "body": watched,
         "severity_text": "",
         "severity_number": 0,
@@ -261,7 +266,8 @@ def events_config():
 
 def test_a_kustomization_event_becomes_a_log_record_with_the_controller_logs_attributes(events_config):
     event = flux_event(
-        api_version="kustomize.toolkit.fluxcd.io/v1", kind="Kustomization", name="apps", reason="ReconciliationSucceeded",
+        api_version="kustomize.toolkit.fluxcd.io/v1", kind="Kustomization", name="apps",
+        reason="ReconciliationSucceeded",
         note="Reconciliation finished in 1.2s, next run in 10m0s",
         annotations={"kustomize.toolkit.fluxcd.io/revision": "main@sha1:5f1e9c3"},
     )
@@ -284,7 +290,8 @@ def test_a_warning_takes_its_revision_from_its_own_api_group_and_its_object_name
     )
     record = run_pipeline(events_config, event)
     assert record["attributes"] == {
-        "controllerKind": "HelmRelease", "name": "podinfo", "namespace": "apps", "reason": "UpgradeFailed", "revision": "6.7.1",
+        "controllerKind": "HelmRelease", "name": "podinfo", "namespace": "apps", "reason": "UpgradeFailed",
+        "revision": "6.7.1",
     }
     assert (record["severity_text"], record["severity_number"]) == ("WARN", 13)
 
@@ -317,7 +324,8 @@ def test_events_of_every_flux_api_group_are_kept_with_their_revision(events_conf
 
 
 @pytest.mark.parametrize("api_version", [
-    "v1", "apps/v1", "kustomize.toolkit.fluxcd.io.evil.example/v1", "toolkit.fluxcd.io/v1", "fluxcd.controlplane.io/v1", None,
+    "v1", "apps/v1", "kustomize.toolkit.fluxcd.io.evil.example/v1", "toolkit.fluxcd.io/v1", "fluxcd.controlplane.io/v1",
+    None,
 ])
 def test_events_about_other_objects_are_dropped(events_config, api_version):
     event = flux_event(api_version=api_version, kind="Pod", name="web-0", reason="BackOff", note="Back-off restarting")
@@ -366,9 +374,13 @@ def test_component_grants_each_watched_namespace_its_own_role():
         for version in KUBERNETES_VERSIONS:
             kubernetes_validate.validate(obj, version, strict=True)
     for role in roles:
-        assert role["rules"] == [{"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["list", "watch"]}]
+        assert role["rules"] == [
+            {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["list", "watch"]}
+        ]
     for binding in bindings:
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{GATEWAY}-events"}
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{GATEWAY}-events"
+        }
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": GATEWAY, "namespace": "flux-otel"}]
     values = gateway_values(resources)
     validate_chart_values(values)
@@ -392,7 +404,9 @@ def test_configured_namespaces_reach_the_receiver_and_the_roles():
     assert sorted(b["metadata"]["namespace"] for b in by_kind(resources, "RoleBinding")) == ["apps", "flux-system"]
 
 
-@pytest.mark.parametrize("overrides", [{"events": {"enabled": False}}, {"signals": {"logs": False}}], ids=["events-off", "logs-off"])
+@pytest.mark.parametrize(
+    "overrides", [{"events": {"enabled": False}}, {"signals": {"logs": False}}], ids=["events-off", "logs-off"]
+)
 def test_events_off_means_no_role_and_no_token(overrides):
     resources = run_stack("dev", overrides=overrides).resources
     values = gateway_values(resources)
@@ -428,7 +442,10 @@ def test_operator_event_collection_follows_the_config(overrides, enabled):
     ({"signals": {"metrics": False}, "collector": {"replicas": 2}}, "collector.replicas"),
 ])
 def test_invalid_event_settings_name_their_key(raw, path):
-    base = {"clusterName": "c1"} if raw.get("mode") == "dash0-operator" else {"clusterName": "c1", "exporter": {"type": "debug"}}
+    base = (
+        {"clusterName": "c1"} if raw.get("mode") == "dash0-operator"
+        else {"clusterName": "c1", "exporter": {"type": "debug"}}
+    )
     with pytest.raises(ConfigError) as error:
         parse_stack_config({**base, **raw})
     assert f"fluxcd-otel:{path}:" in str(error.value)

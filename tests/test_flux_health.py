@@ -78,7 +78,10 @@ def test_settings_reach_the_chart():
     assert release["values"]["image"]["tag"] == "v2.16.0"
     assert release["values"]["resources"] == {"requests": {"cpu": "5m", "memory": "32Mi"},
                                               "limits": {"cpu": "50m", "memory": "64Mi"}}
-    kinds = [r["groupVersionKind"]["kind"] for r in release["values"]["customResourceState"]["config"]["spec"]["resources"]]
+    kinds = [
+        r["groupVersionKind"]["kind"]
+        for r in release["values"]["customResourceState"]["config"]["spec"]["resources"]
+    ]
     assert kinds == ["HelmRelease"]
     assert health.scrape_target == "ksm-flux.obs.svc:8080"
 
@@ -126,7 +129,9 @@ def test_no_kube_state_metrics_without_metrics_or_when_disabled(stack, overrides
     rendering = run_stack(stack, overrides=overrides)
     assert [r for r in releases(rendering.resources).values() if r["chart"] == c.KSM_CHART] == []
     assert "objectHealth" not in rendering.outputs
-    assert [m for m in by_kind(rendering.resources, "Dash0Monitoring") if m["metadata"]["namespace"] != "flux-system"] == []
+    assert [
+        m for m in by_kind(rendering.resources, "Dash0Monitoring") if m["metadata"]["namespace"] != "flux-system"
+    ] == []
     if "flux-otel-gateway" in releases(rendering.resources) and "prometheus" in (
         releases(rendering.resources)["flux-otel-gateway"]["values"]["alternateConfig"]["receivers"]
     ):

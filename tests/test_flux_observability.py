@@ -64,7 +64,8 @@ def test_a_fleet_gets_one_composition_per_cluster_provider():
         assert len(mine) == len(custom) // len(clusters)
         assert all(r.provider and f"k8s-{cluster}" in r.provider for r in mine)
     gateways = [r.inputs["values"]["alternateConfig"]["processors"]["resource"]["attributes"][0]["value"]
-                for r in resources if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["name"] == "flux-otel-gateway"]
+                for r in resources
+                if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["name"] == "flux-otel-gateway"]
     assert sorted(gateways) == sorted(clusters)
 
 
@@ -118,15 +119,19 @@ def created_objects(resources):
 
 PLAN_CASES = {
     "collector-dash0-with-secrets": (
-        {**COLLECTOR, "tracing": {"address": "https://otlp.example.com"}, "events": {"namespaces": ["flux-system", "apps"]}},
+        {**COLLECTOR, "tracing": {"address": "https://otlp.example.com"},
+         "events": {"namespaces": ["flux-system", "apps"]}},
         True, True),
     "collector-debug": ({"clusterName": "c", "exporter": {"type": "debug"}}, False, False),
     "collector-without-logs-and-alerts": (
-        {"clusterName": "c", "exporter": {"type": "debug"}, "signals": {"logs": False}, "alerts": {"enabled": False}}, False, False),
-    "collector-without-metrics": ({"clusterName": "c", "exporter": {"type": "debug"}, "signals": {"metrics": False}}, False, False),
+        {"clusterName": "c", "exporter": {"type": "debug"}, "signals": {"logs": False}, "alerts": {"enabled": False}},
+        False, False),
+    "collector-without-metrics": (
+        {"clusterName": "c", "exporter": {"type": "debug"}, "signals": {"metrics": False}}, False, False),
     "operator": (OPERATOR, False, False),
     "operator-traces-only": ({**OPERATOR, "signals": {"metrics": False, "logs": False}}, False, False),
-    "operator-without-traces": ({**OPERATOR, "signals": {"traces": False}, "dashboards": {"enabled": False}}, False, False),
+    "operator-without-traces": (
+        {**OPERATOR, "signals": {"traces": False}, "dashboards": {"enabled": False}}, False, False),
 }
 
 
@@ -170,8 +175,12 @@ def test_two_instances_on_the_default_provider_fail_in_one_message_naming_both()
     )
     assert "  Namespace flux-otel (v1), named by collector.namespace\n" in error
     assert "  Release flux-otel/flux-otel-gateway (helm.sh/v3), named by collector.releaseName\n" in error
-    assert "  Provider flux-system/otel (notification.toolkit.fluxcd.io/v1beta3), named by tracing.providerName\n" in error
-    assert "  ClusterRole flux-object-health (rbac.authorization.k8s.io/v1), named by objectHealth.releaseName\n" in error
+    assert (
+        "  Provider flux-system/otel (notification.toolkit.fluxcd.io/v1beta3), named by tracing.providerName\n" in error
+    )
+    assert (
+        "  ClusterRole flux-object-health (rbac.authorization.k8s.io/v1), named by objectHealth.releaseName\n" in error
+    )
     assert error.endswith(
         "give each cluster its own provider (opts=pulumi.ResourceOptions(provider=...)), or set these keys differently"
         " in flux-b's configuration"
@@ -194,7 +203,9 @@ def test_instances_sharing_a_provider_object_or_inheriting_it_clash_too():
 
     def inherited():
         provider = k8s.Provider("k8s-parent", context="shared")
-        parent = pulumi.ComponentResource("test:index:Fleet", "fleet", None, pulumi.ResourceOptions(providers={"kubernetes": provider}))
+        parent = pulumi.ComponentResource(
+            "test:index:Fleet", "fleet", None, pulumi.ResourceOptions(providers={"kubernetes": provider})
+        )
         FluxObservability("flux-a", config, opts=pulumi.ResourceOptions(parent=parent))
         FluxObservability("flux-b", config, opts=pulumi.ResourceOptions(provider=provider))
 
@@ -204,18 +215,22 @@ def test_instances_sharing_a_provider_object_or_inheriting_it_clash_too():
 
 def test_a_third_instance_names_every_instance_it_clashes_with():
     collector, operator = parse_stack_config(COLLECTOR), parse_stack_config(OPERATOR)
-    separate = parse_stack_config({**COLLECTOR, "collector": {"namespace": "otel-b"}, "logAgent": {"namespace": "otel-b-logs"},
-                                   "flux": {"namespace": "flux-b"}, "objectHealth": {"releaseName": "health-b"}})
+    separate = parse_stack_config({**COLLECTOR, "collector": {"namespace": "otel-b"},
+                                   "logAgent": {"namespace": "otel-b-logs"}, "flux": {"namespace": "flux-b"},
+                                   "objectHealth": {"releaseName": "health-b"}})
     error, _ = build_failing(lambda: [FluxObservability("flux-a", collector), FluxObservability("flux-b", separate),
                                       FluxObservability("flux-c", operator)])
     assert error.startswith("FluxObservability instances flux-a and flux-c would create")
-    assert "  Provider flux-system/otel (notification.toolkit.fluxcd.io/v1beta3), named by tracing.providerName\n" in error
+    assert (
+        "  Provider flux-system/otel (notification.toolkit.fluxcd.io/v1beta3), named by tracing.providerName\n" in error
+    )
 
 
 def test_instances_with_their_own_names_or_providers_share_a_program():
     first = parse_stack_config(COLLECTOR)
-    second = parse_stack_config({**COLLECTOR, "collector": {"namespace": "otel-b"}, "logAgent": {"namespace": "otel-b-logs"},
-                                 "flux": {"namespace": "flux-b"}, "objectHealth": {"releaseName": "health-b"}})
+    second = parse_stack_config({**COLLECTOR, "collector": {"namespace": "otel-b"},
+                                 "logAgent": {"namespace": "otel-b-logs"}, "flux": {"namespace": "flux-b"},
+                                 "objectHealth": {"releaseName": "health-b"}})
 
     def build():
         FluxObservability("flux-a", first)

@@ -51,7 +51,9 @@ def test_configured_selection_and_filters():
     validate_custom_resource(alert)
     assert provider["spec"]["timeout"] == "30s"
     assert alert["metadata"]["name"] == "flux-traces"
-    assert alert["spec"]["eventSources"] == [{"kind": "HelmRelease", "name": "*", "namespace": "apps", "matchLabels": {"team": "a"}}]
+    assert alert["spec"]["eventSources"] == [
+        {"kind": "HelmRelease", "name": "*", "namespace": "apps", "matchLabels": {"team": "a"}}
+    ]
     assert alert["spec"]["eventMetadata"] == {"cluster": "override", "env": "prod"}
     assert alert["spec"]["exclusionList"] == ["^Dependencies do not meet"]
     assert alert["spec"]["eventSeverity"] == "error"
@@ -74,7 +76,9 @@ def test_service_name_is_namespace_slash_alert():
     holder = {}
 
     def make():
-        holder["t"] = FluxTracing("t", FluxTracingArgs(address="http://x:4318", cluster_name="c", flux_namespace="flux"))
+        holder["t"] = FluxTracing(
+            "t", FluxTracingArgs(address="http://x:4318", cluster_name="c", flux_namespace="flux")
+        )
 
     register(make)
     assert holder["t"].service_name == "flux/otel-alert"

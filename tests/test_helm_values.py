@@ -40,7 +40,8 @@ QUEUES = {
 }
 
 
-@pytest.mark.parametrize("values", [gateway(), gateway(secret_headers=[BEARER_TOKEN, header_secret("x-api-key")]), gateway(SignalSettings(logs=False)), agent()]
+@pytest.mark.parametrize("values", [gateway(), gateway(secret_headers=[BEARER_TOKEN, header_secret("x-api-key")]),
+                                    gateway(SignalSettings(logs=False)), agent()]
                          + [gateway(queue=queue) for queue in QUEUES.values()])
 def test_values_validate_against_the_chart_schema(values):
     validate_chart_values(values)

@@ -159,17 +159,20 @@ NEAR_MISSES = {
     "otlp-grpc-endpoint-ipv6": ({"exporter": {"type": "otlp", "endpoint": "https://[fd00::1]:4317"}}, None),
     "dash0-endpoint-host-port": (
         {"exporter": {"type": "dash0", "endpoint": "ingress.eu-west-1.aws.dash0.com:4317"}}, {"exportToken": "auth_x"}),
-    "image-from-registry-with-port": ({"collector": {"image": {"repository": "registry.local:5000/otel/otelcol-k8s"}}}, None),
+    "image-from-registry-with-port": (
+        {"collector": {"image": {"repository": "registry.local:5000/otel/otelcol-k8s"}}}, None),
     "go-regexes": ({"tracing": {"inclusionList": ["(?<kind>Git)Repository", "[*+]x", "a{2,3}?", "(?i)^health"]}}, None),
     "prefixed-label-key-and-empty-value": ({"tracing": {"eventSources": [
         {"kind": "Kustomization", "matchLabels": {"app.kubernetes.io/name": "web", "tier": ""}}]}}, None),
-    "dotted-event-metadata-key": ({"tracing": {"eventMetadata": {"k8s.cluster.region": "eu-west-1", "team/owner": "a b"}}}, None),
+    "dotted-event-metadata-key": (
+        {"tracing": {"eventMetadata": {"k8s.cluster.region": "eu-west-1", "team/owner": "a b"}}}, None),
     "fractional-cpu": ({"logAgent": {"resources": {
         "cpuRequest": "0.05", "cpuLimit": "0.2", "memoryRequest": "64Mi", "memoryLimit": "256Mi"}}}, None),
     "dotted-checkpoint-dir": ({"logAgent": {"checkpointDir": "/var/lib/flux.otel/checkpoints"}}, None),
     "cluster-name-arn": ({"clusterName": "arn:aws:eks:eu-west-1:123456789012:cluster/prod"}, None),
     "tracing-headers-over-https": (
-        {"tracing": {"address": "https://otlp.example.com/v1/traces"}}, {"tracingHeaders": {"Authorization": "Bearer x"}}),
+        {"tracing": {"address": "https://otlp.example.com/v1/traces"}},
+        {"tracingHeaders": {"Authorization": "Bearer x"}}),
 }
 
 

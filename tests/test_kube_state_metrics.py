@@ -47,7 +47,8 @@ EXPECTED = {
     ("Bucket", "tenant-a", "assets"): Expected("Unknown", "false", "Progressing", None, 1777888800),
     ("HelmRepository", "flux-system", "bitnami"): Expected("Unknown", "false", None, None, None),
     ("HelmRepository", "flux-system", "podinfo"): Expected(
-        "True", "false", "Succeeded", "sha256:5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f", 1777880730),
+        "True", "false", "Succeeded", "sha256:5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f",
+        1777880730),
     ("HelmChart", "flux-system", "apps-podinfo"): Expected("True", "false", "ChartPullSucceeded", "6.7.1", 1777880730),
     ("ExternalArtifact", "apps", "podinfo-manifests"): Expected(
         "True", "false", "Succeeded",
@@ -114,7 +115,9 @@ def test_each_object_has_one_info_series_with_exactly_the_contract_labels(obj):
     expected = EXPECTED[key(obj)]
     info = [s for s in series_of(obj) if s.metric == c.FLUX_RESOURCE_INFO_METRIC]
     state = {"ready": expected.ready, "suspended": expected.suspended}
-    state.update({name: value for name, value in (("reason", expected.reason), ("revision", expected.revision)) if value})
+    state.update(
+        {name: value for name, value in (("reason", expected.reason), ("revision", expected.revision)) if value}
+    )
     state.update(SOURCES.get(key(obj), {}))
     assert [(s.labels, s.value) for s in info] == [({**identity(obj), **state}, 1.0)]
 
@@ -128,7 +131,9 @@ def test_ready_transition_time_is_the_ready_conditions_in_unix_seconds(obj):
         assert since == []
         resource = next(r for r in ALL_KINDS if r.kind == obj["kind"])
         # kube-state-metrics logs a missing Ready condition, except for kinds that never have one.
-        assert errors == ([] if resource.static else [f"{c.FLUX_READY_TRANSITION_METRIC}: got nil while resolving path"])
+        assert errors == (
+            [] if resource.static else [f"{c.FLUX_READY_TRANSITION_METRIC}: got nil while resolving path"]
+        )
     else:
         assert since == [(identity(obj), float(expected.ready_since))] and errors == []
 
@@ -160,9 +165,15 @@ def test_rbac_is_list_and_watch_on_the_flux_kinds_and_the_crds_only():
     rules = ksm.rbac_rules(ALL_KINDS)
     assert all(rule["verbs"] == ["list", "watch"] for rule in rules)
     granted = {(group, resource) for rule in rules for group in rule["apiGroups"] for resource in rule["resources"]}
-    assert granted == {(r.group, r.plural) for r in ALL_KINDS} | {("apiextensions.k8s.io", "customresourcedefinitions")}
-    assert all(group.endswith(".fluxcd.io") for group, _ in granted - {("apiextensions.k8s.io", "customresourcedefinitions")})
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}, "rules": rules}
+    assert granted == {(r.group, r.plural) for r in ALL_KINDS} | {
+        ("apiextensions.k8s.io", "customresourcedefinitions")
+    }
+    assert all(
+        group.endswith(".fluxcd.io") for group, _ in granted - {("apiextensions.k8s.io", "customresourcedefinitions")}
+    )
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}, "rules": rules
+    }
     for version in KUBERNETES_VERSIONS:
         kubernetes_validate.validate(role, version, strict=True)
 
@@ -356,4 +367,6 @@ def test_the_gateway_scrapes_no_health_target_unless_given():
         cluster_name="c", signals=SignalSettings(), gateway=GatewaySettings(),
         exporter_settings=ExporterSettings(type="debug"), scrape_targets=["x.flux-system.svc:8080"],
     )
-    assert [job["job_name"] for job in config["receivers"]["prometheus"]["config"]["scrape_configs"]] == ["flux-controllers"]
+    assert [
+        job["job_name"] for job in config["receivers"]["prometheus"]["config"]["scrape_configs"]
+    ] == ["flux-controllers"]

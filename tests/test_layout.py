@@ -46,4 +46,6 @@ def test_every_module_stands_in_a_layer():
 def test_imports_run_one_way(path: Path):
     own = LAYERS.index(layer_of(".".join(path.relative_to(ROOT).with_suffix("").parts)))
     upward = [name for name in imports_of(path) if LAYERS.index(layer_of(name)) > own]
-    assert not upward, f"{path.relative_to(ROOT)} imports a higher layer: {upward} (order: {' → '.join(reversed(LAYERS))})"
+    assert not upward, (
+        f"{path.relative_to(ROOT)} imports a higher layer: {upward} (order: {' → '.join(reversed(LAYERS))})"
+    )

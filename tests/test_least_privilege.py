@@ -74,7 +74,9 @@ def test_each_collector_runs_in_a_namespace_at_the_narrowest_level_that_admits_i
 
 
 def test_only_the_log_agent_needs_more_than_restricted():
-    levels = {release["name"]: narrowest_level(collector_pod(release["values"])) for release in collector_releases("prod")}
+    levels = {
+        release["name"]: narrowest_level(collector_pod(release["values"])) for release in collector_releases("prod")
+    }
     assert levels == {"flux-otel-gateway": "restricted", "flux-otel-logs": "privileged"}
     agent = collector_pod(next(r for r in collector_releases("prod") if r["name"] == "flux-otel-logs")["values"])
     # hostPath is the agent's only reason, and it still gives up every capability and escalation.
@@ -130,12 +132,19 @@ def test_only_the_event_watching_gateway_gets_kubernetes_api_access(stack):
 
 def test_api_access_check_catches_a_cluster_wide_or_wider_grant():
     objects, releases = core_objects("dev"), collector_releases("dev")
-    (binding,) = [obj for obj in objects if obj["kind"] == "RoleBinding" and obj["metadata"]["name"] == "flux-otel-gateway-events"]
+    (binding,) = [
+        obj for obj in objects
+        if obj["kind"] == "RoleBinding" and obj["metadata"]["name"] == "flux-otel-gateway-events"
+    ]
     cluster_wide = {**binding, "kind": "ClusterRoleBinding", "roleRef": {**binding["roleRef"], "kind": "ClusterRole"}}
     assert grants(objects + [cluster_wide], releases) != grants(objects, releases)
-    (role,) = [obj for obj in objects if obj["kind"] == "Role" and obj["metadata"]["name"] == "flux-otel-gateway-events"]
+    (role,) = [
+        obj for obj in objects if obj["kind"] == "Role" and obj["metadata"]["name"] == "flux-otel-gateway-events"
+    ]
     wider = {**role, "rules": [{**role["rules"][0], "verbs": ["get", "list", "watch"]}]}
-    assert grants([wider if obj is role else obj for obj in objects], releases) != [("RoleBinding", "flux-system", EVENT_WATCH_RULES)]
+    assert grants([wider if obj is role else obj for obj in objects], releases) != [
+        ("RoleBinding", "flux-system", EVENT_WATCH_RULES)
+    ]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -152,10 +161,17 @@ def test_flux_objects_are_patched_never_owned(stack):
     flux_objects = {"Deployment": set(c.FLUX_CONTROLLERS), "Service": set(c.FLUX_SERVICES)}
     for r in resources(stack):
         metadata = r.inputs.get("metadata") or {}
-        if metadata.get("namespace") == c.FLUX_NAMESPACE and metadata.get("name") in flux_objects.get(r.inputs.get("kind"), ()):
-            assert r.type.endswith("Patch"), f"{r.type} {metadata['name']} would own (and on destroy delete) Flux's object"
+        if (
+            metadata.get("namespace") == c.FLUX_NAMESPACE
+            and metadata.get("name") in flux_objects.get(r.inputs.get("kind"), ())
+        ):
+            assert r.type.endswith("Patch"), (
+                f"{r.type} {metadata['name']} would own (and on destroy delete) Flux's object"
+            )
         if r.type.endswith("Patch"):
             # A patch sets only pod-template annotations; deleting it removes just those fields.
             assert set(r.inputs) == {"apiVersion", "kind", "metadata", "spec"}
-            assert r.inputs["spec"] == {"template": {"metadata": {"annotations": r.inputs["spec"]["template"]["metadata"]["annotations"]}}}
+            assert r.inputs["spec"] == {
+                "template": {"metadata": {"annotations": r.inputs["spec"]["template"]["metadata"]["annotations"]}}
+            }
             assert set(r.inputs["spec"]["template"]["metadata"]["annotations"]) <= set(c.PROMETHEUS_SCRAPE_ANNOTATIONS)

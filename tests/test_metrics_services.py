@@ -21,7 +21,9 @@ def test_one_service_per_controller_on_the_metrics_port():
         assert service["metadata"]["namespace"] == "flux"
         assert service["spec"]["type"] == "ClusterIP"
         assert service["spec"]["selector"] == {"app": controller}
-        assert service["spec"]["ports"] == [{"name": "http-prom", "port": 8080, "targetPort": "http-prom", "protocol": "TCP"}]
+        assert service["spec"]["ports"] == [
+            {"name": "http-prom", "port": 8080, "targetPort": "http-prom", "protocol": "TCP"}
+        ]
     assert component["c"].scrape_targets == [
         "source-controller-metrics.flux.svc:8080",
         "source-watcher-metrics.flux.svc:8080",

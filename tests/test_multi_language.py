@@ -88,7 +88,9 @@ def assert_property(prop: dict, annotation, path: str) -> None:
 def assert_model(model: type[BaseModel], properties: dict, required: list[str], path: str) -> None:
     aliases = {name: field.alias or name for name, field in model.model_fields.items()}
     assert set(properties) == set(aliases.values()), path
-    assert sorted(required) == sorted(aliases[name] for name, field in model.model_fields.items() if field.is_required())
+    assert sorted(required) == sorted(
+        aliases[name] for name, field in model.model_fields.items() if field.is_required()
+    )
     for name, field in model.model_fields.items():
         key = f"{path}.{aliases[name]}" if path else aliases[name]
         assert properties[aliases[name]]["description"].startswith(one_line(field.description)), key
@@ -154,7 +156,9 @@ def test_constructed_component_composes_flux_observability_and_keeps_the_token_s
     def inputs():
         # Enums arrive as their values and integers as floats, as over the wire.
         token = pulumi.Output.secret(TOKEN)
-        return {**COLLECTOR, "collector": {"replicas": 1.0}, "tracing": {"eventSeverity": "error"}, "exportToken": token}
+        return {
+            **COLLECTOR, "collector": {"replicas": 1.0}, "tracing": {"eventSeverity": "error"}, "exportToken": token
+        }
 
     mocks = RecordingMocks()
     state = construct(inputs, mocks)
@@ -174,7 +178,9 @@ def test_a_plain_token_is_kept_secret_like_any_secret_input():
     # The schema marks it secret, so every SDK sends it as a secret; the component keeps it one.
     schema = json.loads(provider().schema)
     inputs = schema["resources"][RESOURCE]["inputProperties"]
-    assert {key for key, spec in inputs.items() if spec.get("secret")} == {"exportToken", "exportPassword", "tracingHeaders"}
+    assert {key for key, spec in inputs.items() if spec.get("secret")} == {
+        "exportToken", "exportPassword", "tracingHeaders"
+    }
     mocks = RecordingMocks()
     construct(lambda: {**COLLECTOR, "exportToken": TOKEN}, mocks)
     holders = [r for r in mocks.resources if TOKEN in json.dumps(r.inputs, default=str)]
@@ -189,7 +195,10 @@ def test_export_headers_arrive_as_a_map_of_secrets_and_stay_in_the_secret():
     construct(lambda: {**HONEYCOMB, "exportHeaders": {"x-honeycomb-team": pulumi.Output.secret(TOKEN)}}, mocks)
     holders = [r for r in mocks.resources if TOKEN in json.dumps(r.inputs, default=str)]
     assert [r.type for r in holders] == ["kubernetes:core/v1:Secret"]
-    (release,) = [r for r in mocks.resources if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["name"] == "flux-otel-gateway"]
+    (release,) = [
+        r for r in mocks.resources
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["name"] == "flux-otel-gateway"
+    ]
     config = release.inputs["values"]["alternateConfig"]
     assert config["exporters"]["otlp_grpc/backend"]["headers"] == {
         "x-honeycomb-team": "${env:FLUXCD_OTEL_EXPORT_HEADER_X_HONEYCOMB_TEAM}"

@@ -145,7 +145,9 @@ def test_preview_shows_the_same_objects_while_computed_values_are_unknown(stack)
 
 
 def _render_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "components", "render", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "components", "render", *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_render_cli_writes_one_file_per_resource(tmp_path):
@@ -178,7 +180,9 @@ def test_render_cli_reports_bad_config_in_one_message(tmp_path):
 
 def test_render_cli_names_the_stacks_when_one_is_missing():
     result = _render_cli("--stack", "nope")
-    stack_files = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    stack_files = sorted(
+        path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in (ROOT / "stacks").glob("Pulumi.*.yaml")
+    )
     assert result.returncode == 2 and f"(stacks: {', '.join(stack_files)})" in result.stderr
 
 
@@ -196,7 +200,8 @@ def test_render_cli_reports_a_yaml_syntax_error_in_one_line(tmp_path):
     result = _render_cli("--stack", "bad", "--project-dir", str(project))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        f"error: {project / 'stacks' / 'Pulumi.bad.yaml'}, line 3, column 20: not valid YAML: mapping values are not allowed here\n"
+        f"error: {project / 'stacks' / 'Pulumi.bad.yaml'}, line 3, column 20: "
+        "not valid YAML: mapping values are not allowed here\n"
     )
 
 
@@ -210,13 +215,14 @@ def test_render_cli_reports_a_yaml_syntax_error_in_one_line(tmp_path):
          "Pulumi.bad.yaml, line 2, column 1: not valid YAML: found character '\\t' that cannot start any token"),
         ("config:\n  fluxcd-otel:tracing:\n    eventSources:\n    - kind: Kustomization\n     name: apps\n",
          "Pulumi.bad.yaml, line 5, column 6: not valid YAML: expected <block end>, but found '<block mapping start>'"),
-        ("config:\n", "Pulumi.bad.yaml: `config:` is empty; it must hold the stack's keys, at least `fluxcd-otel:clusterName: dev`"),
+        ("config:\n",
+         "Pulumi.bad.yaml: `config:` is empty; it must hold the stack's keys, at least `fluxcd-otel:clusterName: dev`"),
         ("config: {}\n", "Pulumi.bad.yaml: `config:` is empty"),
         ("", "Pulumi.bad.yaml: `config:` is missing"),
         ("encryptionsalt: abc\n", "Pulumi.bad.yaml: `config:` is missing"),
         ("config:\n  - fluxcd-otel:clusterName: dev\n",
-         "Pulumi.bad.yaml: `config:` must be a map of `namespace:key: value` entries (such as `fluxcd-otel:clusterName: dev`),"
-         " got a list"),
+         "Pulumi.bad.yaml: `config:` must be a map of `namespace:key: value` entries"
+         " (such as `fluxcd-otel:clusterName: dev`), got a list"),
         ("config: fluxcd-otel:clusterName=dev\n", "`config:` must be a map of `namespace:key: value` entries"),
         ("- config\n", "Pulumi.bad.yaml: must be a map with a `config:` key, got a list"),
         ("environment: flux/prod\nconfig:\n  fluxcd-otel:clusterName: dev\n",
@@ -264,7 +270,8 @@ def test_render_cli_refuses_a_misspelt_namespace_and_leaves_other_namespaces_alo
         " did you mean `fluxcd-otel:alerts`?\n"
     )
     (project / "stacks" / "Pulumi.bad.yaml").write_text(
-        "config:\n  fluxcd-otel:clusterName: dev\n  fluxcd-otel:exporter: {type: debug}\n  kubernetes:context: kind-flux\n"
+        "config:\n  fluxcd-otel:clusterName: dev\n  fluxcd-otel:exporter: {type: debug}\n"
+        "  kubernetes:context: kind-flux\n"
     )
     assert _render_cli("--stack", "bad", "--project-dir", str(project)).returncode == 0
 

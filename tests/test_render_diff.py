@@ -51,8 +51,9 @@ def test_one_key_changes_only_the_collector_files(base, tmp_path):
     assert changes, "the scrape interval reaches no rendered file"
     assert {name.split("/")[0] for name in changes} == {"dev"}
     # The gateway scrapes at that interval, and the log agents scrape their own metrics at it.
-    assert all(name.startswith(("dev/flux-observability-gateway-", "dev/flux-observability-logs-")) for name in changes), \
-        sorted(changes)
+    assert all(
+        name.startswith(("dev/flux-observability-gateway-", "dev/flux-observability-logs-")) for name in changes
+    ), sorted(changes)
     for diff in changes.values():
         removed = [line for line in _changed_lines(diff) if line.startswith("-")]
         added = [line for line in _changed_lines(diff) if line.startswith("+")]

@@ -31,7 +31,8 @@ VARIANTS = {
 
 
 COLLECTOR_STACKS = [
-    stack for stack in STACKS if read_stack_file(ROOT, stack).config.get(f"{c.PROJECT}:mode", "collector") == "collector"
+    stack for stack in STACKS
+    if read_stack_file(ROOT, stack).config.get(f"{c.PROJECT}:mode", "collector") == "collector"
 ]
 
 
@@ -49,7 +50,9 @@ def shipped_queries(resources) -> list[str]:
 
 
 def keep_regexes(resources) -> dict[str, str]:
-    gateway = next(r["values"]["alternateConfig"] for r in releases(resources).values() if r["chart"] == c.COLLECTOR_CHART)
+    gateway = next(
+        r["values"]["alternateConfig"] for r in releases(resources).values() if r["chart"] == c.COLLECTOR_CHART
+    )
     jobs = gateway["receivers"]["prometheus"]["config"]["scrape_configs"]
     return {
         job["job_name"]: rule["regex"]
@@ -98,7 +101,8 @@ def test_every_metric_a_shipped_query_reads_is_kept_and_nothing_else_beyond_gotk
     prefixes, *explicit = alternatives(regexes[CONTROLLERS_JOB])
     assert prefixes == "(gotk_).*"
     assert explicit and set(explicit) <= used | histogram_siblings(used)
-    assert not kept(regexes[CONTROLLERS_JOB], "go_goroutines") and not kept(regexes[CONTROLLERS_JOB], "workqueue_adds_total")
+    assert (not kept(regexes[CONTROLLERS_JOB], "go_goroutines")
+            and not kept(regexes[CONTROLLERS_JOB], "workqueue_adds_total"))
 
 
 @pytest.mark.parametrize("variant", ["no-alerts-no-dashboards", "metrics-prefix-covers-them"])

@@ -64,7 +64,8 @@ def test_keys_of_other_namespaces_and_secure_secrets_are_accepted():
     "document, message",
     [
         (_with(**{"fluxcd-otel:exportToken": "auth_plain_text"}), "is not of type 'object'"),
-        (_with(**{"fluxcd-otel:tracingHeaders": {"Authorization": "Bearer plain"}}), "is not valid under any of the given schemas"),
+        (_with(**{"fluxcd-otel:tracingHeaders": {"Authorization": "Bearer plain"}}),
+         "is not valid under any of the given schemas"),
         (_with(**{"fluxcd-otel:clusterNmae": "typo"}), "does not match any of the regexes"),
         (_with(**{"fluxcd-otel:mode": "daemonset"}), "'daemonset' is not one of"),
         (_with(**{"fluxcd-otel:collector": {"replicas": 0}}), "0 is less than the minimum of 1"),
@@ -89,7 +90,9 @@ def test_keys_without_a_namespace_are_the_projects_own_and_checked_alike():
     # Pulumi reads `clusterName:` in this project's stack file as `fluxcd-otel:clusterName`.
     assert _errors({"config": {"clusterName": "dev", "exporter": {"type": "debug"}}}) == []
     assert any("'daemonset' is not one of" in error for error in _errors(_with(mode="daemonset")))
-    assert any("'clusterNmae' does not match any of the regexes" in error for error in _errors(_with(clusterNmae="typo")))
+    assert any(
+        "'clusterNmae' does not match any of the regexes" in error for error in _errors(_with(clusterNmae="typo"))
+    )
 
 
 def test_a_stack_with_an_esc_environment_may_leave_required_keys_to_it():

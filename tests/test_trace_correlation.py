@@ -99,7 +99,10 @@ def test_without_a_linkable_alert_the_agent_has_no_transform(correlation):
 
 def configs(rendering):
     by_release = releases(rendering.resources)
-    return by_release["flux-otel-logs"]["values"]["alternateConfig"], by_release["flux-otel-gateway"]["values"]["alternateConfig"]
+    return (
+        by_release["flux-otel-logs"]["values"]["alternateConfig"],
+        by_release["flux-otel-gateway"]["values"]["alternateConfig"],
+    )
 
 
 def test_the_dev_stack_links_logs_and_events_to_the_traces_of_its_alert():
@@ -108,7 +111,9 @@ def test_the_dev_stack_links_logs_and_events_to_the_traces_of_its_alert():
     alert_uid = mock_uid(alert.type, alert.name, alert.inputs["metadata"])
     agent, gateway = configs(rendering)
     sources = alert.inputs["spec"]["eventSources"]
-    assert agent["processors"][TRACE_CORRELATION]["log_statements"][0]["statements"] == log_line_statements(alert_uid, sources)
+    assert agent["processors"][TRACE_CORRELATION]["log_statements"][0]["statements"] == log_line_statements(
+        alert_uid, sources
+    )
     events = gateway["processors"][flux_events.TRANSFORM]["log_statements"]
     assert events == flux_events.flux_event_statements(flux_events.event_trace_statements(alert_uid, sources))
 

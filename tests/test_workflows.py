@@ -69,9 +69,13 @@ def test_actionlint_rejects_a_broken_workflow(tmp_path):
 def test_the_comment_workflow_follows_the_pull_request_workflow_and_its_artifact():
     pull_request, commenting = _workflow("pull-request.yml"), _workflow("render-diff-comment.yml")
     assert commenting[True]["workflow_run"]["workflows"] == [pull_request["name"]]
-    uploads = [s for s in pull_request["jobs"]["render-diff"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    uploads = [
+        s for s in pull_request["jobs"]["render-diff"]["steps"]
+        if s.get("uses", "").startswith("actions/upload-artifact")
+    ]
     downloads = [
-        s for job in commenting["jobs"].values() for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact")
+        s for job in commenting["jobs"].values() for s in job["steps"]
+        if s.get("uses", "").startswith("actions/download-artifact")
     ]
     assert [s["with"]["name"] for s in uploads] == [s["with"]["name"] for s in downloads] == ["render-diff"]
 

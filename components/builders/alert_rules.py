@@ -93,8 +93,12 @@ def not_ready_rules(alerts: AlertSettings) -> list[dict[str, Any]]:
     # A controller that stopped reconciling is caught by the controller alerts instead.
     not_ready = f'{c.FLUX_NOT_READY_SELECTOR},reason!="{DEPENDENCY_NOT_READY}"'
     overridden = sorted(settings.per_kind)
-    thresholds = [("FluxObjectNotReady", not_ready + (f',kind!~"{_any_of(overridden)}"' if overridden else ""), settings.after)]
-    thresholds += [(f"Flux{kind}NotReady", f'{not_ready},kind="{kind}"', settings.per_kind[kind]) for kind in overridden]
+    thresholds = [
+        ("FluxObjectNotReady", not_ready + (f',kind!~"{_any_of(overridden)}"' if overridden else ""), settings.after)
+    ]
+    thresholds += [
+        (f"Flux{kind}NotReady", f'{not_ready},kind="{kind}"', settings.per_kind[kind]) for kind in overridden
+    ]
     return [
         _alert(
             name,
@@ -155,7 +159,8 @@ def slow_reconcile_rule(alerts: AlertSettings) -> dict[str, Any]:
     duration, window = c.RECONCILE_DURATION_METRIC, settings.window
     return _alert(
         "FluxReconcileSlow",
-        f"rate({duration}_sum[{window}]) / rate({duration}_count[{window}]) > {prometheus_duration_seconds(settings.threshold)}",
+        f"rate({duration}_sum[{window}]) / rate({duration}_count[{window}])"
+        f" > {prometheus_duration_seconds(settings.threshold)}",
         settings,
         alerts,
         after=settings.after,
@@ -202,8 +207,8 @@ def controller_absent_rule(alerts: AlertSettings, controllers: list[str]) -> dic
         alerts,
         summary=f"{{{{ $labels.{CONTROLLER_LABEL} }}}} reports no metrics",
         description=(
-            f"No reconciler of {{{{ $labels.{CONTROLLER_LABEL} }}}} reported metrics for {settings.after}: the controller "
-            "is down, has not started its reconcilers (not the leader), or is no longer scraped."
+            f"No reconciler of {{{{ $labels.{CONTROLLER_LABEL} }}}} reported metrics for {settings.after}: "
+            "the controller is down, has not started its reconcilers (not the leader), or is no longer scraped."
         ),
     )
 
@@ -238,7 +243,8 @@ def not_reconciling_rule(alerts: AlertSettings, controllers: list[str], cluster_
     has reconciled before (a Ready reason) and that are not suspended exist in the same cluster."""
     settings = alerts.not_reconciling
     terms = [
-        f'(sum without (result) (increase({c.RECONCILE_TOTAL_METRIC}{{controller="{reconciler}"}}[{settings.window}])) == 0)'
+        f'(sum without (result) (increase({c.RECONCILE_TOTAL_METRIC}{{controller="{reconciler}"}}'
+        f'[{settings.window}])) == 0)'
         f' and on ({cluster_label}) (count by ({cluster_label}) '
         f'({c.FLUX_RESOURCE_INFO_METRIC}{{kind="{kind}",suspended="false",reason!=""}}) > 0)'
         for reconciler, kind in reconciled_kinds(controllers)
@@ -286,7 +292,8 @@ def workers_saturated_rule(alerts: AlertSettings, controllers: list[str]) -> dic
     reconcilers = _reconcilers(controllers)
     return _alert(
         "FluxWorkersSaturated",
-        f"{c.ACTIVE_WORKERS_METRIC}{{{reconcilers}}} / {c.MAX_WORKERS_METRIC}{{{reconcilers}}} >= {settings.threshold:g}",
+        f"{c.ACTIVE_WORKERS_METRIC}{{{reconcilers}}} / {c.MAX_WORKERS_METRIC}{{{reconcilers}}}"
+        f" >= {settings.threshold:g}",
         settings,
         alerts,
         after=settings.after,
@@ -329,9 +336,10 @@ def export_failing_rule(alerts: AlertSettings) -> dict[str, Any]:
         after=settings.after,
         summary="{{ $labels.job }} drops {{ $labels.signal }} it cannot send",
         description=(
-            "{{ $labels.job }} at {{ $labels.instance }} has dropped {{ $value | humanize }} {{ $labels.signal }} items "
-            f"per second through {{{{ $labels.exporter }}}} for {settings.after}: its destination refuses them (an answer "
-            "such as 401, 403 or 400), or it was unreachable for longer than the queue's outage. Its log says which."
+            "{{ $labels.job }} at {{ $labels.instance }} has dropped {{ $value | humanize }} {{ $labels.signal }} "
+            f"items per second through {{{{ $labels.exporter }}}} for {settings.after}: its destination refuses "
+            "them (an answer such as 401, 403 or 400), or it was unreachable for longer than the queue's outage. "
+            "Its log says which."
         ),
     )
 
@@ -341,16 +349,17 @@ def queue_filling_rule(alerts: AlertSettings) -> dict[str, Any]:
     job = f'job="{GATEWAY_JOB}"'
     return _alert(
         "FluxPipelineQueueFilling",
-        f"{c.EXPORTER_QUEUE_SIZE_METRIC}{{{job}}} / {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{job}}} >= {settings.threshold:g}",
+        f"{c.EXPORTER_QUEUE_SIZE_METRIC}{{{job}}} / {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{job}}}"
+        f" >= {settings.threshold:g}",
         settings,
         alerts,
         after=settings.after,
         summary="The gateway's {{ $labels.data_type }} export queue is filling",
         description=(
-            "{{ $value | humanizePercentage }} of the gateway's {{ $labels.data_type }} queue to {{ $labels.exporter }} "
-            f"has been in use for {settings.after}: the backend takes less than arrives, or answers slowly or not at all. "
-            "Nothing is lost yet; once the queue is full the gateway holds its receivers back and the log agents stop "
-            "reading. The gateway's log names the export errors."
+            "{{ $value | humanizePercentage }} of the gateway's {{ $labels.data_type }} queue to "
+            f"{{{{ $labels.exporter }}}} has been in use for {settings.after}: the backend takes less than arrives, "
+            "or answers slowly or not at all. Nothing is lost yet; once the queue is full the gateway holds its "
+            "receivers back and the log agents stop reading. The gateway's log names the export errors."
         ),
     )
 

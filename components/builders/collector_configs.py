@@ -216,7 +216,11 @@ def gateway_config(
                         ],
                     }
                 ]
-                + ([object_health_scrape_job(object_health_target, gateway.scrape_interval)] if object_health_target else [])
+                + (
+                    [object_health_scrape_job(object_health_target, gateway.scrape_interval)]
+                    if object_health_target
+                    else []
+                )
                 + ([own_metrics_scrape_job(GATEWAY_JOB, gateway.scrape_interval)] if pipeline_metrics else [])
             }
         }
@@ -293,7 +297,10 @@ def flux_log_operators() -> list[dict[str, Any]]:
             "timestamp": {"parse_from": "attributes.ts", "layout_type": "gotime", "layout": c.FLUX_LOG_TIME_LAYOUT},
             "severity": {"parse_from": "attributes.level", "mapping": c.FLUX_LOG_SEVERITY_MAPPING},
         },
-        {"type": "copy", "id": "message-to-body", "if": "attributes.msg != nil", "from": "attributes.msg", "to": "body"},
+        {
+            "type": "copy", "id": "message-to-body", "if": "attributes.msg != nil",
+            "from": "attributes.msg", "to": "body",
+        },
         {"type": "remove", "id": "drop-ts", "if": "attributes.ts != nil", "field": "attributes.ts"},
         {"type": "remove", "id": "drop-level", "if": "attributes.level != nil", "field": "attributes.level"},
         # Pod names are <deployment>-<replicaset hash>-<suffix>; the deployment is the controller.

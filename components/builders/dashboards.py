@@ -44,7 +44,9 @@ class Panel:
     height: int
 
 
-def time_series(key: str, title: str, description: str, queries: list[tuple[str, str]], unit: str, *, width: int = 12) -> Panel:
+def time_series(
+    key: str, title: str, description: str, queries: list[tuple[str, str]], unit: str, *, width: int = 12
+) -> Panel:
     options = {
         "legend": {"position": "bottom", "mode": "list"},
         "yAxis": {"format": {"unit": unit}},
@@ -87,7 +89,10 @@ def _grid(title: str, panels: list[Panel]) -> dict[str, Any]:
         if x + panel.width > GRID_COLUMNS:
             x, y, row_height = 0, y + row_height, 0
         items.append(
-            {"x": x, "y": y, "width": panel.width, "height": panel.height, "content": {"$ref": f"#/spec/panels/{panel.key}"}}
+            {
+                "x": x, "y": y, "width": panel.width, "height": panel.height,
+                "content": {"$ref": f"#/spec/panels/{panel.key}"},
+            }
         )
         x, row_height = x + panel.width, max(row_height, panel.height)
     return {"kind": "Grid", "spec": {"display": {"title": title, "collapse": {"open": True}}, "items": items}}
@@ -135,7 +140,8 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
     not_ready = f"{info}{{{objects_in_scope},{c.FLUX_NOT_READY_SELECTOR}}}"
     suspended = f'{info}{{{objects_in_scope},suspended="true"}}'
     objects = [
-        stat("objects", "Flux objects", "Flux objects that kube-state-metrics reports.", f"count({info}{{{objects_in_scope}}})"),
+        stat("objects", "Flux objects", "Flux objects that kube-state-metrics reports.",
+             f"count({info}{{{objects_in_scope}}})"),
         stat("notReady", "Not Ready", "Objects whose Ready condition is False or Unknown, suspended ones aside.",
              f"count({not_ready}) or vector(0)"),
         stat("suspended", "Suspended", "Objects with spec.suspend set.", f"count({suspended}) or vector(0)"),
@@ -145,8 +151,8 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
               f"count by (kind) ({info}{{{objects_in_scope}}})"),
         table("notReadyObjects", "Objects not Ready", "Each not Ready object with the reason of its Ready condition.",
               not_ready),
-        table("suspendedObjects", "Suspended objects", "Each suspended object: Flux does not reconcile it until resumed.",
-              suspended),
+        table("suspendedObjects", "Suspended objects",
+              "Each suspended object: Flux does not reconcile it until resumed.", suspended),
     ]
     sync = [
         table(
@@ -187,7 +193,10 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
     return dashboard_spec(
         "Flux overview",
         "Flux objects by kind and state, what each has applied, and how long their reconciliations take.",
-        [_variable(CLUSTER, "Cluster", cluster_label, info), _variable(NAMESPACE, "Namespace", "exported_namespace", info)],
+        [
+            _variable(CLUSTER, "Cluster", cluster_label, info),
+            _variable(NAMESPACE, "Namespace", "exported_namespace", info),
+        ],
         [("Objects", objects), ("Sync", sync), ("Reconciliation", reconciliation)],
     )
 
@@ -198,10 +207,15 @@ def pipeline_panels(cluster: str, log_agents: bool) -> list[Panel]:
     def rate(metric: str) -> str:
         return f"rate({metric}{{{cluster}}}[{RATE_WINDOW}])"
 
-    sent = [(f"sum by (job) ({rate(metric)})", f"{{{{job}}}} {signal}") for signal, metric in c.EXPORTER_SENT_METRICS.items()]
+    sent = [
+        (f"sum by (job) ({rate(metric)})", f"{{{{job}}}} {signal}")
+        for signal, metric in c.EXPORTER_SENT_METRICS.items()
+    ]
     # A collector counts drops from its first one on: until then, 0 for every exporter that sends.
-    dropped = [(f"sum by (job) ({rate(metric)} or 0 * {rate(c.EXPORTER_SENT_METRICS[signal])})", f"{{{{job}}}} {signal}")
-               for signal, metric in c.EXPORTER_SEND_FAILED_METRICS.items()]
+    dropped = [
+        (f"sum by (job) ({rate(metric)} or 0 * {rate(c.EXPORTER_SENT_METRICS[signal])})", f"{{{{job}}}} {signal}")
+        for signal, metric in c.EXPORTER_SEND_FAILED_METRICS.items()
+    ]
 
     panels = [
         time_series("sent", "Sent", "Items per second the gateway and log agents delivered, by signal.",
@@ -249,7 +263,8 @@ def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: 
         ),
         time_series(
             "reconcileErrors", "Reconcile errors by reconciler", "Reconciliations per second that returned an error.",
-            [(f"sum by (controller) (rate({c.RECONCILE_ERRORS_METRIC}{{{by_controller}}}[{RATE_WINDOW}]))", "{{controller}}")],
+            [(f"sum by (controller) (rate({c.RECONCILE_ERRORS_METRIC}{{{by_controller}}}[{RATE_WINDOW}]))",
+              "{{controller}}")],
             "decimal",
         ),
     ]
@@ -260,8 +275,10 @@ def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: 
             "decimal",
         ),
         time_series(
-            "workqueueLatency", "Work queue latency", "95th percentile of how long items wait before a worker takes them.",
-            [(f"histogram_quantile(0.95, sum by (name, le) (rate({c.WORKQUEUE_QUEUE_DURATION_METRIC}_bucket{{{by_queue}}}[{RATE_WINDOW}])))",
+            "workqueueLatency", "Work queue latency",
+            "95th percentile of how long items wait before a worker takes them.",
+            [(f"histogram_quantile(0.95, sum by (name, le) "
+              f"(rate({c.WORKQUEUE_QUEUE_DURATION_METRIC}_bucket{{{by_queue}}}[{RATE_WINDOW}])))",
               "{{name}}")],
             "seconds",
         ),
@@ -309,8 +326,8 @@ def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: 
         rows.append(("Pipeline", pipeline_panels(cluster, log_agents)))
     return dashboard_spec(
         "Flux control plane",
-        "Reconcile rate and errors, work queues and workers, the controllers' processes and their Kubernetes API requests"
-        + (", and the pipeline that ships their telemetry." if pipeline else "."),
+        "Reconcile rate and errors, work queues and workers, the controllers' processes and their Kubernetes API "
+        "requests" + (", and the pipeline that ships their telemetry." if pipeline else "."),
         [_variable(CLUSTER, "Cluster", cluster_label, c.RECONCILE_TOTAL_METRIC)],
         rows,
     )

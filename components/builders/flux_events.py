@@ -105,10 +105,14 @@ def flux_event_statements(trace_statements: list[str] = ()) -> list[str]:
     }
     statements = [f"set({log_attribute(name)}, {event_field('regarding', key)})" for name, key in regarding.items()]
     statements.append(f"set({log_attribute(c.FLUX_EVENT_REASON_ATTRIBUTE)}, {event_field('reason')})")
-    annotations = {c.FLUX_LOG_REVISION_FIELD: c.FLUX_EVENT_REVISION_ANNOTATION, **{v: k for k, v in TRANSIENT_ATTRIBUTES.items()}}
+    annotations = {
+        c.FLUX_LOG_REVISION_FIELD: c.FLUX_EVENT_REVISION_ANNOTATION,
+        **{v: k for k, v in TRANSIENT_ATTRIBUTES.items()},
+    }
     statements += [
         f"set({log_attribute(name)}, "
-        f"{event_field('metadata', 'annotations', c.flux_event_annotation(group, key))}) where {in_api_groups((group,))}"
+        f"{event_field('metadata', 'annotations', c.flux_event_annotation(group, key))})"
+        f" where {in_api_groups((group,))}"
         for name, key in annotations.items()
         for group in c.FLUX_API_GROUPS
     ]
@@ -118,7 +122,10 @@ def flux_event_statements(trace_statements: list[str] = ()) -> list[str]:
             f"set(log.severity_text, {ottl_string(text)}) where {is_type}",
             f"set(log.severity_number, {number}) where {is_type}",
         ]
-    for field, layout in (("eventTime", c.KUBERNETES_MICRO_TIME_FORMAT), ("deprecatedLastTimestamp", c.KUBERNETES_TIME_FORMAT)):
+    for field, layout in (
+        ("eventTime", c.KUBERNETES_MICRO_TIME_FORMAT),
+        ("deprecatedLastTimestamp", c.KUBERNETES_TIME_FORMAT),
+    ):
         statements.append(
             f"set(log.time, Time({event_field(field)}, {ottl_string(layout)})) where {event_field(field)} != nil"
         )

@@ -68,7 +68,9 @@ def shipped_dashboards(config: StackConfig) -> dict[str, dict[str, Any]]:
 def shipped_expressions(config: StackConfig) -> list[str]:
     spec = alert_rule_spec(config)
     expressions = rule_expressions(spec) if spec else []
-    return expressions + [query for dashboard in shipped_dashboards(config).values() for query in dashboard_queries(dashboard)]
+    return expressions + [
+        query for dashboard in shipped_dashboards(config).values() for query in dashboard_queries(dashboard)
+    ]
 
 
 def queried_metrics(config: StackConfig) -> list[str]:

@@ -38,7 +38,10 @@ class SlowReconcileAlertSettings(AlertRuleSettings):
     threshold: PrometheusDuration = "5m"
     """Mean duration of one object's reconciliations over `window` above which the condition holds."""
     window: PrometheusDuration = "1h"
-    """Window the mean is taken over; as long as the objects' intervals at least, so that every window holds a reconciliation."""
+    (
+        "Window the mean is taken over; as long as the objects' intervals at least, so that every window holds a "
+        "reconciliation."
+    )
     after: PrometheusDuration = "15m"
     """How long the mean must stay above `threshold` before the alert fires."""
 
@@ -69,21 +72,30 @@ class StuckWorkqueueAlertSettings(AlertRuleSettings):
     after: PrometheusDuration = "15m"
     """How long a worker may process one item while others wait in its queue before the condition holds."""
     sustained: PrometheusDuration = "5m"
-    """How long the condition must hold before the alert fires, so that a depth that comes and goes does not page again and again."""
+    (
+        "How long the condition must hold before the alert fires, so that a depth that comes and goes does not page "
+        "again and again."
+    )
 
 
 class NotReconcilingAlertSettings(AlertRuleSettings):
     severity: Severity = "critical"
     """Value of the alert's `severity` label."""
     window: PrometheusDuration = "1h"
-    """How long a reconciler may finish no reconciliation while objects of its kind wait (longer than their intervals)."""
+    (
+        "How long a reconciler may finish no reconciliation while objects of its kind wait (longer than their "
+        "intervals)."
+    )
     after: PrometheusDuration = "15m"
     """How long the condition must hold before the alert fires."""
 
 
 class BehindSourceAlertSettings(AlertRuleSettings):
     after: PrometheusDuration = "30m"
-    """How long a Kustomization (not suspended, not failing) may stay on another revision than its source's before the alert fires."""
+    (
+        "How long a Kustomization (not suspended, not failing) may stay on another revision than its source's before "
+        "the alert fires."
+    )
 
 
 class ControllerDownAlertSettings(AlertRuleSettings):
@@ -156,13 +168,25 @@ class AlertSettings(Model):
     object_health_down: ObjectHealthDownAlertSettings = ObjectHealthDownAlertSettings()
     """`FluxObjectHealthDown`: object health stopped arriving, so the object alerts are silent (collector mode)."""
     export_failing: ExportFailingAlertSettings = ExportFailingAlertSettings()
-    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`collector.pipelineMetrics`)."""
+    (
+        "`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send "
+        "(`collector.pipelineMetrics`)."
+    )
     queue_filling: QueueFillingAlertSettings = QueueFillingAlertSettings()
-    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`collector.pipelineMetrics`)."""
+    (
+        "`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives "
+        "(`collector.pipelineMetrics`)."
+    )
     agent_not_reading: AgentNotReadingAlertSettings = AgentNotReadingAlertSettings()
-    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`collector.pipelineMetrics`)."""
+    (
+        "`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in "
+        "their files (`collector.pipelineMetrics`)."
+    )
 
 
 class DashboardSettings(Model):
     enabled: bool = True
-    """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
+    (
+        "Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs "
+        "the perses.dev CRD)."
+    )

@@ -119,9 +119,12 @@ class SendingQueueSettings(Model):
             raise InvalidKey("storageClassName", "only allowed with storage persistentVolume")
         needed = queue_volume_mib(duration_seconds(self.outage))
         if memory_mib(self.volume_size) < needed:
-            raise InvalidKey("volumeSize", f"must be at least {needed}Mi to hold a {self.outage} outage (twice the queue"
-                                           f" measured at {c.DEFAULT_EXPECTED_FLUX_OBJECTS:,} Flux objects and"
-                                           f" {c.DEFAULT_EXPECTED_LOG_LINES_PER_SECOND} log lines/s; docs/benchmarks.md)")
+            raise InvalidKey(
+                "volumeSize",
+                f"must be at least {needed}Mi to hold a {self.outage} outage (twice the queue"
+                f" measured at {c.DEFAULT_EXPECTED_FLUX_OBJECTS:,} Flux objects and"
+                f" {c.DEFAULT_EXPECTED_LOG_LINES_PER_SECOND} log lines/s; docs/benchmarks.md)",
+            )
         return self
 
 
@@ -133,18 +136,27 @@ class GatewaySettings(Model):
     chart_version: Version = c.COLLECTOR_CHART_VERSION
     """Version of the `opentelemetry-collector` chart, pinned."""
     chart_repository: ChartRepository = c.COLLECTOR_CHART_REPO
-    """Helm repository of the `opentelemetry-collector` chart (gateway and log agent); a mirror where the public one is out of reach."""
+    (
+        "Helm repository of the `opentelemetry-collector` chart (gateway and log agent); a mirror where the public one "
+        "is out of reach."
+    )
     image: ImageSettings = ImageSettings()
     """Collector image."""
     replicas: int = Field(default=1, ge=1, le=10)
-    """Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every event."""
+    (
+        "Gateway replicas; 1 while metrics or events are on, since each replica scrapes every target and watches every "
+        "event."
+    )
     resources: ResourceSettings = GATEWAY_RESOURCES
     """Requests and limits of the gateway pod; keys not given keep their defaults (a default
     request above a limit given comes down to it)."""
     scrape_interval: Duration = "30s"
     """How often the gateway scrapes the Flux controllers and object health, and each collector its own metrics."""
     metric_prefixes: list[MetricPrefix] = Field(default_factory=lambda: ["gotk_"], min_length=1)
-    """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
+    (
+        "Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and "
+        "dashboards query."
+    )
     sending_queue: SendingQueueSettings = SendingQueueSettings()
     """Persistent export queue that bridges backend outages."""
     pipeline_metrics: bool = True

@@ -68,14 +68,18 @@ class ExporterSettings(Model):
             if self.region is None and self.endpoint is None:
                 problems.append(("region", "type dash0 needs exactly one of region or endpoint"))
             elif self.region is not None and self.endpoint is not None:
-                problems += [(key, "type dash0 needs exactly one of region or endpoint") for key in ("region", "endpoint")]
+                problems += [
+                    (key, "type dash0 needs exactly one of region or endpoint") for key in ("region", "endpoint")
+                ]
             elif self.endpoint is not None:
                 problems += problems_of("endpoint", host_port, self.endpoint)
         if self.type == "otlp":
             if self.endpoint is None:
                 problems.append(("endpoint", "required with type otlp"))
             else:
-                problems += problems_of("endpoint", http_url if self.protocol == "http" else otlp_grpc_url, self.endpoint)
+                problems += problems_of(
+                    "endpoint", http_url if self.protocol == "http" else otlp_grpc_url, self.endpoint
+                )
                 problems += self._endpoint_fits_protocol()
         if problems:
             raise InvalidKey.each(problems)
@@ -91,15 +95,16 @@ class ExporterSettings(Model):
             return []  # already reported as an invalid port
         if self.protocol == "grpc" and port == c.OTLP_HTTP_PORT:
             return [("endpoint", f"port {port} is OTLP/HTTP's, but exporter.protocol is grpc (the default):"
-                                 f" use the backend's gRPC port (OTLP's is {c.OTLP_GRPC_PORT}) or set exporter.protocol: http")]
+                                 f" use the backend's gRPC port (OTLP's is {c.OTLP_GRPC_PORT})"
+                                 " or set exporter.protocol: http")]
         if self.protocol == "http" and port == c.OTLP_GRPC_PORT:
             return [("endpoint", f"port {port} is OTLP/gRPC's, but exporter.protocol is http: use the backend's HTTP"
                                  f" port (OTLP's is {c.OTLP_HTTP_PORT}) or set exporter.protocol: grpc")]
         signal_path = next((path for path in c.OTLP_SIGNAL_PATHS if parts.path.rstrip("/").endswith(path)), None)
         if self.protocol == "http" and signal_path:
             base = self.endpoint.rstrip("/")[: -len(signal_path)]
-            return [("endpoint", f"ends in {signal_path}, but the exporter adds {', '.join(c.OTLP_SIGNAL_PATHS)} itself;"
-                                 f" give the base URL, {base}")]
+            return [("endpoint", f"ends in {signal_path}, but the exporter adds {', '.join(c.OTLP_SIGNAL_PATHS)}"
+                                 f" itself; give the base URL, {base}")]
         return []
 
     @property
@@ -124,7 +129,9 @@ class ExportCredentials:
     @property
     def given(self) -> list[str]:
         """The secret keys given, as a user writes them."""
-        return ["exportToken"] * self.token + ["exportPassword"] * self.password + ["exportHeaders"] * bool(self.headers)
+        return (
+            ["exportToken"] * self.token + ["exportPassword"] * self.password + ["exportHeaders"] * bool(self.headers)
+        )
 
 
 def export_credential_problems(exporter: ExporterSettings, credentials: ExportCredentials) -> list[tuple[str, str]]:
@@ -132,7 +139,11 @@ def export_credential_problems(exporter: ExporterSettings, credentials: ExportCr
     if exporter.type == "debug":
         return [(key, "not used with exporter type debug") for key in credentials.given]
     if exporter.type == "dash0":
-        problems = [(key, "not used with exporter type dash0, which takes exportToken") for key in credentials.given if key != "exportToken"]
+        problems = [
+            (key, "not used with exporter type dash0, which takes exportToken")
+            for key in credentials.given
+            if key != "exportToken"
+        ]
         if not credentials.token:
             problems.append(("exportToken", f"required with exporter type dash0: {how_to_set_secret('exportToken')}"))
         return problems
@@ -145,7 +156,9 @@ def export_credential_problems(exporter: ExporterSettings, credentials: ExportCr
     if credentials.password and exporter.username is None:
         problems.append(("exporter.username", "required with exportPassword (Basic auth)"))
     if exporter.username is not None and not credentials.password:
-        problems.append(("exportPassword", f"required with exporter.username (Basic auth): {how_to_set_secret('exportPassword')}"))
+        problems.append(
+            ("exportPassword", f"required with exporter.username (Basic auth): {how_to_set_secret('exportPassword')}")
+        )
     plain = {name.lower() for name in exporter.headers}
     seen: set[str] = set()
     for name in credentials.headers:

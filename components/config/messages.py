@@ -48,7 +48,9 @@ def is_near_miss(candidate: str, namespace: str) -> bool:
     return _squeezed(candidate) == _squeezed(namespace) or edit_distance(candidate.lower(), namespace) <= allowed
 
 
-def namespace_near_misses(keys: Iterable[str], namespace: str = c.PROJECT, own: Iterable[str] = ()) -> list[tuple[str, str]]:
+def namespace_near_misses(
+    keys: Iterable[str], namespace: str = c.PROJECT, own: Iterable[str] = ()
+) -> list[tuple[str, str]]:
     """Keys whose namespace is a near miss of `namespace`: the program would silently ignore them.
 
     Keys of other namespaces (`kubernetes:context`, `pulumi:...`) and of `own` (the running

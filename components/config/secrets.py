@@ -23,8 +23,9 @@ def how_to_set_secret(key: str, namespace: Optional[str] = None, *, entries: boo
     cli_key = key if namespace == project else f"{namespace}:{key}"
     if entries:
         return (
-            f"set each header with `pulumi config set --secret --path '{cli_key}.<Header-Name>' <value> --stack {stack}`;"
-            f" for the offline render, put `{namespace}:{key}: {{<Header-Name>: {{secure: <any text>}}}}` in the stack file"
+            f"set each header with `pulumi config set --secret --path '{cli_key}.<Header-Name>' <value>"
+            f" --stack {stack}`; for the offline render, put"
+            f" `{namespace}:{key}: {{<Header-Name>: {{secure: <any text>}}}}` in the stack file"
         )
     return (
         f"set it with `pulumi config set --secret {cli_key} <value> --stack {stack}`;"
@@ -35,5 +36,6 @@ def how_to_set_secret(key: str, namespace: Optional[str] = None, *, entries: boo
 def plain_secret_reason(key: str, namespace: Optional[str] = None, *, entries: bool = False) -> str:
     return (
         "is plain text, which Pulumi would store unencrypted; "
-        f"{how_to_set_secret(key, namespace, entries=entries)} (in a Pulumi ESC environment, wrap the value in `fn::secret`)"
+        f"{how_to_set_secret(key, namespace, entries=entries)}"
+        " (in a Pulumi ESC environment, wrap the value in `fn::secret`)"
     )

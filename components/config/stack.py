@@ -46,7 +46,9 @@ class Dash0OperatorSettings(Model):
 
 
 Mode = Literal["collector", "dash0-operator"]
-_COLLECTOR_ONLY = ("collector", "log_agent", "expected_load", "exporter", "export_token", "export_password", "export_headers")
+_COLLECTOR_ONLY = (
+    "collector", "log_agent", "expected_load", "exporter", "export_token", "export_password", "export_headers"
+)
 _OPERATOR_ONLY = ("dash0_operator",)
 
 
@@ -60,7 +62,11 @@ class StackConfig(Model):
     cluster_name: ClusterName
     """Cluster name; becomes `k8s.cluster.name` and the Alert's `cluster` event metadata."""
     cluster_label: LabelName = c.PROMETHEUS_CLUSTER_LABEL
-    """The label under which the backend shows `k8s.cluster.name` (Prometheus: once `otlp.promote_resource_attributes` lists it, docs/verify.md). The dashboards' cluster variable lists its values; FluxNotReconciling matches a controller with the objects of its own cluster by it."""
+    (
+        "The label under which the backend shows `k8s.cluster.name` (Prometheus: once "
+        "`otlp.promote_resource_attributes` lists it, docs/verify.md). The dashboards' cluster variable lists its "
+        "values; FluxNotReconciling matches a controller with the objects of its own cluster by it."
+    )
     mode: Mode = "collector"
     """`collector`: our own gateway and log agent. `dash0-operator`: the Dash0 operator collects."""
     signals: SignalSettings = SignalSettings()
@@ -93,7 +99,10 @@ class StackConfig(Model):
     events: EventSettings = EventSettings()
     """Kubernetes events about Flux objects, as log records with the controller logs' attributes."""
     alerts: AlertSettings = AlertSettings()
-    """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
+    (
+        "Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check "
+        "rules)."
+    )
     dashboards: DashboardSettings = DashboardSettings()
     """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
     object_health: ObjectHealthSettings = ObjectHealthSettings()
@@ -123,7 +132,9 @@ class StackConfig(Model):
     @model_validator(mode="after")
     def _fits_mode(self) -> "StackConfig":
         wrong_mode = _OPERATOR_ONLY if self.mode == "collector" else _COLLECTOR_ONLY
-        problems = [(to_camel(key), f"not allowed in mode {self.mode}") for key in wrong_mode if key in self.model_fields_set]
+        problems = [
+            (to_camel(key), f"not allowed in mode {self.mode}") for key in wrong_mode if key in self.model_fields_set
+        ]
         if not (self.signals.metrics or self.signals.traces or self.signals.logs):
             problems.append(("signals", "at least one of metrics, traces, logs must be on"))
         if self.mode == "collector":
@@ -133,14 +144,22 @@ class StackConfig(Model):
                     and not self.signals.metrics:
                 problems.append(("collector.pipelineMetrics", "needs signals.metrics (they travel with them)"))
             if self.signals.metrics and self.collector.replicas > 1:
-                problems.append(("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)"))
+                problems.append(
+                    ("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)")
+                )
             problems += [
-                (f"{section}.namespace", f"must not be the Flux namespace {self.flux.namespace}, which gets no workloads")
+                (
+                    f"{section}.namespace",
+                    f"must not be the Flux namespace {self.flux.namespace}, which gets no workloads",
+                )
                 for section, settings in (("collector", self.collector), ("logAgent", self.log_agent))
                 if settings.namespace == self.flux.namespace
             ]
             if self.collector.namespace == self.log_agent.namespace:
-                problems.append(("logAgent.namespace", "must differ from collector.namespace (Pod Security privileged vs restricted)"))
+                problems.append((
+                    "logAgent.namespace",
+                    "must differ from collector.namespace (Pod Security privileged vs restricted)",
+                ))
             problems += memory_limit_problems("collector.resources.memoryLimit", "gateway", self.collector.resources,
                                               self.expected_load, c.GATEWAY_PEAK_MIB)
             problems += memory_limit_problems("logAgent.resources.memoryLimit", "log agent", self.log_agent.resources,
@@ -157,7 +176,9 @@ class StackConfig(Model):
             problems.append(("objectHealth.enabled", "needs signals.metrics (its metrics travel with them)"))
         if self.mode == "collector":
             if "namespace" in health.model_fields_set:
-                problems.append(("objectHealth.namespace", "only in mode dash0-operator; collector mode uses collector.namespace"))
+                problems.append(
+                    ("objectHealth.namespace", "only in mode dash0-operator; collector mode uses collector.namespace")
+                )
             if health.release_name == self.collector.release_name:
                 problems.append(("objectHealth.releaseName", "must differ from collector.releaseName (same namespace)"))
         elif health.namespace == self.flux.namespace:
@@ -172,9 +193,13 @@ class StackConfig(Model):
         if self.events.enabled and "enabled" in self.events.model_fields_set and not self.signals.logs:
             problems.append(("events.enabled", "needs signals.logs (events travel as log records)"))
         if self.mode != "collector" and self.events.namespaces is not None:
-            problems.append(("events.namespaces", "only in mode collector; the operator collects the Flux namespace's events"))
+            problems.append(
+                ("events.namespaces", "only in mode collector; the operator collects the Flux namespace's events")
+            )
         if self.mode == "collector" and self.events_enabled and self.collector.replicas > 1:
-            problems.append(("collector.replicas", "must be 1 while events are on (each replica would watch every event)"))
+            problems.append(
+                ("collector.replicas", "must be 1 while events are on (each replica would watch every event)")
+            )
         if problems:
             raise InvalidKey.each(problems)
         return self
@@ -247,7 +272,9 @@ class StackConfig(Model):
         """Header names stay plain (they shape the collector config); each value is a secret Output."""
         if self.export_headers is None:
             return None
-        return {name: pulumi.Output.secret(value.get_secret_value()) for name, value in sorted(self.export_headers.items())}
+        return {
+            name: pulumi.Output.secret(value.get_secret_value()) for name, value in sorted(self.export_headers.items())
+        }
 
     def tracing_headers_output(self) -> Optional[pulumi.Output[dict[str, str]]]:
         if self.tracing_headers is None:
@@ -266,5 +293,6 @@ SECRET_KEYS = tuple(
 SECRET_MAPS = tuple(
     field.alias or name
     for name, field in StackConfig.model_fields.items()
-    if (field.alias or name) in SECRET_KEYS and any(typing.get_origin(arg) is dict for arg in typing.get_args(field.annotation))
+    if (field.alias or name) in SECRET_KEYS
+    and any(typing.get_origin(arg) is dict for arg in typing.get_args(field.annotation))
 )

@@ -64,7 +64,9 @@ Version = Annotated[str, StringConstraints(pattern=r"^v?\d+\.\d+\.\d+(-[0-9A-Za-
 MetricPrefix = Annotated[
     str,
     StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"),
-    Words("the start of a Prometheus metric name such as gotk_: letters, digits, '_' and ':', not starting with a digit"),
+    Words(
+        "the start of a Prometheus metric name such as gotk_: letters, digits, '_' and ':', not starting with a digit"
+    ),
 ]
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(Mi|Gi)$"), Words(MEMORY_WORDS)]
 HeaderName = Annotated[
@@ -169,7 +171,10 @@ def _no_dot_segments(value: str) -> str:
 
 
 CpuQuantity = Annotated[
-    str, StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$"), AfterValidator(_positive_cpu), Words(CPU_WORDS)
+    str,
+    StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$"),
+    AfterValidator(_positive_cpu),
+    Words(CPU_WORDS),
 ]
 HeaderValue = Annotated[str, AfterValidator(_single_line), Words("one line of text without control characters")]
 SecretHeaderValue = Annotated[SecretStr, AfterValidator(_single_line_secret)]
@@ -202,10 +207,15 @@ LabelKey = Annotated[
 LabelValue = Annotated[
     str,
     AfterValidator(_label_value),
-    Words("a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
+    Words(
+        "a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or "
+        "digit"
+    ),
 ]
 EventSourceName = Annotated[
-    str, AfterValidator(_object_name_or_wildcard), Words("'*' or a Kubernetes object name (lowercase letters, digits, '-' and '.')")
+    str,
+    AfterValidator(_object_name_or_wildcard),
+    Words("'*' or a Kubernetes object name (lowercase letters, digits, '-' and '.')"),
 ]
 ImageRepository = Annotated[
     str,
@@ -277,7 +287,9 @@ def _go_regex(value: str) -> str:
     if _NOT_RE2.search(value):
         raise ValueError("uses look-around or back-references, which Go regular expressions lack")
     if _PYTHON_ONLY_OPERATORS & set(_operators(parsed)):
-        raise ValueError("uses atomic groups, possessive quantifiers or conditionals, which Go regular expressions lack")
+        raise ValueError(
+            "uses atomic groups, possessive quantifiers or conditionals, which Go regular expressions lack"
+        )
     return value
 
 
@@ -325,7 +337,9 @@ def http_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} must be an http:// or https:// URL with a host")
     if parts.username is not None:
-        raise ValueError("must not carry credentials (user:password@), which would be stored in clear; use a secret key")
+        raise ValueError(
+            "must not carry credentials (user:password@), which would be stored in clear; use a secret key"
+        )
     try:
         port = parts.port
     except ValueError:
@@ -344,7 +358,9 @@ def otlp_grpc_url(value: str) -> str:
     """gRPC dials host:port; the URL scheme only selects TLS."""
     parts = urlsplit(http_url(value))
     if parts.port is None or parts.path not in ("", "/"):
-        raise ValueError(f"endpoint {value!r} must be http(s)://host:port with an explicit port and no path for protocol grpc")
+        raise ValueError(
+            f"endpoint {value!r} must be http(s)://host:port with an explicit port and no path for protocol grpc"
+        )
     return value
 
 
@@ -357,7 +373,9 @@ RULE_OWNED_LABELS = ("alertname", "severity")
 
 def prometheus_duration_seconds(duration: str) -> int:
     """A validated Prometheus duration (such as 1h30m) in seconds."""
-    return sum(int(amount) * _PROMETHEUS_UNIT_SECONDS[unit] for amount, unit in re.findall(r"([0-9]+)([dhms])", duration))
+    return sum(
+        int(amount) * _PROMETHEUS_UNIT_SECONDS[unit] for amount, unit in re.findall(r"([0-9]+)([dhms])", duration)
+    )
 
 
 def _prometheus_duration(value: str) -> str:
@@ -370,7 +388,9 @@ def _prometheus_duration(value: str) -> str:
 
 def _label_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) or value.startswith("__"):
-        raise ValueError(f"{value!r} is not a Prometheus label name: letters, digits and '_', not starting with a digit or '__'")
+        raise ValueError(
+            f"{value!r} is not a Prometheus label name: letters, digits and '_', not starting with a digit or '__'"
+        )
     return value
 
 
@@ -395,7 +415,9 @@ AlertLabelName = Annotated[
 LabelName = Annotated[
     str,
     AfterValidator(_label_name),
-    Words("a Prometheus label name such as k8s_cluster_name: letters, digits and '_', not starting with a digit or '__'"),
+    Words(
+        "a Prometheus label name such as k8s_cluster_name: letters, digits and '_', not starting with a digit or '__'"
+    ),
 ]
 AlertLabelValue = Annotated[str, AfterValidator(_alert_label_value), Words("a label value without '{{'")]
 def _runbook_url(value: str) -> str:
@@ -405,7 +427,9 @@ def _runbook_url(value: str) -> str:
 
 
 RunbookUrl = Annotated[
-    str, AfterValidator(_runbook_url), Words("an http:// or https:// address such as https://wiki.example.com/flux, without '#'")
+    str,
+    AfterValidator(_runbook_url),
+    Words("an http:// or https:// address such as https://wiki.example.com/flux, without '#'"),
 ]
 Severity = Annotated[
     str,

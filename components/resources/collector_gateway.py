@@ -167,7 +167,9 @@ class CollectorGateway(pulumi.ComponentResource):
             # The event watch starts with the collector, so its Roles must already be granted.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self.namespace] + ([self.credentials_secret] if self.credentials_secret else []) + self.event_readers,
+                depends_on=[self.namespace]
+                + ([self.credentials_secret] if self.credentials_secret else [])
+                + self.event_readers,
             ),
         )
         self.otlp_grpc_endpoint, self.otlp_http_endpoint = otlp_endpoints(settings)

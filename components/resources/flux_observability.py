@@ -72,7 +72,8 @@ def planned_objects(
                 add("v1", "Service", flux_namespace, manifests.metrics_service_name(controller), "flux.namespace")
         add("v1", "Namespace", "", gateway.namespace, "collector.namespace")
         if export_secrets:
-            add("v1", "Secret", gateway.namespace, credentials_secret_name(gateway.release_name), "collector.releaseName")
+            add("v1", "Secret", gateway.namespace, credentials_secret_name(gateway.release_name),
+                "collector.releaseName")
         for namespace in config.event_namespaces:
             reader = manifests.event_reader_name(gateway.release_name)
             add(RBAC, "Role", namespace, reader, "collector.releaseName")
@@ -135,7 +136,9 @@ class _Claims:
         self.owners: dict[tuple[int, KubernetesObject], str] = {}
         self.providers: list[Any] = []
 
-    def claim(self, name: str, objects: dict[KubernetesObject, str], provider: Optional[pulumi.ProviderResource]) -> None:
+    def claim(
+        self, name: str, objects: dict[KubernetesObject, str], provider: Optional[pulumi.ProviderResource]
+    ) -> None:
         monitor = pulumi_settings.get_monitor()
         if monitor is not self.monitor:
             self.monitor, self.owners, self.providers = monitor, {}, []
@@ -200,7 +203,9 @@ class FluxObservability(pulumi.ComponentResource):
         # A plain value given here stays secret from here on, as Pulumi keeps a plain value given
         # to any provider's secret input.
         export_token = pulumi.Output.secret(export_token) if export_token is not None else config.token_output()
-        export_password = pulumi.Output.secret(export_password) if export_password is not None else config.password_output()
+        export_password = (
+            pulumi.Output.secret(export_password) if export_password is not None else config.password_output()
+        )
         export_headers = ({name: pulumi.Output.secret(value) for name, value in export_headers.items()}
                           if export_headers is not None else config.export_headers_output() or {})
         # The header names, where known before deployment (the stack's, or a plain map's).
@@ -215,7 +220,9 @@ class FluxObservability(pulumi.ComponentResource):
         # before either registers anything more.
         _CLAIMS.claim(
             name,
-            planned_objects(config, export_secrets=bool(secret_headers(credentials)), tracing_headers=tracing_headers is not None),
+            planned_objects(
+                config, export_secrets=bool(secret_headers(credentials)), tracing_headers=tracing_headers is not None
+            ),
             kubernetes_provider(opts),
         )
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)

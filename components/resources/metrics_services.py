@@ -21,7 +21,9 @@ class FluxMetricsServices(pulumi.ComponentResource):
         super().__init__("fluxcd-otel:index:FluxMetricsServices", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.services = [
-            k8s.core.v1.Service(f"{name}-{controller}", **manifests.metrics_service(controller, flux.namespace), opts=child)
+            k8s.core.v1.Service(
+                f"{name}-{controller}", **manifests.metrics_service(controller, flux.namespace), opts=child
+            )
             for controller in flux.controllers
         ]
         self.scrape_targets = [manifests.scrape_target(controller, flux.namespace) for controller in flux.controllers]

@@ -24,7 +24,9 @@ from .multi_language_args import FluxObservabilityArgs
 
 PACKAGE_NAME = c.PROJECT
 
-SECRET_ARGUMENTS = tuple(name for name, field in StackConfig.model_fields.items() if (field.alias or name) in SECRET_KEYS)
+SECRET_ARGUMENTS = tuple(
+    name for name, field in StackConfig.model_fields.items() if (field.alias or name) in SECRET_KEYS
+)
 
 
 # Its header names shape the gateway's config, so they must be known as the component is
@@ -68,7 +70,10 @@ class FluxObservability(pulumi.ComponentResource):
     dash0_monitoring: Optional[pulumi.Output[str]]
     """dash0-operator mode with metrics or logs: the Dash0Monitoring resource as `<namespace>/<name>`."""
     object_health: Optional[pulumi.Output[str]]
-    """With object health: the kube-state-metrics release reporting Flux object readiness, as `<namespace>/<releaseName>`."""
+    (
+        "With object health: the kube-state-metrics release reporting Flux object readiness, as "
+        "`<namespace>/<releaseName>`."
+    )
     alert_rules: Optional[pulumi.Output[str]]
     """With metrics and alerts: the PrometheusRule as `<namespace>/<name>`."""
     dashboards: Optional[pulumi.Output[list[str]]]

@@ -130,7 +130,10 @@ class _ArgsModule:
                 return "list[str]"
             return f"list[{self.type_text(args[0], enum_name=enum_name, description=description)}]"
         if origin is dict:
-            if not _literal_values(args[0]) and self.type_text(args[0], enum_name=enum_name, description=description) != "str":
+            if (
+                not _literal_values(args[0])
+                and self.type_text(args[0], enum_name=enum_name, description=description) != "str"
+            ):
                 raise TypeError(f"{annotation!r}: map keys must be strings")
             return f"dict[str, {self.type_text(args[1], enum_name=enum_name, description=description)}]"
         if annotation is SecretStr:

@@ -20,7 +20,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def main(argv: Optional[list[str]] = None, project_dir: Path = PROJECT_DIR) -> int:
-    argparse.ArgumentParser(prog=f"python -m {__package__.split('.')[0]} regenerate", description=__doc__.splitlines()[0]).parse_args(argv)
+    argparse.ArgumentParser(
+        prog=f"python -m {__package__.split('.')[0]} regenerate", description=__doc__.splitlines()[0]
+    ).parse_args(argv)
     (project_dir / "docs" / "configuration.md").write_text(reference())
     (project_dir / SCHEMA_FILE).write_text(schema_text())
     (project_dir / ARGS_MODULE.relative_to(PROJECT_DIR)).write_text(module_source())

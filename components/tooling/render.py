@@ -187,7 +187,8 @@ def parse_stack_file(project: str, document: Any, *, source: str = "the stack fi
     example = f"`{c.PROJECT}:clusterName: dev`"
     if config is not None and not isinstance(config, dict):
         raise ConfigError(
-            f"{source}: `config:` must be a map of `namespace:key: value` entries (such as {example}), got {_kind_of(config)}"
+            f"{source}: `config:` must be a map of `namespace:key: value` entries (such as {example}),"
+            f" got {_kind_of(config)}"
         )
     if not config and not environments:
         raise ConfigError(
@@ -308,7 +309,10 @@ def documents(rendering: Rendering) -> list[tuple[str, str]]:
         collector_config = (body.get("values") or {}).get(COLLECTOR_CONFIG_KEY)
         if collector_config is not None:
             result.append(
-                (f"{resource.name}.collector-config.yaml", f"# collector config of {resource.name}\n" + _dump(collector_config))
+                (
+                    f"{resource.name}.collector-config.yaml",
+                    f"# collector config of {resource.name}\n" + _dump(collector_config),
+                )
             )
     result.append(("stack-outputs.yaml", "# stack outputs\n" + _dump(masked(rendering.outputs))))
     return result
@@ -327,7 +331,9 @@ def write(rendering: Rendering, out: Optional[Path]) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__.split('.')[0]} render", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__.split('.')[0]} render", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="write one file per resource into this directory")
     parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml")

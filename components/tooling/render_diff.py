@@ -128,7 +128,9 @@ def comment(base: Path, head: Path, *, max_chars: int = MAX_COMMENT_CHARS) -> st
     for name in sorted(changes, key=_error_first):
         diff = changes[name]
         fence = _fence(diff)
-        sections.append(f"<details open><summary><code>{name}</code></summary>\n\n{fence}diff\n{diff}{fence}\n</details>\n")
+        sections.append(
+            f"<details open><summary><code>{name}</code></summary>\n\n{fence}diff\n{diff}{fence}\n</details>\n"
+        )
     body = header + "\n".join(sections)
     if len(body) <= max_chars:
         return body
@@ -146,7 +148,9 @@ def comment(base: Path, head: Path, *, max_chars: int = MAX_COMMENT_CHARS) -> st
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__.split('.')[0]} review", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__.split('.')[0]} review", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render every stack into OUT/<stack>/")
     render.add_argument("--out", type=Path, required=True, help="a new or empty directory")

@@ -60,7 +60,9 @@ def _encrypted(node: Any) -> Any:
 def _secret_property(prop: dict[str, Any]) -> dict[str, Any]:
     """A secret key: one ciphertext, or (for a map) a ciphertext per entry as `--path` writes it."""
     branches = [branch for branch in prop.get("anyOf", [prop]) if branch.get("type") != "null"]
-    value = _encrypted({key: item for key, item in branches[0].items() if key not in ("default", "description", "secret")})
+    value = _encrypted(
+        {key: item for key, item in branches[0].items() if key not in ("default", "description", "secret")}
+    )
     schema = value if value == _SECURE_REF else {"anyOf": [dict(_SECURE_REF), value]}
     return {**schema, "description": prop["description"]}
 
@@ -96,9 +98,15 @@ def stack_file_schema(namespace: str = c.PROJECT) -> dict[str, Any]:
                 "description": "Pulumi ESC environments whose `values.pulumiConfig` the stack imports, "
                 "in order; a key set in this file wins over the environments' value.",
             },
-            "secretsprovider": {"type": "string", "description": "Secrets provider of this stack (set by the Pulumi CLI)."},
-            "encryptedkey": {"type": "string", "description": "Data key of a cloud secrets provider (set by the Pulumi CLI)."},
-            "encryptionsalt": {"type": "string", "description": "Salt of the passphrase secrets provider (set by the Pulumi CLI)."},
+            "secretsprovider": {
+                "type": "string", "description": "Secrets provider of this stack (set by the Pulumi CLI).",
+            },
+            "encryptedkey": {
+                "type": "string", "description": "Data key of a cloud secrets provider (set by the Pulumi CLI).",
+            },
+            "encryptionsalt": {
+                "type": "string", "description": "Salt of the passphrase secrets provider (set by the Pulumi CLI).",
+            },
         },
         "additionalProperties": False,
         # Without an ESC environment the file itself must hold the required keys.
