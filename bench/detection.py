@@ -61,11 +61,11 @@ def floor_seconds(alerts: AlertSettings, alert: str, fault: str) -> int:
     if alert.endswith("NotReady"):
         kind = alert.removeprefix("Flux").removesuffix("NotReady")
         return seconds(alerts.not_ready.per_kind.get(kind, alerts.not_ready.after))
-    settings = {"FluxObjectSuspended": alerts.suspended, "FluxControllerDown": alerts.controller_down,
-                "FluxKustomizationBehindSource": alerts.behind_source,
-                "FluxWorkersSaturated": alerts.workers_saturated,
-                "FluxObjectHealthDown": alerts.object_health_down}[alert]
-    return seconds(settings.after)
+    after = {"FluxObjectSuspended": alerts.suspended.after, "FluxControllerDown": alerts.controller_down.after,
+             "FluxKustomizationBehindSource": alerts.behind_source.after,
+             "FluxWorkersSaturated": alerts.workers_saturated.after,
+             "FluxObjectHealthDown": alerts.object_health_down.after}[alert]
+    return seconds(after)
 
 
 def run_story(basetemp: Path) -> Path:

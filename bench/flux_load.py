@@ -131,6 +131,7 @@ class MetricsLoad:
 
     def address(self, target: str) -> str:
         host, port = self.servers[target].server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address
         return f"{host}:{port}"
 
     def start(self) -> "MetricsLoad":

@@ -221,6 +221,7 @@ def go_float(value: float) -> str:
         return "0"
     # repr gives the same shortest round-trip digits as Go's precision -1.
     sign, digit_tuple, exponent = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)  # a finite number: infinities and NaN returned above
     digits = "".join(map(str, digit_tuple))
     point = len(digits) + exponent
     prefix = "-" if sign else ""

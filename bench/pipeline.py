@@ -153,7 +153,7 @@ class Pipeline:
             self._stack = started.pop_all()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         self._stack.__exit__(*exc_info)
 
 
@@ -162,6 +162,7 @@ def measure_point(settings: Any, gateway_config: dict, agent_config: dict, objec
     with tempfile.TemporaryDirectory(prefix="fluxcd-otel-capacity-") as workdir, \
             Pipeline(Path(workdir), gateway_config, agent_config, settings, objects, rate) as pipeline:
         time.sleep(WARMUP_SECONDS)
+        assert pipeline.gateway.process is not None and pipeline.agent.process is not None  # started on enter
         gateway = ProcessSampler(pipeline.gateway.process.popen.pid)
         agent = ProcessSampler(pipeline.agent.process.popen.pid)
         first_line, first_bytes = pipeline.logs.written, pipeline.counter.sent

@@ -83,7 +83,9 @@ def chart_metadata(archive: bytes) -> dict[str, Any]:
     """The archive's `<name>/Chart.yaml`."""
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as unpacked:
         member = next(m for m in unpacked.getmembers() if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml"))
-        return yaml.safe_load(unpacked.extractfile(member).read())
+        chart_yaml = unpacked.extractfile(member)
+        assert chart_yaml is not None, f"{member.name} is not a regular file"
+        return yaml.safe_load(chart_yaml.read())
 
 
 class ChartRepository:

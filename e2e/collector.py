@@ -210,7 +210,7 @@ def _reroot(glob: str, pod_logs: Path) -> str:
     return str(pod_logs) + glob[len(POD_LOGS):]
 
 
-def _drop_receivers(config: dict[str, Any], kinds: set[str], emptied: set[str] = frozenset()) -> None:
+def _drop_receivers(config: dict[str, Any], kinds: set[str], emptied: Iterable[str] = frozenset()) -> None:
     """Receivers of `kinds`, and those `emptied`, go with what only they fed."""
     service = config["service"]
     dropped = {rid for rid in config.get("receivers", {}) if component_type(rid) in kinds} | set(emptied)
@@ -402,14 +402,14 @@ class Sink:
         self.path = self.workdir / f"{self.name}.jsonl"
         processors = ["attributes/headers"] if self.recorded_headers else []
         pipeline = {"receivers": ["otlp"], "processors": processors, "exporters": ["file"]}
-        forward = {"otlp_http/backend": {"endpoint": self.metrics_to}} if self.metrics_to else {}
+        forward: dict[str, Any] = {"otlp_http/backend": {"endpoint": self.metrics_to}} if self.metrics_to else {}
         logs = pipeline
         if self.logs_to:
             headers = {"headers": {"Authorization": f"Bearer {self.logs_token}"}} if self.logs_token else {}
             forward["otlp_http/logs"] = {"endpoint": self.logs_to, "sending_queue": {"enabled": False},
                                          "retry_on_failure": {"enabled": False}, **headers}
             logs = {**pipeline, "exporters": ["otlp_http/logs"]}
-        server = {"include_metadata": True} if self.recorded_headers else {}
+        server: dict[str, Any] = {"include_metadata": True} if self.recorded_headers else {}
         extensions: dict[str, Any] = {"health_check": {"endpoint": f"{self.host}:13133"}}
         if self.token:
             extensions["bearertokenauth/in"] = {"token": self.token}

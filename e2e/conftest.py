@@ -3,6 +3,8 @@ for the modules that run the Pulumi engine, a control plane each with kube-contr
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import pytest
 
 from e2e.charts import ChartRepository
@@ -13,7 +15,7 @@ from e2e.kube import ApiServer, control_plane
 
 
 @pytest.fixture(scope="session")
-def kube(tmp_path_factory) -> ApiServer:
+def kube(tmp_path_factory) -> Iterator[ApiServer]:
     """etcd + kube-apiserver on loopback with every CRD the rendered objects need."""
     with control_plane(tmp_path_factory.mktemp("kube")) as server:
         install_crds(server)
@@ -27,14 +29,16 @@ def flux_namespace(kube: ApiServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def notification_controller(kube: ApiServer, flux_namespace: str, tmp_path_factory) -> NotificationController:
+def notification_controller(
+    kube: ApiServer, flux_namespace: str, tmp_path_factory
+) -> Iterator[NotificationController]:
     """The real notification-controller, watching the real API server."""
     with run_notification_controller(kube, tmp_path_factory.mktemp("notification-controller")) as controller:
         yield controller
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory) -> ApiServer:
+def cluster(tmp_path_factory) -> Iterator[ApiServer]:
     """A control plane of the test module's own, since kube-controller-manager acts on every
     object in it: Flux's CRDs and namespace, Flux's controllers as a stock install has them,
     rolled out (e2e/controllers.py)."""
@@ -43,7 +47,7 @@ def cluster(tmp_path_factory) -> ApiServer:
 
 
 @pytest.fixture(scope="module")
-def charts(tmp_path_factory) -> ChartRepository:
+def charts(tmp_path_factory) -> Iterator[ChartRepository]:
     """The loopback chart repository of the real charts the package deploys (e2e/charts.py)."""
     with ChartRepository(tmp_path_factory.mktemp("charts")) as repository:
         yield repository

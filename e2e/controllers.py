@@ -112,6 +112,7 @@ class Kubelet:
         self.kube = kube
         self.node = node_root(kube)
         api = urlparse(kube.url)
+        assert api.hostname is not None and api.port is not None, kube.url
         self.services = Services((api.hostname, api.port))
         self.runtime = Runtime(kube, self.node, self.services)
         self.ips: dict[str, str] = {}

@@ -130,7 +130,9 @@ def render_with_live_uids(cluster: ApiServer, stack: str, overrides: dict[str, A
     uids = {}
     for resource in first.resources:
         if resource.custom and resource.type.endswith(":Alert"):
-            uids[resource.name] = cluster.live(rendered_manifest(resource))["metadata"]["uid"]
+            live = cluster.live(rendered_manifest(resource))
+            assert live is not None, f"{resource.name} is not in the cluster"
+            uids[resource.name] = live["metadata"]["uid"]
     return run_stack(stack, overrides=overrides, secrets=secrets, mocks=ClusterUids(uids))
 
 

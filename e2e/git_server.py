@@ -115,9 +115,9 @@ class GitServer:
         for path in work.iterdir():
             if path.name != ".git":
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-        for path, text in files.items():
-            (work / path).parent.mkdir(parents=True, exist_ok=True)
-            (work / path).write_text(text)
+        for relative, text in files.items():
+            (work / relative).parent.mkdir(parents=True, exist_ok=True)
+            (work / relative).write_text(text)
         _git("add", "--all", cwd=work)
         _git("commit", "--quiet", "--allow-empty", "-m", message, cwd=work)
         _git("push", "--quiet", "origin", BRANCH, cwd=work)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.request
+import urllib.response
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ class Registry:
     process: Process
     address: str
 
-    def _request(self, method: str, path: str, data: bytes = b"", content_type: str = "") -> urllib.request.addinfourl:
+    def _request(self, method: str, path: str, data: bytes = b"", content_type: str = "") -> urllib.response.addinfourl:
         request = urllib.request.Request(f"http://{self.address}{path}", data=data or None, method=method,
                                          headers={"Content-Type": content_type} if content_type else {})
         return urllib.request.urlopen(request, timeout=30)

@@ -144,7 +144,9 @@ def _kubernetes_ldflags(version: str) -> tuple[str, ...]:
     return (f"-X {base}.gitVersion={version}", f"-X {base}.gitMajor={major}", f"-X {base}.gitMinor={minor}")
 
 
-PROGRAMS = {
+Program = GoProgram | CollectorBuild | KubernetesProviderBuild | NodejsSdkGeneratorBuild
+
+PROGRAMS: dict[str, Program] = {
     "otelcol": CollectorBuild(),
     "etcd": GoProgram("etcd", "go.etcd.io/etcd/server/v3", ETCD_VERSION, "go.etcd.io/etcd/server/v3"),
     "kube-apiserver": GoProgram(

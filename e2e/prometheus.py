@@ -66,6 +66,7 @@ class Prometheus:
         self.process = Process("prometheus", argv, self.workdir, env=child_env())
 
         def ready() -> bool:
+            assert self.process is not None  # set just above
             if not self.process.alive():
                 raise RuntimeError(f"prometheus exited:\n{self.process.log_tail()}")
             with urllib.request.urlopen(f"http://{self.address}/-/ready", timeout=5) as response:

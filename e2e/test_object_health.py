@@ -143,7 +143,9 @@ def flux(kind: str, namespace: str, name: str, spec: dict[str, Any],
 
 
 GIT_SPEC = {"interval": "1m", "url": "https://github.com/example/fleet", "ref": {"branch": "main"}}
-KS_SPEC = {"interval": "10m", "prune": True, "path": "./apps", "sourceRef": {"kind": "GitRepository", "name": "fleet"}}
+KS_SPEC: dict[str, Any] = {
+    "interval": "10m", "prune": True, "path": "./apps", "sourceRef": {"kind": "GitRepository", "name": "fleet"}
+}
 KS_SOURCE = (("source_kind", "GitRepository"), ("source_name", "fleet"))
 # A tenant's Kustomization applying a source of the platform team's namespace.
 KS_SHARED_SOURCE = {**KS_SPEC, "sourceRef": {**KS_SPEC["sourceRef"], "namespace": "gitops"}}
@@ -385,7 +387,7 @@ def identity_of(series: tuple) -> tuple[str, str, str]:
     return labels["kind"], labels["exported_namespace"], labels["name"]
 
 
-NO_DIFFERENCE = {"missing": [], "unexpected": []}
+NO_DIFFERENCE: dict[str, list[str]] = {"missing": [], "unexpected": []}
 
 
 def assert_same(want: dict[tuple, float], got: dict[tuple, float], what: str) -> None:

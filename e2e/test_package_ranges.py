@@ -172,8 +172,8 @@ def test_the_package_renders_the_same_at_each_end_of_its_ranges(end, wheel, prog
         # What pip installs today from the ranges alone: the newest versions PyPI offers within them.
         report = tmp_path / "resolved.json"
         pip(python, "install", "--quiet", "--dry-run", "--ignore-installed", "--report", report, wheel)
-        resolved = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
-                    for item in json.loads(report.read_text())["install"]}
+        resolved: dict[str, str] = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
+                                    for item in json.loads(report.read_text())["install"]}
         versions = {name: resolved[name] for name in ranges()}
     for name, req in ranges().items():
         assert req.specifier.contains(versions[name]), f"{name}=={versions[name]} is outside {req}"

@@ -18,7 +18,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -105,7 +105,7 @@ class Deployment:
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def deployed(request, cluster, charts, tmp_path_factory) -> Deployment:
+def deployed(request, cluster, charts, tmp_path_factory) -> Iterator[Deployment]:
     name = request.param
     engine = Engine(tmp_path_factory.mktemp(f"engine-{name}"))
     overrides, config = tuned(name, charts.url)
@@ -116,7 +116,9 @@ def deployed(request, cluster, charts, tmp_path_factory) -> Deployment:
     rendering = render_with_live_uids(cluster, name, overrides, secrets=secrets_of(name))
     deployment = Deployment(name, engine, stack, rendering, preview, up, before)
     yield deployment
-    if stack.export_stack().deployment.get("resources"):
+    exported = stack.export_stack().deployment
+    assert exported is not None  # the stack has been deployed
+    if exported.get("resources"):
         stack.destroy()
 
 

@@ -66,7 +66,8 @@ def test_the_sandbox_serves_flux_rolls_workloads_out_and_stops_on_ctrl_c(tmp_pat
     sandbox = subprocess.Popen([sys.executable, "-m", "e2e.sandbox", "--kubeconfig", str(kubeconfig)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=child_env())
     try:
-        printed = []
+        printed: list[str] = []
+        assert sandbox.stdout is not None  # stdout=PIPE
         deadline = time.monotonic() + START_SECONDS
         while not any(line.startswith(POD_LOGS) for line in printed):
             remaining = deadline - time.monotonic()

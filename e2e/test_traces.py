@@ -21,7 +21,16 @@ from datetime import datetime, timezone
 import pytest
 
 from components import constants as c
-from e2e.collector import Collector, PodLog, Sink, collector_configs, gateway_and_agent, localize, loopback_address
+from e2e.collector import (
+    Collector,
+    PodLog,
+    Received,
+    Sink,
+    collector_configs,
+    gateway_and_agent,
+    localize,
+    loopback_address,
+)
 from e2e.flux import apply_tracing, core_event, flux_event, flux_trace_id, notification_controller
 from e2e.kube import kubeconfig_auth, wait_until
 
@@ -68,7 +77,7 @@ def pipeline(kube, flux_namespace, notification_controller, tmp_path_factory):
         yield {"sink": sink, "uid": uid, "alert": alert, "pods": pods, "gateway": gateway}
 
 
-def spans_by_object(sink, alert_uid: str | None = None) -> dict[str, object]:
+def spans_by_object(sink, alert_uid: str | None = None) -> dict[str, Received]:
     """Spans by object name; with `alert_uid`, only those of that Alert."""
     return {span.attributes.get("object.name"): span for span in sink.spans()
             if alert_uid is None or span.resource.get("service.instance.id") == alert_uid}

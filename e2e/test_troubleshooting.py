@@ -94,7 +94,9 @@ def quoted_message(row_words: str) -> str:
     section = (ROOT / "docs" / "troubleshooting.md").read_text().split(SECTION, 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.strip().startswith("| `") and row_words in line]
     assert len(rows) == 1, f"{row_words!r} picks {len(rows)} rows of the table"
-    return re.match(r"\s*\| `([^`]+)` \|", rows[0]).group(1)
+    match = re.match(r"\s*\| `([^`]+)` \|", rows[0])
+    assert match, f"no quoted message in {rows[0]!r}"
+    return match.group(1)
 
 
 def logged_errors(log: Path) -> list[str]:

@@ -74,7 +74,7 @@ def test_every_reconciled_object_has_its_duration_histogram(families):
 
 def test_histograms_are_cumulative_and_series_unique(families):
     for controller, parsed in families.items():
-        series = Counter()
+        series: Counter[tuple] = Counter()
         for family in parsed:
             buckets: dict[tuple, list[float]] = {}
             counts = {}

@@ -195,7 +195,7 @@ def bridged_seconds(config, exporter_id):
 @pytest.mark.parametrize("outage", ["15m", "30m", "2h30m"])
 def test_gateway_queue_is_persistent_and_bridges_the_configured_outage(exporter, outage, events):
     config = gateway_config(cluster_name="c", signals=SignalSettings(),
-                            gateway=GatewaySettings(sendingQueue={"outage": outage, "volumeSize": "4Gi"}),
+                            gateway=GatewaySettings(sending_queue={"outage": outage, "volumeSize": "4Gi"}),
                             exporter_settings=exporter, scrape_targets=TARGETS, event_namespaces=events)
     (exporter_id,) = config["exporters"]
     body = config["exporters"][exporter_id]

@@ -3,6 +3,7 @@
 import json
 import re
 import typing
+from typing import Any
 
 import pulumi
 import pytest
@@ -156,7 +157,7 @@ def secrets_accepted(raw, credentials):
 
 
 TOKEN_ONLY = ExportCredentials(token=True)
-OTLP = {"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com:4317"}}
+OTLP: dict[str, Any] = {"clusterName": "x", "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com:4317"}}
 BASIC = {**OTLP, "exporter": {**OTLP["exporter"], "username": "123456"}}
 
 
@@ -222,9 +223,8 @@ def test_plain_headers_refuse_credential_names_and_point_to_the_secret_way(name)
 
 @pytest.mark.parametrize("name", ["X-Scope-OrgID", "Dash0-Dataset", "X-Axiom-Dataset", "X-Tenant", "User-Agent"])
 def test_plain_headers_keep_what_is_no_credential(name):
-    assert parse_stack_config(
-        {**OTLP, "exporter": {**OTLP["exporter"], "headers": {name: "v"}}}
-    ).exporter.headers == {name: "v"}
+    exporter = parse_stack_config({**OTLP, "exporter": {**OTLP["exporter"], "headers": {name: "v"}}}).exporter
+    assert exporter is not None and exporter.headers == {name: "v"}
 
 
 def test_basic_auth_username_has_no_colon_and_is_otlp_only():
@@ -271,7 +271,7 @@ def test_load_reads_every_key_of_the_project_namespace():
                  "collector": {"replicas": "2"}, "signals": {"metrics": "false"}, "events": {"enabled": "false"}})
     config = load_stack_config()
     assert config.cluster_name == "c1"
-    assert config.exporter.endpoint == "https://otlp.example.com:4317"
+    assert config.exporter is not None and config.exporter.endpoint == "https://otlp.example.com:4317"
     assert config.collector.replicas == 2
 
 
@@ -292,7 +292,8 @@ def test_load_rejects_a_token_given_as_plain_config():
 def test_load_accepts_a_secret_token():
     _set_config({"clusterName": "c1", "exporter": {"type": "dash0", "region": "eu-west-1"}, "exportToken": TOKEN},
                 secret=["exportToken"])
-    assert load_stack_config().export_token.get_secret_value() == TOKEN
+    token = load_stack_config().export_token
+    assert token is not None and token.get_secret_value() == TOKEN
 
 
 # --- a misspelt namespace is refused, other namespaces are left alone ------------------------------------

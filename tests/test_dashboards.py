@@ -50,7 +50,7 @@ def test_every_panel_is_placed_once_inside_the_grid_without_overlap(name):
     refs = []
     for layout in spec["layouts"]:
         assert layout["kind"] == "Grid"
-        cells = set()
+        cells: set[tuple[int, int]] = set()
         for item in layout["spec"]["items"]:
             refs.append(item["content"]["$ref"])
             assert 0 <= item["x"] and item["x"] + item["width"] <= dashboards.GRID_COLUMNS

@@ -60,6 +60,7 @@ def tokens(text: str) -> list[tuple[str, str]]:
         match = TOKEN.match(text, position)
         assert match and match.end() > position, f"cannot tokenize {text[position:]!r}"
         kind = match.lastgroup
+        assert kind is not None  # every alternative of TOKEN is a named group
         found.append((kind, match.group(kind)))
         position = match.end()
     return found
@@ -84,7 +85,7 @@ class Parser:
             return ("literal", json.loads(value))
         if value == "[":
             items = [self.expression()]
-            while self.peek()[1] == ",":
+            while (token := self.peek()) is not None and token[1] == ",":
                 self.take(",")
                 items.append(self.expression())
             self.take("]")
@@ -106,7 +107,7 @@ class Parser:
         field = value.removeprefix("log.")
         assert field in LOG_FIELDS, f"unsupported path {value!r}"
         keys = []
-        while self.peek() and self.peek()[1] == "[":
+        while (token := self.peek()) and token[1] == "[":
             self.take("[")
             kind, key = self.take()
             assert kind == "string", "only string keys"
@@ -115,10 +116,12 @@ class Parser:
         return ("path", field, keys)
 
     def condition(self):
-        if self.peek()[1] == "not":
+        token = self.peek()
+        assert token is not None, "expected a condition"
+        if token[1] == "not":
             self.take("not")
             return ("not", self.condition())
-        if self.peek()[1] == "IsMatch":
+        if token[1] == "IsMatch":
             return self.expression()
         left = self.expression()
         _, op = self.take()
@@ -272,6 +275,7 @@ def test_a_kustomization_event_becomes_a_log_record_with_the_controller_logs_att
         annotations={"kustomize.toolkit.fluxcd.io/revision": "main@sha1:5f1e9c3"},
     )
     record = run_pipeline(events_config, event)
+    assert record is not None, "dropped"
     assert record["attributes"] == {
         "controllerKind": "Kustomization", "name": "apps", "namespace": "flux-system",
         "reason": "ReconciliationSucceeded", "revision": "main@sha1:5f1e9c3",
@@ -289,6 +293,7 @@ def test_a_warning_takes_its_revision_from_its_own_api_group_and_its_object_name
                      "kustomize.toolkit.fluxcd.io/revision": "not this one"},
     )
     record = run_pipeline(events_config, event)
+    assert record is not None, "dropped"
     assert record["attributes"] == {
         "controllerKind": "HelmRelease", "name": "podinfo", "namespace": "apps", "reason": "UpgradeFailed",
         "revision": "6.7.1",
@@ -300,6 +305,7 @@ def test_an_event_without_revision_annotation_gets_no_revision(events_config):
     event = flux_event(api_version="source.toolkit.fluxcd.io/v1", kind="GitRepository", name="flux-system",
                        event_type="Warning", reason="GitOperationFailed", note="failed to checkout")
     record = run_pipeline(events_config, event)
+    assert record is not None, "dropped"
     assert "revision" not in record["attributes"]
     assert record["attributes"]["controllerKind"] == "GitRepository"
     assert record["body"] == "failed to checkout"
@@ -309,6 +315,7 @@ def test_an_events_api_event_takes_its_time_from_event_time(events_config):
     event = flux_event(api_version="source.extensions.fluxcd.io/v1beta1", kind="ArtifactGenerator", name="gen",
                        reason="Succeeded", note="generated", last=None, event_time="2026-05-04T10:11:12.345678Z")
     record = run_pipeline(events_config, event)
+    assert record is not None, "dropped"
     assert record["time"] == datetime(2026, 5, 4, 10, 11, 12, 345678, tzinfo=timezone.utc)
 
 
@@ -320,7 +327,8 @@ def test_events_of_every_flux_api_group_are_kept_with_their_revision(events_conf
     group = api_version.split("/")[0]
     event = flux_event(api_version=api_version, kind="Anything", name="x", reason="R", note="n",
                        annotations={f"{group}/revision": "rev-1"})
-    assert run_pipeline(events_config, event)["attributes"]["revision"] == "rev-1"
+    record = run_pipeline(events_config, event)
+    assert record is not None and record["attributes"]["revision"] == "rev-1"
 
 
 @pytest.mark.parametrize("api_version", [

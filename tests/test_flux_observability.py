@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -21,7 +22,8 @@ def test_collector_mode_composes_services_gateway_agent_and_tracing():
 
     def build():
         holder["o"] = FluxObservability("obs", parse_stack_config(COLLECTOR))
-        return pulumi.Output.from_input(holder["o"].outputs["scrapeTargets"]).apply(
+        # FluxMetricsServices.scrape_targets: a list of `host:port`.
+        return pulumi.Output.from_input(cast(list[str], holder["o"].outputs["scrapeTargets"])).apply(
             lambda targets: assert_equal(len(targets), 4)
         )
 
@@ -139,7 +141,7 @@ PLAN_CASES = {
 def test_the_planned_objects_are_those_the_components_register(raw, with_token, with_headers):
     raw = {key: value for key, value in raw.items() if key != "exportToken"}
     config = parse_stack_config(raw)
-    secrets = {}
+    secrets: dict[str, Any] = {}
     if with_token:
         secrets["export_token"] = pulumi.Output.secret(TOKEN)
     if with_headers:

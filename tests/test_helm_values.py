@@ -35,7 +35,7 @@ def test_the_agent_learns_its_node_name_only_when_its_metrics_carry_it():
 
 QUEUES = {
     "pvc": SendingQueueSettings(),
-    "pvc-class": SendingQueueSettings(storageClassName="fast-ssd"),
+    "pvc-class": SendingQueueSettings(storage_class_name="fast-ssd"),
     "emptydir": SendingQueueSettings(storage="emptyDir"),
 }
 

@@ -30,7 +30,7 @@ def imports_of(path: Path) -> list[str]:
             base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
             target = f"{base}.{node.module}" if node.module else base
             found += [target] if node.module else [f"{target}.{alias.name}" for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("components"):
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("components"):
             found.append(node.module)
     return [name for name in found if name.count(".") >= 1]
 

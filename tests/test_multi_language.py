@@ -7,7 +7,7 @@ import runpy
 import types
 import typing
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 from unittest import mock
 
 import pulumi
@@ -44,7 +44,9 @@ def provider() -> ComponentProvider:
 
 @lru_cache(maxsize=None)
 def schema() -> dict:
-    return json.loads(provider().schema)
+    text = provider().schema
+    assert text is not None
+    return json.loads(text)
 
 
 def ref_type(prop: dict) -> dict:
@@ -93,6 +95,7 @@ def assert_model(model: type[BaseModel], properties: dict, required: list[str], 
     )
     for name, field in model.model_fields.items():
         key = f"{path}.{aliases[name]}" if path else aliases[name]
+        assert field.description, key
         assert properties[aliases[name]]["description"].startswith(one_line(field.description)), key
         assert_property(properties[aliases[name]], field.annotation, key)
 
@@ -127,7 +130,7 @@ def test_every_type_and_property_has_a_description():
 
 
 def library_outputs(config: dict) -> dict:
-    holder = {}
+    holder: dict[str, Any] = {}
     register(lambda: holder.update(outputs=FluxObservability("obs", parse_stack_config(config)).outputs))
     return holder["outputs"]
 
@@ -141,7 +144,7 @@ def test_outputs_are_everything_flux_observability_exports():
 
 def construct(inputs: Callable[[], dict], mocks: RecordingMocks) -> dict:
     """Constructs the component the way the host does for a program in another language."""
-    holder = {}
+    holder: dict[str, Any] = {}
 
     def build():
         result = provider().construct("flux", RESOURCE, inputs(), pulumi.ResourceOptions())
@@ -176,7 +179,9 @@ def test_constructed_component_composes_flux_observability_and_keeps_the_token_s
 
 def test_a_plain_token_is_kept_secret_like_any_secret_input():
     # The schema marks it secret, so every SDK sends it as a secret; the component keeps it one.
-    schema = json.loads(provider().schema)
+    text = provider().schema
+    assert text is not None
+    schema = json.loads(text)
     inputs = schema["resources"][RESOURCE]["inputProperties"]
     assert {key for key, spec in inputs.items() if spec.get("secret")} == {
         "exportToken", "exportPassword", "tracingHeaders"
@@ -261,12 +266,15 @@ def assert_input_path(path: list[str]) -> None:
 def object_literal_paths(source: str) -> list[list[str]]:
     """Key paths of a TypeScript object literal, e.g. `{ a: { b: 1 } }` -> [[a], [a, b]]."""
     source = re.sub(r'"[^"]*"', '""', source)
-    paths, stack, last = [], [], None
+    paths: list[list[str]] = []
+    stack: list[str] = []
+    last = None
     for token in re.finditer(r"(\w+)\s*:|[{}]", source):
         if token.group(1):
             last = token.group(1)
             paths.append([*stack, last])
         elif token.group(0) == "{":
+            assert last is not None, "an object literal follows its key"
             stack.append(last)
         else:
             stack.pop()

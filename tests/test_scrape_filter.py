@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from promql_ast import selected_metrics
 from support import ROOT, STACKS, by_kind, read_stack_file, releases, run_stack
 
 MINIMAL = {"clusterName": "test", "exporter": {"type": "debug"}}
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "every-controller": {"flux": {"controllers": list(c.FLUX_CONTROLLERS)}},
     "per-kind": {"alerts": {"notReady": {"perKind": {"HelmRelease": "30m"}}, "extraLabels": {"team": "a"}}},

@@ -2,6 +2,7 @@
 Kubernetes Secret data, as secret Outputs; no other input, no stack output and no render shows them."""
 
 import json
+from typing import Any
 
 import pytest
 from pulumi.runtime import rpc
@@ -23,7 +24,7 @@ def with_every_secret(stack):
     nowhere at all (`hidden`), for the stack's own export credentials plus the Provider's header."""
     config = read_stack_file(ROOT, stack).config
     overrides = {"tracing": {"address": "https://otlp.example.com/v1/traces"}}
-    secrets = {"tracingHeaders": {c.AUTHORIZATION_HEADER: f"Bearer {PROVIDER_TOKEN}"}}
+    secrets: dict[str, Any] = {"tracingHeaders": {c.AUTHORIZATION_HEADER: f"Bearer {PROVIDER_TOKEN}"}}
     needles, hidden = [PROVIDER_TOKEN], []
     if config.get(f"{c.PROJECT}:mode", "collector") == "collector":
         exporter = json.loads(config[f"{c.PROJECT}:exporter"])

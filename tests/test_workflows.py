@@ -109,6 +109,7 @@ def test_deploys_are_gated_by_an_environment_per_stack_one_at_a_time():
 # --- the comment script -------------------------------------------------------------------------------
 def _sticky_comment():
     spec = importlib.util.spec_from_file_location("sticky_comment", ROOT / ".github" / "scripts" / "sticky_comment.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

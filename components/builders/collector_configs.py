@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, cast
 
 from .. import constants as c
 from ..config import (
@@ -104,11 +104,13 @@ def exporter(settings: ExporterSettings, secret_headers: Sequence[SecretHeader] 
         return Component.DEBUG_EXPORTER, {"verbosity": settings.verbosity}
     headers: dict[str, str] = {}
     if settings.type == "dash0":
-        endpoint = settings.endpoint or c.dash0_otlp_grpc_endpoint(settings.region)
+        # ExporterSettings requires a region where type dash0 has no endpoint.
+        endpoint = settings.endpoint or c.dash0_otlp_grpc_endpoint(cast(str, settings.region))
         if settings.dataset != c.DASH0_DEFAULT_DATASET:
             headers[c.DASH0_DATASET_HEADER] = settings.dataset
         kind, name = Component.OTLP_GRPC_EXPORTER, "dash0"
     else:
+        assert settings.endpoint is not None  # required with type otlp (ExporterSettings)
         endpoint = settings.endpoint
         headers.update(settings.headers)
         kind = Component.OTLP_GRPC_EXPORTER if settings.protocol == "grpc" else Component.OTLP_HTTP_EXPORTER

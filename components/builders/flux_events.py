@@ -10,7 +10,7 @@ last occurrence, body = its message. Plain Python, no Pulumi.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from .. import constants as c
 from .ottl import ottl_string
@@ -75,7 +75,7 @@ def events_filter() -> dict[str, Any]:
 TRANSIENT_ATTRIBUTES = {key: f"flux.{key}" for key in (c.FLUX_EVENT_APP_VERSION_KEY, c.FLUX_EVENT_OCI_DIGEST_KEY)}
 
 
-def event_trace_statements(alert_uid: str, event_sources: list[dict[str, Any]]) -> list[str]:
+def event_trace_statements(alert_uid: str, event_sources: Sequence[Mapping[str, Any]]) -> list[str]:
     """Statements that give an event record the trace ID of the span notification-controller makes
     from the same event. The Event's annotations carry the metadata it hashes: the revision or,
     when both are present, `<app-version>@<oci-digest>` (constants.FLUX_TRACE_ID_SEPARATOR)."""
@@ -89,7 +89,7 @@ def event_trace_statements(alert_uid: str, event_sources: list[dict[str, Any]]) 
     return trace_id_statements(alert_uid, linkable_sources(event_sources), revisions)
 
 
-def flux_event_statements(trace_statements: list[str] = ()) -> list[str]:
+def flux_event_statements(trace_statements: Sequence[str] = ()) -> list[str]:
     """OTTL statements (log context, flat style) from a watched Event to a Flux log record.
 
     `set` does nothing when its value is nil, so absent fields leave no attribute behind. The

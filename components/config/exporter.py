@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal, Mapping, Optional
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -102,6 +102,7 @@ class ExporterSettings(Model):
                                  f" port (OTLP's is {c.OTLP_HTTP_PORT}) or set exporter.protocol: grpc")]
         signal_path = next((path for path in c.OTLP_SIGNAL_PATHS if parts.path.rstrip("/").endswith(path)), None)
         if self.protocol == "http" and signal_path:
+            assert self.endpoint is not None  # a signal path was found in it
             base = self.endpoint.rstrip("/")[: -len(signal_path)]
             return [("endpoint", f"ends in {signal_path}, but the exporter adds {', '.join(c.OTLP_SIGNAL_PATHS)}"
                                  f" itself; give the base URL, {base}")]
@@ -122,7 +123,7 @@ class ExportCredentials:
     headers: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, token: object, password: object, headers: object) -> "ExportCredentials":
+    def of(cls, token: object, password: object, headers: Optional[Mapping[str, object]]) -> "ExportCredentials":
         """The credentials of a token, a password and a map of secret headers, each None if not given."""
         return cls(token=token is not None, password=password is not None, headers=tuple(headers or ()))
 

@@ -85,7 +85,8 @@ class EventSettings(Model):
     @field_validator("namespaces")
     @classmethod
     def _unique(cls, value: Optional[list[str]]) -> Optional[list[str]]:
-        duplicates = sorted({name for name in value or [] if value.count(name) > 1})
+        names = value or []
+        duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"lists {', '.join(duplicates)} more than once")
         return value

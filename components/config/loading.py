@@ -55,6 +55,7 @@ def parse_stack_config(raw: dict[str, Any], namespace: str = c.PROJECT) -> Stack
     config, problems = _validated(raw)
     if problems:
         raise ConfigError(format_errors(namespace, problems))
+    assert config is not None  # no problems: validated
     return config
 
 
@@ -71,4 +72,5 @@ def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
     config, problems = _validated({key: decode_config_value(value) for key, value in entries.items()})
     if near_misses or plain_secrets or problems:
         raise ConfigError(format_errors(namespace, near_misses + plain_secrets + problems))
+    assert config is not None  # no problems: validated
     return config

@@ -13,6 +13,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 
 from .. import constants as c
 from .errors import FullKey, InvalidKey
@@ -223,7 +224,7 @@ def _input_in_words(value: Any) -> str:
 _SHAPE_ERRORS = {"string_pattern_mismatch", "string_too_long", "string_too_short"}
 
 
-def _described_reason(error: dict[str, Any], words: str, annotation: Any, metadata: list[Any]) -> Optional[str]:
+def _described_reason(error: ErrorDetails, words: str, annotation: Any, metadata: list[Any]) -> Optional[str]:
     """A type's words in place of pydantic's regex or "valid string" message."""
     value = error["input"]
     if error["type"] in _SHAPE_ERRORS and isinstance(value, str):
@@ -243,7 +244,7 @@ def _described_reason(error: dict[str, Any], words: str, annotation: Any, metada
     return None
 
 
-def _reason(error: dict[str, Any], raw: Any = None) -> str:
+def _reason(error: ErrorDetails, raw: Any = None) -> str:
     loc = tuple(error["loc"])
     if error["type"] == "missing":
         return "required"
@@ -299,7 +300,7 @@ _BOUNDS = {
 }
 
 
-def error_problems(error: dict[str, Any], raw: Any = None) -> list[tuple[str, str]]:
+def error_problems(error: ErrorDetails, raw: Any = None) -> list[tuple[str, str]]:
     """(key path, reason) of one pydantic error; a cross-field check may name several keys."""
     loc = tuple(error["loc"])
     invalid_key = (error.get("ctx") or {}).get("error")

@@ -242,7 +242,7 @@ class StackConfig(Model):
             problems += export_credential_problems(self.exporter, export_credentials)
         if has_tracing_headers and self.tracing.address is None:
             problems.append(("tracingHeaders", "needs tracing.address (the in-cluster endpoints take no auth)"))
-        elif has_tracing_headers and self.tracing.address.startswith("http://"):
+        elif has_tracing_headers and self.tracing.address is not None and self.tracing.address.startswith("http://"):
             problems.append(("tracingHeaders", "must not travel over http://; use an https:// tracing.address"))
         elif tracing_header_names and c.AUTHORIZATION_HEADER not in tracing_header_names:
             # notification-controller adds `Authorization: Bearer <token>` to headers without that
@@ -287,7 +287,7 @@ class StackConfig(Model):
 SECRET_KEYS = tuple(
     field.alias or name
     for name, field in StackConfig.model_fields.items()
-    if (field.json_schema_extra or {}).get("secret")
+    if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret")
 )
 # Secret keys that hold one secret per entry (a header each), set with `--path '<key>.<Header-Name>'`.
 SECRET_MAPS = tuple(

@@ -263,11 +263,16 @@ ProviderTimeout = Annotated[
 # Go's RE2 has no look-around or back-references; Python accepts them, so refuse them explicitly.
 _NOT_RE2 = re.compile(r"\(\?(=|!|<=|<!)|\\[1-9]")
 # Python's parser (re._parser, private but stable since 3.11) also knows these; RE2 has none.
-_PYTHON_ONLY_OPERATORS = {re._constants.ATOMIC_GROUP, re._constants.POSSESSIVE_REPEAT, re._constants.GROUPREF_EXISTS}
+# typeshed has no stubs for re's private modules, hence the ignores.
+_PYTHON_ONLY_OPERATORS = {
+    re._constants.ATOMIC_GROUP,  # type: ignore[attr-defined]
+    re._constants.POSSESSIVE_REPEAT,  # type: ignore[attr-defined]
+    re._constants.GROUPREF_EXISTS,  # type: ignore[attr-defined]
+}
 
 
 def _operators(node: Any):
-    if isinstance(node, re._parser.SubPattern):
+    if isinstance(node, re._parser.SubPattern):  # type: ignore[attr-defined]  # no stubs for re._parser
         for operator, argument in node.data:
             yield operator
             yield from _operators(argument)
@@ -281,7 +286,7 @@ def _go_regex(value: str) -> str:
         # Go spells named groups (?<name>) as well as (?P<name>); Python 3.11 knows only the latter.
         python_spelling = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", value)
         re.compile(python_spelling)
-        parsed = re._parser.parse(python_spelling)
+        parsed = re._parser.parse(python_spelling)  # type: ignore[attr-defined]  # no stubs for re._parser
     except re.error as err:
         raise ValueError(f"is not a valid regular expression ({err})") from None
     if _NOT_RE2.search(value):

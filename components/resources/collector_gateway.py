@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -51,7 +51,7 @@ class CollectorGatewayArgs:
     alert_uid: Optional[pulumi.Input[str]] = None
     """UID of the tracing Alert. With `alert_event_sources`, each event record about an object the
     Alert selects gets the trace ID of the span Flux makes from the same event."""
-    alert_event_sources: list[Mapping[str, Any]] = field(default_factory=list)
+    alert_event_sources: Sequence[Mapping[str, Any]] = field(default_factory=list)
     """The Alert's `spec.eventSources`."""
 
 
@@ -69,8 +69,10 @@ def secret_values(args: CollectorGatewayArgs) -> dict[str, pulumi.Output[str]]:
     if args.export_token is not None:
         values[export_credentials.BEARER_TOKEN.secret_key] = args.export_token
     if args.export_password is not None:
+        username = args.exporter.username
+        assert username is not None  # CollectorGateway refuses exportPassword without it
         values[export_credentials.BASIC_AUTH.secret_key] = pulumi.Output.from_input(args.export_password).apply(
-            lambda password: export_credentials.basic_credentials(args.exporter.username, password)
+            lambda password: export_credentials.basic_credentials(username, password)
         )
     for header, value in args.export_headers.items():
         values[export_credentials.header_secret(header).secret_key] = value
@@ -167,9 +169,11 @@ class CollectorGateway(pulumi.ComponentResource):
             # The event watch starts with the collector, so its Roles must already be granted.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self.namespace]
-                + ([self.credentials_secret] if self.credentials_secret else [])
-                + self.event_readers,
+                depends_on=[
+                    self.namespace,
+                    *([self.credentials_secret] if self.credentials_secret else []),
+                    *self.event_readers,
+                ],
             ),
         )
         self.otlp_grpc_endpoint, self.otlp_http_endpoint = otlp_endpoints(settings)

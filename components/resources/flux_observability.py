@@ -266,6 +266,7 @@ class FluxObservability(pulumi.ComponentResource):
             health_target = None
             if config.object_health_enabled:
                 health_target = object_health_target(config.object_health.release_name, config.object_health_namespace)
+            assert config.exporter is not None  # required in mode collector
             self.gateway = CollectorGateway(
                 f"{name}-gateway",
                 CollectorGatewayArgs(
@@ -328,6 +329,7 @@ class FluxObservability(pulumi.ComponentResource):
             outputs["dashboards"] = self.dashboards.dashboard_refs
 
         if config.mode == "collector" and signals.logs:
+            assert self.gateway is not None  # created above in mode collector
             self.log_agent = FluxLogAgent(
                 f"{name}-logs",
                 FluxLogAgentArgs(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -31,7 +31,7 @@ class FluxLogAgentArgs:
     """UID of the tracing Alert. With `alert_event_sources`, every Flux log line with a revision,
     of an object the Alert selects and of a kind that logs its revision, gets the trace ID Flux
     gives that revision's spans."""
-    alert_event_sources: list[Mapping[str, Any]] = field(default_factory=list)
+    alert_event_sources: Sequence[Mapping[str, Any]] = field(default_factory=list)
     """The Alert's `spec.eventSources` (kind, name or `*`, namespace, matchLabels)."""
 
 

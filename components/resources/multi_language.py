@@ -9,7 +9,7 @@ host reads these annotations as types.
 
 import json
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import pulumi
 from pulumi.errors import InputPropertiesError
@@ -32,7 +32,8 @@ SECRET_ARGUMENTS = tuple(
 # Its header names shape the gateway's config, so they must be known as the component is
 # constructed: a map of values (secret or plain), not one secret holding the whole map.
 PER_ENTRY_SECRETS = "export_headers"
-PER_ENTRY_KEY = StackConfig.model_fields[PER_ENTRY_SECRETS].alias
+# The model's alias generator gives every field an alias.
+PER_ENTRY_KEY = cast(str, StackConfig.model_fields[PER_ENTRY_SECRETS].alias)
 # Marked secret in the schema, so a program's SDK treats a plain value as a secret, as for any
 # provider's secret input. The engine keeps no inputs of a component a provider constructs, so
 # a plain value reaches no state either way; the component makes every one a secret Output.
@@ -110,6 +111,9 @@ class FluxComponentProvider(ComponentProvider):
     the one ConfigError message. The SDK wraps whatever the component raises with the
     component's Python stack trace (pulumi@v3.272.0 sdk/python/lib/pulumi/provider/server.py:
     Construct); an InputPropertiesError it passes on as the message alone."""
+
+    schema: str
+    """The package schema as JSON: ComponentProvider always builds one (Provider's may be None)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

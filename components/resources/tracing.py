@@ -81,7 +81,8 @@ class FluxTracing(pulumi.ComponentResource):
             spec=alert_spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.provider]),
         )
-        self.alert_uid = self.alert.metadata.apply(lambda metadata: metadata["uid"])
+        # CustomResource declares no output properties; the engine sets `metadata` as an Output.
+        self.alert_uid = self.alert.metadata.apply(lambda metadata: metadata["uid"])  # type: ignore[attr-defined]
         self.event_sources = alert_spec["eventSources"]
         self.service_name = f"{namespace}/{tracing.alert_name}"
         self.alert_ref = self.service_name

@@ -54,10 +54,10 @@ def _choices_note(annotation: Any) -> str:
     """The allowed list items or map keys, which the schema types as plain strings."""
     annotation = _unwrapped(annotation)
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is list and _literal_values(args[0]):
-        return " Items: " + ", ".join(f"`{value}`" for value in _literal_values(args[0])) + "."
-    if origin is dict and _literal_values(args[0]):
-        return " Keys: " + ", ".join(f"`{value}`" for value in _literal_values(args[0])) + "."
+    if origin is list and (values := _literal_values(args[0])):
+        return " Items: " + ", ".join(f"`{value}`" for value in values) + "."
+    if origin is dict and (values := _literal_values(args[0])):
+        return " Keys: " + ", ".join(f"`{value}`" for value in values) + "."
     return ""
 
 

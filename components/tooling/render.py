@@ -18,13 +18,13 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 import pulumi
 import yaml
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .. import constants as c
@@ -112,8 +112,8 @@ def replace_secrets(value: Any, marker: str, replace: Callable[[Any], Any]) -> t
         pairs = {key: replace_secrets(item, marker, replace) for key, item in value.items()}
         return {key: item for key, (item, _) in pairs.items()}, any(secret for _, secret in pairs.values())
     if isinstance(value, list):
-        pairs = [replace_secrets(item, marker, replace) for item in value]
-        return [item for item, _ in pairs], any(secret for _, secret in pairs)
+        results = [replace_secrets(item, marker, replace) for item in value]
+        return [item for item, _ in results], any(secret for _, secret in results)
     return value, False
 
 
@@ -233,10 +233,10 @@ def run_program(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(config, secret_keys)
     # The mocks keep one root Stack per process; start each run with no exports of an earlier one.
-    get_root_resource().outputs.clear()
+    cast(Stack, get_root_resource()).outputs.clear()
 
     async def _outputs() -> dict[str, Any]:
-        stack_outputs = get_root_resource().outputs
+        stack_outputs = cast(Stack, get_root_resource()).outputs
         resolved = {}
         for key in sorted(stack_outputs):
             output = pulumi.Output.from_input(stack_outputs[key])
@@ -244,7 +244,10 @@ def run_program(
             resolved[key] = MASK if await output.is_secret() else value
         return resolved
 
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    def _program() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    _sync_await(run_pulumi_func(_program))
     outputs = _sync_await(_outputs())
     return Rendering(resources=mocks.resources, outputs=outputs)
 
