@@ -1,6 +1,7 @@
 """The package's layout is its design: each sub-package has one role, and imports run one way,
-tooling → resources → builders → config → constants, so a builder never needs Pulumi
-resources and the model never needs what is built from it."""
+tooling → resources → builders → config → internals → constants, so a builder never needs Pulumi
+resources and the model never needs what is built from it; `internals` holds every use of another
+library's private API."""
 
 import ast
 from pathlib import Path
@@ -11,7 +12,7 @@ from support import ROOT
 
 PACKAGE = ROOT / "components"
 # Lower layers first; a module may import its own layer and the layers below it.
-LAYERS = ["constants", "config", "builders", "resources", "tooling"]
+LAYERS = ["constants", "internals", "config", "builders", "resources", "tooling"]
 # The package's two faces stand above every layer: its public imports and its command line.
 FACES = {"__init__", "__main__"}
 

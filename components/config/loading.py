@@ -6,31 +6,22 @@ import json
 from typing import Any, Optional
 
 import pulumi
-from pulumi.runtime import config as pulumi_config
 from pydantic import (
     ValidationError,
 )
 
 from .. import constants as c
+from ..internals import is_secret_config, stack_config_entries
 from .errors import ConfigError, format_errors
 from .messages import error_problems, namespace_near_misses, own_namespace_keys
 from .secrets import plain_secret_reason
 from .stack import SECRET_KEYS, SECRET_MAPS, StackConfig
 
 
-def _config_entries() -> dict[str, str]:
-    """Every config value of the stack, whether set by the CLI's environment or by tests."""
-    return {**pulumi_config.get_config_env(), **pulumi_config.CONFIG.get()}
-
-
 def _stack_entries(namespace: str) -> dict[str, str]:
     """Every `<namespace>:<key>` config value."""
     prefix = f"{namespace}:"
-    return {key[len(prefix):]: value for key, value in _config_entries().items() if key.startswith(prefix)}
-
-
-def _is_secret(full_key: str) -> bool:
-    return pulumi_config.is_config_secret(full_key) or full_key in pulumi_config.get_config_secret_keys_env()
+    return {key[len(prefix):]: value for key, value in stack_config_entries().items() if key.startswith(prefix)}
 
 
 def decode_config_value(value: Any) -> Any:
@@ -61,13 +52,13 @@ def parse_stack_config(raw: dict[str, Any], namespace: str = c.PROJECT) -> Stack
 
 def load_stack_config(namespace: str = c.PROJECT) -> StackConfig:
     """Reads and validates this stack's configuration before any resource is declared."""
-    near_misses = namespace_near_misses(_config_entries(), namespace, own={pulumi.get_project()})
-    near_misses += own_namespace_keys(_config_entries(), namespace, pulumi.get_project())
+    near_misses = namespace_near_misses(stack_config_entries(), namespace, own={pulumi.get_project()})
+    near_misses += own_namespace_keys(stack_config_entries(), namespace, pulumi.get_project())
     entries = _stack_entries(namespace)
     plain_secrets = [
         (key, plain_secret_reason(key, namespace, entries=key in SECRET_MAPS))
         for key in SECRET_KEYS
-        if key in entries and not _is_secret(f"{namespace}:{key}")
+        if key in entries and not is_secret_config(f"{namespace}:{key}")
     ]
     config, problems = _validated({key: decode_config_value(value) for key, value in entries.items()})
     if near_misses or plain_secrets or problems:

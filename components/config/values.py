@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from .. import constants as c
+from ..internals import PYTHON_ONLY_REGEX_OPERATORS, regex_operators
 
 
 @dataclass(frozen=True)
@@ -262,36 +263,17 @@ ProviderTimeout = Annotated[
 
 # Go's RE2 has no look-around or back-references; Python accepts them, so refuse them explicitly.
 _NOT_RE2 = re.compile(r"\(\?(=|!|<=|<!)|\\[1-9]")
-# Python's parser (re._parser, private but stable since 3.11) also knows these; RE2 has none.
-# typeshed has no stubs for re's private modules, hence the ignores.
-_PYTHON_ONLY_OPERATORS = {
-    re._constants.ATOMIC_GROUP,  # type: ignore[attr-defined]
-    re._constants.POSSESSIVE_REPEAT,  # type: ignore[attr-defined]
-    re._constants.GROUPREF_EXISTS,  # type: ignore[attr-defined]
-}
-
-
-def _operators(node: Any):
-    if isinstance(node, re._parser.SubPattern):  # type: ignore[attr-defined]  # no stubs for re._parser
-        for operator, argument in node.data:
-            yield operator
-            yield from _operators(argument)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _operators(item)
-
-
 def _go_regex(value: str) -> str:
     try:
         # Go spells named groups (?<name>) as well as (?P<name>); Python 3.11 knows only the latter.
         python_spelling = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", value)
         re.compile(python_spelling)
-        parsed = re._parser.parse(python_spelling)  # type: ignore[attr-defined]  # no stubs for re._parser
+        operators = regex_operators(python_spelling)
     except re.error as err:
         raise ValueError(f"is not a valid regular expression ({err})") from None
     if _NOT_RE2.search(value):
         raise ValueError("uses look-around or back-references, which Go regular expressions lack")
-    if _PYTHON_ONLY_OPERATORS & set(_operators(parsed)):
+    if PYTHON_ONLY_REGEX_OPERATORS & operators:
         raise ValueError(
             "uses atomic groups, possessive quantifiers or conditionals, which Go regular expressions lack"
         )

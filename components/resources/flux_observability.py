@@ -15,6 +15,7 @@ from ..builders.export_credentials import credentials_secret_name, secret_header
 from ..builders.kube_state_metrics import scrape_target as object_health_target
 from ..builders.promql import alert_rule_spec, queried_metrics, shipped_dashboards
 from ..config import ConfigError, ExportCredentials, StackConfig
+from ..internals import parent_providers, resource_name
 from .alert_rules import FluxAlertRules, FluxAlertRulesArgs
 from .collector_gateway import CollectorGateway, CollectorGatewayArgs, otlp_endpoints
 from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
@@ -112,7 +113,7 @@ def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulu
     default provider), resolved as Pulumi does: `provider`, then `providers`, then the parent's."""
     if opts is None:
         return None
-    providers: dict[str, Any] = dict(getattr(opts.parent, "_providers", None) or {})
+    providers: dict[str, Any] = parent_providers(opts.parent)
     if isinstance(opts.providers, Mapping):
         providers.update(opts.providers)
     elif opts.providers:
@@ -155,7 +156,7 @@ def _clash_message(
     name: str, clashes: dict[KubernetesObject, str], keys: dict[KubernetesObject, str], provider: Any
 ) -> str:
     others = sorted(set(clashes.values()))
-    through = f"provider {provider._name}" if provider is not None else "the default Kubernetes provider"
+    through = f"provider {resource_name(provider)}" if provider is not None else "the default Kubernetes provider"
     lines = [
         f"FluxObservability instances {', '.join(others)} and {name} would create the same Kubernetes objects"
         f" through {through}:"

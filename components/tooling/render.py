@@ -25,11 +25,11 @@ import yaml
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from .. import constants as c
 from ..config import ConfigError
 from ..config.loading import decode_config_value
+from ..internals import run_to_completion
 
 MASK = "[secret]"
 UNKNOWN = "[unknown]"
@@ -247,8 +247,8 @@ def run_program(
     def _program() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
-    _sync_await(run_pulumi_func(_program))
-    outputs = _sync_await(_outputs())
+    run_to_completion(run_pulumi_func(_program))
+    outputs = run_to_completion(_outputs())
     return Rendering(resources=mocks.resources, outputs=outputs)
 
 
