@@ -59,14 +59,17 @@ def trace_id_statements(
     event_sources: Sequence[Mapping[str, Any]],
     revisions: Sequence[tuple[str, str]],
 ) -> list[str]:
-    """`set(log.trace_id.string, ...)` per (revision form, linkable source). `revisions` are (OTTL
-    revision expression, condition that it is present), weakest first: a later form that is
-    present overrides an earlier one, as notification-controller prefers `<app-version>@<oci-digest>`."""
+    """`set(log.trace_id.string, ...)` per revision form, for records about any linkable source.
+    `revisions` are (OTTL revision expression, condition that it is present), weakest first: a later
+    form that is present overrides an earlier one, as notification-controller prefers
+    `<app-version>@<oci-digest>`."""
     conditions = sorted({source_condition(source) for source in event_sources})
+    if not conditions:
+        return []
+    selected = conditions[0] if len(conditions) == 1 else "(" + " or ".join(f"({one})" for one in conditions) + ")"
     return [
-        escape_env(f"set(log.trace_id.string, {trace_id(alert_uid, revision)}) where {present} and {condition}")
+        escape_env(f"set(log.trace_id.string, {trace_id(alert_uid, revision)}) where {present} and {selected}")
         for revision, present in revisions
-        for condition in conditions
     ]
 
 
