@@ -93,10 +93,10 @@ def flux_event_statements(trace_statements: Sequence[str] = ()) -> list[str]:
     """OTTL statements (log context, flat style) from a watched Event to a Flux log record.
 
     `set` does nothing when its value is nil, so absent fields leave no attribute behind. The
-    revision (and the OCI chart metadata) come from the annotations of the object's own API group,
-    one statement per group. The Event's last occurrence wins over its eventTime. `trace_statements`
-    (event_trace_statements) run once the attributes are set; the body is replaced last, since
-    every other statement reads the Event from it.
+    revision (and the OCI chart metadata) come from the annotations of the object's own API group.
+    The Event's last occurrence wins over its eventTime. `trace_statements` (event_trace_statements)
+    run once the attributes are set; the body is replaced last, since every other statement reads
+    the Event from it.
     """
     regarding = {
         c.FLUX_LOG_KIND_FIELD: "kind",
@@ -109,12 +109,13 @@ def flux_event_statements(trace_statements: Sequence[str] = ()) -> list[str]:
         c.FLUX_LOG_REVISION_FIELD: c.FLUX_EVENT_REVISION_ANNOTATION,
         **{v: k for k, v in TRANSIENT_ATTRIBUTES.items()},
     }
+    # The annotation's key is the object's own API group, then `/`, then the metadata key
+    # (constants.flux_event_annotation), found by indexing with that expression.
+    group = f'Split({event_field("regarding", "apiVersion")}, "/")[0]'
     statements += [
-        f"set({log_attribute(name)}, "
-        f"{event_field('metadata', 'annotations', c.flux_event_annotation(group, key))})"
-        f" where {in_api_groups((group,))}"
+        f"set({log_attribute(name)}, {event_field('metadata', 'annotations')}"
+        f"[Concat([{group}, {ottl_string(key)}], \"/\")]) where {in_api_groups(c.FLUX_API_GROUPS)}"
         for name, key in annotations.items()
-        for group in c.FLUX_API_GROUPS
     ]
     for event_type, (text, number) in c.EVENT_TYPE_SEVERITIES.items():
         is_type = f"{event_field('type')} == {ottl_string(event_type)}"
