@@ -41,6 +41,7 @@ from typing import Any, Iterable, Iterator
 
 import yaml
 
+from components.builders.collector_configs import POD_IP
 from e2e.kube import Process, child_env, wait_until
 from e2e.programs import require
 
@@ -48,7 +49,6 @@ START_TIMEOUT_SECONDS = 90  # a cold start of a ~200 MB binary on a busy 2-core 
 POD_LOGS = "/var/log/pods"
 # Ports the rendered configs listen on, all at ${env:MY_POD_IP}: OTLP, health, own metrics.
 RENDERED_PORTS = (4317, 4318, 13133, 8888)
-POD_IP = "${env:MY_POD_IP}"
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 DUMMY_ENV_VALUE = "e2e-dummy-value"
 

@@ -100,8 +100,8 @@ class StackConfig(Model):
     """Kubernetes events about Flux objects, as log records with the controller logs' attributes."""
     alerts: AlertSettings = AlertSettings()
     (
-        "Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check "
-        "rules)."
+        "Alert rules on Flux objects, the controllers and the pipeline, as a PrometheusRule (the Dash0 operator "
+        "syncs them as check rules)."
     )
     dashboards: DashboardSettings = DashboardSettings()
     """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""

@@ -197,12 +197,11 @@ class FluxObservability(pulumi.ComponentResource):
         export_headers: Optional[Mapping[str, pulumi.Input[str]]] = None,
         tracing_headers: Optional[pulumi.Input[Mapping[str, str]]] = None,
     ):
-        """The secrets take secret Outputs from the calling program (for example
-        `pulumi.Config().require_secret(...)`) in place of the config's own: `export_token`,
+        """The secrets take secret Outputs (for example `pulumi.Config().require_secret(...)`) or
+        plain values from the calling program in place of the config's own: `export_token`,
         `export_password` and the values of `export_headers` (whose names stay plain: they shape
-        the gateway's config), and `tracing_headers`."""
-        # A plain value given here stays secret from here on, as Pulumi keeps a plain value given
-        # to any provider's secret input.
+        the gateway's config), and `tracing_headers`. A plain value stays secret from here on, as
+        Pulumi keeps a plain value given to any provider's secret input."""
         export_token = pulumi.Output.secret(export_token) if export_token is not None else config.token_output()
         export_password = (
             pulumi.Output.secret(export_password) if export_password is not None else config.password_output()

@@ -426,7 +426,7 @@ class AgentNotReadingAlertSettings(TypedDict):
 
 
 class AlertSettings(TypedDict):
-    """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
+    """Alert rules on Flux objects, the controllers and the pipeline, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
 
     enabled: NotRequired[bool]
     """Ship a PrometheusRule in the Flux namespace while metrics are on (needs the monitoring.coreos.com CRD)."""
@@ -546,7 +546,7 @@ class FluxObservabilityArgs(TypedDict):
     events: NotRequired[EventSettings]
     """Kubernetes events about Flux objects, as log records with the controller logs' attributes."""
     alerts: NotRequired[AlertSettings]
-    """Alert rules on Flux objects and controllers, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
+    """Alert rules on Flux objects, the controllers and the pipeline, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
     dashboards: NotRequired[DashboardSettings]
     """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
     object_health: NotRequired[ObjectHealthSettings]
