@@ -7,9 +7,8 @@ the fast suite exercises each of them.
 from __future__ import annotations
 
 import re
-from typing import Any, Coroutine, Iterator, Optional, TypeVar
+from typing import Any, Coroutine, Iterator, TypeVar
 
-import pulumi
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime.sync_await import _sync_await
 
@@ -55,14 +54,3 @@ def run_to_completion(coroutine: Coroutine[Any, Any, T]) -> T:
     """Runs a coroutine on the SDK's own event loop, as its mocked test runs do (the offline render
     drives the program the way `pulumi.runtime.test` does, outside a test)."""
     return _sync_await(coroutine)
-
-
-def parent_providers(parent: Optional[pulumi.Resource]) -> dict[str, pulumi.ProviderResource]:
-    """The providers, by package, that a parent hands down to its children (the SDK resolves them
-    when a child registers, too late for the clash check that runs before anything registers)."""
-    return dict(getattr(parent, "_providers", None) or {})
-
-
-def resource_name(resource: pulumi.Resource) -> str:
-    """A resource's logical name, which the SDK keeps but does not expose outside Outputs."""
-    return str(getattr(resource, "_name"))

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from components import constants as c
 from components.builders.collector_configs import CONTROLLERS_JOB
-from components.builders.promql import queried_metrics
+from components.builders.plan import Plan
 from components.config import parse_stack_config
 from components.tooling.render import read_stack_file
 from e2e.collector import Collector, Sink, collector_configs, gateway_and_agent, localize
@@ -120,7 +120,7 @@ def test_the_gateway_ships_exactly_the_families_its_scrape_filter_claims(notific
             # A few more scrapes so that every family has been exported at least once.
             time.sleep(5)
             shipped = names()
-    queried = set(queried_metrics(config))
+    queried = set(Plan.of(config).queried_metrics)
     claimed = set()
     for family in text_string_to_metric_families(notification_controller.metrics()):
         # The receiver names a counter with its `_total`, a histogram or summary by its family.

@@ -49,7 +49,7 @@ import yaml
 
 from components import constants as c
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
-from components.builders.promql import queried_metrics
+from components.builders.plan import Plan
 from components.config import parse_stack_config
 from components.tooling.render import read_stack_file
 from e2e.charts import Chart, ChartRepository
@@ -901,7 +901,7 @@ def scraped_family(series: str) -> str:
 def test_the_scrape_filter_keeps_every_series_the_rules_and_dashboards_read(history):
     """Of the series the shipped rules and dashboards read, every one that a real controller or
     kube-state-metrics serves reaches the backend."""
-    read = set(queried_metrics(history.config))
+    read = set(Plan.of(history.config).queried_metrics)
     served = set().union(*history.exposed.values())
     shipped = {m["name"] for m in history.sink.metrics()}
     missing = {name for name in read & served if name not in shipped and scraped_family(name) not in shipped}

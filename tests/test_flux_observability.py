@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import ConfigError, FluxObservability, parse_stack_config
-from components.resources.flux_observability import HELM_RELEASE, KubernetesObject, planned_objects
+from components.builders.plan import HELM_RELEASE, KubernetesObject, Plan
 from components.tooling.render import masked
 from support import ROOT, TOKEN, by_kind, register, releases
 
@@ -147,7 +147,7 @@ def test_the_planned_objects_are_those_the_components_register(raw, with_token, 
     if with_headers:
         secrets["tracing_headers"] = pulumi.Output.secret({"Authorization": "Bearer x"})
     resources = register(lambda: FluxObservability("obs", config, **secrets))
-    planned = set(planned_objects(config, export_secrets=with_token, tracing_headers=with_headers))
+    planned = set(Plan.of(config, export_secrets=with_token, tracing_headers=with_headers).objects)
     # kube-state-metrics' ClusterRole and ClusterRoleBinding come from its chart, named after the release.
     in_chart = {obj for obj in planned if obj.kind in ("ClusterRole", "ClusterRoleBinding")}
     assert len(in_chart) == (2 if config.object_health_enabled else 0)

@@ -2,7 +2,8 @@
 dashboard queries, and, besides the `gotk_` families, nothing else.
 
 Metric names are extracted from the rendered PrometheusRule and PersesDashboards with a PromQL
-parser, independently of the tokenizer that derives the filter."""
+parser, independently of the names the builders note as they write each expression (the plan's
+`queried_metrics`, which the filter is made of)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from typing import Any
 import pytest
 
 from components import constants as c
+from components.builders.alert_rules import rule_expressions
 from components.builders.collector_configs import CONTROLLERS_JOB, metric_keep_regex
-from components.builders.promql import metric_names, queried_metrics, shipped_expressions
+from components.builders.dashboards import dashboard_queries
+from components.builders.plan import Plan
 from components.config import parse_stack_config
 from promql_ast import selected_metrics
 from support import ROOT, STACKS, by_kind, read_stack_file, releases, run_stack
@@ -76,17 +79,18 @@ def histogram_siblings(names: set[str]) -> set[str]:
             for suffix in c.HISTOGRAM_SERIES_SUFFIXES}
 
 
+def shipped_expressions(plan: Plan) -> list[str]:
+    rules = rule_expressions(plan.alert_rules) if plan.alert_rules else []
+    return rules + [query for dashboard in plan.dashboards.values() for query in dashboard_queries(dashboard)]
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_the_tokenizer_reads_the_same_metric_names_as_a_promql_parser(variant):
-    config = parse_stack_config({**MINIMAL, **VARIANTS[variant]})
-    for expr in shipped_expressions(config):
-        assert metric_names(expr) == selected_metrics(expr), expr
-
-
-def test_the_tokenizer_sets_aside_strings_matchers_functions_keywords_and_numbers():
-    expr = ('sum by (le) (rate(a_bucket{x="y{2}", z=~"b|c"}[5m] offset 1m)) / on (k) group_left (j) b '
-            'AND ignoring (q) label_replace(d, "e", "f", "", "") > bool 1e3 or vector(0) unless (c offset 5m * inf)')
-    assert metric_names(expr) == selected_metrics(expr) == {"a_bucket", "b", "c", "d"}
+def test_the_builders_note_every_metric_a_promql_parser_finds_in_what_ships(variant):
+    plan = Plan.of(parse_stack_config({**MINIMAL, **VARIANTS[variant]}))
+    parsed = {name for expr in shipped_expressions(plan) for name in selected_metrics(expr)
+              if not name.startswith(c.COLLECTOR_METRIC_PREFIX)} - {c.SCRAPE_UP_METRIC}
+    assert parsed, "nothing ships"
+    assert plan.queried_metrics == sorted(parsed | histogram_siblings(parsed))
 
 
 @pytest.mark.parametrize("stack", COLLECTOR_STACKS)
@@ -122,11 +126,12 @@ def test_the_filter_admits_exact_names_only_for_what_ships(variant):
 
 def test_a_histogram_is_kept_whole():
     config = parse_stack_config({**MINIMAL, "alerts": {"enabled": False}})
-    regex = metric_keep_regex(["gotk_"], queried_metrics(config))
+    regex = metric_keep_regex(["gotk_"], Plan.of(config).queried_metrics)
     family = c.WORKQUEUE_QUEUE_DURATION_METRIC
     assert all(kept(regex, family + suffix) for suffix in c.HISTOGRAM_SERIES_SUFFIXES)
 
 
 def test_nothing_is_queried_while_metrics_are_off():
     config = parse_stack_config({**MINIMAL, "signals": {"metrics": False}})
-    assert shipped_expressions(config) == [] and queried_metrics(config) == []
+    plan = Plan.of(config)
+    assert shipped_expressions(plan) == [] and plan.queried_metrics == []

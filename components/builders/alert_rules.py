@@ -17,6 +17,7 @@ from typing import Any
 from .. import constants as c
 from ..config import AlertRuleSettings, AlertSettings, prometheus_duration_seconds
 from .collector_configs import AGENT_JOB, CONTROLLERS_JOB, GATEWAY_JOB, NODE_LABEL, OBJECT_HEALTH_JOB
+from .promql import metric
 from .source_queries import behind_source
 
 RULE_NAME = f"{c.PROJECT}-alerts"
@@ -79,7 +80,7 @@ def _alert(
 
 
 def _object_state(selector: str) -> str:
-    return f"max without ({', '.join(VOLATILE_OBJECT_LABELS)}) ({c.FLUX_RESOURCE_INFO_METRIC}{{{selector}}})"
+    return f"max without ({', '.join(VOLATILE_OBJECT_LABELS)}) ({metric(c.FLUX_RESOURCE_INFO_METRIC)}{{{selector}}})"
 
 
 def _with_namespace(expr: str) -> str:
@@ -159,7 +160,7 @@ def slow_reconcile_rule(alerts: AlertSettings) -> dict[str, Any]:
     duration, window = c.RECONCILE_DURATION_METRIC, settings.window
     return _alert(
         "FluxReconcileSlow",
-        f"rate({duration}_sum[{window}]) / rate({duration}_count[{window}])"
+        f"rate({metric(duration + '_sum')}[{window}]) / rate({metric(duration + '_count')}[{window}])"
         f" > {prometheus_duration_seconds(settings.threshold)}",
         settings,
         alerts,
@@ -178,7 +179,7 @@ def reconcile_errors_rule(alerts: AlertSettings, controllers: list[str]) -> dict
     selector = _reconcilers(controllers)
     return _alert(
         "FluxReconcileErrors",
-        f"increase({c.RECONCILE_ERRORS_METRIC}{{{selector}}}[{settings.window}]) > {settings.threshold}",
+        f"increase({metric(c.RECONCILE_ERRORS_METRIC)}{{{selector}}}[{settings.window}]) > {settings.threshold}",
         settings,
         alerts,
         after=settings.after,
@@ -196,7 +197,7 @@ def controller_absent_rule(alerts: AlertSettings, controllers: list[str]) -> dic
     a controller is gone when none of its reconcilers reports (each is counted from start-up)."""
     settings = alerts.controller_absent
     terms = [
-        f'label_replace(absent_over_time({c.RECONCILE_TOTAL_METRIC}{{{_reconcilers([controller])}}}'
+        f'label_replace(absent_over_time({metric(c.RECONCILE_TOTAL_METRIC)}{{{_reconcilers([controller])}}}'
         f'[{settings.after}]), "{CONTROLLER_LABEL}", "{controller}", "", "")'
         for controller in controllers
     ]
@@ -217,7 +218,7 @@ def controller_down_rule(alerts: AlertSettings) -> dict[str, Any]:
     settings = alerts.controller_down
     return _alert(
         "FluxControllerDown",
-        f'{c.SCRAPE_UP_METRIC}{{job="{CONTROLLERS_JOB}"}} == 0',
+        f'{metric(c.SCRAPE_UP_METRIC)}{{job="{CONTROLLERS_JOB}"}} == 0',
         settings,
         alerts,
         after=settings.after,
@@ -243,10 +244,10 @@ def not_reconciling_rule(alerts: AlertSettings, controllers: list[str], cluster_
     has reconciled before (a Ready reason) and that are not suspended exist in the same cluster."""
     settings = alerts.not_reconciling
     terms = [
-        f'(sum without (result) (increase({c.RECONCILE_TOTAL_METRIC}{{controller="{reconciler}"}}'
+        f'(sum without (result) (increase({metric(c.RECONCILE_TOTAL_METRIC)}{{controller="{reconciler}"}}'
         f'[{settings.window}])) == 0)'
         f' and on ({cluster_label}) (count by ({cluster_label}) '
-        f'({c.FLUX_RESOURCE_INFO_METRIC}{{kind="{kind}",suspended="false",reason!=""}}) > 0)'
+        f'({metric(c.FLUX_RESOURCE_INFO_METRIC)}{{kind="{kind}",suspended="false",reason!=""}}) > 0)'
         for reconciler, kind in reconciled_kinds(controllers)
     ]
     return _alert(
@@ -273,8 +274,8 @@ def stuck_workqueue_rule(alerts: AlertSettings, controllers: list[str]) -> dict[
     queues = _reconcilers(controllers, "name")
     return _alert(
         "FluxWorkqueueStuck",
-        f"{c.WORKQUEUE_LONGEST_RUNNING_METRIC}{{{queues}}} > {prometheus_duration_seconds(settings.after)} "
-        f"and ignoring ({c.WORKQUEUE_PRIORITY_LABEL}) {c.WORKQUEUE_DEPTH_METRIC}{{{queues}}} > 0",
+        f"{metric(c.WORKQUEUE_LONGEST_RUNNING_METRIC)}{{{queues}}} > {prometheus_duration_seconds(settings.after)} "
+        f"and ignoring ({c.WORKQUEUE_PRIORITY_LABEL}) {metric(c.WORKQUEUE_DEPTH_METRIC)}{{{queues}}} > 0",
         settings,
         alerts,
         after=settings.sustained,
@@ -292,7 +293,7 @@ def workers_saturated_rule(alerts: AlertSettings, controllers: list[str]) -> dic
     reconcilers = _reconcilers(controllers)
     return _alert(
         "FluxWorkersSaturated",
-        f"{c.ACTIVE_WORKERS_METRIC}{{{reconcilers}}} / {c.MAX_WORKERS_METRIC}{{{reconcilers}}}"
+        f"{metric(c.ACTIVE_WORKERS_METRIC)}{{{reconcilers}}} / {metric(c.MAX_WORKERS_METRIC)}{{{reconcilers}}}"
         f" >= {settings.threshold:g}",
         settings,
         alerts,
@@ -308,7 +309,7 @@ def workers_saturated_rule(alerts: AlertSettings, controllers: list[str]) -> dic
 def object_health_down_rule(alerts: AlertSettings) -> dict[str, Any]:
     """`absent` covers the gateway gone too: then no `up` series arrives at all."""
     settings = alerts.object_health_down
-    up = f'{c.SCRAPE_UP_METRIC}{{job="{OBJECT_HEALTH_JOB}"}}'
+    up = f'{metric(c.SCRAPE_UP_METRIC)}{{job="{OBJECT_HEALTH_JOB}"}}'
     return _alert(
         "FluxObjectHealthDown",
         f"{up} == 0 or absent({up})",
@@ -326,8 +327,8 @@ def object_health_down_rule(alerts: AlertSettings) -> dict[str, Any]:
 def export_failing_rule(alerts: AlertSettings) -> dict[str, Any]:
     """Per signal, since one exporter drops one signal's items and sends another's; each term names its signal."""
     settings = alerts.export_failing
-    terms = [f'label_replace(rate({metric}[{settings.window}]) > 0, "signal", "{signal}", "", "")'
-             for signal, metric in c.EXPORTER_SEND_FAILED_METRICS.items()]
+    terms = [f'label_replace(rate({metric(failed)}[{settings.window}]) > 0, "signal", "{signal}", "", "")'
+             for signal, failed in c.EXPORTER_SEND_FAILED_METRICS.items()]
     return _alert(
         "FluxPipelineExportFailing",
         " or ".join(terms),
@@ -349,7 +350,7 @@ def queue_filling_rule(alerts: AlertSettings) -> dict[str, Any]:
     job = f'job="{GATEWAY_JOB}"'
     return _alert(
         "FluxPipelineQueueFilling",
-        f"{c.EXPORTER_QUEUE_SIZE_METRIC}{{{job}}} / {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{job}}}"
+        f"{metric(c.EXPORTER_QUEUE_SIZE_METRIC)}{{{job}}} / {metric(c.EXPORTER_QUEUE_CAPACITY_METRIC)}{{{job}}}"
         f" >= {settings.threshold:g}",
         settings,
         alerts,
@@ -369,10 +370,11 @@ def agent_not_reading_rule(alerts: AlertSettings) -> dict[str, Any]:
     lines at its memory limit. Either way its file reader waits (collector_configs.log_agent_config)."""
     settings = alerts.agent_not_reading
     job = f'job="{AGENT_JOB}"'
+    size, capacity = metric(c.EXPORTER_QUEUE_SIZE_METRIC), metric(c.EXPORTER_QUEUE_CAPACITY_METRIC)
     return _alert(
         "FluxLogAgentNotReading",
-        f'{c.EXPORTER_QUEUE_SIZE_METRIC}{{{job},data_type="logs"}} >= {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{job}}}'
-        f" or rate({c.RECEIVER_REFUSED_LOG_RECORDS_METRIC}{{{job}}}[{settings.window}]) > 0",
+        f'{size}{{{job},data_type="logs"}} >= {capacity}{{{job}}}'
+        f" or rate({metric(c.RECEIVER_REFUSED_LOG_RECORDS_METRIC)}{{{job}}}[{settings.window}]) > 0",
         settings,
         alerts,
         after=settings.after,

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import constants as c
 from .collector_configs import AGENT_JOB, NODE_LABEL
+from .promql import metric
 from .source_queries import behind_source
 
 OVERVIEW = f"{c.PROJECT}-overview"
@@ -98,7 +99,7 @@ def _grid(title: str, panels: list[Panel]) -> dict[str, Any]:
     return {"kind": "Grid", "spec": {"display": {"title": title, "collapse": {"open": True}}, "items": items}}
 
 
-def _variable(name: str, title: str, label: str, metric: str) -> dict[str, Any]:
+def _variable(name: str, title: str, label: str, series: str) -> dict[str, Any]:
     """A list of the label's values on the metric, several or all selectable (all by default)."""
     return {
         "kind": "ListVariable",
@@ -108,7 +109,8 @@ def _variable(name: str, title: str, label: str, metric: str) -> dict[str, Any]:
             "allowAllValue": True,
             "allowMultiple": True,
             "defaultValue": ALL,
-            "plugin": {"kind": "PrometheusLabelValuesVariable", "spec": {"labelName": label, "matchers": [metric]}},
+            "plugin": {"kind": "PrometheusLabelValuesVariable",
+                       "spec": {"labelName": label, "matchers": [metric(series)]}},
         },
     }
 
@@ -130,8 +132,8 @@ def _in_scope(label: str, variable: str) -> str:
 
 
 def overview_spec(cluster_label: str) -> dict[str, Any]:
-    info = c.FLUX_RESOURCE_INFO_METRIC
-    duration = c.RECONCILE_DURATION_METRIC
+    info = metric(c.FLUX_RESOURCE_INFO_METRIC)
+    buckets, count, total = (metric(c.RECONCILE_DURATION_METRIC + suffix) for suffix in c.HISTOGRAM_SERIES_SUFFIXES)
     cluster = _in_scope(cluster_label, CLUSTER)
     objects_in_scope = f"{cluster},{_in_scope('exported_namespace', NAMESPACE)}"
     # The controllers' own histogram names the object's namespace `namespace`.
@@ -172,13 +174,13 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
         table(
             "slowestReconciliations", "Slowest objects",
             f"The ten objects with the longest mean reconcile duration over the last {SLOWEST_WINDOW}.",
-            f"topk(10, sum by ({object_key}) (rate({duration}_sum{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])) "
-            f"/ sum by ({object_key}) (rate({duration}_count{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])))",
+            f"topk(10, sum by ({object_key}) (rate({total}{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])) "
+            f"/ sum by ({object_key}) (rate({count}{{{reconciles_in_scope}}}[{SLOWEST_WINDOW}])))",
         ),
         time_series(
             "reconcileDuration", "Reconcile duration by kind", "50th and 95th percentile of reconcile durations.",
             [
-                (f"histogram_quantile({quantile}, sum by (kind, le) (rate({duration}_bucket{{{reconciles_in_scope}}}"
+                (f"histogram_quantile({quantile}, sum by (kind, le) (rate({buckets}{{{reconciles_in_scope}}}"
                  f"[{RATE_WINDOW}])))", f"{{{{kind}}}} p{label}")
                 for quantile, label in (("0.5", "50"), ("0.95", "95"))
             ],
@@ -186,7 +188,7 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
         ),
         time_series(
             "reconcileRate", "Reconciliations by kind", "Finished reconciliations per second.",
-            [(f"sum by (kind) (rate({duration}_count{{{reconciles_in_scope}}}[{RATE_WINDOW}]))", "{{kind}}")],
+            [(f"sum by (kind) (rate({count}{{{reconciles_in_scope}}}[{RATE_WINDOW}]))", "{{kind}}")],
             "decimal", width=GRID_COLUMNS,
         ),
     ]
@@ -204,17 +206,17 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
 def pipeline_panels(cluster: str, log_agents: bool) -> list[Panel]:
     """The collectors' own metrics (collector.pipelineMetrics): what they send, drop and hold."""
 
-    def rate(metric: str) -> str:
-        return f"rate({metric}{{{cluster}}}[{RATE_WINDOW}])"
+    def rate(name: str) -> str:
+        return f"rate({metric(name)}{{{cluster}}}[{RATE_WINDOW}])"
 
     sent = [
-        (f"sum by (job) ({rate(metric)})", f"{{{{job}}}} {signal}")
-        for signal, metric in c.EXPORTER_SENT_METRICS.items()
+        (f"sum by (job) ({rate(sent)})", f"{{{{job}}}} {signal}")
+        for signal, sent in c.EXPORTER_SENT_METRICS.items()
     ]
     # A collector counts drops from its first one on: until then, 0 for every exporter that sends.
     dropped = [
-        (f"sum by (job) ({rate(metric)} or 0 * {rate(c.EXPORTER_SENT_METRICS[signal])})", f"{{{{job}}}} {signal}")
-        for signal, metric in c.EXPORTER_SEND_FAILED_METRICS.items()
+        (f"sum by (job) ({rate(failed)} or 0 * {rate(c.EXPORTER_SENT_METRICS[signal])})", f"{{{{job}}}} {signal}")
+        for signal, failed in c.EXPORTER_SEND_FAILED_METRICS.items()
     ]
 
     panels = [
@@ -225,17 +227,19 @@ def pipeline_panels(cluster: str, log_agents: bool) -> list[Panel]:
                     dropped, "decimal", width=8),
         time_series("queueFill", "Export queue in use", "Share of each export queue in use; a full queue holds the "
                     "receivers back.",
-                    [(f"max by (job, data_type) ({c.EXPORTER_QUEUE_SIZE_METRIC}{{{cluster}}} "
-                      f"/ {c.EXPORTER_QUEUE_CAPACITY_METRIC}{{{cluster}}})", "{{job}} {{data_type}}")],
+                    [(f"max by (job, data_type) ({metric(c.EXPORTER_QUEUE_SIZE_METRIC)}{{{cluster}}} "
+                      f"/ {metric(c.EXPORTER_QUEUE_CAPACITY_METRIC)}{{{cluster}}})", "{{job}} {{data_type}}")],
                     "percent-decimal", width=8),
     ]
     if log_agents:
         agents = f'{cluster},job="{AGENT_JOB}"'
+        accepted = metric(c.RECEIVER_ACCEPTED_LOG_RECORDS_METRIC)
+        refused = metric(c.RECEIVER_REFUSED_LOG_RECORDS_METRIC)
         panels.append(time_series(
             "agentReads", "Log lines read by node", "Flux log lines per second each node's agent read, and refused.",
-            [(f"sum by ({NODE_LABEL}) (rate({c.RECEIVER_ACCEPTED_LOG_RECORDS_METRIC}{{{agents}}}[{RATE_WINDOW}]))",
+            [(f"sum by ({NODE_LABEL}) (rate({accepted}{{{agents}}}[{RATE_WINDOW}]))",
               f"{{{{{NODE_LABEL}}}}}"),
-             (f"sum by ({NODE_LABEL}) (rate({c.RECEIVER_REFUSED_LOG_RECORDS_METRIC}{{{agents}}}[{RATE_WINDOW}]))",
+             (f"sum by ({NODE_LABEL}) (rate({refused}{{{agents}}}[{RATE_WINDOW}]))",
               f"{{{{{NODE_LABEL}}}}} refused")],
             "decimal", width=GRID_COLUMNS,
         ))
@@ -248,22 +252,23 @@ def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: 
     cluster = _in_scope(cluster_label, CLUSTER)
     by_controller = f'{cluster},controller=~"{names}"'
     by_queue = f'{cluster},name=~"{names}"'
+    reconciled = metric(c.RECONCILE_TOTAL_METRIC)
 
     def of_flux(expr: str) -> str:
         """`expr` for the Flux controllers' processes only: other processes in the backend serve the
         same families, and only Flux's reconcilers tell the controllers apart in every mode."""
-        return f"({expr}) and on (instance) group by (instance) ({c.RECONCILE_TOTAL_METRIC}{{{by_controller}}})"
+        return f"({expr}) and on (instance) group by (instance) ({reconciled}{{{by_controller}}})"
 
     reconciles = [
         time_series(
             "reconcileRate", "Reconciliations by reconciler", "Reconciliations per second and their result.",
-            [(f"sum by (controller, result) (rate({c.RECONCILE_TOTAL_METRIC}{{{by_controller}}}[{RATE_WINDOW}]))",
+            [(f"sum by (controller, result) (rate({reconciled}{{{by_controller}}}[{RATE_WINDOW}]))",
               "{{controller}} {{result}}")],
             "decimal",
         ),
         time_series(
             "reconcileErrors", "Reconcile errors by reconciler", "Reconciliations per second that returned an error.",
-            [(f"sum by (controller) (rate({c.RECONCILE_ERRORS_METRIC}{{{by_controller}}}[{RATE_WINDOW}]))",
+            [(f"sum by (controller) (rate({metric(c.RECONCILE_ERRORS_METRIC)}{{{by_controller}}}[{RATE_WINDOW}]))",
               "{{controller}}")],
             "decimal",
         ),
@@ -271,47 +276,47 @@ def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: 
     queues = [
         time_series(
             "workqueueDepth", "Work queue depth", "Items waiting to be reconciled.",
-            [(f"sum by (name) ({c.WORKQUEUE_DEPTH_METRIC}{{{by_queue}}})", "{{name}}")],
+            [(f"sum by (name) ({metric(c.WORKQUEUE_DEPTH_METRIC)}{{{by_queue}}})", "{{name}}")],
             "decimal",
         ),
         time_series(
             "workqueueLatency", "Work queue latency",
             "95th percentile of how long items wait before a worker takes them.",
             [(f"histogram_quantile(0.95, sum by (name, le) "
-              f"(rate({c.WORKQUEUE_QUEUE_DURATION_METRIC}_bucket{{{by_queue}}}[{RATE_WINDOW}])))",
+              f"(rate({metric(c.WORKQUEUE_QUEUE_DURATION_METRIC + '_bucket')}{{{by_queue}}}[{RATE_WINDOW}])))",
               "{{name}}")],
             "seconds",
         ),
         time_series(
             "busyWorkers", "Busy workers", "Share of each reconciler's workers busy; at 100% objects wait their turn.",
-            [(f"sum by (controller) ({c.ACTIVE_WORKERS_METRIC}{{{by_controller}}}) "
-              f"/ sum by (controller) ({c.MAX_WORKERS_METRIC}{{{by_controller}}})", "{{controller}}")],
+            [(f"sum by (controller) ({metric(c.ACTIVE_WORKERS_METRIC)}{{{by_controller}}}) "
+              f"/ sum by (controller) ({metric(c.MAX_WORKERS_METRIC)}{{{by_controller}}})", "{{controller}}")],
             "percent-decimal",
         ),
         time_series(
             "longestRunning", "Longest running reconcile", "How long the oldest item in process has been worked on.",
-            [(f"max by (name) ({c.WORKQUEUE_LONGEST_RUNNING_METRIC}{{{by_queue}}})", "{{name}}")],
+            [(f"max by (name) ({metric(c.WORKQUEUE_LONGEST_RUNNING_METRIC)}{{{by_queue}}})", "{{name}}")],
             "seconds",
         ),
     ]
     processes = [
         time_series(
             "cpu", "CPU", "CPU seconds each controller process uses per second.",
-            [(of_flux(f"rate({c.PROCESS_CPU_METRIC}{{{cluster}}}[{RATE_WINDOW}])"), "{{instance}}")],
+            [(of_flux(f"rate({metric(c.PROCESS_CPU_METRIC)}{{{cluster}}}[{RATE_WINDOW}])"), "{{instance}}")],
             "decimal", width=8,
         ),
         time_series(
             "memory", "Memory", "Resident memory of each controller process.",
-            [(of_flux(f"{c.PROCESS_MEMORY_METRIC}{{{cluster}}}"), "{{instance}}")],
+            [(of_flux(f"{metric(c.PROCESS_MEMORY_METRIC)}{{{cluster}}}"), "{{instance}}")],
             "bytes", width=8,
         ),
         time_series(
             "restarts", "Restarts", f"How often each controller process started anew in the last {RESTART_WINDOW}.",
-            [(of_flux(f"changes({c.PROCESS_START_METRIC}{{{cluster}}}[{RESTART_WINDOW}])"), "{{instance}}")],
+            [(of_flux(f"changes({metric(c.PROCESS_START_METRIC)}{{{cluster}}}[{RESTART_WINDOW}])"), "{{instance}}")],
             "decimal", width=8,
         ),
     ]
-    requests = f"rate({c.REST_CLIENT_REQUESTS_METRIC}{{{cluster}}}[{RATE_WINDOW}])"
+    requests = f"rate({metric(c.REST_CLIENT_REQUESTS_METRIC)}{{{cluster}}}[{RATE_WINDOW}])"
     api = [
         time_series(
             "apiRequests", "Kubernetes API requests", "Requests per second of the Flux controllers by status class; "

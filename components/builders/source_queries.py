@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import constants as c
+from .promql import metric
 
 SOURCE_LABELS = ("source_kind", "source_name", "source_namespace")
 
@@ -12,7 +13,7 @@ def behind_source(cluster_label: str, scope: str = "", source_scope: str = "") -
     matched in one cluster by the source's kind, name and namespace (the Kustomization's own unless
     its sourceRef names another). Suspended and failing ones are left out. `scope` and
     `source_scope` are further matchers on the Kustomizations' and the sources' series."""
-    info = c.FLUX_RESOURCE_INFO_METRIC
+    info = metric(c.FLUX_RESOURCE_INFO_METRIC)
     applied = f'{info}{{kind="Kustomization",suspended="false",ready!="False",revision!=""{scope}'
     kustomizations = (f'label_replace({applied},source_namespace=""}}, "source_namespace", "$1", "exported_namespace", '
                       f'"(.*)") or {applied},source_namespace!=""}}')

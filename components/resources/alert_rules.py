@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -35,17 +35,22 @@ class FluxAlertRules(pulumi.ComponentResource):
     dash0-operator mode (it syncs rules only from namespaces with a Dash0Monitoring). It is a
     custom resource, not a workload, and needs the monitoring.coreos.com CRD in the cluster."""
 
-    def __init__(self, name: str, args: FluxAlertRulesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FluxAlertRulesArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
+                 spec: Optional[dict[str, Any]] = None):
+        """`spec`: the rules already built (FluxObservability's plan), in place of building them
+        from `args`, which then only places them in the Flux namespace."""
         super().__init__("fluxcd-otel:index:FluxAlertRules", name, None, opts)
         namespace = args.flux.namespace
+        if spec is None:
+            spec = prometheus_rule_spec(args.alerts, args.flux.controllers, cluster_label=args.cluster_label,
+                                        gateway_scrapes=args.gateway_scrapes, pipeline_metrics=args.pipeline_metrics,
+                                        log_agents=args.log_agents)
         self.rule = k8s.apiextensions.CustomResource(
             f"{name}-rule",
             api_version=c.PROMETHEUS_RULE_API_VERSION,
             kind="PrometheusRule",
             metadata=manifests.object_metadata(RULE_NAME, namespace, "alerting"),
-            spec=prometheus_rule_spec(args.alerts, args.flux.controllers, cluster_label=args.cluster_label,
-                                      gateway_scrapes=args.gateway_scrapes, pipeline_metrics=args.pipeline_metrics,
-                                      log_agents=args.log_agents),
+            spec=spec,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.rule_ref = f"{namespace}/{RULE_NAME}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -21,12 +21,15 @@ class FluxDashboards(pulumi.ComponentResource):
     """`<namespace>/<name>` of each dashboard."""
 
     def __init__(self, name: str, flux: FluxSettings, cluster_label: str = c.PROMETHEUS_CLUSTER_LABEL,
-                 opts: Optional[pulumi.ResourceOptions] = None, *, pipeline: bool = False, log_agents: bool = False):
+                 opts: Optional[pulumi.ResourceOptions] = None, *, pipeline: bool = False, log_agents: bool = False,
+                 specs: Optional[dict[str, dict[str, Any]]] = None):
         """`pipeline`: the collectors ship their own metrics, so the control plane gets a pipeline row
-        (`log_agents`: the agents' too)."""
+        (`log_agents`: the agents' too). `specs`: the dashboards already built by name
+        (FluxObservability's plan), in place of building them from the arguments."""
         super().__init__("fluxcd-otel:index:FluxDashboards", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        specs = dashboard_specs(flux.controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)
+        if specs is None:
+            specs = dashboard_specs(flux.controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)
         self.dashboards = [
             k8s.apiextensions.CustomResource(
                 f"{name}-{dashboard_name.removeprefix(f'{c.PROJECT}-')}",

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 import pulumi
 from pulumi.runtime import settings as pulumi_settings
 
-from .. import constants as c
-from ..builders import manifests
-from ..builders.alert_rules import RULE_NAME
-from ..builders.export_credentials import credentials_secret_name, secret_headers
+from ..builders.export_credentials import secret_headers
 from ..builders.kube_state_metrics import scrape_target as object_health_target
-from ..builders.promql import alert_rule_spec, queried_metrics, shipped_dashboards
+from ..builders.plan import KubernetesObject, Plan
 from ..config import ConfigError, ExportCredentials, StackConfig
-from ..internals import parent_providers, resource_name
 from .alert_rules import FluxAlertRules, FluxAlertRulesArgs
 from .collector_gateway import CollectorGateway, CollectorGatewayArgs, otlp_endpoints
 from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
@@ -25,87 +20,8 @@ from .metrics_services import FluxMetricsServices
 from .object_health import FluxObjectHealth, FluxObjectHealthArgs
 from .tracing import FluxTracing, FluxTracingArgs
 
-
-@dataclass(frozen=True, order=True)
-class KubernetesObject:
-    """One object in a cluster: what two writers of the same cluster must not both create."""
-
-    api_version: str
-    kind: str
-    namespace: str
-    """Empty for cluster-scoped objects."""
-    name: str
-
-    def __str__(self) -> str:
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"{self.kind} {where} ({self.api_version})"
-
-
-HELM_RELEASE = ("helm.sh/v3", "Release")
-RBAC = "rbac.authorization.k8s.io/v1"
-
-
-def planned_objects(
-    config: StackConfig, *, export_secrets: bool, tracing_headers: bool
-) -> dict[KubernetesObject, str]:
-    """Every object FluxObservability creates for this configuration, with the key that names it.
-
-    Mirrors the components below (tests/test_flux_observability.py compares it with what they
-    register). A Helm release stands for the namespaced objects of its chart, which are named
-    after it; kube-state-metrics' ClusterRole and ClusterRoleBinding are listed on their own."""
-    objects: dict[KubernetesObject, str] = {}
-
-    def add(api_version: str, kind: str, namespace: str, name: str, key: str) -> None:
-        objects[KubernetesObject(api_version, kind, namespace, name)] = key
-
-    flux_namespace = config.flux.namespace
-    metrics = config.signals.metrics
-    if config.signals.traces:
-        tracing = config.tracing
-        add(c.NOTIFICATION_API_VERSION, "Provider", flux_namespace, tracing.provider_name, "tracing.providerName")
-        add(c.NOTIFICATION_API_VERSION, "Alert", flux_namespace, tracing.alert_name, "tracing.alertName")
-        if tracing_headers:
-            add("v1", "Secret", flux_namespace, f"{tracing.provider_name}-auth", "tracing.providerName")
-    if config.mode == "collector":
-        gateway = config.collector
-        if metrics:
-            for controller in config.flux.controllers:
-                add("v1", "Service", flux_namespace, manifests.metrics_service_name(controller), "flux.namespace")
-        add("v1", "Namespace", "", gateway.namespace, "collector.namespace")
-        if export_secrets:
-            add("v1", "Secret", gateway.namespace, credentials_secret_name(gateway.release_name),
-                "collector.releaseName")
-        for namespace in config.event_namespaces:
-            reader = manifests.event_reader_name(gateway.release_name)
-            add(RBAC, "Role", namespace, reader, "collector.releaseName")
-            add(RBAC, "RoleBinding", namespace, reader, "collector.releaseName")
-        add(*HELM_RELEASE, gateway.namespace, gateway.release_name, "collector.releaseName")
-        if config.signals.logs:
-            agent = config.log_agent
-            add("v1", "Namespace", "", agent.namespace, "logAgent.namespace")
-            add(*HELM_RELEASE, agent.namespace, agent.release_name, "logAgent.releaseName")
-    elif metrics or config.signals.logs:
-        operator = config.dash0_operator
-        add(c.DASH0_MONITORING_API_VERSION, "Dash0Monitoring", flux_namespace, operator.monitoring_name,
-            "dash0Operator.monitoringName")
-        if metrics:
-            for controller in config.flux.controllers:
-                add("apps/v1", "DeploymentPatch", flux_namespace, controller, "flux.namespace")
-    if config.object_health_enabled:
-        health = config.object_health
-        namespace = config.object_health_namespace
-        if config.mode == "dash0-operator":
-            add("v1", "Namespace", "", namespace, "objectHealth.namespace")
-            add(c.DASH0_MONITORING_API_VERSION, "Dash0Monitoring", namespace, config.dash0_operator.monitoring_name,
-                "objectHealth.namespace")
-        add(*HELM_RELEASE, namespace, health.release_name, "objectHealth.releaseName")
-        add(RBAC, "ClusterRole", "", health.release_name, "objectHealth.releaseName")
-        add(RBAC, "ClusterRoleBinding", "", health.release_name, "objectHealth.releaseName")
-    if alert_rule_spec(config) is not None:
-        add(c.PROMETHEUS_RULE_API_VERSION, "PrometheusRule", flux_namespace, RULE_NAME, "flux.namespace")
-    for dashboard_name in shipped_dashboards(config):
-        add(c.PERSES_DASHBOARD_API_VERSION, "PersesDashboard", flux_namespace, dashboard_name, "flux.namespace")
-    return objects
+# Any type of the Kubernetes package: a parent hands down its provider per package.
+KUBERNETES_TYPE = "kubernetes:core/v1:Namespace"
 
 
 def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
@@ -113,14 +29,13 @@ def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulu
     default provider), resolved as Pulumi does: `provider`, then `providers`, then the parent's."""
     if opts is None:
         return None
-    providers: dict[str, Any] = parent_providers(opts.parent)
-    if isinstance(opts.providers, Mapping):
-        providers.update(opts.providers)
-    elif opts.providers:
-        providers.update({provider.package: provider for provider in opts.providers})
-    if opts.provider is not None:
-        providers[opts.provider.package] = opts.provider
-    return providers.get("kubernetes")
+    if opts.provider is not None and opts.provider.package == "kubernetes":
+        return opts.provider
+    providers = opts.providers or []
+    by_package = providers if isinstance(providers, Mapping) else {provider.package: provider for provider in providers}
+    if "kubernetes" in by_package:
+        return by_package["kubernetes"]
+    return opts.parent.get_provider(KUBERNETES_TYPE) if opts.parent is not None else None
 
 
 class _Claims:
@@ -156,7 +71,7 @@ def _clash_message(
     name: str, clashes: dict[KubernetesObject, str], keys: dict[KubernetesObject, str], provider: Any
 ) -> str:
     others = sorted(set(clashes.values()))
-    through = f"provider {resource_name(provider)}" if provider is not None else "the default Kubernetes provider"
+    through = f"provider {provider.pulumi_resource_name}" if provider is not None else "the default Kubernetes provider"
     lines = [
         f"FluxObservability instances {', '.join(others)} and {name} would create the same Kubernetes objects"
         f" through {through}:"
@@ -218,15 +133,10 @@ class FluxObservability(pulumi.ComponentResource):
                              tracing_header_names=tracing_header_names)
         # Two instances writing the same object through one provider would fight over it; refuse
         # before either registers anything more.
-        _CLAIMS.claim(
-            name,
-            planned_objects(
-                config, export_secrets=bool(secret_headers(credentials)), tracing_headers=tracing_headers is not None
-            ),
-            kubernetes_provider(opts),
-        )
+        plan = Plan.of(config, export_secrets=bool(secret_headers(credentials)),
+                       tracing_headers=tracing_headers is not None)
+        _CLAIMS.claim(name, plan.objects, kubernetes_provider(opts))
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
-        signals = config.signals
         child = pulumi.ResourceOptions(parent=self)
         self.metrics_services = self.gateway = self.log_agent = self.dash0 = self.tracing = self.object_health = None
         outputs: dict[str, object] = {"mode": config.mode, "clusterName": config.cluster_name}
@@ -234,11 +144,11 @@ class FluxObservability(pulumi.ComponentResource):
         # Tracing first: the gateway (event records) and the log agent (log lines) stamp records with
         # trace IDs derived from the Alert's UID. The Provider does not wait for the gateway, so on a
         # first install spans sent before the gateway is up are lost (docs: When things fail).
-        if config.mode == "collector":
+        if plan.gateway:
             default_trace_address = otlp_endpoints(config.collector)[1]
         else:
             default_trace_address = config.dash0_operator.collector_endpoint
-        if signals.traces:
+        if plan.tracing:
             self.tracing = FluxTracing(
                 f"{name}-tracing",
                 FluxTracingArgs(
@@ -257,14 +167,14 @@ class FluxObservability(pulumi.ComponentResource):
         alert_uid = self.tracing.alert_uid if self.tracing else None
         alert_event_sources = self.tracing.event_sources if self.tracing else []
 
-        if config.mode == "collector":
+        if plan.gateway:
             scrape_targets: list[str] = []
-            if signals.metrics:
+            if plan.metrics_services:
                 self.metrics_services = FluxMetricsServices(f"{name}-metrics", config.flux, opts=child)
                 scrape_targets = self.metrics_services.scrape_targets
                 outputs["scrapeTargets"] = scrape_targets
             health_target = None
-            if config.object_health_enabled:
+            if plan.object_health:
                 health_target = object_health_target(config.object_health.release_name, config.object_health_namespace)
             assert config.exporter is not None  # required in mode collector
             self.gateway = CollectorGateway(
@@ -273,13 +183,13 @@ class FluxObservability(pulumi.ComponentResource):
                     cluster_name=config.cluster_name,
                     exporter=config.exporter,
                     gateway=config.collector,
-                    signals=signals,
+                    signals=config.signals,
                     scrape_targets=scrape_targets,
                     export_token=export_token,
                     export_password=export_password,
                     export_headers=export_headers,
                     object_health_target=health_target,
-                    kept_metrics=queried_metrics(config),
+                    kept_metrics=plan.queried_metrics,
                     pipeline_metrics=config.pipeline_metrics_enabled,
                     event_namespaces=config.event_namespaces,
                     alert_uid=alert_uid,
@@ -289,20 +199,20 @@ class FluxObservability(pulumi.ComponentResource):
             )
             outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint
             outputs["gatewayOtlpHttpEndpoint"] = self.gateway.otlp_http_endpoint
-        elif signals.metrics or signals.logs:
+        elif plan.dash0:
             self.dash0 = Dash0FluxMonitoring(
                 f"{name}-dash0",
                 Dash0FluxMonitoringArgs(
                     flux=config.flux,
                     operator=config.dash0_operator,
-                    metrics=signals.metrics,
-                    logs=signals.logs,
+                    metrics=config.signals.metrics,
+                    logs=config.signals.logs,
                     events=config.events_enabled,
                 ),
                 opts=child,
             )
             outputs["dash0Monitoring"] = f"{config.flux.namespace}/{config.dash0_operator.monitoring_name}"
-        if config.object_health_enabled:
+        if plan.object_health:
             # Collector mode: kube-state-metrics runs in the gateway's namespace, which must exist first.
             self.object_health = FluxObjectHealth(
                 f"{name}-health",
@@ -316,19 +226,15 @@ class FluxObservability(pulumi.ComponentResource):
             )
             outputs["objectHealth"] = f"{config.object_health_namespace}/{config.object_health.release_name}"
         self.alert_rules = self.dashboards = None
-        if alert_rule_spec(config) is not None:
-            self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(
-                flux=config.flux, alerts=config.alerts, cluster_label=config.cluster_label,
-                gateway_scrapes=config.mode == "collector", pipeline_metrics=config.pipeline_metrics_enabled,
-                log_agents=config.agent_metrics_enabled), opts=child)
+        if plan.alert_rules is not None:
+            self.alert_rules = FluxAlertRules(f"{name}-alerts", FluxAlertRulesArgs(flux=config.flux), opts=child,
+                                              spec=plan.alert_rules)
             outputs["alertRules"] = self.alert_rules.rule_ref
-        if shipped_dashboards(config):
-            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, config.cluster_label, opts=child,
-                                             pipeline=config.pipeline_metrics_enabled,
-                                             log_agents=config.agent_metrics_enabled)
+        if plan.dashboards:
+            self.dashboards = FluxDashboards(f"{name}-dashboards", config.flux, opts=child, specs=plan.dashboards)
             outputs["dashboards"] = self.dashboards.dashboard_refs
 
-        if config.mode == "collector" and signals.logs:
+        if plan.log_agent:
             assert self.gateway is not None  # created above in mode collector
             self.log_agent = FluxLogAgent(
                 f"{name}-logs",
