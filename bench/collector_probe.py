@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.periodic import Periodic
-from e2e.collector import any_value, loopback_address
+from e2e.harness.collector import any_value, loopback_address
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TELEMETRY_PORT = 8888

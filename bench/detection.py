@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from components import constants as c  # noqa: E402
 from components.config import AlertSettings, prometheus_duration_seconds  # noqa: E402
-from e2e import test_real_flux as story  # noqa: E402
-from e2e.prometheus import EVALUATION_INTERVAL  # noqa: E402
+from e2e.harness import real_flux as story  # noqa: E402
+from e2e.harness.prometheus import EVALUATION_INTERVAL  # noqa: E402
 
 EVALUATION_SECONDS = prometheus_duration_seconds(EVALUATION_INTERVAL)
 ALERTS = AlertSettings.model_validate(story.ALERT_WINDOWS)

@@ -31,7 +31,7 @@ from bench.periodic import Periodic
 from components import constants as c
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from components.config import TracingSettings
-from e2e.collector import PodLog, component_type, loopback_address
+from e2e.harness.collector import PodLog, component_type, loopback_address
 
 # Each Flux kind's API group and version, as kube-state-metrics labels its series.
 FLUX_KINDS = {r.kind: r for resources in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in resources}

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/outage.py [--outage SECONDS] [--rate LINES_PER_SECOND]
 
-The scenario of e2e/outage.py (compressed in e2e/test_nothing_lost.py) with the `prod` stack's configs,
+The scenario of e2e/harness/outage.py (compressed in e2e/test_nothing_lost.py) with the `prod` stack's configs,
 localized: Flux log lines flow log agent -> gateway -> sink; the sink stops for `--outage` seconds
 (default 900, the shortest
 outage the configuration accepts), the gateway restarts a third of the way in, lines keep being
@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from components import constants as c  # noqa: E402
 from components.tooling.render import render_stack  # noqa: E402
-from e2e.collector import LogPipeline, collector_configs, gateway_and_agent  # noqa: E402
-from e2e.outage import STACK, run_outage  # noqa: E402
+from e2e.harness.collector import LogPipeline, collector_configs, gateway_and_agent  # noqa: E402
+from e2e.harness.outage import STACK, run_outage  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,8 +52,8 @@ from components import constants as c  # noqa: E402
 from components.config import duration_seconds, memory_mib, parse_stack_config  # noqa: E402
 from components.config.values import cpu_millicores  # noqa: E402
 from components.tooling.render import read_stack_file, run_program  # noqa: E402
-from e2e.collector import Collector, Sink, collector_configs, gateway_and_agent, localize  # noqa: E402
-from e2e.kube import wait_until  # noqa: E402
+from e2e.harness.collector import Collector, Sink, collector_configs, gateway_and_agent, localize  # noqa: E402
+from e2e.harness.kube import wait_until  # noqa: E402
 
 STACK = "prod"
 OBJECTS = (100, 1000, 5000)

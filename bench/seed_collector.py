@@ -24,7 +24,7 @@ from bench.collector_probe import ByteCounter
 from bench.flux_load import LogLoad, MetricsLoad, SpanLoad
 from components import constants as c
 from components.builders.collector_configs import CONTROLLERS_JOB
-from e2e.collector import Collector, Sink, any_value, attributes, component_type, localize
+from e2e.harness.collector import Collector, Sink, any_value, attributes, component_type, localize
 
 SEED_SCRAPE_INTERVAL = "30s"
 SEED_LOG_GLOB = f"/var/log/pods/{c.FLUX_NAMESPACE}_*/*/*.log"

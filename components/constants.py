@@ -181,7 +181,7 @@ KSM_IMAGE_REGISTRY = "registry.k8s.io"
 KSM_IMAGE_REPOSITORY = "kube-state-metrics/kube-state-metrics"
 # The image chart 8.4.0 ships: Chart.yaml appVersion 2.20.0, and values.yaml image.tag "" becomes
 # "v" + appVersion (templates/_helpers.tpl "kube-state-metrics.image"). The values still name it, as
-# the default of objectHealth.imageTag, so the pin is explicit; e2e/programs.py builds this version.
+# the default of objectHealth.imageTag, so the pin is explicit; e2e/harness/programs.py builds this version.
 # Not below v2.19.0: v2.17 and v2.18 lose series when two kinds in a row share a metric family
 # header (Provider's gotk_resource_info, Bucket's transition gauge), fixed in v2.19.0
 # (kubernetes/kube-state-metrics 79cc990c), shown by the real tier (e2e/test_object_health.py).

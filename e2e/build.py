@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from e2e.programs import (
+from e2e.harness.programs import (
     CACHE_DIR,
     OTELCOL_MANIFEST,
     PROGRAMS,

@@ -7,11 +7,11 @@ from typing import Iterator
 
 import pytest
 
-from e2e.charts import ChartRepository
-from e2e.controllers import flux_cluster
-from e2e.flux import NotificationController, install_crds, install_flux_namespace
-from e2e.flux import notification_controller as run_notification_controller
-from e2e.kube import ApiServer, control_plane
+from e2e.harness.charts import ChartRepository
+from e2e.harness.controllers import flux_cluster
+from e2e.harness.flux import NotificationController, install_crds, install_flux_namespace
+from e2e.harness.flux import notification_controller as run_notification_controller
+from e2e.harness.kube import ApiServer, control_plane
 
 
 @pytest.fixture(scope="session")
@@ -41,13 +41,13 @@ def notification_controller(
 def cluster(tmp_path_factory) -> Iterator[ApiServer]:
     """A control plane of the test module's own, since kube-controller-manager acts on every
     object in it: Flux's CRDs and namespace, Flux's controllers as a stock install has them,
-    rolled out (e2e/controllers.py)."""
+    rolled out (e2e/harness/controllers.py)."""
     with flux_cluster(tmp_path_factory.mktemp("cluster")) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def charts(tmp_path_factory) -> Iterator[ChartRepository]:
-    """The loopback chart repository of the real charts the package deploys (e2e/charts.py)."""
+    """The loopback chart repository of the real charts the package deploys (e2e/harness/charts.py)."""
     with ChartRepository(tmp_path_factory.mktemp("charts")) as repository:
         yield repository

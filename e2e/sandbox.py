@@ -7,11 +7,11 @@ It builds what it needs once from Go modules (etcd, kube-apiserver, kube-control
 kubectl, Flux's controllers, the collector and kube-state-metrics; e2e/build.py), starts them on
 loopback, installs Flux as `flux install` would and runs its four default controllers, prints a
 kubeconfig path, and runs until Ctrl-C, when it stops everything and deletes its data. Pods whose
-images are built here run as real processes (e2e/controllers.py and e2e/pods.py say how), so after
+images are built here run as real processes (e2e/harness/controllers.py and e2e/harness/pods.py say how), so after
 `pulumi up` of a stack the gateway, the log agent and kube-state-metrics run too, and what they
 deliver shows in the gateway's output under the printed pod logs directory (the dev stack's debug
 exporter). It also serves the packaged charts the package deploys on a loopback chart repository
-(e2e/charts.py), so `pulumi up` needs no chart repository from the internet.
+(e2e/harness/charts.py), so `pulumi up` needs no chart repository from the internet.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pathlib import Path
 
 from components import constants as c
 from e2e import build
-from e2e.charts import ChartRepository
-from e2e.controllers import flux_cluster, node_root
-from e2e.pods import pod_logs_dir
-from e2e.programs import FLUX_CONTROLLERS
+from e2e.harness.charts import ChartRepository
+from e2e.harness.controllers import flux_cluster, node_root
+from e2e.harness.pods import pod_logs_dir
+from e2e.harness.programs import FLUX_CONTROLLERS
 
 PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl", *FLUX_CONTROLLERS, "otelcol",
             "kube-state-metrics")

@@ -1,13 +1,13 @@
 """Area 1: every collector config the package renders is one the real collector accepts and runs.
 
-For every stack in stacks/ and for each one-option flip of the `dev` stack that
-tests/test_reviewable_previews.py uses, each collector Release's `alternateConfig`:
+For every stack in stacks/ and for each one-option flip of the `dev` stack (`OPTION_FLIPS`, which
+tests/properties/test_reviewable_previews.py uses too), each collector Release's `alternateConfig`:
 
 - passes `otelcol validate` as rendered, every receiver included (env it refers to set to dummy
   values). `validate` decodes every component's config strictly (unknown keys, stanza operator
   types, OTTL statements are refused) and builds the pipelines without starting them; the
   `k8s_objects` receiver needs no API server for that (no KUBERNETES_SERVICE_HOST is set);
-- starts, localized (e2e/collector.py `localize`), and answers on its health_check endpoint.
+- starts, localized (e2e/harness/collector.py `localize`), and answers on its health_check endpoint.
   `k8s_objects` is left out of the started config: it needs an API server and a service-account
   token (e2e tests with a real API server cover it). The `prometheus` receiver runs with its
   scrape config as rendered, its static targets pointed at a loopback address where nothing listens.
@@ -23,7 +23,6 @@ rendered config using an alias would fail it (the package renders primary types 
 from __future__ import annotations
 
 import json
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,17 +30,18 @@ from typing import Any
 import pytest
 
 from components import constants as c
-from e2e.collector import Collector, collector_configs, component_type, components, localize, loopback_address, validate
-from tests.support import ROOT, STACKS, referenced_components, run_stack
+from e2e.harness.collector import (
+    Collector,
+    collector_configs,
+    component_type,
+    components,
+    localize,
+    loopback_address,
+    validate,
+)
+from e2e.harness.render import OPTION_FLIPS, STACKS, referenced_components, run_stack
 
-# The option flips of tests/test_reviewable_previews.py, read from its parametrize mark so the two
-# stay one list. (That module imports `support` as a top-level module, as tests/conftest.py arranges.)
-sys.path.insert(0, str(ROOT / "tests"))
-from test_reviewable_previews import test_one_option_changes_only_what_depends_on_it as _flips  # noqa: E402
-
-_mark, = (m for m in _flips.pytestmark if m.name == "parametrize")
-FLIPS = {flip_id: overrides for flip_id, (overrides, _) in zip(_mark.kwargs["ids"], _mark.args[1])}
-SOURCES = [*STACKS, *(f"dev+{flip_id}" for flip_id in FLIPS)]
+SOURCES = [*STACKS, *(f"dev+{flip_id}" for flip_id in OPTION_FLIPS)]
 # Modes without collectors render none; every other source must render some.
 STACKS_WITHOUT_COLLECTORS = {"dash0-operator"}
 # The sink and the guarded backend the tests build into the binary (e2e/otelcol-builder.yaml), beside the
@@ -52,7 +52,7 @@ TEST_ONLY_COMPONENTS = {"exporters": {"file"}, "extensions": {"bearertokenauth"}
 @lru_cache(maxsize=None)
 def configs_of(source: str) -> dict[str, dict[str, Any]]:
     stack, _, flip = source.partition("+")
-    return collector_configs(run_stack(stack, overrides=FLIPS[flip] if flip else None))
+    return collector_configs(run_stack(stack, overrides=OPTION_FLIPS[flip] if flip else None))
 
 
 _checked: dict[str, str] = {}

@@ -4,7 +4,7 @@ The `prod` stack's event reader Role and RoleBinding, and the gateway's ServiceA
 real API server. The real collector (built from e2e/otelcol-builder.yaml) then runs the rendered
 gateway config cut to its `logs/flux-events` pipeline (the `k8s_objects/flux-events` receiver,
 the rendered processors and exporter), changed only as a collector outside a pod needs
-(`e2e.collector.localize`: the exporter sends to a local sink, plaintext): the receiver
+(`e2e.harness.collector.localize`: the exporter sends to a local sink, plaintext): the receiver
 authenticates with a kubeconfig holding a token the API server issued for that ServiceAccount
 (`auth_type: kubeConfig`, not `serviceAccount`). Events about Flux objects must come out as
 "Flux events as logs" in docs/what-it-deploys.md describes them; everything else must not come
@@ -32,10 +32,10 @@ import pytest
 from components import constants as c
 from components.builders import flux_events
 from components.tooling.render import masked
-from e2e.collector import Collector, Received, Sink, localize
-from e2e.flux import core_event, recorded_event
-from e2e.kube import HELM_RELEASE, ApiServer, kubeconfig_auth, rendered_manifest, wait_until
-from tests.support import run_stack
+from e2e.harness.collector import Collector, Received, Sink, localize
+from e2e.harness.flux import core_event, recorded_event
+from e2e.harness.kube import HELM_RELEASE, ApiServer, kubeconfig_auth, rendered_manifest, wait_until
+from e2e.harness.render import run_stack
 
 PULUMI_MANAGER = "pulumi-kubernetes-e2e"
 DELIVERY_SECONDS = 30

@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.request
 
 import pytest
 
 from components import constants as c
-from components.tooling.render import masked, read_stack_file
-from e2e.collector import HEADER_ATTRIBUTE_PREFIX, Collector, Sink, collector_configs, gateway_and_agent, localize
-from e2e.kube import wait_until
-from tests.support import ROOT, run_stack
+from components.tooling.render import read_stack_file
+from e2e.harness.collector import (
+    HEADER_ATTRIBUTE_PREFIX,
+    Collector,
+    Sink,
+    collector_configs,
+    gateway_and_agent,
+    kubelet_env,
+    localize,
+    post_span,
+)
+from e2e.harness.kube import wait_until
+from e2e.harness.render import ROOT, run_stack
 
 TOKEN = "TOKEN_THAT_MUST_ARRIVE_1234"
 PASSWORD = "PASSWORD_THAT_MUST_ARRIVE_5678"
@@ -42,33 +50,6 @@ def expected_headers(stack: str) -> tuple[dict, dict[str, str]]:
     if stack == "honeycomb":
         return {"exportHeaders": {"x-honeycomb-team": API_KEY}}, {"x-honeycomb-team": API_KEY}
     return {"exportToken": TOKEN}, {"authorization": f"Bearer {TOKEN}", "dash0-dataset": exporter_of(stack)["dataset"]}
-
-
-def kubelet_env(rendering) -> dict[str, str]:
-    """The gateway container's secret environment, resolved the way the kubelet resolves it: each
-    `extraEnvs` entry's secretKeyRef looked up in the rendered Secret of that name."""
-    secrets = {
-        masked(r.inputs)["metadata"]["name"]: masked(r.inputs["stringData"], reveal=True)
-        for r in rendering.resources if r.type == "kubernetes:core/v1:Secret"
-    }
-    gateway, _ = gateway_and_agent(collector_configs(rendering))
-    (values,) = [masked(r.inputs)["values"] for r in rendering.resources if r.type == "kubernetes:helm.sh/v3:Release"
-                 and masked(r.inputs)["values"].get("alternateConfig") == gateway]
-    env = {}
-    for entry in values["extraEnvs"]:
-        reference = entry["valueFrom"]["secretKeyRef"]
-        env[entry["name"]] = secrets[reference["name"]][reference["key"]]
-    return env
-
-
-def post_span(endpoint: str) -> None:
-    span = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "credentials",
-            "kind": 1, "startTimeUnixNano": "1764482400000000000", "endTimeUnixNano": "1764482401000000000"}
-    body = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [span]}]}]}
-    request = urllib.request.Request(f"{endpoint}/v1/traces", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
 
 
 @pytest.mark.parametrize("stack", ["grafana-cloud", "honeycomb", "prod"])

@@ -21,8 +21,8 @@ import pytest
 from components.builders.collector_configs import gateway_config
 from components.builders.flux_events import PIPELINE
 from components.config import ExporterSettings, GatewaySettings, SignalSettings
-from e2e.collector import Collector, Received, Sink, loopback_address
-from e2e.kube import wait_until
+from e2e.harness.collector import Collector, Received, Sink, loopback_address
+from e2e.harness.kube import wait_until
 
 CASE = "e2e.case"
 DELIVERY_SECONDS = 60

@@ -25,23 +25,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components import constants as c
 from components.tooling.render import masked, read_stack_file
-from e2e.flux import flux_deployment
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
-
-ROOT = Path(__file__).resolve().parents[1]
-# The offline tests' helpers (they import each other by bare name, as tests/conftest.py arranges).
-sys.path.insert(0, str(ROOT / "tests"))
-from pod_security import LEVELS, collector_pod, violations  # noqa: E402
-from support import STACKS, run_stack  # noqa: E402
-from test_kube_state_metrics import pod as kube_state_metrics_pod  # noqa: E402
+from e2e.harness.flux import flux_deployment
+from e2e.harness.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, rendered_manifest
+from e2e.harness.pod_security import LEVELS, collector_pod, kube_state_metrics_pod, violations
+from e2e.harness.render import ROOT, STACKS, run_stack
 
 KSM_CHART = "kube-state-metrics"
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
@@ -75,7 +68,7 @@ def release_pod(release: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 
 # --- cluster helpers -------------------------------------------------------------------------------------
-# tests/pod_security.py's control names -> the check names PodSecurity admission reports
+# e2e/harness/pod_security.py's control names -> the check names PodSecurity admission reports
 # (k8s.io/pod-security-admission policy checks; restricted reports hostPath as a volume type).
 PSA_CHECKS = {
     "host namespaces": "host namespaces",
@@ -211,7 +204,7 @@ def test_every_rendered_object_is_accepted_and_every_pod_admitted_where_it_runs(
             moved_pod = {**pod, "metadata": {**pod["metadata"], "namespace": check_namespace}}
             refused = kube.create(moved_pod, check=False)
             assert refused.returncode != 0, f"{release['name']} was admitted at {refusing_level}"
-            # The real admission names exactly the controls tests/pod_security.py finds broken.
+            # The real admission names exactly the controls e2e/harness/pod_security.py finds broken.
             offline = violations(pod, refusing_level)
             assert offline, f"the offline check finds nothing wrong with {release['name']} at {refusing_level}"
             assert psa_checks(refused.stderr, pod["metadata"]["name"], refusing_level) == {

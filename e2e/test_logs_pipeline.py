@@ -3,7 +3,7 @@
 Container log files laid out as kubelet does (`<root>/<ns>_<pod>_<uid>/<container>/0.log`), in CRI
 and docker json-file format, are tailed by the localized log-agent config, which forwards to the
 localized gateway config, which exports to a sink (the gateway's `debug` exporter becomes an OTLP
-exporter to the sink; see e2e/collector.py `localize`). What arrives is compared, record by record,
+exporter to the sink; see e2e/harness/collector.py `localize`). What arrives is compared, record by record,
 with what the docs promise (docs/what-it-deploys.md "Log agent" → Parsing, docs/verify.md "Logs"
 and "Log-to-trace correlation", docs/failure-behaviour.md → Agent restart):
 
@@ -42,9 +42,18 @@ import pytest
 
 from components import constants as c
 from components.tooling.render import mock_uid, read_stack_file
-from e2e.collector import CRI, DOCKER, LogPipeline, PodLog, Received, collector_configs, gateway_and_agent, zap_ts_ns
-from e2e.kube import wait_until
-from tests.support import ROOT, run_stack
+from e2e.harness.collector import (
+    CRI,
+    DOCKER,
+    LogPipeline,
+    PodLog,
+    Received,
+    collector_configs,
+    gateway_and_agent,
+    zap_ts_ns,
+)
+from e2e.harness.kube import wait_until
+from e2e.harness.render import ROOT, run_stack
 
 STACK = "dev"
 DELIVERY_TIMEOUT_SECONDS = 90  # two 2 s batch intervals plus polling; generous for a busy machine

@@ -19,9 +19,9 @@ from components.builders.collector_configs import CONTROLLERS_JOB
 from components.builders.plan import Plan
 from components.config import parse_stack_config
 from components.tooling.render import read_stack_file
-from e2e.collector import Collector, Sink, collector_configs, gateway_and_agent, localize
-from e2e.kube import wait_until
-from tests.support import ROOT, run_stack
+from e2e.harness.collector import Collector, Sink, collector_configs, gateway_and_agent, localize
+from e2e.harness.kube import wait_until
+from e2e.harness.render import ROOT, run_stack
 
 CONTROLLER = "notification-controller"
 # Series the Prometheus receiver adds per target, after metric relabelling (so the filter keeps them).

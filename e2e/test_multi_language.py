@@ -1,5 +1,5 @@
 """The multi-language component package (`provider/`) from a YAML and a TypeScript program, run
-by the real engine against the real API server and kube-controller-manager (e2e/consumers.py says
+by the real engine against the real API server and kube-controller-manager (e2e/harness/consumers.py says
 how each program gets the package without `pulumi package add`).
 
 Each program declares the dev stack's configuration through the component. It must preview and
@@ -18,11 +18,17 @@ import pytest
 
 from components import constants as c
 from components.config import ConfigError, parse_stack_config
-from e2e.charts import chart_overrides
-from e2e.consumers import COMPONENT, COMPONENT_NAME, TypeScriptProgram, yaml_project
-from e2e.engine import Engine, cli_with_language_hosts, component_plugin, differences_from_render, render_with_live_uids
-from e2e.kube import ApiServer
-from tests.support import run_stack
+from e2e.harness.charts import chart_overrides
+from e2e.harness.consumers import COMPONENT, COMPONENT_NAME, TypeScriptProgram, yaml_project
+from e2e.harness.engine import (
+    Engine,
+    cli_with_language_hosts,
+    component_plugin,
+    differences_from_render,
+    render_with_live_uids,
+)
+from e2e.harness.kube import ApiServer
+from e2e.harness.render import run_stack
 
 MISTAKE = "Flux_System"
 PYTHON_TRACE_MARKS = ("Traceback", 'File "', "Unexpected <class")

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.collector import LogPipeline, collector_configs, gateway_and_agent
-from e2e.outage import STACK, run_outage
-from tests.support import run_stack
+from e2e.harness.collector import LogPipeline, collector_configs, gateway_and_agent
+from e2e.harness.outage import STACK, run_outage
+from e2e.harness.render import run_stack
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.support import ROOT, STACKS
+from e2e.harness.render import ROOT, STACKS
 
 PIP_TIMEOUT = 600
 

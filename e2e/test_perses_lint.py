@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from e2e.programs import require
-from tests.support import by_kind, run_stack
+from e2e.harness.programs import require
+from e2e.harness.render import by_kind, run_stack
 
 SECRETS = {"exportToken": "auth_e2e"}
 

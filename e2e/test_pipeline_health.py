@@ -30,11 +30,11 @@ from components import constants as c
 from components.builders.alert_rules import PIPELINE_GROUP
 from components.builders.collector_configs import AGENT_JOB, GATEWAY_JOB, NODE_LABEL
 from components.builders.dashboards import CONTROL_PLANE, dashboard_queries
-from e2e.collector import LogPipeline, Sink, collector_configs, gateway_and_agent, loopback_address
-from e2e.kube import wait_until
-from e2e.outage import outage_line
-from e2e.prometheus import Prometheus, firing, wait_firing, wait_resolved
-from tests.support import ROOT, by_kind, run_stack
+from e2e.harness.collector import LogPipeline, Sink, collector_configs, gateway_and_agent, loopback_address
+from e2e.harness.kube import wait_until
+from e2e.harness.outage import outage_line
+from e2e.harness.prometheus import Prometheus, firing, wait_firing, wait_resolved
+from e2e.harness.render import ROOT, by_kind, run_stack
 
 STACK = "prod"
 QUEUE_SIZE = 4
@@ -58,7 +58,7 @@ QUOTED = {
     "gateway, backend refusing": (DROPPING, "code = Unauthenticated"),
 }
 # A fault reaches an alert through a 2 s scrape, two 2 s batches, the retries and the `for`; a
-# recovery also waits for gRPC's reconnect backoff (e2e/outage.py).
+# recovery also waits for gRPC's reconnect backoff (e2e/harness/outage.py).
 ALERT_TIMEOUT_SECONDS = 120
 
 

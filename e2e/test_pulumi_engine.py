@@ -1,6 +1,6 @@
 """`pulumi preview`, `up`, a second `up`, `preview --diff` and `destroy` of the dev, prod and
 dash0-operator stacks, run by the real Pulumi engine and Kubernetes provider against the real API
-server and kube-controller-manager (e2e/engine.py says how the program runs, e2e/controllers.py
+server and kube-controller-manager (e2e/harness/engine.py says how the program runs, e2e/harness/controllers.py
 what stands in for the scheduler and kubelet).
 
 What only the engine and the provider decide is checked against what the offline render shows:
@@ -8,7 +8,7 @@ the objects created, object by object; that a second `up` changes nothing; that 
 encrypted in the state and held by no object but its Secret; that a one-key change previews as
 that one change; that the dash0-operator stack's scrape patches roll Flux's controllers out with
 their annotations; that `destroy` removes everything of ours and leaves Flux's own objects as they
-were; and that the real charts, served from a loopback repository (e2e/charts.py), roll out
+were; and that the real charts, served from a loopback repository (e2e/harness/charts.py), roll out
 the rendered configuration.
 """
 
@@ -26,13 +26,21 @@ from pulumi import automation as auto
 
 from components import constants as c
 from components.tooling.render import masked, read_stack_file
-from e2e.charts import chart_overrides
-from e2e.controllers import pod_output
-from e2e.engine import Engine, differences_from_render, render_with_live_uids
-from e2e.flux import rolled_out
-from e2e.kube import FLUX_MANAGER, HELM_RELEASE, ApiServer, contains, kubectl_target, rendered_manifest, wait_until
-from e2e.programs import KUBERNETES_PROVIDER_VERSION
-from tests.support import ROOT
+from e2e.harness.charts import chart_overrides
+from e2e.harness.controllers import pod_output
+from e2e.harness.engine import Engine, differences_from_render, render_with_live_uids
+from e2e.harness.flux import rolled_out
+from e2e.harness.kube import (
+    FLUX_MANAGER,
+    HELM_RELEASE,
+    ApiServer,
+    contains,
+    kubectl_target,
+    rendered_manifest,
+    wait_until,
+)
+from e2e.harness.programs import KUBERNETES_PROVIDER_VERSION
+from e2e.harness.render import ROOT
 
 STACKS = ("dev", "prod", "dash0-operator")
 TOKEN = "engine-tier-token-7d3f9a"
@@ -224,7 +232,7 @@ def exporter_blocks(output: str) -> list[str]:
 
 
 def test_the_chart_pods_run_and_deliver_a_flux_failure_to_the_exporter(deployed, cluster):
-    """The releases' pods run from the real charts' pod specs (the kubelet stand-in, e2e/pods.py)
+    """The releases' pods run from the real charts' pod specs (the kubelet stand-in, e2e/harness/pods.py)
     and are ready by their own probes. Then a GitRepository that cannot be fetched makes the real
     source-controller fail, and the gateway's own debug exporter prints what the real programs
     delivered along the rendered paths: the controller's log line (file_log on the node's pod

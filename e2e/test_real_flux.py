@@ -1,9 +1,9 @@
 """Real Flux end to end: Flux's own controllers reconcile real sources on loopback, with real faults,
 and every signal is checked where a user sees it, at the backend, after the package's pipeline.
 
-Flux: source-, kustomize-, helm- and notification-controller, the real binaries (e2e/flux_controllers.py),
+Flux: source-, kustomize-, helm- and notification-controller, the real binaries (e2e/harness/flux_controllers.py),
 against a real API server, their output in kubelet's CRI layout under the pods directory.
-Sources: a Git server (`git http-backend`, e2e/git_server.py), a Helm repository and an OCI
+Sources: a Git server (`git http-backend`, e2e/harness/git_server.py), a Helm repository and an OCI
 registry (the Distribution registry), all on loopback.
 The package: the `prod` stack's rendered gateway and log agent (the real collector),
 kube-state-metrics with the rendered custom-resource-state configuration, and the rendered
@@ -16,12 +16,12 @@ The story, driven once for the module (`history`), each step waited on in the AP
 - Kustomization `paused` is suspended; GitRepository `unreachable` points where nothing listens;
 - HelmRelease `demo` from the Helm repository installs chart 1.0.0, fails to upgrade to 1.1.0 (the
   chart fails to render), and upgrades to 1.2.0; HelmRelease `oci-demo` installs a chart from
-  the OCI registry (e2e/oci_registry.py) through OCIRepository `oci-demo`;
+  the OCI registry (e2e/harness/oci_registry.py) through OCIRepository `oci-demo`;
 - `app` reconciled more than ten times at C, so that client-go's EventCorrelator combines its
   success events.
 The API server is read only to know what to expect; what is asserted is what reached the sink.
 
-The sink also hands every metric to a real Prometheus (e2e/prometheus.py), which evaluates the
+The sink also hands every metric to a real Prometheus (e2e/harness/prometheus.py), which evaluates the
 rendered PrometheusRule, its windows shortened through their stack keys (`ALERT_WINDOWS`). After
 the story, more faults, each fixed again: a HelmRelease upgrade that waits for a Deployment that
 never becomes ready; a Git host that accepts and never answers (holding source-controller's
@@ -52,8 +52,8 @@ from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from components.builders.plan import Plan
 from components.config import parse_stack_config
 from components.tooling.render import read_stack_file
-from e2e.charts import Chart, ChartRepository
-from e2e.collector import (
+from e2e.harness.charts import Chart, ChartRepository
+from e2e.harness.collector import (
     Collector,
     Received,
     Sink,
@@ -64,23 +64,23 @@ from e2e.collector import (
     loopback_address,
     zap_ts_ns,
 )
-from e2e.flux import apply_tracing, flux_trace_id, install_crds, install_flux_namespace
-from e2e.flux_controllers import flux_controllers, metrics_hosts
-from e2e.git_server import GitServer, SilentServer
-from e2e.kube import ApiServer, control_plane, kubeconfig_auth, wait_until
-from e2e.kube_state_metrics import (
+from e2e.harness.flux import apply_tracing, flux_trace_id, install_crds, install_flux_namespace
+from e2e.harness.flux_controllers import flux_controllers, metrics_hosts
+from e2e.harness.git_server import GitServer, SilentServer
+from e2e.harness.kube import ApiServer, control_plane, kubeconfig_auth, wait_until
+from e2e.harness.kube_state_metrics import (
     TEXT_ACCEPT,
     health_release,
     rbac_objects,
     start_kube_state_metrics,
 )
-from e2e.oci_registry import HELM_CHART_CONTENT, registry
-from e2e.prometheus import Prometheus, PrometheusError, wait_firing, wait_resolved
-from tests.support import ROOT, by_kind, releases
+from e2e.harness.oci_registry import HELM_CHART_CONTENT, registry
+from e2e.harness.prometheus import Prometheus, PrometheusError, wait_firing, wait_resolved
+from e2e.harness.real_flux import ALERT_WINDOWS, JUDGEMENT_FILE, NEVER_RAN, PANELS_FILE, SCRAPE_INTERVAL, TICKING
+from e2e.harness.render import ROOT, by_kind, releases
 
 STACK = "prod"
 SECRETS = {"exportToken": "auth_e2e"}
-SCRAPE_INTERVAL = "2s"
 NS = c.FLUX_NAMESPACE
 # Generous bounds for one reconciliation, or for a signal to cross agent, gateway and sink, on a
 # busy 2-core machine.
@@ -90,24 +90,6 @@ COMBINED_PREFIX = "(combined from similar events): "
 # More than client-go's EventCorrelator lets through alone (maxEvents 10 within 10 minutes).
 SIMILAR_EVENTS = 12
 
-# The alert windows a team would tune, shortened through their stack keys so that each fault fires
-# within seconds; thresholds that would not be crossed in that time are lowered with them.
-ALERT_WINDOWS = {
-    "notReady": {"after": "10s", "perKind": {"HelmRelease": "10s"}},
-    "suspended": {"after": "10s"},
-    "controllerDown": {"after": "10s"},
-    "controllerAbsent": {"after": "30s"},
-    "objectHealthDown": {"after": "10s"},
-    "stuckWorkqueue": {"after": "10s", "sustained": "5s"},
-    "workersSaturated": {"after": "10s"},
-    "slowReconcile": {"threshold": "15s", "window": "1m", "after": "5s"},
-    # Shorter than the story's 1h intervals, so idle reconcilers match it too: it is judged on
-    # kustomize-controller with a Kustomization that reconciles every few seconds (TICKING), and
-    # left out of the quiet stretches.
-    "notReconciling": {"window": "30s", "after": "5s"},
-    "behindSource": {"after": "10s"},
-}
-TICKING = "2s"
 # A bound for an alert to fire or resolve: its window, plus a scrape, a batch and an evaluation,
 # on a busy 2-core machine.
 ALERT_SECONDS = 120
@@ -115,11 +97,6 @@ ALERT_SECONDS = 120
 # worker (`--concurrent`, 2 by default), and a clone timeout the test never reaches.
 STALLED_SOURCES = ("stalled-1", "stalled-2")
 STALLED_TIMEOUT = "10m"
-# The fault of a configured controller that never runs here (the image controllers).
-NEVER_RAN = "configured, never running"
-# Where the story's alert timings are written, in its working directory.
-JUDGEMENT_FILE = "judgement.json"
-PANELS_FILE = "panels.json"
 
 # Every Flux kind at the version Flux 2.9 serves.
 RESOURCES = {r.kind: r for kinds in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in kinds}
@@ -937,7 +914,7 @@ def test_an_object_alert_names_the_object_its_reason_and_where_to_look(history):
                  if each.alert == "FluxObjectNotReady" and each.labels == {"kind": "Kustomization", "name": "app"}]
     labels, annotations = broken.fired["labels"], broken.fired["annotations"]
     assert labels["namespace"] == labels["exported_namespace"] == NS
-    # The gateway adds the cluster's name; the backend promotes it to a label (e2e/prometheus.py).
+    # The gateway adds the cluster's name; the backend promotes it to a label (e2e/harness/prometheus.py).
     assert labels["k8s_cluster_name"] == history.config.cluster_name
     assert annotations["summary"] == f"Kustomization {NS}/app is not Ready: BuildFailed"
     assert f"flux events --for Kustomization/app -n {NS}" in annotations["description"]

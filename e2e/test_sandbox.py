@@ -17,11 +17,11 @@ from pathlib import Path
 import yaml
 
 from components import constants as c
-from e2e.charts import DEPLOYED
-from e2e.engine import ROOT
-from e2e.flux import rolled_out
-from e2e.kube import child_env, kill_tree, wait_until
-from e2e.programs import require
+from e2e.harness.charts import DEPLOYED
+from e2e.harness.engine import ROOT
+from e2e.harness.flux import rolled_out
+from e2e.harness.kube import child_env, kill_tree, wait_until
+from e2e.harness.programs import require
 from e2e.sandbox import CHARTS, POD_LOGS, READY
 
 START_SECONDS = 300

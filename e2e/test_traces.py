@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 import pytest
 
 from components import constants as c
-from e2e.collector import (
+from e2e.harness.collector import (
     Collector,
     PodLog,
     Received,
@@ -31,8 +31,8 @@ from e2e.collector import (
     localize,
     loopback_address,
 )
-from e2e.flux import apply_tracing, core_event, flux_event, flux_trace_id, notification_controller
-from e2e.kube import kubeconfig_auth, wait_until
+from e2e.harness.flux import apply_tracing, core_event, flux_event, flux_trace_id, notification_controller
+from e2e.harness.kube import kubeconfig_auth, wait_until
 
 STACK = "dev"
 KUSTOMIZE = "kustomize.toolkit.fluxcd.io"

@@ -24,10 +24,17 @@ import grpc
 import pytest
 
 from components import constants as c
-from e2e.collector import Collector, collector_configs, gateway_and_agent, localize, loopback_address
-from e2e.kube import wait_until
-from e2e.test_export_credentials import kubelet_env, post_span
-from tests.support import ROOT, run_stack
+from e2e.harness.collector import (
+    Collector,
+    collector_configs,
+    gateway_and_agent,
+    kubelet_env,
+    localize,
+    loopback_address,
+    post_span,
+)
+from e2e.harness.kube import wait_until
+from e2e.harness.render import ROOT, run_stack
 
 SECTION = "## My backend shows nothing"
 ERROR_FIELD = re.compile(r'"error": "((?:[^"\\]|\\.)*)"')

@@ -1,26 +1,24 @@
-"""`python -m <package>`: the developer commands' entry point, run as the installed library and as
-the checkout's package."""
+"""`python -m <package>`: the developer commands' entry point, as the installed library and as the
+checkout's package, called as the function the command runs. e2e/test_command_line.py runs them
+as commands."""
 
-import subprocess
-import sys
+import importlib
 
 import pytest
 
-from support import ROOT
-
 
 @pytest.mark.parametrize("package", ["fluxcd_otel", "components"])
-def test_help_exits_zero_and_names_the_command_that_was_run(package):
-    result = subprocess.run([sys.executable, "-m", package, "--help"], capture_output=True, text=True, cwd=ROOT,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"usage: python -m {package} {{render,review,regenerate}}")
+def test_help_exits_zero_and_names_the_command_that_was_run(package, capsys):
+    entry_point = importlib.import_module(f"{package}.__main__")
+    assert entry_point.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: python -m {package} {{render,review,regenerate}}")
     other = "components" if package == "fluxcd_otel" else "fluxcd_otel"
-    assert f"python -m {package} render --stack dev" in result.stdout
-    assert f"python -m {other} render" not in result.stdout
+    assert f"python -m {package} render --stack dev" in out
+    assert f"python -m {other} render" not in out
 
 
-def test_an_unknown_command_prints_the_usage_and_exits_two():
-    result = subprocess.run([sys.executable, "-m", "fluxcd_otel", "deploy"], capture_output=True, text=True, cwd=ROOT,
-                            timeout=60)
-    assert result.returncode == 2 and result.stderr.startswith("usage: python -m fluxcd_otel")
+def test_an_unknown_command_prints_the_usage_and_exits_two(capsys):
+    entry_point = importlib.import_module("fluxcd_otel.__main__")
+    assert entry_point.main(["deploy"]) == 2
+    assert capsys.readouterr().err.startswith("usage: python -m fluxcd_otel")

@@ -1,0 +1,96 @@
+"""The program rendered under recording mocks, as both tiers read it: a stack's run with overrides
+and secret values, its objects by kind and its Helm releases, and the collector components a
+config uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from components import constants as c
+from components.tooling.render import (
+    RecordingMocks,
+    RegisteredResource,
+    Rendering,
+    available_stacks,
+    masked,
+    read_stack_file,
+    run_program,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT.parent / "shared" / "schemas"
+STACKS = available_stacks(ROOT)
+
+# One-option changes of the `dev` stack, by name: the fast suite checks that each changes only the
+# files that depend on it (tests/properties/test_reviewable_previews.py), the real tier that the
+# collector runs every config they give (e2e/test_collector_configs.py).
+OPTION_FLIPS: dict[str, dict[str, Any]] = {
+    "severity": {"tracing": {"eventSeverity": "error"}},
+    "scrape-interval": {"collector": {"scrapeInterval": "1m"}},
+    "agent-resources": {"logAgent": {"resources": {"cpuRequest": "50m", "cpuLimit": "1", "memoryRequest": "128Mi",
+                                                   "memoryLimit": "512Mi"}}},
+    "verbosity": {"exporter": {"type": "debug", "verbosity": "detailed"}},
+    "one-more-controller": {"flux": {"controllers": [*c.FLUX_DEFAULT_CONTROLLERS, "image-reflector-controller"]}},
+}
+
+
+def run_stack(
+    stack: str,
+    *,
+    overrides: Optional[dict[str, Any]] = None,
+    secrets: Optional[dict[str, Any]] = None,
+    preview: bool = False,
+    mocks: Optional[RecordingMocks] = None,
+) -> Rendering:
+    """Runs the real __main__.py with a stack file's config, plus overrides and secret values.
+
+    Overrides are plain (non-secret) config, even for a key the stack file encrypts; an override
+    of None removes the key."""
+    stack_file = read_stack_file(ROOT, stack)
+    config = dict(stack_file.config)
+    secret_keys = list(stack_file.secret_keys)
+    for key, value in (overrides or {}).items():
+        full_key = f"{c.PROJECT}:{key}"
+        config.pop(full_key, None)
+        if full_key in secret_keys:
+            secret_keys.remove(full_key)
+        if value is not None:
+            config[full_key] = value if isinstance(value, str) else json.dumps(value)
+    for key, value in (secrets or {}).items():
+        full_key = f"{c.PROJECT}:{key}"
+        config[full_key] = value if isinstance(value, str) else json.dumps(value)
+        secret_keys.append(full_key)
+    return run_program(
+        ROOT / "__main__.py", project=c.PROJECT, stack=stack, config=config, secret_keys=secret_keys, preview=preview,
+        mocks=mocks,
+    )
+
+
+def by_kind(resources: list[RegisteredResource], kind: str) -> list[dict[str, Any]]:
+    return [masked(r.inputs) for r in resources if r.custom and r.inputs.get("kind") == kind]
+
+
+def releases(resources: list[RegisteredResource]) -> dict[str, dict[str, Any]]:
+    return {
+        r.inputs["name"]: masked(r.inputs) for r in resources if r.type == "kubernetes:helm.sh/v3:Release"
+    }
+
+
+def referenced_components(config: dict[str, Any]) -> dict[str, set[str]]:
+    used: dict[str, set[str]] = {"receivers": set(), "processors": set(), "exporters": set()}
+    for pipeline in config["service"]["pipelines"].values():
+        for section in used:
+            used[section].update(pipeline.get(section, []))
+    used["extensions"] = set(config["service"].get("extensions", []))
+    return used
+
+
+def project_with_stack(directory: Path, stack_text: str, program: Optional[str] = None) -> Path:
+    """A copy of the project in `directory` whose stack `bad` has the given stack file text."""
+    (directory / "stacks").mkdir()
+    (directory / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (directory / "__main__.py").write_text(program or (ROOT / "__main__.py").read_text())
+    (directory / "stacks" / "Pulumi.bad.yaml").write_text(stack_text)
+    return directory
