@@ -125,7 +125,7 @@ class Pipeline:
         local = localize(gateway_config, workdir=workdir / "gateway", export_to=self.counter.endpoint,
                          without=("k8s_objects",))
         local, self.telemetry_url = with_self_telemetry(self.metrics.localized(local))
-        resources = settings.collector.resources
+        resources = settings.gateway.resources
         self.gateway = Collector("gateway", local, workdir / "gateway",
                                  env=chart_env(resources.memory_limit, resources.cpu_limit))
         self.pods = workdir / "pods"
@@ -181,7 +181,7 @@ def measure_point(settings: Any, gateway_config: dict, agent_config: dict, objec
         point = Point(
             objects=objects, lines_per_second=rate, series=pipeline.metrics.series,
             cpu_cores=used["cpu_cores"], peak_rss_mib=used["peak_rss_mib"],
-            limit_mib=memory_mib(settings.collector.resources.memory_limit),
+            limit_mib=memory_mib(settings.gateway.resources.memory_limit),
             agent_cpu_cores=agent_used["cpu_cores"], agent_peak_rss_mib=agent_used["peak_rss_mib"],
             refused=refused, lines_lost=sum(1 for n in range(last_line) if n not in pipeline.tail.arrived),
             duplicates=pipeline.tail.duplicates, p50=p50, p99=p99,
@@ -219,7 +219,7 @@ def round_up(value: float, step: int) -> int:
 
 
 def sizing_table(points: list[Point]) -> str:
-    rows = ["| Flux objects | lines/s | set `collector.resources.memoryLimit` | set `cpuLimit` |"
+    rows = ["| Flux objects | lines/s | set `gateway.resources.memoryLimit` | set `cpuLimit` |"
             " set `logAgent.resources.memoryLimit` |", "|---:|---:|---:|---:|---:|"]
     for p in points:
         memory = round_up(p.peak_rss_mib * GOAL_HEADROOM, 64)
@@ -266,7 +266,7 @@ def recovery(settings: Any, gateway_config: dict, agent_config: dict, outage: fl
         return {"outage_seconds": outage, "lines_written": written,
                 "lines_lost": sum(1 for n in range(written) if n not in pipeline.tail.arrived),
                 "duplicates": pipeline.tail.duplicates, "peak_queue_mib": peak_queue,
-                "volume_mib": memory_mib(settings.collector.sending_queue.volume_size), "drain_seconds": drained}
+                "volume_mib": memory_mib(settings.gateway.sending_queue.volume_size), "drain_seconds": drained}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     gateway_config, agent_config, settings = default_sized_configs()
     print(f"# fluxcd-otel pipeline benchmark, {time.strftime('%Y-%m-%d')}\n")
     print(f"Machine: {machine()}\n")
-    resources = settings.collector.resources
+    resources = settings.gateway.resources
     print(f"Gateway defaults: {resources.cpu_limit} CPU, {resources.memory_limit} memory limit; collector"
-          f" {c.COLLECTOR_IMAGE_TAG}; scrape every {settings.collector.scrape_interval}.\n")
+          f" {c.COLLECTOR_IMAGE_TAG}; scrape every {settings.gateway.scrape_interval}.\n")
     ok = True
     if "capacity" in parts:
         points = [measure_point(settings, gateway_config, agent_config, objects, rate, args.window, log)
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Goal: {verdict}\n")
         print("## Sizing (2x the measured peak memory, 2x the measured CPU)\n\n" + sizing_table(points) + "\n")
     if "recovery" in parts:
-        outage = args.outage or duration_seconds(settings.collector.sending_queue.outage)
+        outage = args.outage or duration_seconds(settings.gateway.sending_queue.outage)
         result = recovery(settings, gateway_config, agent_config, outage, log)
         ok &= result["lines_lost"] == 0
         print("## Recovery\n")

@@ -270,7 +270,7 @@ def scrape_filter_share() -> bool:
         print(f"   {controller:<25} {objects:>8} {total:>8} {kept:>8}  {kept / total:>6.1%}")
     print(f"   {'all':<25} {flux_metrics.object_count():>8} {series_total:>8} {kept_total:>8}"
           f"  {kept_total / series_total:>6.1%}")
-    prefixes = tuple(parse_stack_config(read_stack_file(ROOT, "prod").plain_settings()).collector.metric_prefixes)
+    prefixes = tuple(parse_stack_config(read_stack_file(ROOT, "prod").plain_settings()).gateway.metric_prefixes)
     print(f"   kept beyond the prefixes {', '.join(prefixes)}, for the shipped rules and dashboards (all controllers):")
     print("   series name                                      series    bytes")
     beyond: dict[str, tuple[int, int]] = {}

@@ -2,7 +2,7 @@
 
 The filter is not restated here: `flux_controllers_scrape_config` renders the stack with the
 package's own program and returns the scrape job that targets the Flux controllers' metrics
-Services, so the benchmark follows any change of `collector.metricPrefixes` or of the builders.
+Services, so the benchmark follows any change of `gateway.metricPrefixes` or of the builders.
 """
 
 from __future__ import annotations

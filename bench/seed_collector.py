@@ -146,7 +146,7 @@ def compare(gateway_config: dict[str, Any], agent_config: dict[str, Any], settin
         seed, seed_bytes = run_for(seed_config(gateway_config), None, objects, rate, window, Path(seed_dir))
     rows = [f"Same load for {window:.0f} s: {objects:,} Flux objects, {rate} log lines/s, spans from"
             f" {objects / 600:.1f}/s; scraped every {SEED_SCRAPE_INTERVAL} in the seed setup and every"
-            f" {settings.collector.scrape_interval} in ours.\n",
+            f" {settings.gateway.scrape_interval} in ours.\n",
             "| per hour | seed guide | fluxcd-otel | ours / seed |", "|---|---:|---:|---:|"]
     for label, a, b in (("distinct metric series", len(seed["series"]), len(ours["series"])),
                         ("log records", seed["logs"] * 3600 / window, ours["logs"] * 3600 / window),

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{POD_LOGS}: {pod_logs_dir(node_root(kube))}\n"
                   "in another shell, for a stack:\n"
                   f"  pulumi config set kubernetes:kubeconfig {kubeconfig} --stack <stack>\n"
-                  f"  pulumi config set --path {c.PROJECT}:collector.chartRepository {charts.url} --stack <stack>\n"
+                  f"  pulumi config set --path {c.PROJECT}:gateway.chartRepository {charts.url} --stack <stack>\n"
                   f"  pulumi config set --path {c.PROJECT}:objectHealth.chartRepository {charts.url} --stack <stack>\n"
                   "Ctrl-C stops it and deletes its data", flush=True)
             stop.wait()

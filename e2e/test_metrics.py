@@ -125,7 +125,7 @@ def test_the_gateway_ships_exactly_the_families_its_scrape_filter_claims(notific
     for family in text_string_to_metric_families(notification_controller.metrics()):
         # The receiver names a counter with its `_total`, a histogram or summary by its family.
         name = f"{family.name}_total" if family.type == "counter" else family.name
-        if name.startswith(tuple(config.collector.metric_prefixes)) or queried & {s.name for s in family.samples}:
+        if name.startswith(tuple(config.gateway.metric_prefixes)) or queried & {s.name for s in family.samples}:
             claimed.add(name)
     scrape_series = {name for name in shipped if name == "up" or name.startswith("scrape_")}
     assert shipped - scrape_series == claimed

@@ -41,7 +41,7 @@ QUEUE_SIZE = 4
 TOKEN = "the-backend-token"
 PIPELINE_ALERTS = ("FluxPipelineExportFailing", "FluxPipelineQueueFilling", "FluxLogAgentNotReading")
 OVERRIDES = {
-    "collector": {"scrapeInterval": "2s"},
+    "gateway": {"scrapeInterval": "2s"},
     "alerts": {
         "exportFailing": {"window": "10s", "after": "5s"},
         "queueFilling": {"after": "5s"},

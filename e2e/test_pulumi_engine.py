@@ -86,7 +86,7 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
 
 # What the tier changes in a stack beyond its chart repositories: the dev stack's debug exporter
 # prints whole records and its gateway scrapes every 5 s, so what arrives can be read within seconds.
-TUNING = {"dev": {"exporter": {"verbosity": "detailed"}, "collector": {"scrapeInterval": "5s"}}}
+TUNING = {"dev": {"exporter": {"verbosity": "detailed"}, "gateway": {"scrapeInterval": "5s"}}}
 
 
 def tuned(stack: str, repository: str) -> tuple[dict[str, Any], dict[str, str]]:

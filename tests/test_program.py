@@ -140,7 +140,7 @@ def test_every_chart_comes_from_the_configured_repository():
         return sorted((r.inputs["name"], r.inputs["chart"], masked(r.inputs)["repositoryOpts"]["repo"])
                       for r in rendering.resources if r.type == "kubernetes:helm.sh/v3:Release")
 
-    mirrored = run_stack("prod", overrides={"collector": {"chartRepository": "https://charts.example.com/otel"},
+    mirrored = run_stack("prod", overrides={"gateway": {"chartRepository": "https://charts.example.com/otel"},
                                             "objectHealth": {"chartRepository": "http://mirror.internal:8080/ksm"}})
     assert charts(mirrored) == [
         ("flux-object-health", c.KSM_CHART, "http://mirror.internal:8080/ksm"),

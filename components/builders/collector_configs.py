@@ -31,7 +31,7 @@ QUEUE_MOUNT = "/var/lib/otelcol/queue"
 # Prometheus job names; they become the `job` label (service.name) of the scraped series.
 CONTROLLERS_JOB = "flux-controllers"
 OBJECT_HEALTH_JOB = "flux-object-health"
-# Each collector scrapes its own metrics as this job (`collector.pipelineMetrics`).
+# Each collector scrapes its own metrics as this job (`gateway.pipelineMetrics`).
 GATEWAY_JOB = "fluxcd-otel-gateway"
 AGENT_JOB = "fluxcd-otel-log-agent"
 # The label that names a log agent's node on its own metrics, from the pod's spec.nodeName.

@@ -204,7 +204,7 @@ def overview_spec(cluster_label: str) -> dict[str, Any]:
 
 
 def pipeline_panels(cluster: str, log_agents: bool) -> list[Panel]:
-    """The collectors' own metrics (collector.pipelineMetrics): what they send, drop and hold."""
+    """The collectors' own metrics (gateway.pipelineMetrics): what they send, drop and hold."""
 
     def rate(name: str) -> str:
         return f"rate({metric(name)}{{{cluster}}}[{RATE_WINDOW}])"

@@ -62,7 +62,7 @@ class Plan:
     """The PersesDashboards' specs by name."""
     queried_metrics: list[str]
     """Every series of Flux's the rules and dashboards read, sorted: the gateway scrapes these
-    next to `collector.metricPrefixes`. The collectors' own (`otelcol_`) are kept by their own scrape
+    next to `gateway.metricPrefixes`. The collectors' own (`otelcol_`) are kept by their own scrape
     jobs (constants.PIPELINE_METRICS), and every scrape reports `up` whatever its filter keeps."""
     objects: dict[KubernetesObject, str] = field(default_factory=dict)
     """Every object the components create, with the stack key that names it. A Helm release stands
@@ -118,16 +118,16 @@ def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
         for controller in config.flux.controllers:
             add("v1", "Service", flux_namespace, manifests.metrics_service_name(controller), "flux.namespace")
     if plan.gateway:
-        gateway = config.collector
-        add("v1", "Namespace", "", gateway.namespace, "collector.namespace")
+        gateway = config.gateway
+        add("v1", "Namespace", "", gateway.namespace, "gateway.namespace")
         if export_secrets:
             add("v1", "Secret", gateway.namespace, credentials_secret_name(gateway.release_name),
-                "collector.releaseName")
+                "gateway.releaseName")
         for namespace in config.event_namespaces:
             reader = manifests.event_reader_name(gateway.release_name)
-            add(RBAC, "Role", namespace, reader, "collector.releaseName")
-            add(RBAC, "RoleBinding", namespace, reader, "collector.releaseName")
-        add(*HELM_RELEASE, gateway.namespace, gateway.release_name, "collector.releaseName")
+            add(RBAC, "Role", namespace, reader, "gateway.releaseName")
+            add(RBAC, "RoleBinding", namespace, reader, "gateway.releaseName")
+        add(*HELM_RELEASE, gateway.namespace, gateway.release_name, "gateway.releaseName")
     if plan.log_agent:
         agent = config.log_agent
         add("v1", "Namespace", "", agent.namespace, "logAgent.namespace")

@@ -170,17 +170,17 @@ class AlertSettings(Model):
     export_failing: ExportFailingAlertSettings = ExportFailingAlertSettings()
     (
         "`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send "
-        "(`collector.pipelineMetrics`)."
+        "(`gateway.pipelineMetrics`)."
     )
     queue_filling: QueueFillingAlertSettings = QueueFillingAlertSettings()
     (
         "`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives "
-        "(`collector.pipelineMetrics`)."
+        "(`gateway.pipelineMetrics`)."
     )
     agent_not_reading: AgentNotReadingAlertSettings = AgentNotReadingAlertSettings()
     (
         "`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in "
-        "their files (`collector.pipelineMetrics`)."
+        "their files (`gateway.pipelineMetrics`)."
     )
 
 

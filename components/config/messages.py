@@ -187,8 +187,16 @@ def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
     return raw
 
 
+# Keys of the namespace that were renamed, by their old name: a stack file written for an older
+# release is told where its settings went.
+RENAMED_KEYS = {"collector": "gateway"}
+
+
 def _unknown_key_reason(loc: tuple[Any, ...], raw: Any) -> str:
     model, _ = type_at(loc[:-1])
+    if len(loc) == 1 and loc[0] in RENAMED_KEYS:
+        new = RENAMED_KEYS[loc[0]]
+        return f"renamed to `{new}`: the same settings, now under `{c.PROJECT}:{new}`"
     if len(loc) == 1 and "." in str(loc[0]) and _model_field(StackConfig, str(loc[0]).split(".")[0]) is not None:
         # `pulumi config set fluxcd-otel:exporter.protocol http` stores that dotted name as one key.
         return (f"a dotted name stored as one key, which is never read: set the value inside its section with"

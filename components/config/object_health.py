@@ -24,7 +24,7 @@ class ObjectHealthSettings(Model):
     release_name: ReleaseName = "flux-object-health"
     """Helm release name; also the kube-state-metrics Service name."""
     namespace: NamespaceName = "flux-otel-health"
-    """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses collector.namespace)."""
+    """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses gateway.namespace)."""
     chart_version: Version = c.KSM_CHART_VERSION
     """Version of the `kube-state-metrics` chart (prometheus-community), pinned."""
     chart_repository: ChartRepository = c.KSM_CHART_REPO

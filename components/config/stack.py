@@ -47,7 +47,7 @@ class Dash0OperatorSettings(Model):
 
 Mode = Literal["collector", "dash0-operator"]
 _COLLECTOR_ONLY = (
-    "collector", "log_agent", "expected_load", "exporter", "export_token", "export_password", "export_headers"
+    "gateway", "log_agent", "expected_load", "exporter", "export_token", "export_password", "export_headers"
 )
 _OPERATOR_ONLY = ("dash0_operator",)
 
@@ -73,8 +73,9 @@ class StackConfig(Model):
     """Which signals to ship."""
     flux: FluxSettings = FluxSettings()
     """Where Flux runs and which controllers it has."""
-    collector: GatewaySettings = GatewaySettings()
-    """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
+    gateway: GatewaySettings = GatewaySettings()
+    """collector mode: the gateway collector (metrics scrape, OTLP in, export); the log agent runs its image and
+    chart, queues like it and ships its own metrics with it."""
     log_agent: LogAgentSettings = LogAgentSettings()
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
     expected_load: ExpectedLoadSettings = ExpectedLoadSettings()
@@ -121,7 +122,7 @@ class StackConfig(Model):
         except ValidationError:
             return data  # refused with its own message
         sized = dict(data)
-        for keys, default, measured in ((("collector",), GATEWAY_RESOURCES, c.GATEWAY_PEAK_MIB),
+        for keys, default, measured in ((("gateway",), GATEWAY_RESOURCES, c.GATEWAY_PEAK_MIB),
                                         (("logAgent", "log_agent"), AGENT_RESOURCES, c.AGENT_PEAK_MIB)):
             key = next((k for k in keys if k in data), keys[0])
             section = sized_for_load(data.get(key), default, load, measured)
@@ -140,27 +141,27 @@ class StackConfig(Model):
         if self.mode == "collector":
             if self.exporter is None:
                 problems.append(("exporter", "required in mode collector (type dash0, otlp or debug)"))
-            if self.collector.pipeline_metrics and "pipeline_metrics" in self.collector.model_fields_set \
+            if self.gateway.pipeline_metrics and "pipeline_metrics" in self.gateway.model_fields_set \
                     and not self.signals.metrics:
-                problems.append(("collector.pipelineMetrics", "needs signals.metrics (they travel with them)"))
-            if self.signals.metrics and self.collector.replicas > 1:
+                problems.append(("gateway.pipelineMetrics", "needs signals.metrics (they travel with them)"))
+            if self.signals.metrics and self.gateway.replicas > 1:
                 problems.append(
-                    ("collector.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)")
+                    ("gateway.replicas", "must be 1 while signals.metrics is on (each replica scrapes every target)")
                 )
             problems += [
                 (
                     f"{section}.namespace",
                     f"must not be the Flux namespace {self.flux.namespace}, which gets no workloads",
                 )
-                for section, settings in (("collector", self.collector), ("logAgent", self.log_agent))
+                for section, settings in (("gateway", self.gateway), ("logAgent", self.log_agent))
                 if settings.namespace == self.flux.namespace
             ]
-            if self.collector.namespace == self.log_agent.namespace:
+            if self.gateway.namespace == self.log_agent.namespace:
                 problems.append((
                     "logAgent.namespace",
-                    "must differ from collector.namespace (Pod Security privileged vs restricted)",
+                    "must differ from gateway.namespace (Pod Security privileged vs restricted)",
                 ))
-            problems += memory_limit_problems("collector.resources.memoryLimit", "gateway", self.collector.resources,
+            problems += memory_limit_problems("gateway.resources.memoryLimit", "gateway", self.gateway.resources,
                                               self.expected_load, c.GATEWAY_PEAK_MIB)
             problems += memory_limit_problems("logAgent.resources.memoryLimit", "log agent", self.log_agent.resources,
                                               self.expected_load, c.AGENT_PEAK_MIB)
@@ -177,10 +178,10 @@ class StackConfig(Model):
         if self.mode == "collector":
             if "namespace" in health.model_fields_set:
                 problems.append(
-                    ("objectHealth.namespace", "only in mode dash0-operator; collector mode uses collector.namespace")
+                    ("objectHealth.namespace", "only in mode dash0-operator; collector mode uses gateway.namespace")
                 )
-            if health.release_name == self.collector.release_name:
-                problems.append(("objectHealth.releaseName", "must differ from collector.releaseName (same namespace)"))
+            if health.release_name == self.gateway.release_name:
+                problems.append(("objectHealth.releaseName", "must differ from gateway.releaseName (same namespace)"))
         elif health.namespace == self.flux.namespace:
             problems.append(("objectHealth.namespace", "must not be the Flux namespace, which gets no workloads"))
         if problems:
@@ -196,9 +197,9 @@ class StackConfig(Model):
             problems.append(
                 ("events.namespaces", "only in mode collector; the operator collects the Flux namespace's events")
             )
-        if self.mode == "collector" and self.events_enabled and self.collector.replicas > 1:
+        if self.mode == "collector" and self.events_enabled and self.gateway.replicas > 1:
             problems.append(
-                ("collector.replicas", "must be 1 while events are on (each replica would watch every event)")
+                ("gateway.replicas", "must be 1 while events are on (each replica would watch every event)")
             )
         if problems:
             raise InvalidKey.each(problems)
@@ -218,7 +219,7 @@ class StackConfig(Model):
     @property
     def pipeline_metrics_enabled(self) -> bool:
         """The gateway and log agents ship their own metrics (collector mode, with the metrics)."""
-        return self.mode == "collector" and self.signals.metrics and self.collector.pipeline_metrics
+        return self.mode == "collector" and self.signals.metrics and self.gateway.pipeline_metrics
 
     @property
     def agent_metrics_enabled(self) -> bool:
@@ -231,7 +232,7 @@ class StackConfig(Model):
 
     @property
     def object_health_namespace(self) -> str:
-        return self.collector.namespace if self.mode == "collector" else self.object_health.namespace
+        return self.gateway.namespace if self.mode == "collector" else self.object_health.namespace
 
     def check_secrets(self, *, export_credentials: ExportCredentials, has_tracing_headers: bool,
                       tracing_header_names: Optional[list[str]] = None) -> None:

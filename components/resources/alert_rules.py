@@ -25,7 +25,7 @@ class FluxAlertRulesArgs:
     """The gateway scrapes the controllers and object health (collector mode), so the alerts on its
     scrape jobs can fire; the Dash0 operator names its scrapes otherwise."""
     pipeline_metrics: bool = False
-    """The gateway ships its own metrics (`collector.pipelineMetrics`), so the pipeline alerts can fire."""
+    """The gateway ships its own metrics (`gateway.pipelineMetrics`), so the pipeline alerts can fire."""
     log_agents: bool = False
     """Log agents ship their own metrics too, so FluxLogAgentNotReading can fire."""
 

@@ -44,7 +44,7 @@ class CollectorGatewayArgs:
     kept_metrics: list[str] = field(default_factory=list)
     """Series the shipped alert rules and dashboards read; the scrape keeps them next to the prefixes."""
     pipeline_metrics: bool = False
-    """Scrape the gateway's own metrics and take the log agents' (`collector.pipelineMetrics`)."""
+    """Scrape the gateway's own metrics and take the log agents' (`gateway.pipelineMetrics`)."""
     event_namespaces: list[str] = field(default_factory=list)
     """Namespaces whose Kubernetes events about Flux objects the gateway ships as logs; each gets a
     Role that lets the gateway's service account list and watch events there, and nothing more."""

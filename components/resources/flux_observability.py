@@ -145,7 +145,7 @@ class FluxObservability(pulumi.ComponentResource):
         # trace IDs derived from the Alert's UID. The Provider does not wait for the gateway, so on a
         # first install spans sent before the gateway is up are lost (docs: When things fail).
         if plan.gateway:
-            default_trace_address = otlp_endpoints(config.collector)[1]
+            default_trace_address = otlp_endpoints(config.gateway)[1]
         else:
             default_trace_address = config.dash0_operator.collector_endpoint
         if plan.tracing:
@@ -182,7 +182,7 @@ class FluxObservability(pulumi.ComponentResource):
                 CollectorGatewayArgs(
                     cluster_name=config.cluster_name,
                     exporter=config.exporter,
-                    gateway=config.collector,
+                    gateway=config.gateway,
                     signals=config.signals,
                     scrape_targets=scrape_targets,
                     export_token=export_token,
@@ -242,7 +242,7 @@ class FluxObservability(pulumi.ComponentResource):
                     gateway_otlp_grpc=self.gateway.otlp_grpc_endpoint,
                     flux=config.flux,
                     agent=config.log_agent,
-                    collector=config.collector,
+                    gateway=config.gateway,
                     pipeline_metrics=config.pipeline_metrics_enabled,
                     alert_uid=alert_uid,
                     alert_event_sources=alert_event_sources,

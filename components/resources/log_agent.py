@@ -23,10 +23,10 @@ class FluxLogAgentArgs:
     """`host:port` of the gateway's OTLP/gRPC receiver; the backend token stays with the gateway."""
     flux: FluxSettings = FluxSettings()
     agent: LogAgentSettings = LogAgentSettings()
-    collector: GatewaySettings = GatewaySettings()
+    gateway: GatewaySettings = GatewaySettings()
     """Chart version, image, the outage the queues bridge and the scrape interval are shared with the gateway."""
     pipeline_metrics: bool = False
-    """Ship the agent's own metrics to the gateway (`collector.pipelineMetrics`)."""
+    """Ship the agent's own metrics to the gateway (`gateway.pipelineMetrics`)."""
     alert_uid: Optional[pulumi.Input[str]] = None
     """UID of the tracing Alert. With `alert_event_sources`, every Flux log line with a revision,
     of an object the Alert selects and of a kind that logs its revision, gets the trace ID Flux
@@ -60,20 +60,20 @@ class FluxLogAgent(pulumi.ComponentResource):
             controllers=args.flux.controllers,
             agent=agent,
             gateway_otlp_grpc=args.gateway_otlp_grpc,
-            queue=args.collector.sending_queue,
+            queue=args.gateway.sending_queue,
             trace_correlation=trace_correlation,
-            pipeline_metrics_interval=args.collector.scrape_interval if args.pipeline_metrics else None,
+            pipeline_metrics_interval=args.gateway.scrape_interval if args.pipeline_metrics else None,
         )
         self.release = chart_release(
             f"{name}-release",
             release_name=agent.release_name,
             namespace=agent.namespace,
             chart=c.COLLECTOR_CHART,
-            version=args.collector.chart_version,
-            repository=args.collector.chart_repository,
+            version=args.gateway.chart_version,
+            repository=args.gateway.chart_repository,
             values=log_agent_values(
                 fullname=agent.release_name,
-                image=args.collector.image,
+                image=args.gateway.image,
                 resources=agent.resources,
                 config=self.collector_config,
                 checkpoint_host_dir=f"{agent.checkpoint_dir.rstrip('/')}/{agent.release_name}",

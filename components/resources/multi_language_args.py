@@ -82,7 +82,7 @@ class SendingQueueSettings(TypedDict):
 
 
 class GatewaySettings(TypedDict):
-    """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
+    """collector mode: the gateway collector (metrics scrape, OTLP in, export); the log agent runs its image and chart, queues like it and ships its own metrics with it."""
 
     namespace: NotRequired[str]
     """Namespace of the gateway collector (Pod Security level `restricted`)."""
@@ -388,7 +388,7 @@ class ObjectHealthDownAlertSettings(TypedDict):
 
 
 class ExportFailingAlertSettings(TypedDict):
-    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`collector.pipelineMetrics`)."""
+    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`gateway.pipelineMetrics`)."""
 
     enabled: NotRequired[bool]
     """Ship this alert."""
@@ -401,7 +401,7 @@ class ExportFailingAlertSettings(TypedDict):
 
 
 class QueueFillingAlertSettings(TypedDict):
-    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`collector.pipelineMetrics`)."""
+    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`gateway.pipelineMetrics`)."""
 
     enabled: NotRequired[bool]
     """Ship this alert."""
@@ -414,7 +414,7 @@ class QueueFillingAlertSettings(TypedDict):
 
 
 class AgentNotReadingAlertSettings(TypedDict):
-    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`collector.pipelineMetrics`)."""
+    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`gateway.pipelineMetrics`)."""
 
     enabled: NotRequired[bool]
     """Ship this alert."""
@@ -458,11 +458,11 @@ class AlertSettings(TypedDict):
     object_health_down: NotRequired[ObjectHealthDownAlertSettings]
     """`FluxObjectHealthDown`: object health stopped arriving, so the object alerts are silent (collector mode)."""
     export_failing: NotRequired[ExportFailingAlertSettings]
-    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`collector.pipelineMetrics`)."""
+    """`FluxPipelineExportFailing`: the gateway or a log agent drops items it could not send (`gateway.pipelineMetrics`)."""
     queue_filling: NotRequired[QueueFillingAlertSettings]
-    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`collector.pipelineMetrics`)."""
+    """`FluxPipelineQueueFilling`: the gateway's export queue fills, so the backend takes less than arrives (`gateway.pipelineMetrics`)."""
     agent_not_reading: NotRequired[AgentNotReadingAlertSettings]
-    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`collector.pipelineMetrics`)."""
+    """`FluxLogAgentNotReading`: a log agent's queue is full or its pipeline refuses lines, so Flux's lines wait in their files (`gateway.pipelineMetrics`)."""
 
 
 class DashboardSettings(TypedDict):
@@ -493,7 +493,7 @@ class ObjectHealthSettings(TypedDict):
     release_name: NotRequired[str]
     """Helm release name; also the kube-state-metrics Service name."""
     namespace: NotRequired[str]
-    """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses collector.namespace)."""
+    """dash0-operator mode: namespace created for kube-state-metrics (collector mode uses gateway.namespace)."""
     chart_version: NotRequired[str]
     """Version of the `kube-state-metrics` chart (prometheus-community), pinned."""
     chart_repository: NotRequired[str]
@@ -526,8 +526,8 @@ class FluxObservabilityArgs(TypedDict):
     """Which signals to ship."""
     flux: NotRequired[FluxSettings]
     """Where Flux runs and which controllers it has."""
-    collector: NotRequired[GatewaySettings]
-    """collector mode: the gateway collector (metrics scrape, OTLP in, export)."""
+    gateway: NotRequired[GatewaySettings]
+    """collector mode: the gateway collector (metrics scrape, OTLP in, export); the log agent runs its image and chart, queues like it and ships its own metrics with it."""
     log_agent: NotRequired[LogAgentSettings]
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
     expected_load: NotRequired[ExpectedLoadSettings]

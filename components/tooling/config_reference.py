@@ -65,7 +65,7 @@ def _shown(value: Any) -> str:
 @dataclass(frozen=True)
 class Key:
     path: str
-    """Key path below the namespace, e.g. `collector.image.tag` or `tracing.eventSources[].kind`."""
+    """Key path below the namespace, e.g. `gateway.image.tag` or `tracing.eventSources[].kind`."""
     type: str
     default: str
     description: str

@@ -1,7 +1,7 @@
 """A Helm chart repository on loopback: by default the real packaged charts the package deploys
 (`../shared/charts`, read where they are), or any charts a test makes.
 
-The public chart repositories are out of reach here. The stacks point `collector.chartRepository`
+The public chart repositories are out of reach here. The stacks point `gateway.chartRepository`
 and `objectHealth.chartRepository` at this repository, so `pulumi up` installs the real chart
 templates at the pinned versions.
 """

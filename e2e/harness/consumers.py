@@ -52,7 +52,7 @@ def yaml_project(directory: Path, plugin_dir: Path, changed: dict[str, Any] | No
                     "mode": "collector",
                     "exporter": {"type": "debug", "verbosity": "basic"},
                     "flux": {"namespace": "${fluxNamespace}"},
-                    "collector": {"replicas": 1, "scrapeInterval": "30s", "chartRepository": repository},
+                    "gateway": {"replicas": 1, "scrapeInterval": "30s", "chartRepository": repository},
                     "objectHealth": {"chartRepository": repository},
                     "alerts": {"enabled": False},
                     "dashboards": {"enabled": False},

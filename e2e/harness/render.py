@@ -28,7 +28,7 @@ STACKS = available_stacks(ROOT)
 # collector runs every config they give (e2e/test_collector_configs.py).
 OPTION_FLIPS: dict[str, dict[str, Any]] = {
     "severity": {"tracing": {"eventSeverity": "error"}},
-    "scrape-interval": {"collector": {"scrapeInterval": "1m"}},
+    "scrape-interval": {"gateway": {"scrapeInterval": "1m"}},
     "agent-resources": {"logAgent": {"resources": {"cpuRequest": "50m", "cpuLimit": "1", "memoryRequest": "128Mi",
                                                    "memoryLimit": "512Mi"}}},
     "verbosity": {"exporter": {"type": "debug", "verbosity": "detailed"}},

@@ -32,7 +32,7 @@ const program = async () => {
         mode: fluxcdOtel.Mode.COLLECTOR,
         exporter: { type: fluxcdOtel.ExporterType.DEBUG, verbosity: fluxcdOtel.ExporterVerbosity.BASIC },
         flux: { namespace: config.get("fluxNamespace") ?? "flux-system" },
-        collector: { replicas: 1, scrapeInterval: "30s", chartRepository: repository },
+        gateway: { replicas: 1, scrapeInterval: "30s", chartRepository: repository },
         objectHealth: { chartRepository: repository },
         alerts: { enabled: false },
         dashboards: { enabled: false },

@@ -232,7 +232,7 @@ def test_agent_resumes_from_stored_offsets_and_queues_a_gateway_outage(outage):
 
 
 
-# --- the collectors' own metrics (collector.pipelineMetrics) ------------------------------------------
+# --- the collectors' own metrics (gateway.pipelineMetrics) ------------------------------------------
 def own_job(config, job):
     (scrape,) = [j for j in config["receivers"]["prometheus"]["config"]["scrape_configs"] if j["job_name"] == job]
     return scrape

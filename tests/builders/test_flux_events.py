@@ -136,7 +136,7 @@ def test_operator_event_collection_follows_the_config(overrides, enabled):
     ({"events": {"namespaces": ["apps", "apps"]}}, "events.namespaces"),
     ({"events": {"namespaces": []}}, "events.namespaces"),
     ({"events": {"namespaces": ["Apps"]}}, "events.namespaces[0]"),
-    ({"signals": {"metrics": False}, "collector": {"replicas": 2}}, "collector.replicas"),
+    ({"signals": {"metrics": False}, "gateway": {"replicas": 2}}, "gateway.replicas"),
 ])
 def test_invalid_event_settings_name_their_key(raw, path):
     base = (

@@ -115,7 +115,7 @@ def test_every_metric_a_shipped_query_reads_is_kept_and_nothing_else_beyond_gotk
 def test_the_filter_admits_exact_names_only_for_what_ships(variant):
     overrides = {
         "no-alerts-no-dashboards": {"alerts": {"enabled": False}, "dashboards": {"enabled": False}},
-        "metrics-prefix-covers-them": {"collector": {"metricPrefixes": ["gotk_", "workqueue_", "controller_runtime_"]}},
+        "metrics-prefix-covers-them": {"gateway": {"metricPrefixes": ["gotk_", "workqueue_", "controller_runtime_"]}},
     }[variant]
     regex = keep_regexes(rendered("prod", json.dumps(overrides)))[CONTROLLERS_JOB]
     if variant == "no-alerts-no-dashboards":

@@ -60,8 +60,8 @@ def test_defaults_follow_a_stock_flux_install():
     assert config.mode == "collector"
     assert config.flux.namespace == c.FLUX_NAMESPACE
     assert config.flux.controllers == list(c.FLUX_DEFAULT_CONTROLLERS)
-    assert config.collector.metric_prefixes == ["gotk_"]
-    assert config.collector.chart_version == c.COLLECTOR_CHART_VERSION
+    assert config.gateway.metric_prefixes == ["gotk_"]
+    assert config.gateway.chart_version == c.COLLECTOR_CHART_VERSION
     assert config.signals.metrics and config.signals.traces and config.signals.logs
 
 
@@ -85,13 +85,13 @@ def test_traced_kinds_follow_the_controllers_and_skip_helm_repository():
         ({**MINIMAL, "flux": {"controllers": ["helm-controller", "helm-controller"]}},
          "flux.controllers", "more than once"),
         ({**MINIMAL, "flux": {"namespace": "Flux_System"}}, "flux.namespace", "must be a Kubernetes name"),
-        ({**MINIMAL, "collector": {"scrapeInterval": "0s"}}, "collector.scrapeInterval", "longer than zero"),
-        ({**MINIMAL, "collector": {"scrapeInterval": "30"}},
-         "collector.scrapeInterval", "must be a duration such as 30s"),
-        ({**MINIMAL, "collector": {"chartVersion": "latest"}},
-         "collector.chartVersion", "must be a version such as 0.170.0"),
-        ({**MINIMAL, "collector": {"metricPrefixes": ["gotk-"]}},
-         "collector.metricPrefixes[0]", "start of a Prometheus metric name"),
+        ({**MINIMAL, "gateway": {"scrapeInterval": "0s"}}, "gateway.scrapeInterval", "longer than zero"),
+        ({**MINIMAL, "gateway": {"scrapeInterval": "30"}},
+         "gateway.scrapeInterval", "must be a duration such as 30s"),
+        ({**MINIMAL, "gateway": {"chartVersion": "latest"}},
+         "gateway.chartVersion", "must be a version such as 0.170.0"),
+        ({**MINIMAL, "gateway": {"metricPrefixes": ["gotk-"]}},
+         "gateway.metricPrefixes[0]", "start of a Prometheus metric name"),
         ({**MINIMAL, "exporter": {"type": "otlp"}}, "exporter.endpoint", "required with type otlp"),
         ({**MINIMAL, "exporter": {"type": "otlp", "endpoint": "collector:4317"}},
          "exporter.endpoint", "http:// or https://"),
@@ -113,10 +113,10 @@ def test_traced_kinds_follow_the_controllers_and_skip_helm_repository():
          "dash0Operator", "not allowed in mode collector"),
         ({"clusterName": "x"}, "exporter", "required in mode collector"),
         ({**MINIMAL, "signals": {"metrics": False, "traces": False, "logs": False}}, "signals", "at least one"),
-        ({**MINIMAL, "collector": {"replicas": 2}}, "collector.replicas", "must be 1 while signals.metrics is on"),
-        ({**MINIMAL, "collector": {"resources": {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi",
+        ({**MINIMAL, "gateway": {"replicas": 2}}, "gateway.replicas", "must be 1 while signals.metrics is on"),
+        ({**MINIMAL, "gateway": {"resources": {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi",
                                                   "memoryLimit": "512Mi"}}},
-         "collector.resources.memoryRequest", "must not exceed"),
+         "gateway.resources.memoryRequest", "must not exceed"),
     ],
 )
 def test_bad_input_names_the_key_path(raw, path, reason):
@@ -269,11 +269,11 @@ def _set_config(values, secret=()):
 
 def test_load_reads_every_key_of_the_project_namespace():
     _set_config({"clusterName": "c1", "exporter": {"type": "otlp", "endpoint": "https://otlp.example.com:4317"},
-                 "collector": {"replicas": "2"}, "signals": {"metrics": "false"}, "events": {"enabled": "false"}})
+                 "gateway": {"replicas": "2"}, "signals": {"metrics": "false"}, "events": {"enabled": "false"}})
     config = load_stack_config()
     assert config.cluster_name == "c1"
     assert config.exporter is not None and config.exporter.endpoint == "https://otlp.example.com:4317"
-    assert config.collector.replicas == 2
+    assert config.gateway.replicas == 2
 
 
 def test_load_rejects_a_typo_at_the_top_level():
@@ -364,8 +364,8 @@ def test_near_miss_distance_scales_with_the_name():
     "raw, path, suggestion",
     [
         ({"clusterNmae": "x", "exporter": {"type": "debug"}}, "clusterNmae", "clusterName"),
-        ({**MINIMAL, "collector": {"scrape_intreval": "30s"}}, "collector.scrape_intreval", "scrapeInterval"),
-        ({**MINIMAL, "collector": {"ScrapeInterval": "30s"}}, "collector.ScrapeInterval", "scrapeInterval"),
+        ({**MINIMAL, "gateway": {"scrape_intreval": "30s"}}, "gateway.scrape_intreval", "scrapeInterval"),
+        ({**MINIMAL, "gateway": {"ScrapeInterval": "30s"}}, "gateway.ScrapeInterval", "scrapeInterval"),
         ({**MINIMAL, "objectHealth": {"relaseName": "ksm"}}, "objectHealth.relaseName", "releaseName"),
         ({**MINIMAL, "alerts": {"notReady": {"perkind": {}}}}, "alerts.notReady.perkind", "perKind"),
     ],
@@ -381,9 +381,9 @@ def test_an_unknown_key_without_a_close_one_lists_the_allowed_keys():
 
 def test_a_key_already_given_is_not_suggested_for_another():
     resources = {"cpuRequest": "1", "cpuLimit": "1", "memoryRequest": "1Gi", "memoryLimit": "1Gi", "gpuLimit": "1"}
-    message = errors_of({**MINIMAL, "collector": {"resources": resources}})
+    message = errors_of({**MINIMAL, "gateway": {"resources": resources}})
     assert (
-        "collector.resources.gpuLimit: unknown key (allowed here: cpuRequest, cpuLimit, memoryRequest, memoryLimit)"
+        "gateway.resources.gpuLimit: unknown key (allowed here: cpuRequest, cpuLimit, memoryRequest, memoryLimit)"
         in message
     )
 
@@ -424,18 +424,18 @@ def test_every_string_pattern_and_validator_is_explained_in_words():
     [
         ({**MINIMAL, "flux": {"namespace": "Flux_System"}}, "flux.namespace",
          f"must be {K8S_NAME_WORDS}; got 'Flux_System'"),
-        ({**MINIMAL, "collector": {"resources": {"cpuRequest": "100m", "cpuLimit": "500m", "memoryRequest": "256Mi",
+        ({**MINIMAL, "gateway": {"resources": {"cpuRequest": "100m", "cpuLimit": "500m", "memoryRequest": "256Mi",
                                                   "memoryLimit": "1G"}}},
-         "collector.resources.memoryLimit", f"must be {MEMORY_WORDS}; got '1G'"),
-        ({**MINIMAL, "collector": {"scrapeInterval": 30}}, "collector.scrapeInterval",
+         "gateway.resources.memoryLimit", f"must be {MEMORY_WORDS}; got '1G'"),
+        ({**MINIMAL, "gateway": {"scrapeInterval": 30}}, "gateway.scrapeInterval",
          f"must be {DURATION_WORDS}; got the number 30"),
-        ({**MINIMAL, "collector": {"scrapeInterval": True}}, "collector.scrapeInterval",
+        ({**MINIMAL, "gateway": {"scrapeInterval": True}}, "gateway.scrapeInterval",
          f"must be {DURATION_WORDS}; got true (a boolean)"),
-        ({**MINIMAL, "collector": {"resources": {"cpuRequest": "100m", "cpuLimit": 2, "memoryRequest": "256Mi",
+        ({**MINIMAL, "gateway": {"resources": {"cpuRequest": "100m", "cpuLimit": 2, "memoryRequest": "256Mi",
                                                   "memoryLimit": "512Mi"}}},
-         "collector.resources.cpuLimit", f'must be {CPU_WORDS}; got the number 2; write it in quotes: "2"'),
-        ({**MINIMAL, "collector": {"chartVersion": "0.170"}},
-         "collector.chartVersion", f"must be {VERSION_WORDS}; got '0.170'"),
+         "gateway.resources.cpuLimit", f'must be {CPU_WORDS}; got the number 2; write it in quotes: "2"'),
+        ({**MINIMAL, "gateway": {"chartVersion": "0.170"}},
+         "gateway.chartVersion", f"must be {VERSION_WORDS}; got '0.170'"),
         ({**MINIMAL, "tracing": {"eventSources": [{"kind": "Kustomization", "namespace": None}], "timeout": "1h"}},
          "tracing.timeout", f"must be {PROVIDER_TIMEOUT_WORDS}; got '1h'"),
         ({**MINIMAL, "alerts": {"notReady": {"after": 15}}}, "alerts.notReady.after",
@@ -495,7 +495,7 @@ SMALL_GATEWAY = {"cpuRequest": "100m", "cpuLimit": "500m", "memoryRequest": "128
 def test_the_default_limits_hold_the_default_expected_load_with_twice_the_measured_memory():
     config = parse_stack_config(MINIMAL)
     for resources, measured in (
-        (config.collector.resources, c.GATEWAY_PEAK_MIB),
+        (config.gateway.resources, c.GATEWAY_PEAK_MIB),
         (config.log_agent.resources, c.AGENT_PEAK_MIB),
     ):
         assert memory_mib(resources.memory_limit) >= c.MEMORY_HEADROOM * config.expected_load.peak_mib(measured)
@@ -509,32 +509,32 @@ def stated_size(message: str, key: str) -> int:
 
 def test_a_memory_limit_below_the_measured_need_is_refused_with_the_size_to_set():
     load = {"fluxObjects": 3000}
-    message = errors_of({**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": load})
+    message = errors_of({**MINIMAL, "gateway": {"resources": SMALL_GATEWAY}, "expectedLoad": load})
     needed = parse_stack_config({**MINIMAL, "expectedLoad": load}).expected_load.peak_mib(c.GATEWAY_PEAK_MIB)
-    assert ("fluxcd-otel:collector.resources.memoryLimit: 256Mi is too small for expectedLoad (3,000 Flux objects,"
+    assert ("fluxcd-otel:gateway.resources.memoryLimit: 256Mi is too small for expectedLoad (3,000 Flux objects,"
             f" 100 log lines/s): the gateway was measured to need up to {needed:.0f} MiB at that load"
             " (docs/benchmarks.md), so set at least ") in message and message.endswith("Mi, or lower expectedLoad")
     assert "logAgent" not in message
     # The size it names is the smallest that passes.
-    size = stated_size(message, "collector.resources.memoryLimit")
+    size = stated_size(message, "gateway.resources.memoryLimit")
     for limit, passes in ((size, True), (size - 1, False)):
         resources = {**SMALL_GATEWAY, "memoryLimit": f"{limit}Mi"}
-        found = problems_of({**MINIMAL, "collector": {"resources": resources}, "expectedLoad": load})
-        assert ("collector.resources.memoryLimit" not in found) is passes, (limit, found)
+        found = problems_of({**MINIMAL, "gateway": {"resources": resources}, "expectedLoad": load})
+        assert ("gateway.resources.memoryLimit" not in found) is passes, (limit, found)
 
 
 def test_a_smaller_expected_load_accepts_a_smaller_limit():
     config = parse_stack_config(
-        {**MINIMAL, "collector": {"resources": SMALL_GATEWAY}, "expectedLoad": {"fluxObjects": 200}}
+        {**MINIMAL, "gateway": {"resources": SMALL_GATEWAY}, "expectedLoad": {"fluxObjects": 200}}
     )
-    assert config.collector.resources.memory_limit == "256Mi"
+    assert config.gateway.resources.memory_limit == "256Mi"
 
 
 def test_the_log_agent_is_checked_against_the_log_rate():
     message = errors_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000},
                          "logAgent": {"resources": {"memoryLimit": "256Mi"}}})
     assert "fluxcd-otel:logAgent.resources.memoryLimit: 256Mi is too small" in message
-    assert "collector.resources" not in message
+    assert "gateway.resources" not in message
     size = stated_size(message, "logAgent.resources.memoryLimit")
     for limit, passes in ((size, True), (size - 1, False)):
         found = problems_of({**MINIMAL, "expectedLoad": {"logLinesPerSecond": 1000},
@@ -554,8 +554,8 @@ def test_the_sizing_rule_in_the_docs_is_the_measured_one():
 
 # --- resources: the keys not given keep the role's defaults --------------------------------------------
 def test_a_memory_limit_alone_keeps_the_other_defaults():
-    config = parse_stack_config({**MINIMAL, "collector": {"resources": {"memoryLimit": "1Gi"}}})
-    assert config.collector.resources.as_kubernetes() == {
+    config = parse_stack_config({**MINIMAL, "gateway": {"resources": {"memoryLimit": "1Gi"}}})
+    assert config.gateway.resources.as_kubernetes() == {
         "requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "1Gi"}}
 
 
@@ -566,25 +566,25 @@ def test_a_limit_below_the_default_request_brings_the_request_down_to_it():
 
 
 def test_a_request_given_above_its_limit_is_still_refused():
-    with pytest.raises(ConfigError, match="collector.resources.memoryRequest: must not exceed memoryLimit"):
-        parse_stack_config({**MINIMAL, "collector": {"resources": {"memoryRequest": "2Gi", "memoryLimit": "1Gi"}}})
+    with pytest.raises(ConfigError, match="gateway.resources.memoryRequest: must not exceed memoryLimit"):
+        parse_stack_config({**MINIMAL, "gateway": {"resources": {"memoryRequest": "2Gi", "memoryLimit": "1Gi"}}})
 
 
 def test_expected_load_sizes_the_memory_limits_not_given():
     config = parse_stack_config({**MINIMAL, "expectedLoad": {"fluxObjects": 10000, "logLinesPerSecond": 1000},
                                  "logAgent": {"resources": {"cpuLimit": "300m"}}})
     # 2 x (100 + 0.042 x 10,000 + 0.025 x 1,000) MiB and 2 x (98 + 0.04 x 1,000) MiB.
-    assert config.collector.resources.memory_limit == "1090Mi"
+    assert config.gateway.resources.memory_limit == "1090Mi"
     assert config.log_agent.resources.memory_limit == "276Mi"
     assert config.log_agent.resources.cpu_limit == "300m"
 
 
 def test_a_small_expected_load_keeps_the_default_limits():
     config = parse_stack_config({**MINIMAL, "expectedLoad": {"fluxObjects": 10, "logLinesPerSecond": 1}})
-    assert (config.collector.resources.memory_limit, config.log_agent.resources.memory_limit) == ("512Mi", "256Mi")
+    assert (config.gateway.resources.memory_limit, config.log_agent.resources.memory_limit) == ("512Mi", "256Mi")
 
 
 def test_a_memory_limit_given_below_the_load_is_still_refused():
-    with pytest.raises(ConfigError, match="collector.resources.memoryLimit: 512Mi is too small for expectedLoad"):
+    with pytest.raises(ConfigError, match="gateway.resources.memoryLimit: 512Mi is too small for expectedLoad"):
         parse_stack_config({**MINIMAL, "expectedLoad": {"fluxObjects": 10000},
-                            "collector": {"resources": {"memoryLimit": "512Mi"}}})
+                            "gateway": {"resources": {"memoryLimit": "512Mi"}}})

@@ -36,9 +36,9 @@ LEVELS = {
     "",
     "signals",
     "flux",
-    "collector",
-    "collector.image",
-    "collector.resources",
+    "gateway",
+    "gateway.image",
+    "gateway.resources",
     "logAgent",
     "logAgent.resources",
     "exporter",
@@ -123,7 +123,7 @@ NEAR_MISSES = {
     "dash0-endpoint-host-port": (
         {"exporter": {"type": "dash0", "endpoint": "ingress.eu-west-1.aws.dash0.com:4317"}}, {"exportToken": "auth_x"}),
     "image-from-registry-with-port": (
-        {"collector": {"image": {"repository": "registry.local:5000/otel/otelcol-k8s"}}}, None),
+        {"gateway": {"image": {"repository": "registry.local:5000/otel/otelcol-k8s"}}}, None),
     "go-regexes": ({"tracing": {"inclusionList": ["(?<kind>Git)Repository", "[*+]x", "a{2,3}?", "(?i)^health"]}}, None),
     "prefixed-label-key-and-empty-value": ({"tracing": {"eventSources": [
         {"kind": "Kustomization", "matchLabels": {"app.kubernetes.io/name": "web", "tier": ""}}]}}, None),

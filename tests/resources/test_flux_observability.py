@@ -174,8 +174,8 @@ def test_two_instances_on_the_default_provider_fail_in_one_message_naming_both()
         "FluxObservability instances flux-a and flux-b would create the same Kubernetes objects through the default"
         " Kubernetes provider:\n"
     )
-    assert "  Namespace flux-otel (v1), named by collector.namespace\n" in error
-    assert "  Release flux-otel/flux-otel-gateway (helm.sh/v3), named by collector.releaseName\n" in error
+    assert "  Namespace flux-otel (v1), named by gateway.namespace\n" in error
+    assert "  Release flux-otel/flux-otel-gateway (helm.sh/v3), named by gateway.releaseName\n" in error
     assert (
         "  Provider flux-system/otel (notification.toolkit.fluxcd.io/v1beta3), named by tracing.providerName\n" in error
     )
@@ -216,7 +216,7 @@ def test_instances_sharing_a_provider_object_or_inheriting_it_clash_too():
 
 def test_a_third_instance_names_every_instance_it_clashes_with():
     collector, operator = parse_stack_config(COLLECTOR), parse_stack_config(OPERATOR)
-    separate = parse_stack_config({**COLLECTOR, "collector": {"namespace": "otel-b"},
+    separate = parse_stack_config({**COLLECTOR, "gateway": {"namespace": "otel-b"},
                                    "logAgent": {"namespace": "otel-b-logs"}, "flux": {"namespace": "flux-b"},
                                    "objectHealth": {"releaseName": "health-b"}})
     error, _ = build_failing(lambda: [FluxObservability("flux-a", collector), FluxObservability("flux-b", separate),
@@ -229,7 +229,7 @@ def test_a_third_instance_names_every_instance_it_clashes_with():
 
 def test_instances_with_their_own_names_or_providers_share_a_program():
     first = parse_stack_config(COLLECTOR)
-    second = parse_stack_config({**COLLECTOR, "collector": {"namespace": "otel-b"},
+    second = parse_stack_config({**COLLECTOR, "gateway": {"namespace": "otel-b"},
                                  "logAgent": {"namespace": "otel-b-logs"}, "flux": {"namespace": "flux-b"},
                                  "objectHealth": {"releaseName": "health-b"}})
 

@@ -167,7 +167,7 @@ def test_constructed_component_composes_flux_observability_and_keeps_the_token_s
         # Enums arrive as their values and integers as floats, as over the wire.
         token = pulumi.Output.secret(TOKEN)
         return {
-            **COLLECTOR, "collector": {"replicas": 1.0}, "tracing": {"eventSeverity": "error"}, "exportToken": token
+            **COLLECTOR, "gateway": {"replicas": 1.0}, "tracing": {"eventSeverity": "error"}, "exportToken": token
         }
 
     mocks = RecordingMocks()

@@ -173,7 +173,7 @@ def test_defaults():
         ({**COLLECTOR, "objectHealth": {"namespace": "elsewhere"}},
          "fluxcd-otel:objectHealth.namespace: only in mode dash0-operator"),
         ({**COLLECTOR, "objectHealth": {"releaseName": "flux-otel-gateway"}},
-         "fluxcd-otel:objectHealth.releaseName: must differ from collector.releaseName"),
+         "fluxcd-otel:objectHealth.releaseName: must differ from gateway.releaseName"),
         ({**OPERATOR, "objectHealth": {"namespace": "flux-system"}},
          "fluxcd-otel:objectHealth.namespace: must not be the Flux namespace"),
         ({**OPERATOR, "objectHealth": {"resources": {"cpuRequest": "1", "cpuLimit": "100m", "memoryRequest": "64Mi",

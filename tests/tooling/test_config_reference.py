@@ -50,7 +50,7 @@ def test_reference_marks_secrets_and_shows_constraints_and_allowed_values():
     assert f"int<br>{replicas['minimum']} to {replicas['maximum']} |" in doc
     assert "| `fluxcd-otel:mode` | `collector` \\| `dash0-operator` |" in doc
     assert f"| `fluxcd-otel:flux.namespace` | str<br>{K8S_NAME_WORDS} |" in doc
-    assert f"| `fluxcd-otel:collector.resources.memoryLimit` | str<br>{MEMORY_WORDS} |" in doc
+    assert f"| `fluxcd-otel:gateway.resources.memoryLimit` | str<br>{MEMORY_WORDS} |" in doc
 
 
 def test_reference_explains_every_pattern_in_words():

@@ -163,10 +163,10 @@ def test_render_reports_a_misspelt_namespace_with_every_other_problem(render, tm
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     (tmp_path / "Pulumi.typos.yaml").write_text(
         "config:\n  fluxcd-otel:clusterName: c\n  fluxcd-otel:exporter: {type: debug}\n"
-        "  fluxcd-otle:dashboards: {enabled: false}\n  fluxcd-otel:collector: {scrapeInterval: 30}\n"
+        "  fluxcd-otle:dashboards: {enabled: false}\n  fluxcd-otel:gateway: {scrapeInterval: 30}\n"
     )
     result = render("--stack", "typos", "--project-dir", str(tmp_path))
     assert result.returncode == 2 and result.stdout == ""
     assert "(2 problems)" in result.stderr
     assert "fluxcd-otle:dashboards: the namespace `fluxcd-otle:` is not `fluxcd-otel:`" in result.stderr
-    assert "fluxcd-otel:collector.scrapeInterval: must be a duration" in result.stderr
+    assert "fluxcd-otel:gateway.scrapeInterval: must be a duration" in result.stderr

@@ -44,9 +44,9 @@ def test_rendering_the_same_tree_twice_has_no_diff(base, tmp_path):
 
 
 def test_one_key_changes_only_the_collector_files(base, tmp_path):
-    collector = json.loads(read_stack_file(ROOT, "dev").config["fluxcd-otel:collector"])
+    collector = json.loads(read_stack_file(ROOT, "dev").config["fluxcd-otel:gateway"])
     assert collector["scrapeInterval"] != "45s"
-    head = _head(base, tmp_path, "dev", {"collector": {**collector, "scrapeInterval": "45s"}})
+    head = _head(base, tmp_path, "dev", {"gateway": {**collector, "scrapeInterval": "45s"}})
     changes = changed_files(base, head)
     assert changes, "the scrape interval reaches no rendered file"
     assert {name.split("/")[0] for name in changes} == {"dev"}
