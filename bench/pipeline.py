@@ -74,14 +74,14 @@ def machine() -> str:
 
 
 def default_sized_configs() -> tuple[dict[str, Any], dict[str, Any], Any]:
-    """The gateway and agent configs of the stack with the default collector section, and that config."""
+    """The gateway and agent configs of the stack with the default gateway section, and that config."""
     stack_file = read_stack_file(ROOT, STACK)
-    config = {key: value for key, value in stack_file.config.items() if key != f"{c.PROJECT}:collector"}
+    config = {key: value for key, value in stack_file.config.items() if key != f"{c.PROJECT}:gateway"}
     rendering = run_program(ROOT / "__main__.py", project=c.PROJECT, stack=STACK, config=config,
                             secret_keys=stack_file.secret_keys)
     gateway, agent = gateway_and_agent(collector_configs(rendering))
     settings = parse_stack_config(
-        {key: value for key, value in stack_file.plain_settings().items() if key != "collector"}
+        {key: value for key, value in stack_file.plain_settings().items() if key != "gateway"}
     )
     return gateway, agent, settings
 

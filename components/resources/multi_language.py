@@ -19,7 +19,7 @@ from pulumi.provider.server import ComponentInitError
 
 from .. import constants as c
 from ..config import SECRET_KEYS, ConfigError, StackConfig, format_errors, parse_stack_config
-from .flux_observability import FluxObservability as ClusterObservability
+from . import flux_observability
 from .multi_language_args import FluxObservabilityArgs
 
 PACKAGE_NAME = c.PROJECT
@@ -53,6 +53,9 @@ def _plain_values(value: Any) -> Any:
     return value
 
 
+# The host names the served component after its class, so programs in every language create a
+# `FluxObservability` as Python programs do; this one takes the configuration's keys as its
+# arguments and composes the Python one (flux_observability.FluxObservability).
 class FluxObservability(pulumi.ComponentResource):
     """Flux metrics, traces and logs of one Kubernetes cluster (the provider in `providers`) via OpenTelemetry."""
 
@@ -94,7 +97,8 @@ class FluxObservability(pulumi.ComponentResource):
         secrets = {key: values.pop(key) for key in SECRET_ARGUMENTS if key in values}
         config = parse_stack_config(values)
         super().__init__(f"{PACKAGE_NAME}:index:FluxObservability", name, None, opts)
-        observability = ClusterObservability(name, config, opts=pulumi.ResourceOptions(parent=self), **secrets)
+        observability = flux_observability.FluxObservability(name, config, opts=pulumi.ResourceOptions(parent=self),
+                                                             **secrets)
         attributes = {camel_case(attribute): attribute for attribute in FluxObservability.__annotations__}
         for key, value in observability.outputs.items():
             setattr(self, attributes[key], pulumi.Output.from_input(value))

@@ -34,7 +34,7 @@ def chart_overrides(stack: str, repository: str) -> dict[str, dict[str, Any]]:
     """The sections of `stack` that name a chart, with `repository` as their chart repository:
     whole sections, the stack file's own keys kept (an override replaces a whole section)."""
     settings = read_stack_file(ROOT, stack).plain_settings()
-    sections = ["objectHealth"] + (["collector"] if settings.get("mode", "collector") == "collector" else [])
+    sections = ["objectHealth"] + (["gateway"] if settings.get("mode", "collector") == "collector" else [])
     return {section: {**settings.get(section, {}), "chartRepository": repository} for section in sections}
 
 
