@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.periodic import Periodic
 from e2e.harness.collector import any_value, loopback_address
+from e2e.harness.network import splice
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TELEMETRY_PORT = 8888
@@ -114,25 +115,11 @@ class ByteCounter:
                 client.close()  # the sink is down: the exporter sees a refused connection, as with a backend
                 continue
             server.settimeout(None)
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+            splice(client, server, on_sent=self._count)
 
-    def _pump(self, source: socket.socket, destination: socket.socket, counted: bool) -> None:
-        try:
-            while chunk := source.recv(65536):
-                destination.sendall(chunk)
-                if counted:
-                    with self._lock:
-                        self.sent += len(chunk)
-        except OSError:
-            pass
-        finally:
-            for end in (source, destination):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                end.close()
+    def _count(self, size: int) -> None:
+        with self._lock:
+            self.sent += size
 
     def close(self) -> None:
         self._closing = True

@@ -15,8 +15,9 @@ import yaml
 
 from components import constants as c
 from components.tooling.render import documents, read_stack_file
+from components.tooling.render import main as render
 from components.tooling.render_diff import ERROR_FILE, main, render_tree
-from e2e.harness.render import ROOT, project_with_stack, run_stack
+from e2e.harness.render import ROOT, building_blocks_project, project_with_stack, run_stack
 
 # The invalid-configuration corpus of the fast suite (tests/properties/test_invalid_configs.py).
 CASES = yaml.safe_load((ROOT / "tests" / "properties" / "invalid_configs.yaml").read_text())["cases"]
@@ -41,111 +42,45 @@ def test_an_unknown_command_prints_the_usage_and_exits_two():
 
 
 # --- render ------------------------------------------------------------------------------------------
-def _render_cli(*args, cwd=ROOT):
-    return subprocess.run(
-        [sys.executable, "-m", "components", "render", *args], cwd=cwd, capture_output=True, text=True
-    )
+# Each invocation as a user types it. What each says is the fast suite's to check
+# (tests/tooling/test_render.py calls the same function); here the command, as a process, exits
+# and prints exactly what its function returns and prints, and never a traceback.
+def _dev_to_folder(tmp_path):
+    return ["--stack", "dev", "--out", str(tmp_path / "rendered")]
 
 
-def test_render_cli_writes_one_file_per_resource(tmp_path):
-    result = _render_cli("--stack", "dev", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert "flux-observability-tracing-provider.yaml" in files
-    assert "flux-observability-logs-release.collector-config.yaml" in files
-    assert "stack-outputs.yaml" in files
+def _broken_project(stack_text):
+    return lambda tmp_path: ["--stack", "bad", "--project-dir", str(project_with_stack(tmp_path, stack_text))]
 
 
-def test_render_cli_masks_secure_values():
-    result = _render_cli("--stack", "prod")
-    assert result.returncode == 0, result.stderr
-    assert "placeholder" not in result.stdout and "stringData: '[secret]'" in result.stdout
-
-
-def test_render_cli_reports_bad_config_in_one_message(tmp_path):
-    (tmp_path / "stacks").mkdir()
-    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    (tmp_path / "stacks" / "Pulumi.bad.yaml").write_text(
-        "config:\n  fluxcd-otel:clusterName: x\n  fluxcd-otel:exporter:\n    type: otlp\n    endpoint: backend\n"
-    )
-    result = _render_cli("--stack", "bad", "--project-dir", str(tmp_path))
-    assert result.returncode == 2
-    assert "fluxcd-otel:exporter.endpoint:" in result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-
-
-def test_render_cli_names_the_stacks_when_one_is_missing():
-    result = _render_cli("--stack", "nope")
-    stack_files = sorted(
-        path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in (ROOT / "stacks").glob("Pulumi.*.yaml")
-    )
-    assert result.returncode == 2 and f"(stacks: {', '.join(stack_files)})" in result.stderr
-
-
-def test_render_cli_reports_a_yaml_syntax_error_in_one_line(tmp_path):
-    project = project_with_stack(tmp_path, "config:\n  fluxcd-otel:clusterName: dev\n   fluxcd-otel:mode: collector\n")
-    result = _render_cli("--stack", "bad", "--project-dir", str(project))
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == (
-        f"error: {project / 'stacks' / 'Pulumi.bad.yaml'}, line 3, column 20: "
-        "not valid YAML: mapping values are not allowed here\n"
-    )
-
-
-def test_render_cli_refuses_a_misspelt_namespace_and_leaves_other_namespaces_alone(tmp_path):
-    project = project_with_stack(
-        tmp_path,
+INVOCATIONS = {
+    "prod-to-stdout": lambda tmp_path: ["--stack", "prod"],
+    "dev-to-a-folder": _dev_to_folder,
+    "missing-stack": lambda tmp_path: ["--stack", "nope"],
+    "yaml-syntax-error": _broken_project("config:\n  fluxcd-otel:clusterName: dev\n   fluxcd-otel:mode: collector\n"),
+    "misspelt-namespace": _broken_project(
         "config:\n  fluxcd-otel:clusterName: dev\n  fluxcd-otel:exporter: {type: debug}\n"
-        "  fluxcd-otle:dashboards: {enabled: false}\n  fluxcdotel:alerts: {enabled: false}\n"
-        "  kubernetes:context: kind-flux\n  pulumi:disable-default-providers: ['*']\n",
-    )
-    result = _render_cli("--stack", "bad", "--project-dir", str(project))
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == (
-        "error: invalid stack configuration (2 problems):\n"
-        "  fluxcd-otle:dashboards: the namespace `fluxcd-otle:` is not `fluxcd-otel:`, so this key would be ignored;"
-        " did you mean `fluxcd-otel:dashboards`?\n"
-        "  fluxcdotel:alerts: the namespace `fluxcdotel:` is not `fluxcd-otel:`, so this key would be ignored;"
-        " did you mean `fluxcd-otel:alerts`?\n"
-    )
-    (project / "stacks" / "Pulumi.bad.yaml").write_text(
-        "config:\n  fluxcd-otel:clusterName: dev\n  fluxcd-otel:exporter: {type: debug}\n"
-        "  kubernetes:context: kind-flux\n"
-    )
-    assert _render_cli("--stack", "bad", "--project-dir", str(project)).returncode == 0
+        "  fluxcd-otle:dashboards: {enabled: false}\n  fluxcd-otel:gateway: {scrapeInterval: 30}\n"),
+    "missing-secret": _broken_project(
+        "config:\n  fluxcd-otel:clusterName: dev\n  fluxcd-otel:exporter: {type: dash0, region: eu-west-1}\n"),
+}
 
 
-def test_render_cli_says_how_to_set_a_missing_secret(tmp_path):
-    project = project_with_stack(
-        tmp_path, "config:\n  fluxcd-otel:clusterName: dev\n  fluxcd-otel:exporter: {type: dash0, region: eu-west-1}\n"
-    )
-    result = _render_cli("--stack", "bad", "--project-dir", str(project))
-    assert result.returncode == 2
-    assert (
-        "fluxcd-otel:exportToken: required with exporter type dash0: set it with "
-        "`pulumi config set --secret exportToken <value> --stack bad`; for the offline render, put "
-        "`fluxcd-otel:exportToken: {secure: <any text>}` in the stack file"
-    ) in result.stderr
-    # What the hint says works offline.
-    with (project / "stacks" / "Pulumi.bad.yaml").open("a") as stack_file:
-        stack_file.write("  fluxcd-otel:exportToken: {secure: any text}\n")
-    assert _render_cli("--stack", "bad", "--project-dir", str(project)).returncode == 0
-
-
-def test_render_cli_reports_a_misspelt_namespace_with_every_other_problem(tmp_path):
-    """A near-miss namespace does not hide the stack's other mistakes: one run names them all."""
-    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text().replace("stackConfigDir: stacks\n", ""))
-    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    (tmp_path / "Pulumi.typos.yaml").write_text(
-        "config:\n  fluxcd-otel:clusterName: c\n  fluxcd-otel:exporter: {type: debug}\n"
-        "  fluxcd-otle:dashboards: {enabled: false}\n  fluxcd-otel:gateway: {scrapeInterval: 30}\n"
-    )
-    result = _render_cli("--stack", "typos", "--project-dir", str(tmp_path))
-    assert result.returncode == 2 and result.stdout == ""
-    assert "(2 problems)" in result.stderr
-    assert "fluxcd-otle:dashboards: the namespace `fluxcd-otle:` is not `fluxcd-otel:`" in result.stderr
-    assert "fluxcd-otel:gateway.scrapeInterval: must be a duration" in result.stderr
+@pytest.mark.parametrize("invocation", INVOCATIONS.values(), ids=INVOCATIONS.keys())
+def test_the_render_command_says_what_its_function_says(invocation, tmp_path, capsys, monkeypatch):
+    (tmp_path / "process").mkdir()
+    (tmp_path / "function").mkdir()
+    process = subprocess.run([sys.executable, "-m", "components", "render", *invocation(tmp_path / "process")],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    monkeypatch.chdir(ROOT)
+    returncode = render(invocation(tmp_path / "function"))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in process.stderr
+    folders = (tmp_path / "process", tmp_path / "function")
+    assert (process.returncode, process.stdout, process.stderr) == (returncode, *(
+        text.replace(str(folders[1]), str(folders[0])) for text in (out, err)))
+    written = [{path.relative_to(folder): path.read_text() for path in folder.rglob("*.yaml")} for folder in folders]
+    assert written[0] == written[1]
 
 
 def leaf_strings(value) -> list[str]:
@@ -210,22 +145,12 @@ def test_render_cli_reports_two_instances_on_one_cluster(tmp_path):
     )
 
 
-def test_a_program_of_building_blocks_alone_renders_without_any_of_the_packages_keys(tmp_path):
-    """docs/programs.md's FluxTracing example, in a project of its own whose stack sets only its
-    own keys: nothing asks for a `fluxcd-otel:` key."""
-    (tmp_path / "Pulumi.yaml").write_text("name: staging-obs\nruntime: python\n")
-    (tmp_path / "Pulumi.s.yaml").write_text("config:\n  staging-obs:region: eu\n")
-    (tmp_path / "__main__.py").write_text(
-        "import pulumi\n"
-        "from fluxcd_otel import FluxTracing, FluxTracingArgs\n"
-        "from fluxcd_otel.config import TracingSettings\n"
-        "tracing = FluxTracing('flux-tracing', FluxTracingArgs(\n"
-        "    address='http://otel-collector.observability.svc:4318', cluster_name='staging-eu-1',\n"
-        "    tracing=TracingSettings(alert_name='otel-alert', event_severity='error')))\n"
-        "pulumi.export('traceServiceName', tracing.service_name)\n"
-    )
+def test_a_program_of_building_blocks_alone_renders_as_the_installed_library(tmp_path):
+    """The FluxTracing example rendered by `python -m fluxcd_otel` (tests/resources/test_tracing.py
+    renders it in-process)."""
+    project = building_blocks_project(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "fluxcd_otel", "render", "--stack", "s", "--project-dir", str(tmp_path)],
+        [sys.executable, "-m", "fluxcd_otel", "render", "--stack", "s", "--project-dir", str(project)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr

@@ -115,10 +115,12 @@ class PodNetwork:
         self._holder.wait()
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
+def _pump(source: socket.socket, target: socket.socket, on_chunk: Callable[[int], None] | None = None) -> None:
     try:
         while data := source.recv(65536):
             target.sendall(data)
+            if on_chunk is not None:
+                on_chunk(len(data))
     except OSError:
         pass
     finally:
@@ -129,10 +131,11 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
                 pass
 
 
-def splice(client: socket.socket, upstream: socket.socket) -> None:
-    """Copies both ways until either side closes; closes both."""
-    threads = [threading.Thread(target=_pump, args=pair, daemon=True)
-               for pair in ((client, upstream), (upstream, client))]
+def splice(client: socket.socket, upstream: socket.socket, on_sent: Callable[[int], None] | None = None) -> None:
+    """Copies both ways until either side closes; closes both. `on_sent` is told the size of each
+    chunk the client sends upstream."""
+    threads = [threading.Thread(target=_pump, args=(client, upstream, on_sent), daemon=True),
+               threading.Thread(target=_pump, args=(upstream, client), daemon=True)]
     for thread in threads:
         thread.start()
 

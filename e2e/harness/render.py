@@ -94,3 +94,20 @@ def project_with_stack(directory: Path, stack_text: str, program: Optional[str] 
     (directory / "__main__.py").write_text(program or (ROOT / "__main__.py").read_text())
     (directory / "stacks" / "Pulumi.bad.yaml").write_text(stack_text)
     return directory
+
+
+def building_blocks_project(directory: Path) -> Path:
+    """docs/programs.md's FluxTracing example in a project of its own (stack `s`), whose stack sets
+    only the project's own keys: nothing may ask for a `fluxcd-otel:` key."""
+    (directory / "Pulumi.yaml").write_text("name: staging-obs\nruntime: python\n")
+    (directory / "Pulumi.s.yaml").write_text("config:\n  staging-obs:region: eu\n")
+    (directory / "__main__.py").write_text(
+        "import pulumi\n"
+        "from fluxcd_otel import FluxTracing, FluxTracingArgs\n"
+        "from fluxcd_otel.config import TracingSettings\n"
+        "tracing = FluxTracing('flux-tracing', FluxTracingArgs(\n"
+        "    address='http://otel-collector.observability.svc:4318', cluster_name='staging-eu-1',\n"
+        "    tracing=TracingSettings(alert_name='otel-alert', event_severity='error')))\n"
+        "pulumi.export('traceServiceName', tracing.service_name)\n"
+    )
+    return directory

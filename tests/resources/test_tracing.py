@@ -7,7 +7,7 @@ from pulumi.runtime import rpc
 from components import FluxTracing, FluxTracingArgs
 from components.config import TracingSettings
 from components.tooling.render import main
-from e2e.harness.render import by_kind
+from e2e.harness.render import building_blocks_project, by_kind
 from tests.helpers import register, validate_custom_resource
 
 
@@ -84,20 +84,8 @@ def test_service_name_is_namespace_slash_alert():
 
 
 def test_a_program_of_building_blocks_alone_renders_without_any_of_the_packages_keys(tmp_path, capsys):
-    """docs/programs.md's FluxTracing example, in a project of its own whose stack sets only its
-    own keys: nothing asks for a `fluxcd-otel:` key (rendered in-process; e2e/test_command_line.py
-    runs the command)."""
-    (tmp_path / "Pulumi.yaml").write_text("name: staging-obs\nruntime: python\n")
-    (tmp_path / "Pulumi.s.yaml").write_text("config:\n  staging-obs:region: eu\n")
-    (tmp_path / "__main__.py").write_text(
-        "import pulumi\n"
-        "from fluxcd_otel import FluxTracing, FluxTracingArgs\n"
-        "from fluxcd_otel.config import TracingSettings\n"
-        "tracing = FluxTracing('flux-tracing', FluxTracingArgs(\n"
-        "    address='http://otel-collector.observability.svc:4318', cluster_name='staging-eu-1',\n"
-        "    tracing=TracingSettings(alert_name='otel-alert', event_severity='error')))\n"
-        "pulumi.export('traceServiceName', tracing.service_name)\n"
-    )
+    """Rendered in-process; e2e/test_command_line.py runs the command."""
+    building_blocks_project(tmp_path)
     assert main(["--stack", "s", "--project-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "address: http://otel-collector.observability.svc:4318/v1/traces" in out
