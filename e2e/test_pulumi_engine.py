@@ -196,6 +196,31 @@ def test_the_real_charts_roll_out_the_rendered_configuration(deployed, cluster):
         assert want and ready == want, f"{workload['kind']} {workload['metadata']['name']}: {status}"
 
 
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def label_selector(selector: dict[str, Any]) -> str:
+    return ",".join(f"{key}={value}" for key, value in selector["matchLabels"].items())
+
+
+def test_the_network_policies_select_the_pods_the_real_charts_create(deployed, cluster):
+    """Each NetworkPolicy the stack renders is accepted, selects pods the real charts created, and
+    admits sources that exist: pods, and namespaces by the name label the API server gives every
+    namespace. Nothing here enforces them (that takes a network plugin; docs/least-privilege.md)."""
+    policies = [masked(r.inputs)["metadata"] for r in deployed.rendering.resources if r.type == NETWORK_POLICY]
+    assert bool(policies) == (deployed.name != "dash0-operator")
+    for metadata in policies:
+        namespace = metadata["namespace"]
+        live = cluster.get("networkpolicy", metadata["name"], "-n", namespace)["spec"]
+        selected = cluster.get("pods", "-n", namespace, "-l", label_selector(live["podSelector"]))["items"]
+        assert selected, f"NetworkPolicy {namespace}/{metadata['name']} selects no pod"
+        for peer in (peer for rule in live["ingress"] for peer in rule["from"]):
+            if "podSelector" in peer:
+                assert cluster.get("pods", "-n", namespace, "-l", label_selector(peer["podSelector"]))["items"], peer
+            else:
+                assert cluster.get("namespaces", "-l", label_selector(peer["namespaceSelector"]))["items"], peer
+
+
 def chart_pods(cluster: ApiServer, workload: dict[str, Any]) -> list[dict[str, Any]]:
     selector = ",".join(f"{k}={v}" for k, v in workload["spec"]["selector"]["matchLabels"].items())
     return cluster.get("pods", "-n", workload["metadata"]["namespace"], "-l", selector)["items"]

@@ -18,6 +18,7 @@ from . import manifests
 from .alert_rules import RULE_NAME, prometheus_rule_spec
 from .dashboards import dashboard_specs
 from .export_credentials import credentials_secret_name
+from .network_policies import gateway_policy, log_agent_policy, object_health_policy
 from .promql import recording, scraped_series
 
 
@@ -64,6 +65,8 @@ class Plan:
     """Every series of Flux's the rules and dashboards read, sorted: the gateway scrapes these
     next to `gateway.metricPrefixes`. The collectors' own (`otelcol_`) are kept by their own scrape
     jobs (constants.PIPELINE_METRICS), and every scrape reports `up` whatever its filter keeps."""
+    network_policies: list[dict[str, Any]] = field(default_factory=list)
+    """The NetworkPolicies of the package's namespaces (collector mode, `networkPolicies.enabled`)."""
     objects: dict[KubernetesObject, str] = field(default_factory=dict)
     """Every object the components create, with the stack key that names it. A Helm release stands
     for the namespaced objects of its chart, which are named after it; kube-state-metrics'
@@ -95,9 +98,25 @@ class Plan:
             alert_rules=rules if rules and rules["groups"] else None,
             dashboards=dashboards,
             queried_metrics=sorted({series for name in flux_reads for series in scraped_series(name)}),
+            network_policies=_network_policies(config) if collector and config.network_policies.enabled else [],
         )
         return replace(plan, objects=_objects(plan, config, export_secrets=export_secrets,
                                               tracing_headers=tracing_headers))
+
+
+def _network_policies(config: StackConfig) -> list[dict[str, Any]]:
+    gateway = config.gateway
+    # Who writes to the gateway: Flux's spans, unless `tracing.address` sends them elsewhere, and the
+    # log agents' lines and own metrics.
+    writers = [config.flux.namespace] if config.signals.traces and config.tracing.address is None else []
+    writers += [config.log_agent.namespace] if config.signals.logs else []
+    policies = [gateway_policy(gateway.release_name, gateway.namespace, writers)]
+    if config.signals.logs:
+        policies.append(log_agent_policy(config.log_agent.release_name, config.log_agent.namespace))
+    if config.object_health_enabled:
+        policies.append(object_health_policy(config.object_health.release_name, gateway.namespace,
+                                             gateway.release_name))
+    return policies
 
 
 def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
@@ -151,6 +170,9 @@ def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
         add(RBAC, "ClusterRoleBinding", "", health.release_name, "objectHealth.releaseName")
     if plan.alert_rules is not None:
         add(c.PROMETHEUS_RULE_API_VERSION, "PrometheusRule", flux_namespace, RULE_NAME, "flux.namespace")
+    for policy in plan.network_policies:
+        metadata = policy["metadata"]
+        add(policy["apiVersion"], policy["kind"], metadata["namespace"], metadata["name"], "networkPolicies.enabled")
     for dashboard_name in plan.dashboards:
         add(c.PERSES_DASHBOARD_API_VERSION, "PersesDashboard", flux_namespace, dashboard_name, "flux.namespace")
     return objects

@@ -169,6 +169,15 @@ class GatewaySettings(Model):
         return GATEWAY_RESOURCES.completed(value)
 
 
+class NetworkPolicySettings(Model):
+    enabled: bool = True
+    (
+        "NetworkPolicies that admit to the gateway only OTLP from Flux's and the log agents' namespaces, and to the "
+        "log agent and kube-state-metrics nothing but the metrics they serve (docs/least-privilege.md). Turn them "
+        "off where the cluster's own policies govern these namespaces."
+    )
+
+
 class ExpectedLoadSettings(Model):
     """The Flux load the collectors' memory limits must hold with twice the memory they were measured to need."""
 

@@ -23,6 +23,7 @@ from .collector import (
     ExpectedLoadSettings,
     GatewaySettings,
     LogAgentSettings,
+    NetworkPolicySettings,
     memory_limit_problems,
     sized_for_load,
 )
@@ -47,7 +48,8 @@ class Dash0OperatorSettings(Model):
 
 Mode = Literal["collector", "dash0-operator"]
 _COLLECTOR_ONLY = (
-    "gateway", "log_agent", "expected_load", "exporter", "export_token", "export_password", "export_headers"
+    "gateway", "log_agent", "network_policies", "expected_load", "exporter", "export_token", "export_password",
+    "export_headers",
 )
 _OPERATOR_ONLY = ("dash0_operator",)
 
@@ -78,6 +80,8 @@ class StackConfig(Model):
     chart, queues like it and ships its own metrics with it."""
     log_agent: LogAgentSettings = LogAgentSettings()
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
+    network_policies: NetworkPolicySettings = NetworkPolicySettings()
+    """collector mode: who may reach the package's pods."""
     expected_load: ExpectedLoadSettings = ExpectedLoadSettings()
     """collector mode: the Flux load the gateway's and log agent's memory limits must hold; a limit not given is
     sized for it (twice the measured peak, when above the default)."""

@@ -17,6 +17,7 @@ from .dash0_monitoring import Dash0FluxMonitoring, Dash0FluxMonitoringArgs
 from .dashboards import FluxDashboards
 from .log_agent import FluxLogAgent, FluxLogAgentArgs
 from .metrics_services import FluxMetricsServices
+from .network_policies import FluxNetworkPolicies
 from .object_health import FluxObjectHealth, FluxObjectHealthArgs
 from .tracing import FluxTracing, FluxTracingArgs
 
@@ -250,5 +251,11 @@ class FluxObservability(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway]),
             )
             outputs["logPaths"] = self.log_agent.log_paths
+        self.network_policies = None
+        if plan.network_policies:
+            namespaces = [part.namespace for part in (self.gateway, self.log_agent) if part is not None]
+            self.network_policies = FluxNetworkPolicies(
+                f"{name}-network", plan.network_policies,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=namespaces))
         self.outputs = outputs
         self.register_outputs(outputs)

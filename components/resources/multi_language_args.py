@@ -121,6 +121,13 @@ class LogAgentSettings(TypedDict):
     """Host directory where read offsets are kept across agent restarts."""
 
 
+class NetworkPolicySettings(TypedDict):
+    """collector mode: who may reach the package's pods."""
+
+    enabled: NotRequired[bool]
+    """NetworkPolicies that admit to the gateway only OTLP from Flux's and the log agents' namespaces, and to the log agent and kube-state-metrics nothing but the metrics they serve (docs/least-privilege.md). Turn them off where the cluster's own policies govern these namespaces."""
+
+
 class ExpectedLoadSettings(TypedDict):
     """The Flux load the collectors' memory limits must hold with twice the memory they were measured to need."""
 
@@ -530,6 +537,8 @@ class FluxObservabilityArgs(TypedDict):
     """collector mode: the gateway collector (metrics scrape, OTLP in, export); the log agent runs its image and chart, queues like it and ships its own metrics with it."""
     log_agent: NotRequired[LogAgentSettings]
     """collector mode: the DaemonSet that tails the Flux controllers' log files."""
+    network_policies: NotRequired[NetworkPolicySettings]
+    """collector mode: who may reach the package's pods."""
     expected_load: NotRequired[ExpectedLoadSettings]
     """collector mode: the Flux load the gateway's and log agent's memory limits must hold; a limit not given is sized for it (twice the measured peak, when above the default)."""
     exporter: NotRequired[ExporterSettings]
