@@ -1,10 +1,12 @@
 """One measurement of the multi-cluster benchmark, meant to run in a fresh process:
 
-    python -m bench.multi_cluster --clusters 50
+    python -m bench.multi_cluster --clusters 50 [--floor DATA]
 
 Runs `multi_cluster_program.py` under the renderer's recording mocks and prints one JSON object:
 the wall and CPU time of the program run (imports excluded), the process's peak RSS, and how many
 resources were registered. Each cluster's objects must be registered through that cluster's own provider.
+With `--floor`, runs instead the SDK floor (bench/sdk_floor.py) whose data bench/fleet_floor.py
+wrote for that many clusters.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
+from bench.sdk_floor import FLOOR_PROGRAM, floor_config
 from components import constants as c
 from components.tooling.render import RegisteredResource, read_stack_file, run_program
 
@@ -28,6 +31,7 @@ BASE_STACK = "prod"
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 TOKEN_PLACEHOLDER = "auth_BENCHMARK_PLACEHOLDER"
 CLUSTER_IN_NAME = re.compile(r"cluster-\d{3}")
+FLOOR_PROJECT = "sdk-floor"
 
 
 def _decoded(text: str) -> Any:
@@ -65,16 +69,24 @@ def check_one_provider_per_cluster(resources: list[RegisteredResource], clusters
             raise AssertionError(f"{registered.type} {registered.name} is registered through {registered.provider!r}")
 
 
-def measure(clusters: int) -> dict[str, Any]:
+def program_config(clusters: int) -> tuple[dict[str, str], list[str]]:
+    """The benchmark program's config for `clusters` clusters, and which keys are secret."""
     config = {
         "bench:clusters": str(clusters),
         "bench:clusterConfig": json.dumps(cluster_keys()),
         "bench:exportToken": TOKEN_PLACEHOLDER,
     }
+    return config, ["bench:exportToken"]
+
+
+def measure(clusters: int, floor: Optional[Path] = None) -> dict[str, Any]:
+    program, project = PROGRAM, c.PROJECT
+    config, secret_keys = program_config(clusters)
+    if floor is not None:
+        program, project = FLOOR_PROGRAM, FLOOR_PROJECT
+        config, secret_keys = floor_config(floor, json.loads(floor.with_suffix(".secrets.json").read_text()))
     started, started_cpu = time.perf_counter(), time.process_time()
-    rendering = run_program(
-        PROGRAM, project=c.PROJECT, stack="bench", config=config, secret_keys=["bench:exportToken"]
-    )
+    rendering = run_program(program, project=project, stack="bench", config=config, secret_keys=secret_keys)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
     check_one_provider_per_cluster(rendering.resources, clusters)
     return {
@@ -89,7 +101,9 @@ def measure(clusters: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, required=True)
-    print(json.dumps(measure(parser.parse_args().clusters)))
+    parser.add_argument("--floor", type=Path, help="run the SDK floor with this data file instead")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.clusters, args.floor)))
     sys.stdout.flush()
     # As in components.tooling.render: skip the interpreter-exit noise of the mocks' event loops.
     os._exit(0)
