@@ -36,6 +36,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from components.tooling.render import RecordingMocks, RegisteredResource, Rendering, masked, mock_uid, run_program
+from e2e.harness.kube import first_difference
 
 FLOOR_PROGRAM = Path(__file__).with_name("sdk_floor_program.py")
 FLOOR_NAMESPACE = "floor"
@@ -304,20 +305,8 @@ def differences(ours: Recording, floor: Recording, *, tree: bool = False) -> lis
             for part in a:
                 if a[part] != b[part]:
                     found.append(f"{key[0]} {key[1]}: {part} differs{' (revealed)' if reveal else ''}:"
-                                 f" {_first_difference(a[part], b[part])}")
+                                 f" {first_difference(a[part], b[part], names=('program', 'floor'))}")
     return sorted(set(found))
-
-
-def _first_difference(a: Any, b: Any, path: str = "") -> str:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b), key=str):
-            if a.get(key) != b.get(key):
-                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for index, (x, y) in enumerate(zip(a, b)):
-            if x != y:
-                return _first_difference(x, y, f"{path}[{index}]")
-    return f"{path or '.'}: program {json.dumps(a, default=str)[:200]}, floor {json.dumps(b, default=str)[:200]}"
 
 
 def checked_floor(ours: Recording, data_path: Path, *, project: str, stack: str,

@@ -234,16 +234,17 @@ def contains(live_value: Any, rendered_value: Any) -> bool:
     return live_value == rendered_value or str(live_value) == str(rendered_value)
 
 
-def first_difference(got: Any, want: Any, path: str = "") -> str:
+def first_difference(got: Any, want: Any, path: str = "", names: tuple[str, str] = ("live", "rendered")) -> str:
+    """Where two values first differ, each named (`names`: what `got` and `want` are)."""
     if isinstance(got, dict) and isinstance(want, dict):
         for key in sorted(set(got) | set(want), key=str):
             if got.get(key) != want.get(key):
-                return first_difference(got.get(key), want.get(key), f"{path}.{key}")
+                return first_difference(got.get(key), want.get(key), f"{path}.{key}", names)
     if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
         for index, (a, b) in enumerate(zip(got, want)):
             if a != b:
-                return first_difference(a, b, f"{path}[{index}]")
-    return f"{path or '.'}: live {got!r}, rendered {want!r}"
+                return first_difference(a, b, f"{path}[{index}]", names)
+    return f"{path or '.'}: {names[0]} {got!r}, {names[1]} {want!r}"
 
 
 def api_version_and_kind(resource_type: str) -> tuple[str, str]:
