@@ -3,8 +3,8 @@
 FluxObservability builds its components from it, the clash check between two instances reads its
 objects, and the gateway's scrape filter keeps the metrics its rules and dashboards read. Each
 component names its objects with the same functions the plan lists them with (manifests,
-export_credentials, the settings' own names); tests/resources/test_flux_observability.py compares the plan
-with what the components register.
+export_credentials, the settings' own names); tests/resources/test_flux_observability.py compares
+the plan with what the components register.
 """
 
 from __future__ import annotations
