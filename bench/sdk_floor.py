@@ -8,8 +8,10 @@ resource `depends_on` what it waited for in the program: its own dependencies an
 ancestors (a component's `depends_on` holds back all its children). What ties one resource's
 inputs to another's outputs stays an Output: a string holding the UID the mocks gave another
 Kubernetes object (the gateway's event statements hold the Alert's) becomes an apply on that
-object's `metadata`, and a secret input stays a secret, read from the floor stack's secret config
-(`floor:secrets`), so the data file holds no secret value.
+object's `metadata`, any other input made from another resource's output (a Secret that copies
+another's token) waits on that resource's ID, and a secret input stays a secret, read from the
+floor stack's secret config (`floor:secrets`), so the data file holds no secret value. Options
+that shape the engine's work (`ignore_changes`) are kept.
 
 With `tree=True` the data also keeps the program's ComponentResources (type, name, parent, the
 outputs each registers) and each resource's parent: the same resource tree without the package's
@@ -250,9 +252,12 @@ def floor_data(recorded: Recording, *, tree: bool = False) -> tuple[dict[str, An
         # Flat, a resource lists all it waited for; in the tree, its parents hold it back as in the program.
         depends_on = registration.own_dependencies if tree else registration.dependencies
         if registration.custom:
-            entry = {"name": registration.name, "class": registration.sdk_class,
-                     "args": convert(arguments(registration.sdk_class, registration.inputs)),
-                     "provider": registration.provider, "dependsOn": depends_on}
+            args = convert(arguments(registration.sdk_class, registration.inputs))
+            entry = {"name": registration.name, "class": registration.sdk_class, "args": args,
+                     "provider": registration.provider, "dependsOn": depends_on,
+                     "waitsOn": _waits_on(registration, args)}
+            if "ignoreChanges" in registration.options:
+                entry["ignoreChanges"] = registration.options["ignoreChanges"]
         elif tree:
             entry = {"name": registration.name, "component": registration.type,
                      "outputs": convert(registration.outputs or {}), "dependsOn": depends_on,
@@ -263,6 +268,17 @@ def floor_data(recorded: Recording, *, tree: bool = False) -> tuple[dict[str, An
             entry["parent"] = registration.parent
         resources.append(entry)
     return {"resources": resources, "outputs": masked(recorded.rendering.outputs)}, secrets
+
+
+def _waits_on(registration: Registration, args: dict[str, Any]) -> dict[str, list[str]]:
+    """The arguments that come from other resources' outputs, other than through a UID (marked in
+    the value itself), with the resources they wait for: a Secret that copies another's token."""
+    found = {}
+    for key, names in registration.property_dependencies.items():
+        argument = key if key in args else snake_case(key)
+        if names and argument in args and UID_MARKER not in json.dumps(args[argument]):
+            found[argument] = names
+    return found
 
 
 def floor_config(data_path: Path, secrets: list[Any]) -> tuple[dict[str, str], list[str]]:

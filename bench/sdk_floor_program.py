@@ -1,7 +1,8 @@
 """The SDK floor (bench/sdk_floor.py): a plain pulumi-kubernetes program declaring, with the SDK's
 own classes, the custom resources listed in the data file `floor:data`. Inputs marked `$secret`
 come from the secret config `floor:secrets`; inputs marked `$uidOf` are built from that resource's
-UID, as the program builds them. Flat, unless the data lists components and parents."""
+UID, as the program builds them; the arguments under `waitsOn` wait for those resources' IDs, as
+the program's wait for their outputs. Flat, unless the data lists components and parents."""
 
 import importlib
 import json
@@ -49,8 +50,13 @@ for resource in data["resources"]:
         parent=parent,
         depends_on=[created[dependency] for dependency in resource["dependsOn"]],
         provider=created[resource["provider"]] if resource["provider"] else None,
+        ignore_changes=resource.get("ignoreChanges"),
     )
-    created[resource["name"]] = sdk_class(resource["name"], **value(resource["args"]), opts=opts)
+    args = value(resource["args"])
+    for argument, names in resource.get("waitsOn", {}).items():
+        args[argument] = pulumi.Output.all(*[created[name].id for name in names]).apply(
+            lambda _, made=args[argument]: made)
+    created[resource["name"]] = sdk_class(resource["name"], **args, opts=opts)
 
 for key, output in data["outputs"].items():
     pulumi.export(key, output)

@@ -284,6 +284,7 @@ class Component:
     # Called `k8sobjects` before the collector's snake_case renames; that name is a deprecated alias.
     K8S_OBJECTS_RECEIVER = "k8s_objects"
     FILE_STORAGE = "file_storage"
+    BEARER_TOKEN_AUTH = "bearertokenauth"
 
 
 # Components of the pinned otelcol-k8s distribution this package may use, by section (from the
@@ -292,7 +293,7 @@ PINNED_DISTRIBUTION_COMPONENTS = {
     "receivers": {"otlp", "prometheus", "file_log", "k8s_objects"},
     "processors": {"memory_limiter", "batch", "resource", "attributes", "filter", "transform"},
     "exporters": {"otlp_grpc", "otlp_http", "debug"},
-    "extensions": {"health_check", "file_storage"},
+    "extensions": {"health_check", "file_storage", "bearertokenauth"},
 }
 
 # `batch` processor: flush at least every BATCH_TIMEOUT_SECONDS, earlier at BATCH_SEND_SIZE items.

@@ -45,7 +45,10 @@ def test_dev_stack_is_collector_mode_with_debug_and_no_secret():
     rendering = run_stack("dev")
     resources = rendering.resources
     assert set(releases(resources)) == {"flux-otel-gateway", "flux-otel-logs", "flux-object-health"}
-    assert not [r for r in resources if r.type == "kubernetes:core/v1:Secret"]
+    # No export secret: only the receiver tokens, the log agent's copy and the Provider's headers.
+    assert sorted(r.inputs["metadata"]["name"] for r in resources if r.type == "kubernetes:core/v1:Secret") == [
+        "flux-otel-gateway-receiver-token-0", "flux-otel-gateway-receiver-token-1",
+        "flux-otel-gateway-receiver-token-2", "flux-otel-logs-receiver-token-1", "otel-auth"]
     gateway = releases(resources)["flux-otel-gateway"]["values"]["alternateConfig"]
     assert list(gateway["exporters"]) == ["debug"]
     assert len(by_kind(resources, "Service")) == 4
@@ -57,7 +60,8 @@ def test_dev_stack_is_collector_mode_with_debug_and_no_secret():
 
 def test_prod_stack_exports_to_dash0_with_the_token_from_its_secret():
     rendering = run_stack("prod", secrets={"exportToken": TOKEN})
-    (secret,) = [r for r in rendering.resources if r.type == "kubernetes:core/v1:Secret"]
+    (secret,) = [r for r in rendering.resources if r.type == "kubernetes:core/v1:Secret"
+                 and r.inputs["metadata"]["name"] == "flux-otel-gateway-export-credentials"]
     assert rpc.unwrap_rpc_secret(secret.inputs["stringData"]) == {"token": TOKEN}
     gateway = releases(rendering.resources)["flux-otel-gateway"]["values"]
     assert gateway["extraEnvs"][0]["valueFrom"]["secretKeyRef"]["name"] == secret.inputs["metadata"]["name"]

@@ -21,7 +21,7 @@ from ..config import (
     duration_seconds,
     memory_mib,
 )
-from . import flux_events
+from . import flux_events, receiver_auth
 from .export_credentials import SecretHeader
 from .ottl import escape_env
 
@@ -184,6 +184,7 @@ def gateway_config(
     event_namespaces: Sequence[str] = (),
     event_statements: Any = None,
     pipeline_metrics: bool = False,
+    authenticated: bool = False,
 ) -> dict[str, Any]:
     """The gateway: scrapes Flux metrics, receives OTLP traces and logs, exports to the backend.
 
@@ -191,7 +192,8 @@ def gateway_config(
     `kept_metrics` are the series the shipped alert rules and dashboards read, kept next to the prefixes;
     `event_namespaces` are watched for Kubernetes events about Flux objects (see flux_events);
     `event_statements` replace the events' default OTTL statements (to add their trace IDs);
-    `pipeline_metrics`: the gateway scrapes its own metrics and takes the log agents' over OTLP."""
+    `pipeline_metrics`: the gateway scrapes its own metrics and takes the log agents' over OTLP;
+    `authenticated`: the OTLP receivers take only requests with a receiver token (receiver_auth)."""
     exporter_id, exporter_body = exporter(exporter_settings, secret_headers)
     processors = [Component.MEMORY_LIMITER, Component.RESOURCE, Component.BATCH]
     receivers: dict[str, Any] = {}
@@ -237,8 +239,13 @@ def gateway_config(
     if signals.traces:
         protocols["http"] = {"endpoint": f"{POD_IP}:{c.OTLP_HTTP_PORT}"}
         pipeline("traces", Component.OTLP_RECEIVER)
+    extensions = {Component.HEALTH_CHECK: health_check()}
     if protocols:
         receivers[Component.OTLP_RECEIVER] = {"protocols": protocols}
+        if authenticated:
+            extensions[receiver_auth.AUTHENTICATOR] = receiver_auth.authenticator()
+            for server in protocols.values():
+                server["auth"] = receiver_auth.receiver_auth()
     event_processors = flux_events.events_processors(event_statements) if event_namespaces else {}
     if event_namespaces:
         receivers[flux_events.RECEIVER] = flux_events.events_receiver(list(event_namespaces))
@@ -248,7 +255,6 @@ def gateway_config(
             "exporters": [exporter_id],
         }
 
-    extensions = {Component.HEALTH_CHECK: health_check()}
     if exports_over_network(exporter_settings):
         extensions[QUEUE_STORAGE] = file_storage(QUEUE_MOUNT)
         # The pipelines of one signal (logs, logs/flux-events) share the exporter and its queue.
@@ -328,6 +334,7 @@ def log_agent_config(
     queue: SendingQueueSettings,
     trace_correlation: Optional[dict[str, Any]] = None,
     pipeline_metrics_interval: Optional[str] = None,
+    authenticated: bool = False,
 ) -> dict[str, Any]:
     """The node agent: tails Flux log files with checkpointed offsets and forwards to the gateway.
 
@@ -335,7 +342,8 @@ def log_agent_config(
     neither re-sends nor skips lines and still sends what it had queued for a gateway outage.
     `trace_correlation` (see `trace_correlation.transform_processor`) runs after memory_limiter.
     With `pipeline_metrics_interval`, the agent scrapes its own metrics that often, labels them
-    with its node, and sends them to the gateway beside the logs.
+    with its node, and sends them to the gateway beside the logs. `authenticated`: it sends the
+    receiver token the gateway requires (receiver_auth).
     """
     storage = CHECKPOINT_STORAGE
     processors: dict[str, Any] = {Component.MEMORY_LIMITER: memory_limiter(agent.resources.memory_limit)}
@@ -372,6 +380,9 @@ def log_agent_config(
             "exporters": [exporter_id],
         }
         service["telemetry"] = own_telemetry()
+    exporter_body: dict[str, Any] = {"endpoint": gateway_otlp_grpc, "tls": {"insecure": True}}
+    if authenticated:
+        exporter_body["headers"] = receiver_auth.writer_headers()
     return {
         "extensions": {
             Component.HEALTH_CHECK: health_check(),
@@ -379,8 +390,6 @@ def log_agent_config(
         },
         "receivers": receivers,
         "processors": processors,
-        "exporters": {
-            exporter_id: {"endpoint": gateway_otlp_grpc, "tls": {"insecure": True}, **delivery(queue, storage)}
-        },
+        "exporters": {exporter_id: {**exporter_body, **delivery(queue, storage)}},
         "service": service,
     }

@@ -87,7 +87,8 @@ def gateway_values(
     queue: Optional[SendingQueueSettings],
     watches_events: bool = False,
 ) -> dict[str, Any]:
-    """A pod that passes the `restricted` Pod Security level; `secret_env` hands it the export secrets.
+    """A pod that passes the `restricted` Pod Security level; `secret_env` hands it the export
+    secrets and the receiver tokens.
 
     `fsGroup` makes the queue volume writable by the collector's uid. Only a gateway that
     `watches_events` mounts its service-account token, which its event reader Roles need.
@@ -129,9 +130,11 @@ def log_agent_values(
     config: dict[str, Any],
     checkpoint_host_dir: str,
     node_name_env: bool = False,
+    secret_env: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """A DaemonSet that reads host log files: read-only log mount, no ports, no capabilities.
-    With `node_name_env`, the container learns its node's name (its own metrics carry it).
+    With `node_name_env`, the container learns its node's name (its own metrics carry it);
+    `secret_env` hands it the receiver token.
 
     It runs as uid 0 because kubelet writes pod logs as root with mode 0640; with every
     capability dropped, root can read them (as owner) and nothing more.
@@ -162,6 +165,9 @@ def log_agent_values(
             "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
         }
     )
+    env = list(secret_env)
     if node_name_env:
-        values["extraEnvs"] = [{"name": NODE_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+        env.append({"name": NODE_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}})
+    if env:
+        values["extraEnvs"] = env
     return values

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import constants as c
 from ..config import StackConfig
-from . import manifests
+from . import manifests, receiver_auth
 from .alert_rules import RULE_NAME, prometheus_rule_spec
 from .dashboards import dashboard_specs
 from .export_credentials import credentials_secret_name
@@ -51,6 +51,10 @@ class Plan:
     """FluxMetricsServices: a Service per controller for the gateway to scrape (collector mode)."""
     gateway: bool
     """CollectorGateway (collector mode)."""
+    receiver_auth: bool
+    """The gateway's OTLP receivers require its receiver token (`gateway.receiverAuth`)."""
+    provider_token: bool
+    """Flux's Provider sends the receiver token: it posts spans to the gateway (no `tracing.address`)."""
     log_agent: bool
     """FluxLogAgent (collector mode, signals.logs)."""
     dash0: bool
@@ -87,11 +91,14 @@ class Plan:
                                           pipeline=config.pipeline_metrics_enabled,
                                           log_agents=config.agent_metrics_enabled)
                           if signals.metrics and config.dashboards.enabled else {})
+        authenticated = collector and receiver_auth.required(config.gateway, signals)
         flux_reads = {name for name in read if not name.startswith(c.COLLECTOR_METRIC_PREFIX)} - {c.SCRAPE_UP_METRIC}
         plan = cls(
             tracing=signals.traces,
             metrics_services=collector and signals.metrics,
             gateway=collector,
+            receiver_auth=authenticated,
+            provider_token=authenticated and signals.traces and config.tracing.address is None,
             log_agent=collector and signals.logs,
             dash0=not collector and (signals.metrics or signals.logs),
             object_health=config.object_health_enabled,
@@ -131,7 +138,7 @@ def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
         tracing = config.tracing
         add(c.NOTIFICATION_API_VERSION, "Provider", flux_namespace, tracing.provider_name, "tracing.providerName")
         add(c.NOTIFICATION_API_VERSION, "Alert", flux_namespace, tracing.alert_name, "tracing.alertName")
-        if tracing_headers:
+        if tracing_headers or plan.provider_token:
             add("v1", "Secret", flux_namespace, f"{tracing.provider_name}-auth", "tracing.providerName")
     if plan.metrics_services:
         for controller in config.flux.controllers:
@@ -142,6 +149,10 @@ def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
         if export_secrets:
             add("v1", "Secret", gateway.namespace, credentials_secret_name(gateway.release_name),
                 "gateway.releaseName")
+        if plan.receiver_auth:
+            for generation in receiver_auth.generations(gateway.receiver_auth.generation).values():
+                add("v1", "Secret", gateway.namespace, receiver_auth.token_secret_name(gateway.release_name, generation),
+                    "gateway.releaseName")
         for namespace in config.event_namespaces:
             reader = manifests.event_reader_name(gateway.release_name)
             add(RBAC, "Role", namespace, reader, "gateway.releaseName")
@@ -151,6 +162,10 @@ def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
         agent = config.log_agent
         add("v1", "Namespace", "", agent.namespace, "logAgent.namespace")
         add(*HELM_RELEASE, agent.namespace, agent.release_name, "logAgent.releaseName")
+        if plan.receiver_auth:
+            add("v1", "Secret", agent.namespace,
+                receiver_auth.token_secret_name(agent.release_name, config.gateway.receiver_auth.generation),
+                "logAgent.releaseName")
     if plan.dash0:
         operator = config.dash0_operator
         add(c.DASH0_MONITORING_API_VERSION, "Dash0Monitoring", flux_namespace, operator.monitoring_name,

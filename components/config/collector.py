@@ -128,6 +128,20 @@ class SendingQueueSettings(Model):
         return self
 
 
+class ReceiverAuthSettings(Model):
+    enabled: bool = True
+    (
+        "The gateway's OTLP receivers take data only with a token the package generates and hands, through "
+        "Kubernetes Secrets, to the log agents and Flux's Provider (docs/least-privilege.md). Off: any pod that "
+        "reaches the gateway can write to the backend."
+    )
+    generation: int = Field(default=1, ge=1)
+    (
+        "Which generation of the token the writers send. Raise it by one to rotate: the gateway keeps accepting the "
+        "previous token and already accepts the next, so no writer is refused while pods roll."
+    )
+
+
 class GatewaySettings(Model):
     namespace: NamespaceName = "flux-otel"
     """Namespace of the gateway collector (Pod Security level `restricted`)."""
@@ -159,6 +173,8 @@ class GatewaySettings(Model):
     )
     sending_queue: SendingQueueSettings = SendingQueueSettings()
     """Persistent export queue that bridges backend outages."""
+    receiver_auth: ReceiverAuthSettings = ReceiverAuthSettings()
+    """Who may write to the gateway's OTLP receivers."""
     pipeline_metrics: bool = True
     """Ship the gateway's and log agents' own metrics (items received, sent and dropped; export queue fill) beside
     Flux's, for the pipeline alerts and the control-plane dashboard's pipeline row; needs signals.metrics."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
@@ -9,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import constants as c
-from ..builders import export_credentials, flux_events, manifests
+from ..builders import export_credentials, flux_events, manifests, receiver_auth
 from ..builders.collector_configs import exports_over_network, gateway_config
 from ..builders.helm_values import gateway_values
 from ..builders.trace_correlation import linkable_sources
@@ -79,13 +80,39 @@ def secret_values(args: CollectorGatewayArgs) -> dict[str, pulumi.Output[str]]:
     return {key: pulumi.Output.secret(value) for key, value in values.items()}
 
 
+def receiver_token_secret(resource_name: str, release_name: str, namespace: str, generation: int,
+                          opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+    """One generation's receiver token, generated when the Secret is first created and kept from
+    then on: the program makes a new token at every run, and `ignore_changes` keeps the stored one.
+    The token is written as `data`, which the API server returns as it was given, so the Secret's
+    output carries the stored token in every run (`stringData` is not returned)."""
+    encoded = base64.b64encode(receiver_auth.new_token().encode()).decode()
+    return k8s.core.v1.Secret(
+        f"{resource_name}-receiver-token-{generation}",
+        metadata=manifests.object_metadata(receiver_auth.token_secret_name(release_name, generation), namespace,
+                                           "gateway"),
+        type="Opaque",
+        data={receiver_auth.TOKEN_KEY: pulumi.Output.secret(encoded)},
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["data"])),
+    )
+
+
+def stored_token(secret: k8s.core.v1.Secret) -> pulumi.Output[str]:
+    return pulumi.Output.secret(secret.data).apply(
+        lambda data: base64.b64decode(data[receiver_auth.TOKEN_KEY]).decode())
+
+
 class CollectorGateway(pulumi.ComponentResource):
-    """Namespace (restricted), credentials Secret, event reader Roles and the gateway collector release."""
+    """Namespace (restricted), credentials Secret, receiver tokens, event reader Roles and the
+    gateway collector release."""
 
     otlp_grpc_endpoint: str
     """`host:port` of the OTLP/gRPC receiver (log agents); known before the release exists."""
     otlp_http_endpoint: str
     """Base URL of the OTLP/HTTP receiver (Flux traces)."""
+    receiver_token: Optional[pulumi.Output[str]]
+    """Secret Output of the token the writers send (the current generation's), None when the
+    receivers take no token (`gateway.receiverAuth`)."""
 
     def __init__(self, name: str, args: CollectorGatewayArgs, opts: Optional[pulumi.ResourceOptions] = None):
         credentials = ExportCredentials.of(args.export_token, args.export_password, args.export_headers)
@@ -112,6 +139,16 @@ class CollectorGateway(pulumi.ComponentResource):
                 string_data=secret_values(args),
                 opts=in_namespace,
             )
+        self.receiver_tokens: list[k8s.core.v1.Secret] = []
+        self.receiver_token = None
+        authenticated = receiver_auth.required(settings, args.signals)
+        if authenticated:
+            by_role = {
+                role: receiver_token_secret(name, settings.release_name, settings.namespace, generation, in_namespace)
+                for role, generation in receiver_auth.generations(settings.receiver_auth.generation).items()
+            }
+            self.receiver_tokens = list(by_role.values())
+            self.receiver_token = stored_token(by_role["current"])
         self.event_readers: list[pulumi.Resource] = []
         for namespace in args.event_namespaces:
             role = k8s.rbac.v1.Role(
@@ -148,6 +185,7 @@ class CollectorGateway(pulumi.ComponentResource):
             event_namespaces=args.event_namespaces,
             pipeline_metrics=args.pipeline_metrics and args.signals.metrics,
             event_statements=event_statements,
+            authenticated=authenticated,
         )
         self.release = chart_release(
             f"{name}-release",
@@ -162,7 +200,9 @@ class CollectorGateway(pulumi.ComponentResource):
                 resources=settings.resources,
                 replicas=settings.replicas,
                 config=self.collector_config,
-                secret_env=export_credentials.secret_env(secret_name, secret_headers),
+                secret_env=export_credentials.secret_env(secret_name, secret_headers)
+                + (receiver_auth.gateway_env(settings.release_name, settings.receiver_auth.generation)
+                   if authenticated else []),
                 queue=settings.sending_queue if exports_over_network(args.exporter) else None,
                 watches_events=bool(args.event_namespaces),
             ),
@@ -172,6 +212,7 @@ class CollectorGateway(pulumi.ComponentResource):
                 depends_on=[
                     self.namespace,
                     *([self.credentials_secret] if self.credentials_secret else []),
+                    *self.receiver_tokens,
                     *self.event_readers,
                 ],
             ),

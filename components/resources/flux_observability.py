@@ -7,6 +7,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 from pulumi.runtime import settings as pulumi_settings
 
+from ..builders import receiver_auth
 from ..builders.export_credentials import secret_headers
 from ..builders.kube_state_metrics import scrape_target as object_health_target
 from ..builders.plan import KubernetesObject, Plan
@@ -19,7 +20,7 @@ from .log_agent import FluxLogAgent, FluxLogAgentArgs
 from .metrics_services import FluxMetricsServices
 from .network_policies import FluxNetworkPolicies
 from .object_health import FluxObjectHealth, FluxObjectHealthArgs
-from .tracing import FluxTracing, FluxTracingArgs
+from .tracing import FluxTracing, FluxTracingArgs, provider_auth_secret
 
 # Any type of the Kubernetes package: a parent hands down its provider per package.
 KUBERNETES_TYPE = "kubernetes:core/v1:Namespace"
@@ -136,6 +137,7 @@ class FluxObservability(pulumi.ComponentResource):
         # before either registers anything more.
         plan = Plan.of(config, export_secrets=bool(secret_headers(credentials)),
                        tracing_headers=tracing_headers is not None)
+
         _CLAIMS.claim(name, plan.objects, kubernetes_provider(opts))
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -159,6 +161,7 @@ class FluxObservability(pulumi.ComponentResource):
                     tracing=config.tracing,
                     traced_kinds=config.traced_kinds,
                     headers=tracing_headers,
+                    headers_later=plan.provider_token,
                 ),
                 opts=child,
             )
@@ -198,6 +201,14 @@ class FluxObservability(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+            if plan.provider_token:
+                assert self.tracing is not None and self.gateway.receiver_token is not None  # plan.provider_token
+                # The Provider's Secret carries the gateway's receiver token, which exists once the
+                # gateway does, after the tracing objects it takes the Alert's UID from. Only on a
+                # first install does the Provider come before its Secret, when the gateway is not
+                # up either.
+                self.tracing.auth_secret = provider_auth_secret(
+                    self.tracing, self.gateway.receiver_token.apply(receiver_auth.provider_headers))
             outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint
             outputs["gatewayOtlpHttpEndpoint"] = self.gateway.otlp_http_endpoint
         elif plan.dash0:
@@ -247,6 +258,7 @@ class FluxObservability(pulumi.ComponentResource):
                     pipeline_metrics=config.pipeline_metrics_enabled,
                     alert_uid=alert_uid,
                     alert_event_sources=alert_event_sources,
+                    receiver_token=self.gateway.receiver_token,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway]),
             )

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import constants as c
-from ..builders import manifests
+from ..builders import manifests, receiver_auth
 from ..builders.collector_configs import flux_log_paths, log_agent_config
 from ..builders.helm_values import log_agent_values
 from ..builders.trace_correlation import linkable_sources, log_line_statements, transform_processor
@@ -33,10 +33,14 @@ class FluxLogAgentArgs:
     gives that revision's spans."""
     alert_event_sources: Sequence[Mapping[str, Any]] = field(default_factory=list)
     """The Alert's `spec.eventSources` (kind, name or `*`, namespace, matchLabels)."""
+    receiver_token: Optional[pulumi.Input[str]] = None
+    """Secret Output of the token the gateway's receivers require (`CollectorGateway.receiver_token`),
+    of generation `gateway.receiverAuth.generation`; the agent sends it from a Secret of its own."""
 
 
 class FluxLogAgent(pulumi.ComponentResource):
-    """Its own namespace at Pod Security level `privileged` (hostPath), and the agent release."""
+    """Its own namespace at Pod Security level `privileged` (hostPath), the receiver token's Secret,
+    and the agent release."""
 
     log_paths: list[str]
     """Host file patterns the agent tails."""
@@ -49,6 +53,23 @@ class FluxLogAgent(pulumi.ComponentResource):
             metadata=manifests.namespace_metadata(agent.namespace, c.POD_SECURITY_PRIVILEGED, "log-agent"),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        release_waits_for: list[pulumi.Resource] = [self.namespace]
+        secret_env: list[dict[str, Any]] = []
+        self.token_secret = None
+        if args.receiver_token is not None:
+            # Named after the generation: a rotation changes the pod template, so the agents restart
+            # and read the new token (a container's environment is read once).
+            secret_name = receiver_auth.token_secret_name(agent.release_name, args.gateway.receiver_auth.generation)
+            self.token_secret = k8s.core.v1.Secret(
+                f"{name}-receiver-token",
+                metadata=manifests.object_metadata(secret_name, agent.namespace, "log-agent"),
+                type="Opaque",
+                string_data={receiver_auth.TOKEN_KEY: pulumi.Output.secret(args.receiver_token)},
+                opts=in_namespace,
+            )
+            secret_env = receiver_auth.writer_env(secret_name)
+            release_waits_for.append(self.token_secret)
         trace_correlation = None
         if args.alert_uid is not None and linkable_sources(args.alert_event_sources, c.FLUX_KINDS_LOGGING_REVISION):
             sources = list(args.alert_event_sources)
@@ -63,6 +84,7 @@ class FluxLogAgent(pulumi.ComponentResource):
             queue=args.gateway.sending_queue,
             trace_correlation=trace_correlation,
             pipeline_metrics_interval=args.gateway.scrape_interval if args.pipeline_metrics else None,
+            authenticated=self.token_secret is not None,
         )
         self.release = chart_release(
             f"{name}-release",
@@ -78,8 +100,9 @@ class FluxLogAgent(pulumi.ComponentResource):
                 config=self.collector_config,
                 checkpoint_host_dir=f"{agent.checkpoint_dir.rstrip('/')}/{agent.release_name}",
                 node_name_env=args.pipeline_metrics,
+                secret_env=secret_env,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=release_waits_for),
         )
         self.log_paths = flux_log_paths(args.flux.namespace, args.flux.controllers)
         self.register_outputs({"log_paths": self.log_paths})

@@ -81,6 +81,15 @@ class SendingQueueSettings(TypedDict):
     """Backend outage bridged without loss (at least 15m): sizes the gateway's and the log agents' queues and how long a failed export is retried."""
 
 
+class ReceiverAuthSettings(TypedDict):
+    """Who may write to the gateway's OTLP receivers."""
+
+    enabled: NotRequired[bool]
+    """The gateway's OTLP receivers take data only with a token the package generates and hands, through Kubernetes Secrets, to the log agents and Flux's Provider (docs/least-privilege.md). Off: any pod that reaches the gateway can write to the backend."""
+    generation: NotRequired[int]
+    """Which generation of the token the writers send. Raise it by one to rotate: the gateway keeps accepting the previous token and already accepts the next, so no writer is refused while pods roll."""
+
+
 class GatewaySettings(TypedDict):
     """collector mode: the gateway collector (metrics scrape, OTLP in, export); the log agent runs its image and chart, queues like it and ships its own metrics with it."""
 
@@ -104,6 +113,8 @@ class GatewaySettings(TypedDict):
     """Metrics whose names start with one of these prefixes are kept, besides those the shipped alert rules and dashboards query."""
     sending_queue: NotRequired[SendingQueueSettings]
     """Persistent export queue that bridges backend outages."""
+    receiver_auth: NotRequired[ReceiverAuthSettings]
+    """Who may write to the gateway's OTLP receivers."""
     pipeline_metrics: NotRequired[bool]
     """Ship the gateway's and log agents' own metrics (items received, sent and dropped; export queue fill) beside Flux's, for the pipeline alerts and the control-plane dashboard's pipeline row; needs signals.metrics."""
 

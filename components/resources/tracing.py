@@ -24,6 +24,30 @@ class FluxTracingArgs:
     """Kinds selected when `tracing.eventSources` is not set."""
     headers: Optional[pulumi.Input[Mapping[str, str]]] = None
     """Secret Output of headers (e.g. Authorization); stored in the Provider's Secret."""
+    headers_later: bool = False
+    """The Provider names its Secret, which the caller writes with `provider_auth_secret` once the
+    headers exist: the gateway's receiver token, made after the Alert the gateway needs."""
+
+
+def auth_secret_name(tracing: TracingSettings) -> str:
+    return f"{tracing.provider_name}-auth"
+
+
+def provider_auth_secret(tracing: "FluxTracing", headers: pulumi.Input[Mapping[str, str]],
+                         opts: Optional[pulumi.ResourceOptions] = None) -> k8s.core.v1.Secret:
+    """The Provider's Secret: notification-controller builds its request headers only from the
+    `headers` key."""
+    return k8s.core.v1.Secret(
+        f"{tracing.pulumi_resource_name}-provider-auth",
+        metadata=manifests.object_metadata(auth_secret_name(tracing.settings), tracing.namespace, "tracing"),
+        type="Opaque",
+        string_data={
+            c.PROVIDER_SECRET_HEADERS_KEY: pulumi.Output.secret(headers).apply(
+                lambda given: manifests.provider_headers_yaml(dict(given))
+            )
+        },
+        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=tracing), opts),
+    )
 
 
 class FluxTracing(pulumi.ComponentResource):
@@ -39,24 +63,12 @@ class FluxTracing(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FluxTracingArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("fluxcd-otel:index:FluxTracing", name, None, opts)
-        tracing = args.tracing
-        namespace = args.flux_namespace
-        child = pulumi.ResourceOptions(parent=self)
-        secret_name = None
+        tracing = self.settings = args.tracing
+        namespace = self.namespace = args.flux_namespace
+        secret_name = auth_secret_name(tracing) if args.headers is not None or args.headers_later else None
         self.auth_secret = None
         if args.headers is not None:
-            secret_name = f"{tracing.provider_name}-auth"
-            self.auth_secret = k8s.core.v1.Secret(
-                f"{name}-provider-auth",
-                metadata=manifests.object_metadata(secret_name, namespace, "tracing"),
-                type="Opaque",
-                string_data={
-                    c.PROVIDER_SECRET_HEADERS_KEY: pulumi.Output.secret(args.headers).apply(
-                        lambda headers: manifests.provider_headers_yaml(dict(headers))
-                    )
-                },
-                opts=child,
-            )
+            self.auth_secret = provider_auth_secret(self, args.headers)
         self.address = manifests.traces_url(args.address)
         self.provider = k8s.apiextensions.CustomResource(
             f"{name}-provider",

@@ -1,6 +1,7 @@
 """Secrets stay secret: every example stack, rendered with recognisable secrets, holds them only in
 Kubernetes Secret data, as secret Outputs; no other input, no stack output and no render shows them."""
 
+import base64
 import json
 from typing import Any
 
@@ -10,7 +11,7 @@ from pulumi.runtime import rpc
 from components import constants as c
 from components.builders.export_credentials import basic_credentials
 from components.config import SECRET_KEYS
-from components.tooling.render import MASK, documents, read_stack_file
+from components.tooling.render import MASK, documents, masked, read_stack_file
 from e2e.harness.render import ROOT, STACKS, run_stack
 from tests.helpers import TOKEN
 
@@ -18,6 +19,8 @@ PROVIDER_TOKEN = "PROVIDER_RECOGNISABLE_SECRET_9876"
 PASSWORD = "PASSWORD_RECOGNISABLE_SECRET_5432"
 HEADER_SECRET = "HEADER_RECOGNISABLE_SECRET_{}"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
+COLLECTOR_STACKS = [stack for stack in STACKS
+                    if read_stack_file(ROOT, stack).config.get(f"{c.PROJECT}:mode", "collector") == "collector"]
 
 
 def with_every_secret(stack):
@@ -67,7 +70,38 @@ def test_secrets_live_only_in_kubernetes_secret_data(stack):
     assert not [needle for needle in hidden if needle in str([r.inputs for r in rendering.resources])]
     rendered = "".join(text for _, text in documents(rendering))
     assert not [needle for needle in needles + hidden if needle in rendered]
-    assert rendered.count(f"stringData: '{MASK}'") == len(secret_holders)
+    files = dict(documents(rendering))
+    assert all(f"stringData: '{MASK}'" in files[f"{holder}.yaml"] for holder in secret_holders)
+
+
+def receiver_tokens(rendering) -> dict[str, str]:
+    """The tokens the gateway's token Secrets were generated with, by Secret name."""
+    return {
+        r.name: base64.b64decode(masked(r.inputs["data"], reveal=True)["token"]).decode()
+        for r in rendering.resources if r.type == SECRET_TYPE and "data" in r.inputs
+    }
+
+
+@pytest.mark.parametrize("stack", COLLECTOR_STACKS)
+def test_receiver_tokens_live_only_in_kubernetes_secrets(stack):
+    rendering = run_stack(stack)
+    tokens = receiver_tokens(rendering)
+    assert len(tokens) == 3 and len(set(tokens.values())) == 3
+    current = tokens[next(name for name in tokens if name.endswith("-receiver-token-1"))]
+    for token in tokens.values():
+        encoded = base64.b64encode(token.encode()).decode()
+        holders = [r for r in rendering.resources if token in str(r.inputs) or encoded in str(r.inputs)]
+        assert {r.type for r in holders} == {SECRET_TYPE}
+        for holder in holders:
+            assert all(rpc.is_rpc_secret(value) for key, value in holder.inputs.items() if key in ("data", "stringData"))
+            assert token not in str({key: value for key, value in holder.inputs.items()
+                                     if key not in ("data", "stringData")})
+        # The log agent's Secret and Flux's Provider Secret carry the current token, and only it.
+        writers = {r.name for r in holders if "stringData" in r.inputs}
+        assert writers == ({"flux-observability-logs-receiver-token", "flux-observability-tracing-provider-auth"}
+                           if token == current else set())
+    rendered = "".join(text for _, text in documents(rendering)) + str(rendering.outputs)
+    assert not [token for token in tokens.values() if token in rendered]
 
 
 def test_the_check_finds_a_leaked_token():

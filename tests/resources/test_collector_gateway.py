@@ -19,20 +19,39 @@ def build_gateway(token, exporter=DASH0):
     return register(build)
 
 
+def secrets_named(resources, suffix):
+    return [r for r in resources if r.type == "kubernetes:core/v1:Secret"
+            and r.inputs["metadata"]["name"].endswith(suffix)]
+
+
 def test_token_only_in_the_secret_and_marked_secret():
     resources = build_gateway(pulumi.Output.secret(TOKEN))
-    secrets = [r for r in resources if r.type == "kubernetes:core/v1:Secret"]
-    assert len(secrets) == 1
-    string_data = secrets[0].inputs["stringData"]
+    (secret,) = secrets_named(resources, "-export-credentials")
+    string_data = secret.inputs["stringData"]
     assert rpc.is_rpc_secret(string_data) and rpc.unwrap_rpc_secret(string_data) == {"token": TOKEN}
-    others = [r for r in resources if r is not secrets[0]]
+    others = [r for r in resources if r is not secret]
     assert all(TOKEN not in str(r.inputs) for r in others)
 
 
 def test_plain_token_input_is_still_stored_as_a_secret():
     resources = build_gateway(TOKEN)
-    secret = next(r for r in resources if r.type == "kubernetes:core/v1:Secret")
+    (secret,) = secrets_named(resources, "-export-credentials")
     assert rpc.is_rpc_secret(secret.inputs["stringData"])
+
+
+def test_the_receivers_accept_three_generations_of_token():
+    resources = build_gateway(TOKEN)
+    tokens = {r.inputs["metadata"]["name"]: r for r in secrets_named(resources, "") if "-receiver-token-" in r.name}
+    assert sorted(tokens) == [f"flux-otel-gateway-receiver-token-{n}" for n in (0, 1, 2)]
+    assert all(rpc.is_rpc_secret(r.inputs["data"]) for r in tokens.values())
+    assert len({str(rpc.unwrap_rpc_secret(r.inputs["data"])) for r in tokens.values()}) == 3
+    values = releases(resources)["flux-otel-gateway"]["values"]
+    read = {entry["name"]: entry["valueFrom"]["secretKeyRef"]["name"] for entry in values["extraEnvs"]}
+    assert {name: secret for name, secret in read.items() if "RECEIVER" in name} == {
+        "FLUXCD_OTEL_RECEIVER_TOKEN_PREVIOUS": "flux-otel-gateway-receiver-token-0",
+        "FLUXCD_OTEL_RECEIVER_TOKEN_CURRENT": "flux-otel-gateway-receiver-token-1",
+        "FLUXCD_OTEL_RECEIVER_TOKEN_NEXT": "flux-otel-gateway-receiver-token-2",
+    }
 
 
 def test_release_is_pinned_in_its_own_restricted_namespace():
@@ -60,7 +79,8 @@ def test_dash0_without_token_fails_before_anything_is_registered():
     assert register(build) == [] and holder["raised"]
 
 
-def test_debug_exporter_needs_no_secret():
+def test_debug_exporter_needs_no_export_secret():
     resources = build_gateway(None, ExporterSettings(type="debug"))
-    assert not [r for r in resources if r.type == "kubernetes:core/v1:Secret"]
-    assert "extraEnvs" not in releases(resources)["flux-otel-gateway"]["values"]
+    assert not secrets_named(resources, "-export-credentials")
+    env = releases(resources)["flux-otel-gateway"]["values"]["extraEnvs"]
+    assert all(entry["name"].startswith("FLUXCD_OTEL_RECEIVER_TOKEN_") for entry in env)
