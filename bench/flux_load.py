@@ -184,9 +184,13 @@ class SpanLoad(Periodic):
     """Posts one span per Flux object every SPAN_PERIOD_SECONDS to an OTLP/HTTP endpoint, batched
     each second as the Provider's exporter batches."""
 
-    def __init__(self, endpoint: str, objects: int) -> None:
+    def __init__(self, endpoint: str, objects: int, token: str | None = None) -> None:
+        """`token`: the receiver token the gateway requires, as the Provider sends it."""
         super().__init__(1.0)
         self.url = f"{endpoint}/v1/traces"
+        self.headers = {"Content-Type": "application/json"}
+        if token is not None:
+            self.headers["Authorization"] = f"Bearer {token}"
         self.rate = objects / SPAN_PERIOD_SECONDS
         self.sent = 0
         self._rng = random.Random(flux_metrics.SEED)
@@ -206,8 +210,7 @@ class SpanLoad(Periodic):
         body = {"resourceSpans": [{"resource": {"attributes": [
             {"key": "service.name", "value": {"stringValue": SPAN_SERVICE_NAME}}]},
             "scopeSpans": [{"spans": spans}]}]}
-        request = urllib.request.Request(self.url, data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers=self.headers)
         try:
             with urllib.request.urlopen(request, timeout=10):
                 pass

@@ -49,6 +49,7 @@ from bench.collector_probe import (  # noqa: E402
 )
 from bench.flux_load import LogLoad, MetricsLoad, SpanLoad  # noqa: E402
 from components import constants as c  # noqa: E402
+from components.builders import receiver_auth  # noqa: E402
 from components.config import duration_seconds, memory_mib, parse_stack_config  # noqa: E402
 from components.config.values import cpu_millicores  # noqa: E402
 from components.tooling.render import read_stack_file, run_program  # noqa: E402
@@ -135,7 +136,8 @@ class Pipeline:
                                workdir / "agent",
                                env=chart_env(agent_resources.memory_limit, agent_resources.cpu_limit))
         self.logs = LogLoad(self.pods, rate)
-        self.spans = SpanLoad(f"http://{self.gateway.host}:{c.OTLP_HTTP_PORT}", objects)
+        self.spans = SpanLoad(f"http://{self.gateway.host}:{c.OTLP_HTTP_PORT}", objects,
+                              token=self.gateway.env.get(f"{receiver_auth.ENV}_CURRENT"))
         self.tail = SinkTail(self.sink.path)
 
     def __enter__(self) -> "Pipeline":

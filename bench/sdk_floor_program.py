@@ -35,6 +35,11 @@ def value(item: Any) -> Any:
     return item
 
 
+def waiting(made: Any, resources: list[Any]) -> pulumi.Output[Any]:
+    """`made`, once each of `resources` has an ID."""
+    return pulumi.Output.all(*[resource.id for resource in resources]).apply(lambda _: made)
+
+
 for resource in data["resources"]:
     parent = created[resource["parent"]] if resource.get("parent") else None
     if "component" in resource:
@@ -54,8 +59,7 @@ for resource in data["resources"]:
     )
     args = value(resource["args"])
     for argument, names in resource.get("waitsOn", {}).items():
-        args[argument] = pulumi.Output.all(*[created[name].id for name in names]).apply(
-            lambda _, made=args[argument]: made)
+        args[argument] = waiting(args[argument], [created[name] for name in names])
     created[resource["name"]] = sdk_class(resource["name"], **args, opts=opts)
 
 for key, output in data["outputs"].items():

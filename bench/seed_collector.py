@@ -23,6 +23,7 @@ from typing import Any, Callable
 from bench.collector_probe import ByteCounter
 from bench.flux_load import LogLoad, MetricsLoad, SpanLoad
 from components import constants as c
+from components.builders import receiver_auth
 from components.builders.collector_configs import CONTROLLERS_JOB
 from e2e.harness.collector import Collector, Sink, any_value, attributes, component_type, localize
 
@@ -113,7 +114,8 @@ def run_for(config: dict[str, Any], agent_config: dict[str, Any] | None, objects
     if agent_config is not None:
         agent = Collector("agent", localize(agent_config, workdir=workdir / "agent",
                                             export_to=main.otlp_grpc_endpoint, pod_logs=pods), workdir / "agent")
-    logs, spans = LogLoad(pods, rate), SpanLoad(f"http://{main.host}:{c.OTLP_HTTP_PORT}", objects)
+    logs, spans = LogLoad(pods, rate), SpanLoad(f"http://{main.host}:{c.OTLP_HTTP_PORT}", objects,
+                                                  token=main.env.get(f"{receiver_auth.ENV}_CURRENT"))
     try:
         sink.start()
         metrics.start()

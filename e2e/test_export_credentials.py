@@ -16,6 +16,7 @@ import json
 import pytest
 
 from components import constants as c
+from components.builders import receiver_auth
 from components.tooling.render import read_stack_file
 from e2e.harness.collector import (
     HEADER_ATTRIBUTE_PREFIX,
@@ -61,8 +62,9 @@ def test_the_backend_receives_the_stack_credentials(stack, tmp_path):
         local = localize(
             gateway_config, workdir=tmp_path / "gateway", export_to=sink, without={"k8s_objects", "prometheus"}
         )
-        with Collector("gateway", local, tmp_path / "gateway", env=kubelet_env(rendering)) as gateway:
-            post_span(f"http://{gateway.host}:{c.OTLP_HTTP_PORT}")
+        env = kubelet_env(rendering)
+        with Collector("gateway", local, tmp_path / "gateway", env=env) as gateway:
+            post_span(f"http://{gateway.host}:{c.OTLP_HTTP_PORT}", token=env[f"{receiver_auth.ENV}_CURRENT"])
             wait_until(lambda: sink.spans(), timeout=60, what="the span at the sink")
     (span,) = sink.spans()
     received = {key.removeprefix(HEADER_ATTRIBUTE_PREFIX): value for key, value in span.attributes.items()

@@ -60,6 +60,7 @@ from e2e.harness.collector import (
     attributes,
     collector_configs,
     gateway_and_agent,
+    kubelet_env,
     localize,
     loopback_address,
     zap_ts_ns,
@@ -425,9 +426,9 @@ def history(tmp_path_factory) -> Iterator[History]:
         install_flux_namespace(kube)
         gateway_host, ksm_host, hosts = loopback_address(), loopback_address((c.KSM_METRICS_PORT,)), metrics_hosts()
         settings = read_stack_file(ROOT, STACK).plain_settings()
-        tracing = {**settings.get("tracing", {}), "address": f"http://{gateway_host}:{c.OTLP_HTTP_PORT}"}
-        overrides = {"tracing": tracing, "alerts": ALERT_WINDOWS}
-        rendering, uid, _ = apply_tracing(kube, overrides, secrets=SECRETS, stack=STACK)
+        overrides = {"alerts": ALERT_WINDOWS}
+        rendering, uid, _ = apply_tracing(kube, overrides, secrets=SECRETS, stack=STACK,
+                                          gateway=f"http://{gateway_host}:{c.OTLP_HTTP_PORT}")
         release = health_release(releases(rendering.resources))
         kube.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": release["namespace"]}}])
         kube.apply(rbac_objects(release))
@@ -435,10 +436,12 @@ def history(tmp_path_factory) -> Iterator[History]:
         prometheus = Prometheus(workdir / "prometheus", rule["spec"]["groups"], host=loopback_address(()))
         sink = Sink(workdir / "sink", metrics_to=prometheus.otlp_endpoint)
         gateway_local, agent_config = pipeline_config(rendering, hosts, ksm_host, sink, workdir)
+        # Each collector with its Secrets' values, as the kubelet hands them over (the receiver tokens).
         gateway = Collector("gateway", gateway_local, workdir / "gateway", host=gateway_host,
-                            env={"KUBECONFIG": str(kube.admin_kubeconfig)})
+                            env={"KUBECONFIG": str(kube.admin_kubeconfig), **kubelet_env(rendering)})
         agent = Collector("agent", localize(agent_config, workdir=workdir / "agent",
-                                            export_to=gateway.otlp_grpc_endpoint, pod_logs=pods), workdir / "agent")
+                                            export_to=gateway.otlp_grpc_endpoint, pod_logs=pods), workdir / "agent",
+                          env=kubelet_env(rendering, agent_config))
         ksm_config = copy.deepcopy(release["values"]["customResourceState"]["config"])
 
         def start_ksm():

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 import pytest
 
 from components import constants as c
+from components.builders import receiver_auth
 from e2e.harness.collector import (
     Collector,
     PodLog,
@@ -28,6 +29,7 @@ from e2e.harness.collector import (
     Sink,
     collector_configs,
     gateway_and_agent,
+    kubelet_env,
     localize,
     loopback_address,
 )
@@ -64,15 +66,17 @@ def pipeline(kube, flux_namespace, notification_controller, tmp_path_factory):
     """Sink <- gateway (rendered, with the Alert's real UID) <- log agent; tracing objects applied."""
     workdir = tmp_path_factory.mktemp("traces")
     host = loopback_address()
-    rendering, uid, alert = apply_tracing(kube, {"tracing": {"address": f"http://{host}:{c.OTLP_HTTP_PORT}"}})
+    rendering, uid, alert = apply_tracing(kube, {}, gateway=f"http://{host}:{c.OTLP_HTTP_PORT}")
     gateway_config, agent_config = gateway_and_agent(collector_configs(rendering))
     sink = Sink(workdir / "sink")
     gateway_local = localize(gateway_config, workdir=workdir / "gateway", export_to=sink, without=("prometheus",))
+    # Each collector with the receiver tokens its Secrets hold, as the kubelet hands them over; the
+    # Provider sends the same token from its own Secret.
     gateway = Collector("gateway", kubeconfig_auth(gateway_local), workdir / "gateway", host=host,
-                        env={"KUBECONFIG": str(kube.admin_kubeconfig)})
+                        env={"KUBECONFIG": str(kube.admin_kubeconfig), **kubelet_env(rendering)})
     pods = workdir / "pods"
     agent = Collector("agent", localize(agent_config, workdir=workdir / "agent", export_to=gateway.otlp_grpc_endpoint,
-                                        pod_logs=pods), workdir / "agent")
+                                        pod_logs=pods), workdir / "agent", env=kubelet_env(rendering, agent_config))
     with sink, gateway, agent:
         yield {"sink": sink, "uid": uid, "alert": alert, "pods": pods, "gateway": gateway}
 
@@ -164,16 +168,19 @@ def test_a_kustomize_controller_line_links_to_its_trace_and_a_helm_controller_li
 
 
 class HeaderRecorder(http.server.BaseHTTPRequestHandler):
-    """An HTTPS endpoint in front of the gateway: records each request's headers, forwards the body."""
+    """An HTTPS endpoint in front of the gateway: records each request's headers, forwards the body
+    with the gateway's receiver token (`forward_with`), as a writer the gateway admits."""
 
     forward_to = ""
+    forward_with = ""
     seen: list[dict[str, str]] = []
 
     def do_POST(self):  # noqa: N802 - BaseHTTPRequestHandler's name
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).seen.append(dict(self.headers))
         request = urllib.request.Request(self.forward_to + self.path, data=body,
-                                         headers={"Content-Type": self.headers.get("Content-Type", "")})
+                                         headers={"Content-Type": self.headers.get("Content-Type", ""),
+                                                  "Authorization": f"Bearer {self.forward_with}"})
         with urllib.request.urlopen(request, timeout=10) as response:
             payload = response.read()
             self.send_response(response.status)
@@ -191,6 +198,7 @@ def test_spans_to_an_authenticated_endpoint_carry_the_secret_header(kube, flux_n
     Secret and arrives with every span."""
     certs = kube.workdir / "certs"
     HeaderRecorder.forward_to = f"http://{delivered['gateway'].host}:{c.OTLP_HTTP_PORT}"
+    HeaderRecorder.forward_with = delivered["gateway"].env[f"{receiver_auth.ENV}_CURRENT"]
     HeaderRecorder.seen = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HeaderRecorder)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

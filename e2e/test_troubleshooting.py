@@ -24,6 +24,7 @@ import grpc
 import pytest
 
 from components import constants as c
+from components.builders import receiver_auth
 from e2e.harness.collector import (
     Collector,
     collector_configs,
@@ -126,8 +127,9 @@ def test_the_gateway_logs_what_the_table_quotes(fault, tmp_path):
             tls = gateway_config["exporters"]
             (rendered,) = [e for name, e in tls.items() if name.startswith("otlp_grpc")]
             exporter["tls"] = dict(rendered.get("tls", {}))
-        with Collector("gateway", config, tmp_path, env=kubelet_env(rendering)) as gateway:
-            post_span(f"http://{gateway.host}:{c.OTLP_HTTP_PORT}")
+        env = kubelet_env(rendering)
+        with Collector("gateway", config, tmp_path, env=env) as gateway:
+            post_span(f"http://{gateway.host}:{c.OTLP_HTTP_PORT}", token=env[f"{receiver_auth.ENV}_CURRENT"])
             try:
                 wait_until(lambda: any(pattern.search(error) for error in logged_errors(gateway.log_path)),
                            timeout=60, what=f"the gateway to log {pattern.pattern}")

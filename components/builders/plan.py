@@ -151,8 +151,8 @@ def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
                 "gateway.releaseName")
         if plan.receiver_auth:
             for generation in receiver_auth.generations(gateway.receiver_auth.generation).values():
-                add("v1", "Secret", gateway.namespace, receiver_auth.token_secret_name(gateway.release_name, generation),
-                    "gateway.releaseName")
+                token_secret = receiver_auth.token_secret_name(gateway.release_name, generation)
+                add("v1", "Secret", gateway.namespace, token_secret, "gateway.releaseName")
         for namespace in config.event_namespaces:
             reader = manifests.event_reader_name(gateway.release_name)
             add(RBAC, "Role", namespace, reader, "gateway.releaseName")

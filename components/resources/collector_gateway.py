@@ -98,8 +98,9 @@ def receiver_token_secret(resource_name: str, release_name: str, namespace: str,
 
 
 def stored_token(secret: k8s.core.v1.Secret) -> pulumi.Output[str]:
-    return pulumi.Output.secret(secret.data).apply(
-        lambda data: base64.b64decode(data[receiver_auth.TOKEN_KEY]).decode())
+    def decoded(data: Mapping[str, str]) -> str:
+        return base64.b64decode(data[receiver_auth.TOKEN_KEY]).decode()
+    return pulumi.Output.secret(secret.data.apply(decoded))
 
 
 class CollectorGateway(pulumi.ComponentResource):

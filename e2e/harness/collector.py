@@ -26,6 +26,7 @@ format) and `LogPipeline` runs sink <- gateway <- log agent from the two rendere
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import json
@@ -514,32 +515,40 @@ def gateway_and_agent(configs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any
     return having("otlp"), having("file_log")
 
 
-def kubelet_env(rendering: Any) -> dict[str, str]:
-    """The gateway container's secret environment, resolved the way the kubelet resolves it: each
-    `extraEnvs` entry's secretKeyRef looked up in the rendered Secret of that name."""
+def kubelet_env(rendering: Any, config: dict[str, Any] | None = None) -> dict[str, str]:
+    """The secret environment of the collector whose rendered config is `config` (default: the
+    gateway's), resolved the way the kubelet resolves it: each `extraEnvs` entry's secretKeyRef
+    looked up in the rendered Secret of that name (`stringData`, or `data` base64-decoded)."""
     from components.tooling.render import masked
 
-    secrets = {
-        masked(r.inputs)["metadata"]["name"]: masked(r.inputs["stringData"], reveal=True)
-        for r in rendering.resources if r.type == "kubernetes:core/v1:Secret"
-    }
-    gateway, _ = gateway_and_agent(collector_configs(rendering))
+    secrets = {}
+    for r in rendering.resources:
+        if r.type == "kubernetes:core/v1:Secret":
+            given = masked(r.inputs, reveal=True)
+            data = {key: base64.b64decode(value).decode() for key, value in given.get("data", {}).items()}
+            secrets[given["metadata"]["name"]] = {**data, **given.get("stringData", {})}
+    if config is None:
+        config, _ = gateway_and_agent(collector_configs(rendering))
     (values,) = [masked(r.inputs)["values"] for r in rendering.resources if r.type == "kubernetes:helm.sh/v3:Release"
-                 and masked(r.inputs)["values"].get("alternateConfig") == gateway]
+                 and masked(r.inputs)["values"].get("alternateConfig") == config]
     env = {}
-    for entry in values["extraEnvs"]:
-        reference = entry["valueFrom"]["secretKeyRef"]
-        env[entry["name"]] = secrets[reference["name"]][reference["key"]]
+    for entry in values.get("extraEnvs", []):
+        reference = entry["valueFrom"].get("secretKeyRef")
+        if reference is not None:
+            env[entry["name"]] = secrets[reference["name"]][reference["key"]]
     return env
 
 
-def post_span(endpoint: str) -> None:
-    """One span, posted to a collector's OTLP/HTTP receiver at `endpoint`."""
+def post_span(endpoint: str, token: str | None = None) -> None:
+    """One span, posted to a collector's OTLP/HTTP receiver at `endpoint`, with the receiver
+    `token` where it requires one."""
     span = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "credentials",
             "kind": 1, "startTimeUnixNano": "1764482400000000000", "endTimeUnixNano": "1764482401000000000"}
     body = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [span]}]}]}
-    request = urllib.request.Request(f"{endpoint}/v1/traces", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"{endpoint}/v1/traces", data=json.dumps(body).encode(), headers=headers)
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
 

@@ -28,6 +28,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from components import constants as c
+from components.builders import receiver_auth
 from components.tooling.render import masked
 from e2e.harness.flux import ClusterUids
 from e2e.harness.kube import (
@@ -40,7 +41,7 @@ from e2e.harness.kube import (
     run_bounded,
 )
 from e2e.harness.programs import KUBERNETES_PROVIDER_VERSION, require
-from e2e.harness.render import ROOT, run_stack
+from e2e.harness.render import RECEIVER_TOKENS, ROOT, run_stack
 
 PASSPHRASE = "fluxcd-otel-engine-tier"
 
@@ -133,15 +134,24 @@ def component_plugin(directory: Path) -> Path:
 
 def render_with_live_uids(cluster: ApiServer, stack: str, overrides: dict[str, Any], *, secrets: dict[str, str]):
     """The offline render of `stack`, with the UID the API server gave its Alert (the gateway's
-    event statements carry it) in place of the mock's."""
+    event statements carry it) in place of the mock's, and the receiver tokens the stack's first
+    `up` generated in place of the harness's."""
     first = run_stack(stack, overrides=overrides, secrets=secrets)
     uids = {}
+    tokens = []
     for resource in first.resources:
-        if resource.custom and resource.type.endswith(":Alert"):
+        if not resource.custom:
+            continue
+        if resource.type.endswith(":Alert"):
             live = cluster.live(rendered_manifest(resource))
             assert live is not None, f"{resource.name} is not in the cluster"
             uids[resource.name] = live["metadata"]["uid"]
-    return run_stack(stack, overrides=overrides, secrets=secrets, mocks=ClusterUids(uids))
+        elif resource.type == "kubernetes:core/v1:Secret" and "data" in resource.inputs:
+            live = cluster.live(rendered_manifest(resource))
+            assert live is not None, f"{resource.name} is not in the cluster"
+            tokens.append(base64.b64decode(live["data"][receiver_auth.TOKEN_KEY]).decode())
+    return run_stack(stack, overrides=overrides, secrets=secrets, mocks=ClusterUids(uids),
+                     receiver_tokens=tokens or RECEIVER_TOKENS)
 
 
 def release_values(cluster: ApiServer, name: str, namespace: str) -> dict[str, Any] | None:

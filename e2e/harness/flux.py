@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.parse
 import urllib.request
 import uuid
 from contextlib import contextmanager
@@ -295,11 +296,17 @@ def tracing_objects(rendering) -> dict[str, dict]:
 
 
 def apply_tracing(kube: ApiServer, overrides: dict[str, Any], secrets: dict[str, Any] | None = None,
-                  stack: str = "dev"):
+                  stack: str = "dev", gateway: str | None = None):
     """Applies the stack's rendered tracing objects; returns the render made again with the Alert's
-    real UID, that UID, and the Alert."""
+    real UID, that UID, and the Alert. `gateway`: the base URL where the gateway's OTLP/HTTP
+    receiver listens here, which the Provider's address (the gateway's Service) then points to,
+    as cluster DNS would resolve it."""
     first = run_stack(stack, overrides=overrides, secrets=secrets)
     objects = tracing_objects(first)
+    if gateway is not None:
+        (provider,) = [o for o in objects.values() if o["kind"] == "Provider"]
+        rendered = urllib.parse.urlsplit(provider["spec"]["address"])
+        provider["spec"]["address"] = f"{gateway}{rendered.path}"
     kube.apply(list(objects.values()), field_manager="pulumi-kubernetes")
     (alert_name, alert), = [(name, o) for name, o in objects.items() if o["kind"] == "Alert"]
     uid = kube.get(

@@ -4,11 +4,14 @@ config uses."""
 
 from __future__ import annotations
 
+import itertools
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional, Sequence
 
 from components import constants as c
+from components.builders import receiver_auth
 from components.tooling.render import (
     RecordingMocks,
     RegisteredResource,
@@ -18,6 +21,13 @@ from components.tooling.render import (
     read_stack_file,
     run_program,
 )
+
+# The receiver tokens each render here generates, in the order a gateway makes them (previous,
+# current, next generation). The package makes fresh ones at every run and the engine keeps those
+# of a stack's first `up` (`ignore_changes`); a render stands for one run of a deployed stack, so
+# renders agree with each other: the objects applied from one match the collectors run from the next.
+RECEIVER_TOKENS = ("e2e-receiver-token-previous-0a1b2c", "e2e-receiver-token-current-3d4e5f",
+                   "e2e-receiver-token-next-6a7b8c")
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT.parent / "shared" / "schemas"
@@ -43,11 +53,13 @@ def run_stack(
     secrets: Optional[dict[str, Any]] = None,
     preview: bool = False,
     mocks: Optional[RecordingMocks] = None,
+    receiver_tokens: Sequence[str] = RECEIVER_TOKENS,
 ) -> Rendering:
     """Runs the real __main__.py with a stack file's config, plus overrides and secret values.
 
     Overrides are plain (non-secret) config, even for a key the stack file encrypts; an override
-    of None removes the key."""
+    of None removes the key. `receiver_tokens` are the tokens the gateway's token Secrets hold
+    (those a live stack holds, to compare with it)."""
     stack_file = read_stack_file(ROOT, stack)
     config = dict(stack_file.config)
     secret_keys = list(stack_file.secret_keys)
@@ -62,10 +74,24 @@ def run_stack(
         full_key = f"{c.PROJECT}:{key}"
         config[full_key] = value if isinstance(value, str) else json.dumps(value)
         secret_keys.append(full_key)
-    return run_program(
-        ROOT / "__main__.py", project=c.PROJECT, stack=stack, config=config, secret_keys=secret_keys, preview=preview,
-        mocks=mocks,
-    )
+    with stored_tokens(receiver_tokens):
+        return run_program(
+            ROOT / "__main__.py", project=c.PROJECT, stack=stack, config=config, secret_keys=secret_keys,
+            preview=preview, mocks=mocks,
+        )
+
+
+@contextmanager
+def stored_tokens(tokens: Sequence[str]) -> Iterator[None]:
+    """Each receiver token Secret made meanwhile holds the next of `tokens` (RECEIVER_TOKENS)."""
+    made = itertools.cycle(tokens)
+    original = receiver_auth.new_token
+    # setattr: a deliberate patch of a function, which mypy refuses as an assignment.
+    setattr(receiver_auth, "new_token", lambda: next(made))
+    try:
+        yield
+    finally:
+        setattr(receiver_auth, "new_token", original)
 
 
 def by_kind(resources: list[RegisteredResource], kind: str) -> list[dict[str, Any]]:

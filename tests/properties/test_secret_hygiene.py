@@ -93,7 +93,8 @@ def test_receiver_tokens_live_only_in_kubernetes_secrets(stack):
         holders = [r for r in rendering.resources if token in str(r.inputs) or encoded in str(r.inputs)]
         assert {r.type for r in holders} == {SECRET_TYPE}
         for holder in holders:
-            assert all(rpc.is_rpc_secret(value) for key, value in holder.inputs.items() if key in ("data", "stringData"))
+            stored = [value for key, value in holder.inputs.items() if key in ("data", "stringData")]
+            assert stored and all(rpc.is_rpc_secret(value) for value in stored)
             assert token not in str({key: value for key, value in holder.inputs.items()
                                      if key not in ("data", "stringData")})
         # The log agent's Secret and Flux's Provider Secret carry the current token, and only it.
