@@ -284,7 +284,12 @@ def masked(value: Any, *, reveal: bool = False) -> Any:
     """Plain data with secret values masked (or, with `reveal`, unwrapped as the API server gets
     them), values unknown in a preview marked, and mock floats turned back into integers."""
     if rpc.is_rpc_secret(value):
-        return masked(rpc.unwrap_rpc_secret(value), reveal=True) if reveal else MASK
+        unwrapped = rpc.unwrap_rpc_secret(value)
+        # An unknown secret shows as unknown: pulumi 3.260, the lowest the package takes, sends it
+        # without the secret mark.
+        if isinstance(unwrapped, pulumi.output.Unknown):
+            return UNKNOWN
+        return masked(unwrapped, reveal=True) if reveal else MASK
     if isinstance(value, pulumi.output.Unknown):
         return UNKNOWN
     if isinstance(value, dict):
