@@ -19,6 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from .. import constants as c
 from ..config import SECRET_KEYS, StackConfig, unwrap, words_of
+from .descriptions import descriptions
 
 
 def _type_name(annotation: Any) -> str:
@@ -146,7 +147,7 @@ def keys(model: type[BaseModel] = StackConfig, prefix: str = "", defaults: BaseM
             path=path,
             type=_type_name(field.annotation),
             default=_shown(value),
-            description=(field.description or "").replace("|", "\\|").replace("\n", " "),
+            description=(descriptions(model)[name] or "").replace("|", "\\|").replace("\n", " "),
             constraints=_constraints(_properties(model)[alias], field),
             secret=model is StackConfig and alias in SECRET_KEYS,
         )

@@ -18,6 +18,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, SecretStr
 
 from ..config import SECRET_KEYS, StackConfig
+from .descriptions import descriptions
 
 ARGS_MODULE = Path(__file__).parents[1] / "resources" / "multi_language_args.py"
 ARGS_CLASS = "FluxObservabilityArgs"
@@ -108,7 +109,7 @@ class _ArgsModule:
         enum_prefix = "" if model is StackConfig else model.__name__.removesuffix("Settings")
         lines = [f"class {name}(TypedDict):", f"    {_docstring(description)}", ""]
         for field_name, field in model.model_fields.items():
-            field_description = _one_line(field.description or "") + _choices_note(field.annotation)
+            field_description = _one_line(descriptions(model)[field_name] or "") + _choices_note(field.annotation)
             annotation = self.type_text(
                 field.annotation, enum_name=f"{enum_prefix}{_pascal(field_name)}", description=field_description
             )

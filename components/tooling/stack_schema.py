@@ -17,17 +17,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic.json_schema import GenerateJsonSchema
-
 from .. import constants as c
 from ..config import SECRET_KEYS, StackConfig
+from .descriptions import DescribedFields
 
 SCHEMA_FILE = Path("docs") / "stack-config.schema.json"
 SECURE_VALUE = "SecureValue"
 _SECURE_REF = {"$ref": f"#/$defs/{SECURE_VALUE}"}
 
 
-class _UntitledFields(GenerateJsonSchema):
+class _UntitledFields(DescribedFields):
     """Field titles would only repeat the key in other words; editors show the description."""
 
     def field_title_should_be_set(self, schema: Any) -> bool:

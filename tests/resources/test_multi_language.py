@@ -22,6 +22,7 @@ from pydantic import BaseModel, SecretStr
 from components import FluxObservability, parse_stack_config
 from components import constants as c
 from components.config import SECRET_KEYS, StackConfig
+from components.tooling.descriptions import descriptions
 from components.tooling.multi_language_codegen import ARGS_MODULE, module_source
 from components.tooling.render import RecordingMocks, Rendering, documents
 from e2e.harness.render import ROOT
@@ -96,17 +97,15 @@ def assert_model(model: type[BaseModel], properties: dict, required: list[str], 
     )
     for name, field in model.model_fields.items():
         key = f"{path}.{aliases[name]}" if path else aliases[name]
-        assert field.description, key
-        assert properties[aliases[name]]["description"].startswith(one_line(field.description)), key
+        description = descriptions(model)[name]
+        assert description, key
+        assert properties[aliases[name]]["description"].startswith(one_line(description)), key
         assert_property(properties[aliases[name]], field.annotation, key)
 
 
 def test_the_entry_point_hosts_flux_observability_as_the_package():
     # The entry point imports the package by its installed name, `fluxcd_otel`: the same files as
-    # `components` loaded a second time, which must come after `components` (imported above). On
-    # Python < 3.13 pydantic finds a model's field docstrings through its module's frames, and finds
-    # none for a second copy of an already imported file: the models of `components`, which the
-    # descriptions below are read from, would lose them.
+    # `components` loaded a second time.
     served = provider()
     assert isinstance(served, sys.modules["fluxcd_otel.resources.multi_language"].FluxComponentProvider)
     assert schema()["name"] == c.PROJECT
