@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+import urllib.parse
 from typing import Any, Literal, Optional
 
 import pulumi
@@ -165,6 +166,7 @@ class StackConfig(Model):
                     "logAgent.namespace",
                     "must differ from gateway.namespace (Pod Security privileged vs restricted)",
                 ))
+            problems += self._gateway_address_problems()
             problems += memory_limit_problems("gateway.resources.memoryLimit", "gateway", self.gateway.resources,
                                               self.expected_load, c.GATEWAY_PEAK_MIB)
             problems += memory_limit_problems("logAgent.resources.memoryLimit", "log agent", self.log_agent.resources,
@@ -191,6 +193,22 @@ class StackConfig(Model):
         if problems:
             raise InvalidKey.each(problems)
         return self
+
+    def _gateway_address_problems(self) -> list[tuple[str, str]]:
+        """Spans sent to the gateway through `tracing.address` would be cut off: the Provider gets
+        the receiver token, and the gateway's NetworkPolicy admits Flux's namespace, only when the
+        address is left unset."""
+        address = self.tracing.address
+        guards = [name for name, on in (("gateway.receiverAuth", self.gateway.receiver_auth.enabled),
+                                        ("networkPolicies", self.network_policies.enabled)) if on]
+        if address is None or not self.signals.traces or not guards:
+            return []
+        host = urllib.parse.urlsplit(address).hostname or ""
+        service = f"{self.gateway.release_name}.{self.gateway.namespace}"
+        if host != service and not host.startswith(f"{service}."):
+            return []
+        return [("tracing.address", f"names the gateway's own Service, where {' and '.join(guards)} would refuse"
+                                    " Flux's spans; leave it unset to send them to the gateway")]
 
     @model_validator(mode="after")
     def _events_fit(self) -> "StackConfig":
