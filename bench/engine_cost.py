@@ -240,8 +240,12 @@ class Bench:
         }
         if profile is not None:
             spec["profile"] = str(profile)
+        # Byte code is written on the warm-up and reused, as an installed package's is: where the
+        # environment sets PYTHONDONTWRITEBYTECODE, every timed process would compile the package.
+        env = child_env(**self.engine.env, PYTHONPYCACHEPREFIX=str(self.engine.workdir / "pycache"))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         result = run_bounded([PYTHON, "-m", "bench.engine_cost_worker", json.dumps(spec)],
-                             timeout=PHASE_TIMEOUT_SECONDS, env=child_env(**self.engine.env), cwd=ROOT)
+                             timeout=PHASE_TIMEOUT_SECONDS, env=env, cwd=ROOT)
         if result.returncode != 0:
             raise AssertionError(f"{program.key} {phase} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         sample = Sample(**json.loads(result.stdout.strip().splitlines()[-1]))
