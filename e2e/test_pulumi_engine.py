@@ -25,9 +25,11 @@ import yaml
 from pulumi import automation as auto
 
 from components import constants as c
+from components.builders import receiver_auth
+from components.config import parse_stack_config
 from components.tooling.render import masked, read_stack_file
 from e2e.harness.charts import chart_overrides
-from e2e.harness.controllers import pod_output
+from e2e.harness.controllers import node_root, pod_output
 from e2e.harness.engine import Engine, differences_from_render, render_with_live_uids
 from e2e.harness.flux import rolled_out
 from e2e.harness.kube import (
@@ -39,6 +41,7 @@ from e2e.harness.kube import (
     rendered_manifest,
     wait_until,
 )
+from e2e.harness.pods import pod_logs_dir
 from e2e.harness.programs import KUBERNETES_PROVIDER_VERSION
 from e2e.harness.render import ROOT
 
@@ -314,6 +317,63 @@ def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(
 def test_a_second_up_changes_nothing(deployed):
     again = deployed.stack.up()
     assert set(again.summary.resource_changes) == {"same"}, again.summary.resource_changes
+
+
+def live_tokens(cluster: ApiServer, namespace: str, release: str) -> dict[int, str]:
+    """The receiver tokens the gateway's namespace holds, by generation."""
+    prefix = receiver_auth.token_secret_name(release, 0)[:-1]
+    return {int(secret["metadata"]["name"].removeprefix(prefix)):
+            base64.b64decode(secret["data"][receiver_auth.TOKEN_KEY]).decode()
+            for secret in cluster.get("secrets", "-n", namespace)["items"]
+            if secret["metadata"]["name"].startswith(prefix)}
+
+
+def namespace_output(cluster: ApiServer, namespace: str) -> str:
+    """All that every pod of the namespace wrote, those deleted by a rollout included."""
+    pods = pod_logs_dir(node_root(cluster))
+    return "".join(path.read_text(errors="replace") for path in sorted(pods.glob(f"{namespace}_*/*/*.log")))
+
+
+def test_a_rotation_keeps_the_tokens_made_and_refuses_no_writer(deployed, cluster):
+    """`gateway.receiverAuth.generation` raised by one: the engine keeps the tokens it made (the
+    current becomes the previous, the next the current), makes one new, and the writers switch;
+    the real log agent and notification-controller, restarted or not, are never refused, and
+    deliver through the gateway pod the rotation started."""
+    if deployed.name not in TUNING:
+        pytest.skip("only the dev stack's pods print what arrives")
+    config = parse_stack_config(read_stack_file(ROOT, deployed.name).plain_settings())
+    namespace, release = config.gateway.namespace, config.gateway.release_name
+    before = live_tokens(cluster, namespace, release)
+    assert sorted(before) == [0, 1, 2] and len(set(before.values())) == 3
+    deployed.stack.set_config(f"{c.PROJECT}:gateway.receiverAuth.generation", auto.ConfigValue("2"), path=True)
+    deployed.stack.up()
+    after = live_tokens(cluster, namespace, release)
+    assert sorted(after) == [1, 2, 3] and {1: before[1], 2: before[2]} == {n: after[n] for n in (1, 2)}
+    assert after[3] not in before.values()
+    agent_namespace, agent_release = config.log_agent.namespace, config.log_agent.release_name
+    copies = {secret["metadata"]["name"]: base64.b64decode(secret["data"][receiver_auth.TOKEN_KEY]).decode()
+              for secret in cluster.get("secrets", "-n", agent_namespace)["items"]
+              if secret["metadata"]["name"].startswith(f"{agent_release}-receiver-token-")}
+    assert copies == {receiver_auth.token_secret_name(agent_release, 2): after[2]}
+    provider_secret = cluster.get("secret", "otel-auth", "-n", c.FLUX_NAMESPACE)
+    headers = yaml.safe_load(base64.b64decode(provider_secret["data"][c.PROVIDER_SECRET_HEADERS_KEY]))
+    assert headers == {c.AUTHORIZATION_HEADER: f"Bearer {after[2]}"}
+    (pod,) = chart_pods(cluster, chart_workload(cluster, release, namespace))
+    cluster.apply([UNREACHABLE])
+    try:
+        wanted = {what: ARRIVED[what] for what in ("source-controller's error line, through the log agent",
+                                                   "notification-controller's span for the Event")}
+        wait_until(lambda: all(any(all(line in block for line in lines) for block in
+                                   exporter_blocks(pod_output(cluster, pod))) for lines in wanted.values()),
+                   timeout=120, what="the agent's line and Flux's span at the gateway pod the rotation started")
+    finally:
+        cluster.kubectl("delete", "gitrepository", "unreachable", "-n", c.FLUX_NAMESPACE, "--wait=false")
+    # The collector's exporter logs a refusal as `code = Unauthenticated`, Flux's otel notifier
+    # as the HTTP status `401 Unauthorized`.
+    assert "Unauthenticated" not in namespace_output(cluster, agent_namespace)
+    assert "Unauthorized" not in namespace_output(cluster, c.FLUX_NAMESPACE)
+    preview = deployed.stack.preview()
+    assert set(preview.change_summary) == {"same"}, preview.stdout
 
 
 def test_the_token_is_encrypted_in_the_state_and_held_only_by_its_secret(deployed, cluster):

@@ -102,6 +102,10 @@ def alert_spec(
     return spec
 
 
+def provider_secret_name(provider_name: str) -> str:
+    return f"{provider_name}-auth"
+
+
 def provider_headers_yaml(headers: dict[str, str]) -> str:
     """The Provider Secret's `headers` key: a YAML map (Flux builds auth only from this key)."""
     return yaml.safe_dump(dict(sorted(headers.items())), default_flow_style=False, sort_keys=True)

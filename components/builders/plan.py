@@ -139,7 +139,8 @@ def _objects(plan: Plan, config: StackConfig, *, export_secrets: bool,
         add(c.NOTIFICATION_API_VERSION, "Provider", flux_namespace, tracing.provider_name, "tracing.providerName")
         add(c.NOTIFICATION_API_VERSION, "Alert", flux_namespace, tracing.alert_name, "tracing.alertName")
         if tracing_headers or plan.provider_token:
-            add("v1", "Secret", flux_namespace, f"{tracing.provider_name}-auth", "tracing.providerName")
+            add("v1", "Secret", flux_namespace, manifests.provider_secret_name(tracing.provider_name),
+                "tracing.providerName")
     if plan.metrics_services:
         for controller in config.flux.controllers:
             add("v1", "Service", flux_namespace, manifests.metrics_service_name(controller), "flux.namespace")

@@ -137,7 +137,6 @@ class FluxObservability(pulumi.ComponentResource):
         # before either registers anything more.
         plan = Plan.of(config, export_secrets=bool(secret_headers(credentials)),
                        tracing_headers=tracing_headers is not None)
-
         _CLAIMS.claim(name, plan.objects, kubernetes_provider(opts))
         super().__init__("fluxcd-otel:index:FluxObservability", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -204,9 +203,9 @@ class FluxObservability(pulumi.ComponentResource):
             if plan.provider_token:
                 assert self.tracing is not None and self.gateway.receiver_token is not None  # plan.provider_token
                 # The Provider's Secret carries the gateway's receiver token, which exists once the
-                # gateway does, after the tracing objects it takes the Alert's UID from. Only on a
-                # first install does the Provider come before its Secret, when the gateway is not
-                # up either.
+                # gateway does, after the tracing objects it takes the Alert's UID from. Only where
+                # the Secret is new (a first install, receiver auth just turned on) can the Provider
+                # name it a moment before it exists, and those seconds' spans fail to send.
                 self.tracing.auth_secret = provider_auth_secret(
                     self.tracing, self.gateway.receiver_token.apply(receiver_auth.provider_headers))
             outputs["gatewayOtlpGrpcEndpoint"] = self.gateway.otlp_grpc_endpoint

@@ -29,24 +29,20 @@ class FluxTracingArgs:
     headers exist: the gateway's receiver token, made after the Alert the gateway needs."""
 
 
-def auth_secret_name(tracing: TracingSettings) -> str:
-    return f"{tracing.provider_name}-auth"
-
-
-def provider_auth_secret(tracing: "FluxTracing", headers: pulumi.Input[Mapping[str, str]],
-                         opts: Optional[pulumi.ResourceOptions] = None) -> k8s.core.v1.Secret:
+def provider_auth_secret(tracing: "FluxTracing", headers: pulumi.Input[Mapping[str, str]]) -> k8s.core.v1.Secret:
     """The Provider's Secret: notification-controller builds its request headers only from the
     `headers` key."""
     return k8s.core.v1.Secret(
         f"{tracing.pulumi_resource_name}-provider-auth",
-        metadata=manifests.object_metadata(auth_secret_name(tracing.settings), tracing.namespace, "tracing"),
+        metadata=manifests.object_metadata(manifests.provider_secret_name(tracing.settings.provider_name),
+                                           tracing.namespace, "tracing"),
         type="Opaque",
         string_data={
             c.PROVIDER_SECRET_HEADERS_KEY: pulumi.Output.secret(headers).apply(
                 lambda given: manifests.provider_headers_yaml(dict(given))
             )
         },
-        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=tracing), opts),
+        opts=pulumi.ResourceOptions(parent=tracing),
     )
 
 
@@ -65,7 +61,8 @@ class FluxTracing(pulumi.ComponentResource):
         super().__init__("fluxcd-otel:index:FluxTracing", name, None, opts)
         tracing = self.settings = args.tracing
         namespace = self.namespace = args.flux_namespace
-        secret_name = auth_secret_name(tracing) if args.headers is not None or args.headers_later else None
+        secret_name = (manifests.provider_secret_name(tracing.provider_name)
+                       if args.headers is not None or args.headers_later else None)
         self.auth_secret = None
         if args.headers is not None:
             self.auth_secret = provider_auth_secret(self, args.headers)
