@@ -26,6 +26,7 @@ from pulumi import automation as auto
 
 from components import constants as c
 from components.builders import manifests, receiver_auth
+from components.builders.collector_configs import AGENT_JOB, NODE_LABEL
 from components.config import parse_stack_config
 from components.tooling.render import masked, read_stack_file
 from e2e.harness.charts import chart_overrides
@@ -229,25 +230,34 @@ def chart_pods(cluster: ApiServer, workload: dict[str, Any]) -> list[dict[str, A
     return cluster.get("pods", "-n", workload["metadata"]["namespace"], "-l", selector)["items"]
 
 
-# A GitRepository whose URL refuses connections: in source-controller's own network nothing
-# listens on port 9.
-UNREACHABLE = {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-               "metadata": {"name": "unreachable", "namespace": c.FLUX_NAMESPACE},
-               "spec": {"url": "http://127.0.0.1:9/app.git", "interval": "1m", "timeout": "5s"}}
-# What the gateway's debug exporter (detailed) prints once each signal of that failure arrived:
-# lines that one resource's block of its output holds together.
-ARRIVED = {
-    "source-controller's error line, through the log agent": (
-        "service.name: Str(source-controller)", "Body: Str(Reconciler error)", "SeverityText: error",
-        "name: Str(unreachable)"),
-    "its Event, through the events receiver": (
-        "k8sobjectsreceiver", "reason: Str(GitOperationFailed)", "name: Str(unreachable)"),
-    "notification-controller's span for the Event": (
-        "Name           : GitRepository: flux-system/unreachable", "Status code    : Error"),
-    "source-controller's metrics, scraped": ("gotk_reconcile_duration_seconds", "kind: Str(GitRepository)"),
-    "kube-state-metrics' object health, scraped": (
-        "gotk_resource_info", "name: Str(unreachable)", "reason: Str(GitOperationFailed)"),
-}
+def unreachable(name: str) -> dict[str, Any]:
+    """A GitRepository whose URL refuses connections: in source-controller's own network nothing
+    listens on port 9. Each test fails its own: notification-controller drops an event whose object
+    (kind, namespace, name) and message repeat one of the last five minutes, whatever the object's
+    UID, so a second failure of the same object would send no span (notification-controller@v1.9.3:
+    main.go `--rate-limit-interval`, internal/server/event_server.go `eventKeyFunc`)."""
+    return {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": name, "namespace": c.FLUX_NAMESPACE},
+            "spec": {"url": "http://127.0.0.1:9/app.git", "interval": "1m", "timeout": "5s"}}
+
+
+def arrived(name: str) -> dict[str, tuple[str, ...]]:
+    """What the gateway's debug exporter (detailed) prints once each signal of that failure
+    arrived: lines that one resource's block of its output holds together."""
+    return {
+        "source-controller's error line, through the log agent": (
+            "service.name: Str(source-controller)", "Body: Str(Reconciler error)", "SeverityText: error",
+            f"name: Str({name})"),
+        "its Event, through the events receiver": (
+            "k8sobjectsreceiver", "reason: Str(GitOperationFailed)", f"name: Str({name})"),
+        "notification-controller's span for the Event": (
+            f"Name           : GitRepository: {c.FLUX_NAMESPACE}/{name}", "Status code    : Error"),
+        "source-controller's metrics, scraped": ("gotk_reconcile_duration_seconds", "kind: Str(GitRepository)"),
+        "kube-state-metrics' object health, scraped": (
+            "gotk_resource_info", f"name: Str({name})", "reason: Str(GitOperationFailed)"),
+    }
+
+
 # Where the debug exporter starts a resource's block.
 BLOCK_START = re.compile(r"\b(?:ResourceLog|ResourceSpans|ResourceMetrics) #\d+$", re.MULTILINE)
 
@@ -283,11 +293,11 @@ def test_the_chart_pods_run_and_deliver_a_flux_failure_to_the_exporter(deployed,
         if inputs["chart"] == c.COLLECTOR_CHART and inputs["values"]["mode"] != "daemonset":
             (gateway,) = pods
     assert gateway is not None
-    cluster.apply([UNREACHABLE])
+    cluster.apply([unreachable("unreachable")])
     try:
         def missing() -> list[str]:
             blocks = exporter_blocks(pod_output(cluster, gateway))
-            return [what for what, lines in ARRIVED.items()
+            return [what for what, lines in arrived("unreachable").items()
                     if not any(all(line in block for line in lines) for block in blocks)]
         try:
             wait_until(lambda: not missing(), timeout=120, what="each signal of the failure at the debug exporter")
@@ -295,6 +305,23 @@ def test_the_chart_pods_run_and_deliver_a_flux_failure_to_the_exporter(deployed,
             raise AssertionError(f"never arrived: {missing()}") from None
     finally:
         cluster.kubectl("delete", "gitrepository", "unreachable", "-n", c.FLUX_NAMESPACE, "--wait=false")
+
+
+def test_the_log_agent_labels_its_own_metrics_with_its_node(deployed, cluster):
+    """The agent's pod learns its node's name from the kubelet (`fieldRef: spec.nodeName`), and its
+    own metrics reach the gateway with it as the `node` label."""
+    if deployed.name not in TUNING:
+        pytest.skip("only the dev stack exports to a debug exporter of its own")
+    config = parse_stack_config(read_stack_file(ROOT, deployed.name).plain_settings())
+    (agent,) = chart_pods(cluster, chart_workload(cluster, config.log_agent.release_name, config.log_agent.namespace))
+    node = agent["spec"]["nodeName"]
+    assert node
+    (gateway,) = chart_pods(cluster, chart_workload(cluster, config.gateway.release_name, config.gateway.namespace))
+    wanted = (f"service.name: Str({AGENT_JOB})", f"{NODE_LABEL}: Str({node})")
+
+    def arrived() -> bool:
+        return any(all(line in block for line in wanted) for block in exporter_blocks(pod_output(cluster, gateway)))
+    wait_until(arrived, timeout=120, what=f"the agent's own metrics labelled {NODE_LABEL}={node} at the gateway")
 
 
 def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, cluster):
@@ -386,16 +413,24 @@ def test_a_rotation_keeps_the_tokens_made_and_refuses_no_writer(deployed, cluste
     provider_secret = cluster.get("secret", "otel-auth", "-n", c.FLUX_NAMESPACE)
     headers = yaml.safe_load(base64.b64decode(provider_secret["data"][c.PROVIDER_SECRET_HEADERS_KEY]))
     assert headers == {c.AUTHORIZATION_HEADER: f"Bearer {after[2]}"}
-    (pod,) = chart_pods(cluster, chart_workload(cluster, release, namespace))
-    cluster.apply([UNREACHABLE])
+    (pod,) = [pod for pod in chart_pods(cluster, chart_workload(cluster, release, namespace))
+              if not pod["metadata"].get("deletionTimestamp")]
+    failed = "unreachable-after-rotation"
+    cluster.apply([unreachable(failed)])
     try:
-        wanted = {what: ARRIVED[what] for what in ("source-controller's error line, through the log agent",
-                                                   "notification-controller's span for the Event")}
-        wait_until(lambda: all(any(all(line in block for line in lines) for block in
-                                   exporter_blocks(pod_output(cluster, pod))) for lines in wanted.values()),
-                   timeout=120, what="the agent's line and Flux's span at the gateway pod the rotation started")
+        wanted = {what: arrived(failed)[what] for what in ("source-controller's error line, through the log agent",
+                                                           "notification-controller's span for the Event")}
+
+        def missing() -> list[str]:
+            blocks = exporter_blocks(pod_output(cluster, pod))
+            return [what for what, lines in wanted.items()
+                    if not any(all(line in block for line in lines) for block in blocks)]
+        try:
+            wait_until(lambda: not missing(), timeout=120, what="the line and the span at the new gateway pod")
+        except TimeoutError:
+            raise AssertionError(f"never arrived: {missing()}") from None
     finally:
-        cluster.kubectl("delete", "gitrepository", "unreachable", "-n", c.FLUX_NAMESPACE, "--wait=false")
+        cluster.kubectl("delete", "gitrepository", failed, "-n", c.FLUX_NAMESPACE, "--wait=false")
     # The collector's exporter logs a refusal as `code = Unauthenticated`, Flux's otel notifier
     # as the HTTP status `401 Unauthorized`.
     assert "Unauthenticated" not in namespace_output(cluster, agent_namespace)
