@@ -269,6 +269,26 @@ def exporter_blocks(output: str) -> list[str]:
     return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)])]
 
 
+def printed(cluster: ApiServer, pod: dict[str, Any], lines: tuple[str, ...]) -> bool:
+    """Whether one resource's block of the pod's debug exporter output holds all `lines`."""
+    return any(all(line in block for line in lines) for block in exporter_blocks(pod_output(cluster, pod)))
+
+
+def fail_and_follow(cluster: ApiServer, gateway: dict[str, Any], name: str, signals: list[str]) -> None:
+    """Fails the GitRepository `name` until the gateway pod printed each of `signals` (keys of
+    `arrived`), then deletes it."""
+    cluster.apply([unreachable(name)])
+    try:
+        def missing() -> list[str]:
+            return [what for what in signals if not printed(cluster, gateway, arrived(name)[what])]
+        try:
+            wait_until(lambda: not missing(), timeout=120, what=f"each signal of {name}'s failure at the gateway pod")
+        except TimeoutError:
+            raise AssertionError(f"never arrived: {missing()}") from None
+    finally:
+        cluster.kubectl("delete", "gitrepository", name, "-n", c.FLUX_NAMESPACE, "--wait=false")
+
+
 def test_the_chart_pods_run_and_deliver_a_flux_failure_to_the_exporter(deployed, cluster):
     """The releases' pods run from the real charts' pod specs (the kubelet stand-in, e2e/harness/pods.py)
     and are ready by their own probes. Then a GitRepository that cannot be fetched makes the real
@@ -293,18 +313,7 @@ def test_the_chart_pods_run_and_deliver_a_flux_failure_to_the_exporter(deployed,
         if inputs["chart"] == c.COLLECTOR_CHART and inputs["values"]["mode"] != "daemonset":
             (gateway,) = pods
     assert gateway is not None
-    cluster.apply([unreachable("unreachable")])
-    try:
-        def missing() -> list[str]:
-            blocks = exporter_blocks(pod_output(cluster, gateway))
-            return [what for what, lines in arrived("unreachable").items()
-                    if not any(all(line in block for line in lines) for block in blocks)]
-        try:
-            wait_until(lambda: not missing(), timeout=120, what="each signal of the failure at the debug exporter")
-        except TimeoutError:
-            raise AssertionError(f"never arrived: {missing()}") from None
-    finally:
-        cluster.kubectl("delete", "gitrepository", "unreachable", "-n", c.FLUX_NAMESPACE, "--wait=false")
+    fail_and_follow(cluster, gateway, "unreachable", list(arrived("unreachable")))
 
 
 def test_the_log_agent_labels_its_own_metrics_with_its_node(deployed, cluster):
@@ -318,10 +327,8 @@ def test_the_log_agent_labels_its_own_metrics_with_its_node(deployed, cluster):
     assert node
     (gateway,) = chart_pods(cluster, chart_workload(cluster, config.gateway.release_name, config.gateway.namespace))
     wanted = (f"service.name: Str({AGENT_JOB})", f"{NODE_LABEL}: Str({node})")
-
-    def arrived() -> bool:
-        return any(all(line in block for line in wanted) for block in exporter_blocks(pod_output(cluster, gateway)))
-    wait_until(arrived, timeout=120, what=f"the agent's own metrics labelled {NODE_LABEL}={node} at the gateway")
+    wait_until(lambda: printed(cluster, gateway, wanted), timeout=120,
+               what=f"the agent's own metrics labelled {NODE_LABEL}={node} at the gateway")
 
 
 def test_scrape_patches_roll_flux_out_with_their_annotations_beside_flux_fields(deployed, cluster):
@@ -415,22 +422,9 @@ def test_a_rotation_keeps_the_tokens_made_and_refuses_no_writer(deployed, cluste
     assert headers == {c.AUTHORIZATION_HEADER: f"Bearer {after[2]}"}
     (pod,) = [pod for pod in chart_pods(cluster, chart_workload(cluster, release, namespace))
               if not pod["metadata"].get("deletionTimestamp")]
-    failed = "unreachable-after-rotation"
-    cluster.apply([unreachable(failed)])
-    try:
-        wanted = {what: arrived(failed)[what] for what in ("source-controller's error line, through the log agent",
-                                                           "notification-controller's span for the Event")}
-
-        def missing() -> list[str]:
-            blocks = exporter_blocks(pod_output(cluster, pod))
-            return [what for what, lines in wanted.items()
-                    if not any(all(line in block for line in lines) for block in blocks)]
-        try:
-            wait_until(lambda: not missing(), timeout=120, what="the line and the span at the new gateway pod")
-        except TimeoutError:
-            raise AssertionError(f"never arrived: {missing()}") from None
-    finally:
-        cluster.kubectl("delete", "gitrepository", failed, "-n", c.FLUX_NAMESPACE, "--wait=false")
+    fail_and_follow(cluster, pod, "unreachable-after-rotation",
+                    ["source-controller's error line, through the log agent",
+                     "notification-controller's span for the Event"])
     # The collector's exporter logs a refusal as `code = Unauthenticated`, Flux's otel notifier
     # as the HTTP status `401 Unauthorized`.
     assert "Unauthenticated" not in namespace_output(cluster, agent_namespace)

@@ -112,6 +112,8 @@ def test_the_previous_and_next_generations_are_accepted(gateway, role):
 
 
 def test_the_real_log_agent_gets_through_with_its_own_secret(gateway):
+    # The line is written here because the property is the agent's token, not the line; real Flux
+    # controllers' lines take the same path in e2e/test_real_flux.py and the engine tier.
     log = PodLog(gateway["pods"], c.FLUX_NAMESPACE, "kustomize-controller-5d8f7c9b6d-x4k2p")
     line = {"level": "info", "ts": "2026-11-30T05:00:00.000Z", "msg": "receiver-auth agent line"}
     log.write([json.dumps(line)])
