@@ -115,9 +115,14 @@ class FluxResource(NamedTuple):
     """No status at all (notification v1beta3): `flux get` reports such objects as Ready."""
     source: tuple[str, ...] = ()
     """kube-state-metrics path to the object's sourceRef (`kind`, `name`, optional `namespace`); empty if none."""
+    release: tuple[str, ...] = ()
+    """kube-state-metrics path to the number Helm gave the release the object runs; empty if none."""
 
 
-_ARTIFACT_REVISION = ("status", "artifact", "revision")
+FLUX_ARTIFACT = ("status", "artifact")
+FLUX_ARTIFACT_REVISION = (*FLUX_ARTIFACT, "revision")
+# Within the artifact: when source-controller stored it (metav1.Time, so whole seconds).
+FLUX_ARTIFACT_STORED_AT = "lastUpdateTime"
 # Every Flux kind, grouped by the controller whose install ships its CRD (source-controller ships
 # ExternalArtifact, which source-watcher produces). helm-controller v2 has no lastAppliedRevision:
 # the newest `deployed` entry of status.history is the release Helm runs (a failed upgrade leaves
@@ -125,12 +130,12 @@ _ARTIFACT_REVISION = ("status", "artifact", "revision")
 # reconciled ones, so theirs stays Unknown.
 FLUX_RESOURCES_BY_CONTROLLER = {
     "source-controller": (
-        FluxResource("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories", _ARTIFACT_REVISION),
-        FluxResource("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories", _ARTIFACT_REVISION),
-        FluxResource("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets", _ARTIFACT_REVISION),
-        FluxResource("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", _ARTIFACT_REVISION),
-        FluxResource("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts", _ARTIFACT_REVISION),
-        FluxResource("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts", _ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories", FLUX_ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories", FLUX_ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets", FLUX_ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", FLUX_ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts", FLUX_ARTIFACT_REVISION),
+        FluxResource("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts", FLUX_ARTIFACT_REVISION),
     ),
     "kustomize-controller": (
         FluxResource("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations",
@@ -140,6 +145,7 @@ FLUX_RESOURCES_BY_CONTROLLER = {
         FluxResource(
             "helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases",
             ("status", "history", "[status=deployed]", "chartVersion"),
+            release=("status", "history", "[status=deployed]", "version"),
         ),
     ),
     "notification-controller": (
@@ -171,6 +177,15 @@ FLUX_RESOURCE_INFO_METRIC = "gotk_resource_info"
 # as not Ready forever.
 FLUX_NOT_READY_SELECTOR = 'ready!="True",suspended!="true",reason!=""'
 FLUX_READY_TRANSITION_METRIC = "gotk_resource_ready_transition_timestamp_seconds"
+# When a source stored the artifact it serves, with its `revision`: where a lead time starts.
+FLUX_ARTIFACT_TIME_METRIC = "gotk_resource_artifact_timestamp_seconds"
+# Every family kube-state-metrics serves for the Flux objects (builders/kube_state_metrics.py).
+FLUX_HEALTH_METRICS = (FLUX_RESOURCE_INFO_METRIC, FLUX_READY_TRANSITION_METRIC, FLUX_ARTIFACT_TIME_METRIC)
+# gotk_resource_info label of a HelmRelease: the Helm release number it runs, new at every upgrade
+# (a values change keeps the chart version, so `revision` alone misses it).
+FLUX_RELEASE_LABEL = "helm_revision"
+# The kinds that apply changes to a cluster, whose deliveries are measured (builders/delivery.py).
+FLUX_DELIVERY_KINDS = ("Kustomization", "HelmRelease")
 
 # --- kube-state-metrics (Helm chart and image) --------------------------------------------------
 KSM_CHART = "kube-state-metrics"

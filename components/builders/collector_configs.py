@@ -164,7 +164,7 @@ def object_health_scrape_job(target: str, scrape_interval: str) -> dict[str, Any
         "metric_relabel_configs": [
             {
                 "source_labels": ["__name__"],
-                "regex": "|".join(sorted((c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC))),
+                "regex": "|".join(sorted(c.FLUX_HEALTH_METRICS)),
                 "action": "keep",
             }
         ],

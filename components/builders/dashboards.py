@@ -1,4 +1,5 @@
-"""Pure builders of the PersesDashboard specs: a Flux overview and a Flux control-plane view.
+"""Pure builders of the PersesDashboard specs: a Flux overview, a Flux control-plane view and, with
+the delivery rules, a Flux delivery view.
 
 Panels use the Perses plugins TimeSeriesChart, StatChart and Table with PrometheusTimeSeriesQuery
 and no datasource, so they read the default one (in Dash0, the dataset the operator syncs to).
@@ -13,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import constants as c
+from . import delivery as figures
 from .collector_configs import AGENT_JOB, NODE_LABEL
 from .promql import metric
 from .source_queries import behind_source
 
 OVERVIEW = f"{c.PROJECT}-overview"
 CONTROL_PLANE = f"{c.PROJECT}-control-plane"
+DELIVERY = f"{c.PROJECT}-delivery"
 GRID_COLUMNS = 24
 DEFAULT_RANGE = "1h"
 RATE_WINDOW = "5m"
@@ -56,9 +59,9 @@ def time_series(
     return Panel(key, title, description, "TimeSeriesChart", options, tuple(queries), width, 8)
 
 
-def stat(key: str, title: str, description: str, query: str) -> Panel:
-    options = {"calculation": "last-number", "format": {"unit": "decimal"}}
-    return Panel(key, title, description, "StatChart", options, ((query, ""),), 8, 4)
+def stat(key: str, title: str, description: str, query: str, *, unit: str = "decimal", width: int = 8) -> Panel:
+    options = {"calculation": "last-number", "format": {"unit": unit}}
+    return Panel(key, title, description, "StatChart", options, ((query, ""),), width, 4)
 
 
 def table(key: str, title: str, description: str, query: str, *, width: int = 12) -> Panel:
@@ -338,12 +341,69 @@ def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: 
     )
 
 
+DELIVERY_WINDOW = "7d"
+DELIVERY_UNITS = {"deployments": "decimal", "failures": "decimal", "changeFailureRate": "percent-decimal",
+                  "meanTimeToRestore": "seconds", "meanLeadTime": "seconds"}
+DELIVERY_TITLES = {"deployments": "Deployments", "failures": "Change failures",
+                   "changeFailureRate": "Change failure rate", "meanTimeToRestore": "Mean time to restore",
+                   "meanLeadTime": "Mean lead time"}
+DELIVERY_DESCRIPTIONS = {
+    "deployments": "New revisions (and Helm releases) that Kustomizations and HelmReleases applied.",
+    "failures": "Times an object's Ready condition turned False.",
+    "changeFailureRate": "Change failures among deployments and change failures together.",
+    "meanTimeToRestore": "Mean time from Ready turning False to Ready turning True, over the incidents that ended.",
+    "meanLeadTime": "Mean time from a source storing a revision's artifact to a Kustomization applying it.",
+}
+
+
+def delivery_spec(cluster_label: str) -> dict[str, Any]:
+    """Every figure of builders/delivery.py over the last week in total, then by namespace and by
+    object; deployments and failures per day through time."""
+    scope = f",{_in_scope(cluster_label, CLUSTER)},{_in_scope('exported_namespace', NAMESPACE)}"
+    week = f" over the last {DELIVERY_WINDOW}"
+    totals = figures.window_queries(DELIVERY_WINDOW, scope)
+    summary = [stat(key, DELIVERY_TITLES[key], DELIVERY_DESCRIPTIONS[key] + week, query,
+                    unit=DELIVERY_UNITS[key], width=GRID_COLUMNS // len(totals))
+               for key, query in totals.items()]
+    per_day = figures.window_queries("1d", scope, by="exported_namespace")
+    through_time = [
+        time_series("deploymentsPerDay", "Deployments per day by namespace",
+                    "Deployments in the 24 hours before each point.",
+                    [(per_day["deployments"], "{{exported_namespace}}")], "decimal"),
+        time_series("failuresPerDay", "Change failures per day by namespace",
+                    "Change failures in the 24 hours before each point.",
+                    [(per_day["failures"], "{{exported_namespace}}")], "decimal"),
+    ]
+
+    def tables(by: str, what: str) -> list[Panel]:
+        queries = figures.window_queries(DELIVERY_WINDOW, scope, by=by)
+        return [table(f"{key}By{what.title()}", f"{DELIVERY_TITLES[key]} by {what}",
+                      DELIVERY_DESCRIPTIONS[key] + week, query, width=GRID_COLUMNS // 2 if key != "meanLeadTime"
+                      else GRID_COLUMNS)
+                for key, query in queries.items() if key != "failures"]
+
+    return dashboard_spec(
+        "Flux delivery",
+        "How often Flux deploys, how often a change fails, how long a failure lasts and how long a revision takes "
+        "from its source to the cluster, per Kustomization and HelmRelease (docs/delivery.md).",
+        [
+            _variable(CLUSTER, "Cluster", cluster_label, c.FLUX_RESOURCE_INFO_METRIC),
+            _variable(NAMESPACE, "Namespace", "exported_namespace", c.FLUX_RESOURCE_INFO_METRIC),
+        ],
+        [("Delivery", summary), ("Through time", through_time), ("By namespace", tables("exported_namespace", "namespace")),
+         ("By object", tables(figures.object_labels(cluster_label), "object"))],
+    )
+
+
 def dashboard_specs(controllers: list[str], cluster_label: str, *, pipeline: bool = False,
-                    log_agents: bool = False) -> dict[str, dict[str, Any]]:
+                    log_agents: bool = False, delivery: bool = False) -> dict[str, dict[str, Any]]:
     """Each dashboard's resource name and spec; `pipeline` adds the collectors' own row to the
-    control plane (`log_agents`: with the agents' panel)."""
-    return {OVERVIEW: overview_spec(cluster_label),
-            CONTROL_PLANE: control_plane_spec(controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)}
+    control plane (`log_agents`: with the agents' panel); `delivery` adds the delivery dashboard."""
+    specs = {OVERVIEW: overview_spec(cluster_label),
+             CONTROL_PLANE: control_plane_spec(controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)}
+    if delivery:
+        specs[DELIVERY] = delivery_spec(cluster_label)
+    return specs
 
 
 def custom_resource_spec(dashboard: dict[str, Any]) -> dict[str, Any]:

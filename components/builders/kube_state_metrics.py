@@ -5,10 +5,13 @@ objects from the API server and, with the configuration built here, exposes for 
 
 - `gotk_resource_info` (value 1) with `name`, `exported_namespace`, `kind`, `ready`
   (True/False/Unknown), `suspended` (true/false), `reason` (of the Ready condition), where the
-  kind has one, `revision`, and for a Kustomization its source: `source_kind`, `source_name` and,
-  when the source is in another namespace, `source_namespace`;
+  kind has one, `revision`, for a Kustomization its source: `source_kind`, `source_name` and,
+  when the source is in another namespace, `source_namespace`, and for a HelmRelease the number
+  of the Helm release it runs, `helm_revision`;
 - `gotk_resource_ready_transition_timestamp_seconds`: when the Ready condition last changed, in
-  Unix seconds, with `name`, `exported_namespace` and `kind` (kinds without status have none).
+  Unix seconds, with `name`, `exported_namespace` and `kind` (kinds without status have none);
+- `gotk_resource_artifact_timestamp_seconds`: when a source a Kustomization can follow stored its
+  artifact, in Unix seconds, with `name`, `exported_namespace`, `kind` and `revision`.
 
 The object's namespace is written as `exported_namespace` by kube-state-metrics itself. That is the
 name the published Flux dashboards use, and it survives both scrape paths unchanged: the gateway's
@@ -29,7 +32,7 @@ READY_CONDITION = ("status", "conditions", f"[type={c.FLUX_READY_CONDITION}]")
 # Labels of gotk_resource_info; `revision` only for kinds that have one, `source_*` for Kustomizations.
 INFO_LABELS = ("name", "exported_namespace", "kind", "ready", "suspended", "reason", "revision")
 TRANSITION_LABELS = ("name", "exported_namespace", "kind")
-HEALTH_METRICS = (c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC)
+HEALTH_METRICS = c.FLUX_HEALTH_METRICS
 # The prefix Flux's own kube-state-metrics example uses; the metric names below carry it.
 METRIC_NAME_PREFIX = "gotk"
 
@@ -55,6 +58,8 @@ def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
         state_paths["revision"] = list(resource.revision)
     for label in SOURCE_LABELS if resource.source else ():
         state_paths[label] = [*resource.source, label.removeprefix("source_")]
+    if resource.release:
+        state_paths[c.FLUX_RELEASE_LABEL] = list(resource.release)
     metrics: list[dict[str, Any]] = [
         {
             "name": _unprefixed(c.FLUX_RESOURCE_INFO_METRIC),
@@ -76,6 +81,18 @@ def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
                 "name": _unprefixed(c.FLUX_READY_TRANSITION_METRIC),
                 "help": "Unix time of the last transition of a Flux object's Ready condition.",
                 "each": {"type": "Gauge", "gauge": {"path": [*READY_CONDITION, "lastTransitionTime"]}},
+            }
+        )
+    if resource.kind in c.FLUX_SOURCE_KINDS:
+        metrics.append(
+            {
+                "name": _unprefixed(c.FLUX_ARTIFACT_TIME_METRIC),
+                "help": "Unix time a source stored the artifact it serves, with the artifact's revision.",
+                "each": {"type": "Gauge", "gauge": {
+                    "path": list(c.FLUX_ARTIFACT),
+                    "valueFrom": [c.FLUX_ARTIFACT_STORED_AT],
+                    "labelsFromPath": {"revision": [c.FLUX_ARTIFACT_REVISION[-1]]},
+                }},
             }
         )
     return {

@@ -15,8 +15,9 @@ from typing import Any
 from .. import constants as c
 from ..config import StackConfig
 from . import manifests, receiver_auth
-from .alert_rules import RULE_NAME, prometheus_rule_spec
+from .alert_rules import RULE_NAME, rule_groups
 from .dashboards import dashboard_specs
+from .delivery import recording_rules
 from .export_credentials import credentials_secret_name
 from .network_policies import gateway_policy, log_agent_policy, object_health_policy
 from .promql import recording, scraped_series
@@ -62,7 +63,7 @@ class Plan:
     object_health: bool
     """FluxObjectHealth: kube-state-metrics over the Flux objects."""
     alert_rules: dict[str, Any] | None
-    """The PrometheusRule's spec, None when no rule ships."""
+    """The PrometheusRule's spec: the alerts and the delivery recording rules; None when no rule ships."""
     dashboards: dict[str, dict[str, Any]]
     """The PersesDashboards' specs by name."""
     queried_metrics: list[str]
@@ -83,13 +84,18 @@ class Plan:
         collector = config.mode == "collector"
         signals = config.signals
         with recording() as read:
-            rules = (prometheus_rule_spec(config.alerts, config.flux.controllers, cluster_label=config.cluster_label,
-                                          gateway_scrapes=collector, pipeline_metrics=config.pipeline_metrics_enabled,
-                                          log_agents=config.agent_metrics_enabled)
-                     if signals.metrics and config.alerts.enabled else None)
+            groups = (rule_groups(config.alerts, config.flux.controllers, cluster_label=config.cluster_label,
+                                  gateway_scrapes=collector, pipeline_metrics=config.pipeline_metrics_enabled,
+                                  log_agents=config.agent_metrics_enabled)
+                      if signals.metrics and config.alerts.enabled else [])
+            delivery = (recording_rules(config.delivery, config.cluster_label, config.flux.controllers)
+                        if config.delivery_enabled else None)
+            if delivery:
+                groups.append(delivery)
             dashboards = (dashboard_specs(config.flux.controllers, config.cluster_label,
                                           pipeline=config.pipeline_metrics_enabled,
-                                          log_agents=config.agent_metrics_enabled)
+                                          log_agents=config.agent_metrics_enabled,
+                                          delivery=delivery is not None)
                           if signals.metrics and config.dashboards.enabled else {})
         authenticated = collector and receiver_auth.required(config.gateway, signals)
         flux_reads = {name for name in read if not name.startswith(c.COLLECTOR_METRIC_PREFIX)} - {c.SCRAPE_UP_METRIC}
@@ -102,7 +108,7 @@ class Plan:
             log_agent=collector and signals.logs,
             dash0=not collector and (signals.metrics or signals.logs),
             object_health=config.object_health_enabled,
-            alert_rules=rules if rules and rules["groups"] else None,
+            alert_rules={"groups": groups} if groups else None,
             dashboards=dashboards,
             queried_metrics=sorted({series for name in flux_reads for series in scraped_series(name)}),
             network_policies=_network_policies(config) if collector and config.network_policies.enabled else [],

@@ -5,7 +5,7 @@ description, one module per section; validation, docs/configuration.md, the stac
 and the multi-language component's typed arguments all come from it.
 """
 
-from .alerts import AlertRuleSettings, AlertSettings
+from .alerts import AlertRuleSettings, AlertSettings, DeliverySettings
 from .collector import GatewaySettings, ImageSettings, LogAgentSettings, ResourceSettings, SendingQueueSettings
 from .errors import ConfigError, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
@@ -37,6 +37,7 @@ __all__ = [
     "DNS_LABEL",
     "DURATION_WORDS",
     "Dash0OperatorSettings",
+    "DeliverySettings",
     "EventSource",
     "ExporterSettings",
     "FluxSettings",

@@ -1,4 +1,4 @@
-"""The `alerts` and `dashboards` sections."""
+"""The `alerts`, `dashboards` and `delivery` sections."""
 
 from __future__ import annotations
 
@@ -189,4 +189,19 @@ class DashboardSettings(Model):
     (
         "Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs "
         "the perses.dev CRD)."
+    )
+
+
+class DeliverySettings(Model):
+    enabled: bool = True
+    (
+        "Deployments, change failures, time to restore and lead time per Kustomization and HelmRelease "
+        "(docs/delivery.md): recording rules in the PrometheusRule and the Flux delivery PersesDashboard. They are "
+        "computed from object health, so they need it and signals.metrics."
+    )
+    interval: PrometheusDuration = "30s"
+    (
+        "How often the delivery rules run, and so how finely they place an event in time; no shorter than the "
+        "object-health scrape interval (gateway.scrapeInterval), at most 2m: each rule reads its previous sample "
+        "within Prometheus' 5m lookback."
     )

@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from .. import constants as c
-from .alerts import AlertSettings, DashboardSettings
+from .alerts import AlertSettings, DashboardSettings, DeliverySettings
 from .collector import (
     AGENT_RESOURCES,
     GATEWAY_RESOURCES,
@@ -32,7 +32,17 @@ from .errors import ConfigError, InvalidKey, format_errors
 from .exporter import ExportCredentials, ExporterSettings, export_credential_problems
 from .flux import EventSettings, FluxSettings, SignalSettings, TracingSettings
 from .object_health import ObjectHealthSettings
-from .values import ClusterName, HeaderName, LabelName, Model, ObjectName, SecretHeaderName, SecretHeaderValue, http_url
+from .values import (
+    ClusterName,
+    HeaderName,
+    LabelName,
+    Model,
+    ObjectName,
+    SecretHeaderName,
+    SecretHeaderValue,
+    http_url,
+    prometheus_duration_seconds,
+)
 
 
 class Dash0OperatorSettings(Model):
@@ -48,6 +58,9 @@ class Dash0OperatorSettings(Model):
 
 
 Mode = Literal["collector", "dash0-operator"]
+# Each delivery rule reads its own sample of one interval before through an instant selector, which
+# looks back 5m in Prometheus (its default `--query.lookback-delta`).
+DELIVERY_INTERVAL_MAX_SECONDS = 120
 _COLLECTOR_ONLY = (
     "gateway", "log_agent", "network_policies", "expected_load", "exporter", "export_token", "export_password",
     "export_headers",
@@ -111,6 +124,8 @@ class StackConfig(Model):
     )
     dashboards: DashboardSettings = DashboardSettings()
     """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
+    delivery: DeliverySettings = DeliverySettings()
+    """Delivery figures from Flux itself: deployments, change failure rate, time to restore, lead time."""
     object_health: ObjectHealthSettings = ObjectHealthSettings()
     """Flux object health: kube-state-metrics exposing every Flux object's readiness as metrics."""
     dash0_operator: Dash0OperatorSettings = Dash0OperatorSettings()
@@ -193,6 +208,25 @@ class StackConfig(Model):
         if problems:
             raise InvalidKey.each(problems)
         return self
+
+    @model_validator(mode="after")
+    def _delivery_fits(self) -> "StackConfig":
+        delivery = self.delivery
+        problems = []
+        if delivery.enabled and "enabled" in delivery.model_fields_set and not self.object_health_enabled:
+            problems.append(("delivery.enabled", "needs objectHealth.enabled and signals.metrics (its figures are "
+                                                 "computed from object health)"))
+        if prometheus_duration_seconds(delivery.interval) > DELIVERY_INTERVAL_MAX_SECONDS:
+            problems.append(("delivery.interval", "must be at most 2m (each rule reads its previous sample within "
+                                                  "Prometheus' 5m lookback)"))
+        if problems:
+            raise InvalidKey.each(problems)
+        return self
+
+    @property
+    def delivery_enabled(self) -> bool:
+        """The delivery rules and dashboard ship: switched on, over object health."""
+        return self.delivery.enabled and self.object_health_enabled
 
     def _gateway_address_problems(self) -> list[tuple[str, str]]:
         """Spans sent to the gateway through `tracing.address` would be cut off: the Provider gets

@@ -490,6 +490,15 @@ class DashboardSettings(TypedDict):
     """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
 
 
+class DeliverySettings(TypedDict):
+    """Delivery figures from Flux itself: deployments, change failure rate, time to restore, lead time."""
+
+    enabled: NotRequired[bool]
+    """Deployments, change failures, time to restore and lead time per Kustomization and HelmRelease (docs/delivery.md): recording rules in the PrometheusRule and the Flux delivery PersesDashboard. They are computed from object health, so they need it and signals.metrics."""
+    interval: NotRequired[str]
+    """How often the delivery rules run, and so how finely they place an event in time; no shorter than the object-health scrape interval (gateway.scrapeInterval), at most 2m: each rule reads its previous sample within Prometheus' 5m lookback."""
+
+
 class ObjectHealthResourceSettings(TypedDict):
     """Requests and limits of the kube-state-metrics pod (set all four keys when overriding)."""
 
@@ -570,6 +579,8 @@ class FluxObservabilityArgs(TypedDict):
     """Alert rules on Flux objects, the controllers and the pipeline, as a PrometheusRule (the Dash0 operator syncs them as check rules)."""
     dashboards: NotRequired[DashboardSettings]
     """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
+    delivery: NotRequired[DeliverySettings]
+    """Delivery figures from Flux itself: deployments, change failure rate, time to restore, lead time."""
     object_health: NotRequired[ObjectHealthSettings]
     """Flux object health: kube-state-metrics exposing every Flux object's readiness as metrics."""
     dash0_operator: NotRequired[Dash0OperatorSettings]

@@ -28,7 +28,8 @@ SHIPPING = {"alerts": {"enabled": True}, "dashboards": {"enabled": True}}
 def test_every_stack_ships_rules_and_dashboards_valid_for_their_crds(stack):
     rendering = run_stack(stack, overrides=SHIPPING)
     objects = shipped(rendering.resources)
-    assert len(objects["PrometheusRule"]) == 1 and len(objects["PersesDashboard"]) == 2
+    # Overview, control plane and delivery.
+    assert len(objects["PrometheusRule"]) == 1 and len(objects["PersesDashboard"]) == 3
     for obj in objects["PrometheusRule"] + objects["PersesDashboard"]:
         validate_custom_resource(obj)
         assert obj["metadata"]["namespace"] == c.FLUX_NAMESPACE
@@ -52,13 +53,18 @@ def test_in_dash0_operator_mode_the_operator_syncs_them_from_their_namespace():
     "overrides, expected",
     [
         ({"signals": {"metrics": False}}, {"PrometheusRule": 0, "PersesDashboard": 0}),
-        ({"alerts": {"enabled": False}}, {"PrometheusRule": 0, "PersesDashboard": 2}),
+        # The delivery recording rules still ship in the PrometheusRule.
+        ({"alerts": {"enabled": False}}, {"PrometheusRule": 1, "PersesDashboard": 3}),
         ({"dashboards": {"enabled": False}}, {"PrometheusRule": 1, "PersesDashboard": 0}),
         ({"alerts": {field.alias or name: {"enabled": False} for name, field in AlertSettings.model_fields.items()
                      if isinstance(field.default, AlertRuleSettings)}},
-         {"PrometheusRule": 0, "PersesDashboard": 2}),
+         {"PrometheusRule": 1, "PersesDashboard": 3}),
+        ({"delivery": {"enabled": False}}, {"PrometheusRule": 1, "PersesDashboard": 2}),
+        ({"alerts": {"enabled": False}, "delivery": {"enabled": False}}, {"PrometheusRule": 0, "PersesDashboard": 2}),
+        ({"objectHealth": {"enabled": False}}, {"PrometheusRule": 1, "PersesDashboard": 2}),
     ],
-    ids=["metrics-off", "alerts-off", "dashboards-off", "every-alert-off"],
+    ids=["metrics-off", "alerts-off", "dashboards-off", "every-alert-off", "delivery-off", "alerts-and-delivery-off",
+         "object-health-off"],
 )
 def test_rules_and_dashboards_ship_only_while_metrics_are_on_and_they_are_enabled(stack, overrides, expected):
     resources = run_stack(stack, overrides=overrides).resources

@@ -1,0 +1,133 @@
+"""Pure builder of the delivery figures: deployments, change failures, time to restore and lead time
+from source to cluster, per Kustomization and HelmRelease (docs/delivery.md gives each in words).
+
+They come from object health alone (kube-state-metrics, builders/kube_state_metrics.py), through
+recording rules that turn its samples into one sample per event:
+
+- `flux_delivery:ready`: 1 while the object is Ready, 0 while Ready is False. Nothing while it is
+  Unknown: kustomize-controller marks Ready Unknown at the start of every reconciliation, and
+  holds it there while health checks wait, so Unknown says nothing about the outcome.
+- `flux_delivery:healthy`: the last of those, so the state carries through Unknown.
+- `flux_delivery:not_ready_since`: while not healthy, when Ready turned False. It is the Ready
+  condition's transition time when the rules first see it False, and carries itself from then on:
+  every retry moves that transition time (False, Unknown, False again), so only the first is the
+  start of the incident.
+- `flux_delivery:failures`: one sample as an incident starts, valued at its start.
+- `flux_delivery:restore_seconds`: one sample as an incident ends, valued at its length: from
+  Ready turning False to Ready turning True, both as the object's condition says.
+- `flux_delivery:applied`: one series per object and what it runs (the applied revision; for a
+  HelmRelease also the Helm release number, new at every upgrade, values-only ones too).
+- `flux_delivery:deployments`: one sample as an object already seen runs something new.
+- `flux_delivery:lead_time_seconds`: one sample with each deployment of a Kustomization: from its
+  source storing the revision's artifact to the revision applied (Ready turning True with it).
+
+The rules read their own earlier samples (`offset` one interval), which Prometheus writes at the
+evaluation's own timestamp, so each event is sampled once however late the scraped samples arrive.
+Windowed figures are then counts and sums of these samples (`window_queries`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import constants as c
+from ..config import DeliverySettings, prometheus_duration_seconds
+from .promql import metric
+from .source_queries import SOURCE_LABELS
+
+GROUP = "flux-delivery"
+PREFIX = "flux_delivery"
+READY = f"{PREFIX}:ready"
+HEALTHY = f"{PREFIX}:healthy"
+NOT_READY_SINCE = f"{PREFIX}:not_ready_since"
+FAILURES = f"{PREFIX}:failures"
+RESTORE_SECONDS = f"{PREFIX}:restore_seconds"
+APPLIED = f"{PREFIX}:applied"
+DEPLOYMENTS = f"{PREFIX}:deployments"
+LEAD_TIME_SECONDS = f"{PREFIX}:lead_time_seconds"
+# How long Ready may stay Unknown (a health check waiting, say) before the rules forget the state
+# before it: longer than any Kustomization or HelmRelease timeout in common use.
+UNKNOWN_HOLD = "1h"
+# How far back a lead time looks for its artifact: the source may have stored a newer one since.
+ARTIFACT_LOOKBACK = "1h"
+
+
+def object_labels(cluster_label: str) -> str:
+    """The labels that name one object in one cluster. The rules keep no others, so an object-health
+    pod that restarts under a new `instance` does not look like new objects."""
+    return f"{cluster_label}, kind, exported_namespace, name"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:g}s" if float(seconds).is_integer() else f"{round(seconds * 1000)}ms"
+
+
+def delivered_kinds(controllers: list[str]) -> list[str]:
+    """The kinds measured among those the configured controllers reconcile."""
+    return [resource.kind for controller in controllers for resource in c.FLUX_RESOURCES_BY_CONTROLLER[controller]
+            if resource.kind in c.FLUX_DELIVERY_KINDS]
+
+
+def recording_rules(settings: DeliverySettings, cluster_label: str, controllers: list[str]) -> dict[str, Any] | None:
+    """The rule group, evaluated every `settings.interval`; None without a kind to measure. Lead times
+    only where Kustomizations are reconciled."""
+    delivered = delivered_kinds(controllers)
+    if not delivered:
+        return None
+    obj = object_labels(cluster_label)
+    kinds = f'kind=~"{"|".join(delivered)}"'
+    info = metric(c.FLUX_RESOURCE_INFO_METRIC)
+    transition = f"max by ({obj}) ({metric(c.FLUX_READY_TRANSITION_METRIC)}{{{kinds}}})"
+    step = prometheus_duration_seconds(settings.interval)
+    previous = _duration(step)
+    # Reaches the previous evaluation's sample and not the one before it.
+    last_evaluation = _duration(step * 1.5)
+
+    def state(ready: str) -> str:
+        return f'max by ({obj}) ({info}{{{kinds},ready="{ready}",suspended="false"}})'
+
+    applied_labels = f"{obj}, revision, {c.FLUX_RELEASE_LABEL}"
+    # A Kustomization names its source's namespace only when it differs from its own.
+    deployed = (f'label_replace({DEPLOYMENTS}{{kind="Kustomization",source_namespace=""}}, "source_namespace", "$1", '
+                f'"exported_namespace", "(.*)") or {DEPLOYMENTS}{{kind="Kustomization",source_namespace!=""}}')
+    artifacts = (f"max by ({cluster_label}, kind, name, exported_namespace, revision) "
+                 f"(last_over_time({metric(c.FLUX_ARTIFACT_TIME_METRIC)}[{ARTIFACT_LOOKBACK}]))")
+    for label, source_label in zip(SOURCE_LABELS, ("kind", "name", "exported_namespace")):
+        artifacts = f'label_replace({artifacts}, "{label}", "$1", "{source_label}", "(.*)")'
+    rules = [
+        (READY, f"{state('True')} or 0 * {state('False')}"),
+        (HEALTHY, f"last_over_time({READY}[{UNKNOWN_HOLD}])"),
+        (NOT_READY_SINCE, f"{NOT_READY_SINCE} and on ({obj}) {HEALTHY} == 0 "
+                          f"or {transition} and on ({obj}) {READY} == 0"),
+        (FAILURES, f"{NOT_READY_SINCE} unless on ({obj}) {NOT_READY_SINCE} offset {previous}"),
+        (RESTORE_SECONDS, f"({transition} - on ({obj}) last_over_time({NOT_READY_SINCE}[{last_evaluation}])) "
+                          f"and on ({obj}) {HEALTHY} == 1"),
+        (APPLIED, f'max by ({applied_labels}, {", ".join(SOURCE_LABELS)}) ({info}{{{kinds},revision!=""}})'),
+        (DEPLOYMENTS, f"{APPLIED} unless on ({applied_labels}) {APPLIED} offset {previous} "
+                      f"and on ({obj}) {APPLIED} offset {previous}"),
+    ]
+    if "Kustomization" in delivered:
+        rules.append((LEAD_TIME_SECONDS, f"(0 * ({deployed}) + on ({obj}) group_left () {transition}) "
+                                         f"- on ({cluster_label}, {', '.join(SOURCE_LABELS)}, revision) group_left () "
+                                         f"{artifacts}"))
+    return {"name": GROUP, "interval": settings.interval,
+            "rules": [{"record": name, "expr": expr} for name, expr in rules]}
+
+
+def window_queries(window: str, scope: str = "", by: str = "") -> dict[str, str]:
+    """Each figure over `window`, summed `by` the given labels (all when empty); `scope` is further
+    matchers on the recorded series (`,exported_namespace="apps"`)."""
+    group = f"sum by ({by})" if by else "sum"
+
+    def total(name: str, over: str = "count_over_time") -> str:
+        return f"{group} ({over}({name}{{{scope.lstrip(',')}}}[{window}]))"
+
+    deployments, failures = total(DEPLOYMENTS), total(FAILURES)
+    return {
+        "deployments": deployments,
+        "failures": failures,
+        # No deployment in the window is a rate of 1 where something failed, not no rate.
+        "changeFailureRate": f"{failures} / (({deployments} or 0 * {failures}) + {failures})",
+        "meanTimeToRestore": f"{total(RESTORE_SECONDS, 'sum_over_time')} / {total(RESTORE_SECONDS)}",
+        "meanLeadTime": f"{total(LEAD_TIME_SECONDS, 'sum_over_time')} / {total(LEAD_TIME_SECONDS)}",
+    }
