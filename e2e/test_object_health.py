@@ -38,6 +38,7 @@ from e2e.harness.kube_state_metrics import (
     INFO,
     SETTLE_SECONDS,
     SINCE,
+    STORED,
     TEXT_ACCEPT,
     KubeStateMetrics,
     health_release,
@@ -88,6 +89,10 @@ class Expected:
     """Ready's lastTransitionTime in Unix seconds; no series without a Ready condition."""
     source: tuple[tuple[str, str], ...] = ()
     """A Kustomization's sourceRef as labels (`source_kind`, `source_name`, `source_namespace`)."""
+    release: Optional[str] = None
+    """A HelmRelease's deployed Helm release number (`helm_revision`)."""
+    stored: Optional[int] = None
+    """When a source a Kustomization can follow stored its artifact, in Unix seconds; no series without one."""
 
 
 def expected_series(kind: str, namespace: str, name: str, e: Expected) -> dict[tuple, float]:
@@ -95,12 +100,15 @@ def expected_series(kind: str, namespace: str, name: str, e: Expected) -> dict[t
     identity = {"name": name, "exported_namespace": namespace, "kind": kind, "customresource_group": group,
                 "customresource_version": version, "customresource_kind": kind}
     info = {**identity, "ready": e.ready, "suspended": e.suspended}
-    info.update({label: value for label, value in (("reason", e.reason), ("revision", e.revision))
+    info.update({label: value for label, value in (("reason", e.reason), ("revision", e.revision),
+                                                   (c.FLUX_RELEASE_LABEL, e.release))
                  if value is not None})
     info.update(e.source)
     series = {series_key(INFO, info): 1.0}
     if e.since is not None:
         series[series_key(SINCE, identity)] = float(e.since)
+    if e.stored is not None:
+        series[series_key(STORED, {**identity, "revision": e.revision or ""})] = float(e.stored)
     return series
 
 
@@ -162,19 +170,19 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
     (flux("GitRepository", "gitops", "fleet", GIT_SPEC,
           {"artifact": artifact(GIT_MAIN, "gitrepository/gitops/fleet/6e1f.tar.gz"),
            "conditions": [ready("True", "Succeeded", T_A)], "observedGeneration": 1}),
-     Expected("True", "false", "Succeeded", GIT_MAIN, U_A)),
+     Expected("True", "false", "Succeeded", GIT_MAIN, U_A, stored=U_A)),
     # A failing fetch keeps the artifact it has.
     (flux("GitRepository", "team-a", "podinfo", GIT_SPEC,
           {"artifact": artifact(GIT_OLD, "gitrepository/team-a/podinfo/2c6b.tar.gz"),
            "conditions": [ready("False", "GitOperationFailed", T_B)]}),
-     Expected("False", "false", "GitOperationFailed", GIT_OLD, U_B)),
+     Expected("False", "false", "GitOperationFailed", GIT_OLD, U_B, stored=U_A)),
     # Never reconciled: no status at all.
     (flux("GitRepository", "team-b", "new-repo", GIT_SPEC), Expected("Unknown", "false")),
     (flux("OCIRepository", "gitops", "manifests",
           {"interval": "10m", "url": "oci://ghcr.io/example/manifests", "ref": {"tag": "latest"}, "suspend": True},
           {"artifact": artifact(OCI_LATEST, "ocirepository/gitops/manifests/9a8b.tar.gz"),
            "conditions": [ready("True", "Succeeded", T_E)]}),
-     Expected("True", "true", "Succeeded", OCI_LATEST, U_E)),
+     Expected("True", "true", "Succeeded", OCI_LATEST, U_E, stored=U_A)),
     # In progress, no artifact yet; the transition time carries a UTC offset.
     (flux("Bucket", "team-a", "assets",
           {"interval": "5m", "bucketName": "assets", "endpoint": "s3.eu-west-1.amazonaws.com", "provider": "aws"},
@@ -200,7 +208,7 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
                          "name": "podinfo"}},
           {"artifact": artifact(OCI_LATEST, "externalartifact/team-a/podinfo-manifests/9a8b.tar.gz"),
            "conditions": [ready("True", "Succeeded", T_A)]}),
-     Expected("True", "false", "Succeeded", OCI_LATEST, U_A)),
+     Expected("True", "false", "Succeeded", OCI_LATEST, U_A, stored=U_A)),
     # Kustomizations: lastAppliedRevision, not the attempted one.
     (flux("Kustomization", "gitops", "infrastructure", KS_SPEC,
           {"conditions": [ready("True", "ReconciliationSucceeded", T_A)],
@@ -220,13 +228,13 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
           {"conditions": [ready("True", "UpgradeSucceeded", T_E)],
            "history": [snapshot("podinfo", "team-a", "podinfo", "6.7.1", "deployed", 3),
                        snapshot("podinfo", "team-a", "podinfo", "6.7.0", "superseded", 2)]}),
-     Expected("True", "false", "UpgradeSucceeded", "6.7.1", U_E)),
+     Expected("True", "false", "UpgradeSucceeded", "6.7.1", U_E, release="3")),
     # A failed upgrade leaves the previous release deployed.
     (flux("HelmRelease", "team-a", "redis", HR_SPEC,
           {"conditions": [ready("False", "UpgradeFailed", T_B)],
            "history": [snapshot("redis", "team-a", "redis", "20.1.0", "failed", 5),
                        snapshot("redis", "team-a", "redis", "20.0.5", "deployed", 4)]}),
-     Expected("False", "false", "UpgradeFailed", "20.0.5", U_B)),
+     Expected("False", "false", "UpgradeFailed", "20.0.5", U_B, release="4")),
     # A failed first install: nothing deployed, so no revision.
     (flux("HelmRelease", "team-b", "broken", HR_SPEC,
           {"conditions": [ready("False", "InstallFailed", T_C)],
@@ -278,16 +286,20 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
 # ArtifactGenerator is source-watcher's, which the prod stack does not observe: the fixture has every
 # kind, kube-state-metrics here reads those of the stack.
 FIXTURE_EXPECTED = {
-    ("GitRepository", "flux-system", "flux-system"): Expected("True", "false", "Succeeded", GIT_MAIN, 1777882500),
-    ("GitRepository", "apps", "podinfo"): Expected("False", "false", "GitOperationFailed", GIT_OLD, 1777887012),
-    ("OCIRepository", "flux-system", "manifests"): Expected("True", "true", "Succeeded", OCI_LATEST, 1777845705),
+    ("GitRepository", "flux-system", "flux-system"): Expected("True", "false", "Succeeded", GIT_MAIN, 1777882500,
+                                                               stored=1777882500),
+    ("GitRepository", "apps", "podinfo"): Expected("False", "false", "GitOperationFailed", GIT_OLD, 1777887012,
+                                                  stored=1777723200),
+    ("OCIRepository", "flux-system", "manifests"): Expected("True", "true", "Succeeded", OCI_LATEST, 1777845705,
+                                                           stored=1777845705),
     ("Bucket", "tenant-a", "assets"): Expected("Unknown", "false", "Progressing", None, 1777888800),
     ("HelmRepository", "flux-system", "bitnami"): Expected("Unknown", "false"),
     ("HelmRepository", "flux-system", "podinfo"): Expected("True", "false", "Succeeded", INDEX_DIGEST, 1777880730),
     ("HelmChart", "flux-system", "apps-podinfo"): Expected("True", "false", "ChartPullSucceeded", "6.7.1", 1777880730),
     ("ExternalArtifact", "apps", "podinfo-manifests"): Expected(
         "True", "false", "Succeeded",
-        "latest@sha256:8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e", 1777882500),
+        "latest@sha256:8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e", 1777882500,
+        stored=1777882500),
     ("Kustomization", "flux-system", "infrastructure"): Expected(
         "True", "false", "ReconciliationSucceeded", GIT_MAIN, 1777882500,
         (("source_kind", "GitRepository"), ("source_name", "flux-system"))),
@@ -299,9 +311,10 @@ FIXTURE_EXPECTED = {
     ("Kustomization", "tenant-a", "tenant-apps"): Expected(
         "Unknown", "false",
         source=(("source_kind", "GitRepository"), ("source_name", "tenant-a"), ("source_namespace", "flux-system"))),
-    ("HelmRelease", "apps", "podinfo"): Expected("True", "false", "UpgradeSucceeded", "6.7.1", 1777880730),
+    ("HelmRelease", "apps", "podinfo"): Expected("True", "false", "UpgradeSucceeded", "6.7.1", 1777880730,
+                                                 release="3"),
     # The failed upgrade to 20.1.0 left 20.0.5 deployed.
-    ("HelmRelease", "apps", "redis"): Expected("False", "false", "UpgradeFailed", "20.0.5", 1777887012),
+    ("HelmRelease", "apps", "redis"): Expected("False", "false", "UpgradeFailed", "20.0.5", 1777887012, release="4"),
     ("HelmRelease", "tenant-a", "cache"): Expected("Unknown", "true", "Progressing", None, 1777888800),
     ("Alert", "flux-system", "otel-alert"): Expected("True", "false"),
     ("Provider", "flux-system", "otel"): Expected("True", "true"),
@@ -472,13 +485,14 @@ def test_the_endpoint_serves_only_the_health_families_in_openmetrics_to_the_gate
     assert scrape.content_type.startswith("application/openmetrics-text"), scrape.content_type
     assert {name for name, _, _ in scrape.samples} == HEALTH_FAMILIES
     # OpenMetrics knows the info type (Prometheus' openmetrics parser accepts it).
-    assert {name: scrape.types.get(name) for name in HEALTH_FAMILIES} == {INFO: "info", SINCE: "gauge"}
+    assert {name: scrape.types.get(name) for name in HEALTH_FAMILIES} == {INFO: "info", SINCE: "gauge",
+                                                                           STORED: "gauge"}
     # The Prometheus text format serves the same series, with the info family typed `gauge`, the
     # text format having no `info` (kubernetes/kube-state-metrics e9e67a2c, since v2.17.0).
     text = ksm.scrape(TEXT_ACCEPT)
     assert text.content_type.startswith("text/plain"), text.content_type
     assert text.health() == scrape.health()
-    assert {name: text.types.get(name) for name in HEALTH_FAMILIES} == {INFO: "gauge", SINCE: "gauge"}
+    assert {name: text.types.get(name) for name in HEALTH_FAMILIES} == {INFO: "gauge", SINCE: "gauge", STORED: "gauge"}
 
 
 def test_the_rendered_rbac_is_enough(ksm, kube, release):
@@ -526,7 +540,7 @@ def test_changes_reach_the_series(ksm, kube):
         reconciled = {**obj, "status": {"artifact": artifact(GIT_NEW, "gitrepository/team-b/late/9f8e.tar.gz"),
                                         "conditions": [ready("True", "Succeeded", T_E)]}}
         create(kube, [reconciled])
-        want = expected_series(*key(obj), Expected("True", "false", "Succeeded", GIT_NEW, U_E))
+        want = expected_series(*key(obj), Expected("True", "false", "Succeeded", GIT_NEW, U_E, stored=U_A))
         assert ksm.settle(want, select) == want
     finally:
         kube.kubectl("delete", "gitrepository", "late", "-n", "team-b", "--wait=true", "--timeout=30s")
@@ -602,15 +616,16 @@ def test_every_fixture_object_has_exactly_the_readme_series(ksm):
     assert_same(want, got, "kube-state-metrics against FIXTURE_EXPECTED on the fixture")
 
 
-def test_a_missing_ready_condition_is_logged_for_the_transition_family_only(ksm):
-    """An object without a Ready condition (never reconciled) has no transition time: kube-state-
-    metrics logs that path as missing, and only for that family (the kinds without status have none,
-    and a missing label path leaves the label out silently)."""
+def test_a_missing_time_is_logged_for_the_time_families_only(ksm):
+    """An object without a Ready condition (never reconciled) has no transition time, and a source
+    without an artifact no artifact time: kube-state-metrics logs that path as missing, and only for
+    those families (the kinds without status have no transition family, and a missing label path
+    leaves the label out silently)."""
     ksm.settle(fixture_series(), in_namespaces({FIXTURE_NAMESPACE_PREFIX + ns for _, ns, _ in FIXTURE_EXPECTED}))
     logged = [line for line in ksm.process.log_path.read_text(errors="replace").splitlines()
               if "got nil while resolving path" in line]
-    assert logged, ksm.process.log_tail(30)
-    assert [line for line in logged if SINCE not in line] == []
+    assert any(SINCE in line for line in logged) and any(STORED in line for line in logged), ksm.process.log_tail(30)
+    assert [line for line in logged if SINCE not in line and STORED not in line] == []
 
 
 # --- the families and labels the package publishes -------------------------------------------------------
@@ -629,11 +644,14 @@ def every_series(ksm: KubeStateMetrics) -> dict[tuple, float]:
 def test_the_families_and_labels_are_the_published_contract(ksm):
     every = every_series(ksm)
     assert {metric for metric, _ in every} == set(HEALTH_METRICS) == {
-        "gotk_resource_info", "gotk_resource_ready_transition_timestamp_seconds"}
+        "gotk_resource_info", "gotk_resource_ready_transition_timestamp_seconds",
+        "gotk_resource_artifact_timestamp_seconds"}
     info_labels = set().union(*(dict(labels) for metric, labels in every if metric == c.FLUX_RESOURCE_INFO_METRIC))
-    assert info_labels == set(INFO_LABELS) | set(SOURCE_LABELS) | set(GVK_LABELS)
+    assert info_labels == set(INFO_LABELS) | set(SOURCE_LABELS) | {c.FLUX_RELEASE_LABEL} | set(GVK_LABELS)
     since_labels = {frozenset(dict(labels)) for metric, labels in every if metric == c.FLUX_READY_TRANSITION_METRIC}
     assert since_labels == {frozenset(TRANSITION_LABELS) | set(GVK_LABELS)}
+    stored_labels = {frozenset(dict(labels)) for metric, labels in every if metric == c.FLUX_ARTIFACT_TIME_METRIC}
+    assert stored_labels == {frozenset(TRANSITION_LABELS) | {"revision"} | set(GVK_LABELS)}
 
 
 # --- the label names at the backend -----------------------------------------------------------------

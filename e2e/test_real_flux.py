@@ -18,7 +18,10 @@ The story, driven once for the module (`history`), each step waited on in the AP
   chart fails to render), and upgrades to 1.2.0; HelmRelease `oci-demo` installs a chart from
   the OCI registry (e2e/harness/oci_registry.py) through OCIRepository `oci-demo`;
 - `app` reconciled more than ten times at C, so that client-go's EventCorrelator combines its
-  success events.
+  success events;
+- Kustomization `delivery`, from a repository of its own, applies a baseline and then five
+  revisions: two apply, one does not build, one applies, one waits on a Deployment that never
+  becomes ready until its health check fails, and the last one applies (the delivery figures).
 The API server is read only to know what to expect; what is asserted is what reached the sink.
 
 The sink also hands every metric to a real Prometheus (e2e/harness/prometheus.py), which evaluates the
@@ -48,6 +51,7 @@ import pytest
 import yaml
 
 from components import constants as c
+from components.builders import delivery
 from components.builders.collector_configs import OBJECT_HEALTH_JOB
 from components.builders.plan import Plan
 from components.config import parse_stack_config
@@ -77,7 +81,16 @@ from e2e.harness.kube_state_metrics import (
 )
 from e2e.harness.oci_registry import HELM_CHART_CONTENT, registry
 from e2e.harness.prometheus import Prometheus, PrometheusError, wait_firing, wait_resolved
-from e2e.harness.real_flux import ALERT_WINDOWS, JUDGEMENT_FILE, NEVER_RAN, PANELS_FILE, SCRAPE_INTERVAL, TICKING
+from e2e.harness.real_flux import (
+    ALERT_WINDOWS,
+    DELIVERY_FILE,
+    DELIVERY_INTERVAL,
+    JUDGEMENT_FILE,
+    NEVER_RAN,
+    PANELS_FILE,
+    SCRAPE_INTERVAL,
+    TICKING,
+)
 from e2e.harness.render import ROOT, by_kind, releases
 
 STACK = "prod"
@@ -117,6 +130,27 @@ COMMITS = {
     # Pushed while kustomize-controller watches nothing (drive_unwatched_objects): held behind.
     "D": {"deploy/app.yaml": configmap("app", "D"), "dependent/dependent.yaml": configmap("dependent", "D")},
 }
+
+# A Deployment no controller ever marks available (nothing here runs its pods).
+NEVER_READY_DEPLOYMENT = yaml.safe_dump({
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "never-ready", "namespace": "default"},
+    "spec": {"selector": {"matchLabels": {"app": "never-ready"}},
+             "template": {"metadata": {"labels": {"app": "never-ready"}},
+                          "spec": {"containers": [{"name": "app", "image": "registry.invalid/never:1"}]}}}})
+# Kustomization `delivery`'s history: (what the commit is, its files, the Ready reason it ends in).
+APPLIED, BUILD_FAILED, HEALTH_CHECK_FAILED = "ReconciliationSucceeded", "BuildFailed", "HealthCheckFailed"
+DELIVERY_COMMITS = [
+    ("baseline", {"deploy/app.yaml": configmap("delivery", "1")}, APPLIED),
+    ("second", {"deploy/app.yaml": configmap("delivery", "2")}, APPLIED),
+    ("not an object", {"deploy/app.yaml": COMMITS["B"]["deploy/app.yaml"]}, BUILD_FAILED),
+    ("fixed", {"deploy/app.yaml": configmap("delivery", "4")}, APPLIED),
+    ("never ready", {"deploy/app.yaml": configmap("delivery", "5"), "deploy/never-ready.yaml": NEVER_READY_DEPLOYMENT},
+     HEALTH_CHECK_FAILED),
+    ("fixed again", {"deploy/app.yaml": configmap("delivery", "6")}, APPLIED),
+]
+# kustomize-controller waits this long for the health checks, and retries a failure as often, so
+# Ready goes Unknown and False again while `delivery` is broken.
+DELIVERY_TIMEOUT = "5s"
 CONFIGMAP_TEMPLATE = """apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -169,10 +203,14 @@ def flux_object(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
             "metadata": {"name": name, "namespace": NS}, "spec": spec}
 
 
-def scenario_objects(git_url: str, helm_url: str, registry: str) -> list[dict[str, Any]]:
+def scenario_objects(git_url: str, helm_url: str, registry: str, delivery_url: str) -> list[dict[str, Any]]:
     # Long intervals: every reconciliation here is one the test asks for, so each step is known.
     source = {"kind": "GitRepository", "name": "app"}
     return [
+        flux_object("GitRepository", "delivery", {"url": delivery_url, "ref": {"branch": "main"}, "interval": "1h"}),
+        flux_object("Kustomization", "delivery", {
+            "sourceRef": {"kind": "GitRepository", "name": "delivery"}, "path": "./deploy", "prune": True,
+            "interval": "1h", "wait": True, "timeout": DELIVERY_TIMEOUT, "retryInterval": DELIVERY_TIMEOUT}),
         flux_object("GitRepository", "app", {"url": git_url, "ref": {"branch": "main"}, "interval": "1h"}),
         # An address of its own, where nothing listens.
         flux_object("GitRepository", "unreachable", {"url": f"http://{loopback_address((80,))}/gone.git",
@@ -234,21 +272,27 @@ def is_ready(status: str, reason: str | None = None):
 def health_labels(obj: dict[str, Any]) -> dict[str, str]:
     """What gotk_resource_info should say of `obj`: its Ready status and reason, suspension and
     revision as the API server has them (labels with empty values are absent in Prometheus)."""
-    kind = obj["kind"]
-    value: Any = obj
-    for step in RESOURCES[kind].revision:
-        if step.startswith("[") and isinstance(value, list):
-            key, _, want = step[1:-1].partition("=")
-            value = next((item for item in value if item.get(key) == want), {})
-        else:
-            value = value.get(step, {}) if isinstance(value, dict) else {}
+    resource = RESOURCES[obj["kind"]]
     cond = ready_condition(obj)
     # Without a Ready condition (never reconciled, as a suspended object created suspended) the
     # documented series says Unknown (builders/kube_state_metrics.py commonLabels).
     labels = {"ready": cond.get("status", "Unknown"), "reason": cond.get("reason", ""),
               "suspended": str(obj["spec"].get("suspend", False)).lower(),
-              "revision": value if isinstance(value, str) else ""}
+              "revision": at_path(obj, resource.revision), c.FLUX_RELEASE_LABEL: at_path(obj, resource.release)}
     return {k: v for k, v in labels.items() if v}
+
+
+def at_path(obj: dict[str, Any], path: tuple[str, ...]) -> str:
+    """The value at a kube-state-metrics path (`[key=value]` picks a list's first such item), as
+    a label shows it; empty where there is none."""
+    value: Any = obj if path else None
+    for step in path:
+        if step.startswith("[") and isinstance(value, list):
+            key, _, want = step[1:-1].partition("=")
+            value = next((item for item in value if item.get(key) == want), {})
+        else:
+            value = value.get(step, {}) if isinstance(value, dict) else {}
+    return str(value) if isinstance(value, (str, int)) else ""
 
 
 # --- reading the sink -------------------------------------------------------------------------------
@@ -274,7 +318,8 @@ def health_at_sink(sink: Sink) -> dict[tuple[str, str], dict[str, str]]:
                 continue
             key, at = (labels["kind"], labels["name"]), int(point["timeUnixNano"])
             if key not in newest or at >= newest[key][0]:
-                newest[key] = (at, {k: labels[k] for k in ("ready", "reason", "suspended", "revision") if k in labels})
+                newest[key] = (at, {k: labels[k] for k in ("ready", "reason", "suspended", "revision",
+                                                           c.FLUX_RELEASE_LABEL) if k in labels})
     return {key: labels for key, (_, labels) in newest.items()}
 
 
@@ -349,6 +394,24 @@ class Step:
 
 
 @dataclass
+class Delivered:
+    """Kustomization `delivery`'s history as the API server told it, each time as the object says
+    it (conditions and artifacts carry whole seconds)."""
+
+    baseline: str
+    started_at: float
+    """After the baseline was applied and seen by the rules."""
+    deployed: dict[str, float] = field(default_factory=dict)
+    """Each revision applied after the baseline -> when (Ready turned True with it)."""
+    stored: dict[str, float] = field(default_factory=dict)
+    """Each revision -> when source-controller stored its artifact."""
+    incidents: list[tuple[float, float]] = field(default_factory=list)
+    """(Ready turned False, Ready turned True again) of each failure."""
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    """The Kustomization's status.history at the end."""
+
+
+@dataclass
 class History:
     """What the run left at the sink, and what the API server and the controllers said."""
 
@@ -371,6 +434,11 @@ class History:
     dashboards: list[dict[str, Any]]
     """The rendered PersesDashboard objects."""
     workdir: Path
+    delivered: Delivered
+    demo_incident: tuple[float, float]
+    """HelmRelease `demo`: Ready turned False on chart 1.1.0, and True again on 1.2.0."""
+    similar_events: tuple[float, float]
+    """When `app` was reconciled again and again at one revision."""
 
 
 TRACKED = [("GitRepository", "app"), ("GitRepository", "unreachable"), ("Kustomization", "app"),
@@ -426,7 +494,7 @@ def history(tmp_path_factory) -> Iterator[History]:
         install_flux_namespace(kube)
         gateway_host, ksm_host, hosts = loopback_address(), loopback_address((c.KSM_METRICS_PORT,)), metrics_hosts()
         settings = read_stack_file(ROOT, STACK).plain_settings()
-        overrides = {"alerts": ALERT_WINDOWS}
+        overrides = {"alerts": ALERT_WINDOWS, "delivery": {"interval": DELIVERY_INTERVAL}}
         rendering, uid, _ = apply_tracing(kube, overrides, secrets=SECRETS, stack=STACK,
                                           gateway=f"http://{gateway_host}:{c.OTLP_HTTP_PORT}")
         release = health_release(releases(rendering.resources))
@@ -454,25 +522,31 @@ def history(tmp_path_factory) -> Iterator[History]:
             with prometheus, sink, gateway, agent:
                 with flux_controllers(kube, workdir / "flux", pods, hosts) as flux:
                     started_at = time.time()
-                    git_url = git.repository("app")
+                    git_url, delivery_url = git.repository("app"), git.repository("delivery")
                     revisions = {"A": git.commit("app", COMMITS["A"], "A: healthy")}
-                    kube.apply(scenario_objects(git_url, charts.url, oci.address), field_manager="e2e-flux-user")
+                    what, files, _ = DELIVERY_COMMITS[0]
+                    baseline = git.commit("delivery", files, what)
+                    kube.apply(scenario_objects(git_url, charts.url, oci.address, delivery_url),
+                               field_manager="e2e-flux-user")
                     steps = [drive_a(kube, sink, revisions)]
                     judged, quiet_a = judge_a(prometheus, started_at, [
                         name for name in settings["flux"]["controllers"] if name not in c.FLUX_DEFAULT_CONTROLLERS])
                     faulted_at = time.time()
                     revisions["B"] = git.commit("app", COMMITS["B"], "B: an invalid manifest")
-                    steps.append(drive_b(kube, sink, revisions))
+                    step, demo_failed = drive_b(kube, sink, revisions)
+                    steps.append(step)
                     broken = judge_b(prometheus, faulted_at)
                     quiet_a.end = faulted_at
                     fixed_at = time.time()
                     revisions["C"] = git.commit("app", COMMITS["C"], "C: fixed")
-                    steps.append(drive_c(kube, sink, revisions))
+                    step, demo_restored = drive_c(kube, sink, revisions)
+                    steps.append(step)
                     for each in broken:
                         judge_resolved(prometheus, each, fixed_at)
                     quiet_c = Quiet("C", time.time(), 0.0, quiet_a.expected)
                     drive_similar_events(kube)
                     quiet_c.end = time.time()
+                    delivered = drive_delivery(kube, git, prometheus, baseline)
                     judged += broken + drive_slow_release(kube, prometheus) + drive_stalled_source(kube, prometheus)
                     judged.append(drive_object_health_down(prometheus, ksm, start_ksm))
                     exposed = {name: series_names(running.metrics()) for name, running in flux.running.items()}
@@ -492,7 +566,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                 config = parse_stack_config({**settings, **overrides})
                 yield History(sink, uid, config, revisions, steps, lines, exposed, events, oci_digest, prometheus,
                               judged, [quiet_a, quiet_c], started_at, by_kind(rendering.resources, "PersesDashboard"),
-                              workdir)
+                              workdir, delivered, (demo_failed, demo_restored), (quiet_c.start, quiet_c.end))
         finally:
             ksm[0].process.stop()
             for part in (agent, gateway, sink, prometheus):
@@ -505,11 +579,28 @@ def applied(revision: str):
     return check
 
 
-def upgrade(kube: ApiServer, name: str, version: str, outcome) -> None:
-    """Moves the HelmRelease to chart `version`, as a commit to its spec would; waits for `outcome`."""
+def failed(revision: str, reason: str):
+    def check(obj: dict[str, Any]) -> bool:
+        return obj.get("status", {}).get("lastAttemptedRevision") == revision and is_ready("False", reason)(obj)
+    return check
+
+
+def stamp(time_text: str) -> float:
+    """An API server time (RFC 3339, whole seconds) in Unix seconds."""
+    return datetime.fromisoformat(time_text.replace("Z", "+00:00")).timestamp()
+
+
+def turned(obj: dict[str, Any]) -> float:
+    """When the object's Ready condition last changed."""
+    return stamp(ready_condition(obj)["lastTransitionTime"])
+
+
+def upgrade(kube: ApiServer, name: str, version: str, outcome) -> float:
+    """Moves the HelmRelease to chart `version`, as a commit to its spec would; waits for `outcome`
+    and returns when Ready turned to it, as first seen."""
     kube.kubectl("patch", plural("HelmRelease"), name, "-n", NS, "--type=merge",
                  "-p", json.dumps({"spec": {"chart": {"spec": {"version": version}}}}))
-    wait_for(kube, "HelmRelease", name, f"the outcome of chart {version}", outcome)
+    return turned(wait_for(kube, "HelmRelease", name, f"the outcome of chart {version}", outcome))
 
 
 def drive_a(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
@@ -524,7 +615,8 @@ def drive_a(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
                                          ("HelmRelease", "oci-demo"): "InstallSucceeded"})
 
 
-def drive_b(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
+def drive_b(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> tuple[Step, float]:
+    """Step B, and when `demo` turned not Ready."""
     reconcile(kube, "GitRepository", "app")
     wait_for(kube, "GitRepository", "app", "stored B",
              lambda o: o.get("status", {}).get("artifact", {}).get("revision") == revisions["B"])
@@ -533,20 +625,21 @@ def drive_b(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
              and is_ready("False", "BuildFailed")(o))
     reconcile(kube, "Kustomization", "dependent")
     wait_for(kube, "Kustomization", "dependent", "waiting on app", is_ready("False", "DependencyNotReady"))
-    upgrade(kube, "demo", "1.1.0", is_ready("False", "UpgradeFailed"))
+    demo_failed = upgrade(kube, "demo", "1.1.0", is_ready("False", "UpgradeFailed"))
     return record_step(kube, sink, "B", {("Kustomization", "app"): "BuildFailed",
                                          ("Kustomization", "dependent"): "DependencyNotReady",
-                                         ("HelmRelease", "demo"): "UpgradeFailed"})
+                                         ("HelmRelease", "demo"): "UpgradeFailed"}), demo_failed
 
 
-def drive_c(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> Step:
+def drive_c(kube: ApiServer, sink: Sink, revisions: dict[str, str]) -> tuple[Step, float]:
+    """Step C, and when `demo` turned Ready again."""
     reconcile(kube, "GitRepository", "app")
     for name in ("app", "dependent"):
         wait_for(kube, "Kustomization", name, "applied C", applied(revisions["C"]))
-    upgrade(kube, "demo", "1.2.0", is_ready("True", "UpgradeSucceeded"))
+    demo_restored = upgrade(kube, "demo", "1.2.0", is_ready("True", "UpgradeSucceeded"))
     return record_step(kube, sink, "C", {("Kustomization", "app"): "ReconciliationSucceeded",
                                          ("Kustomization", "dependent"): "ReconciliationSucceeded",
-                                         ("HelmRelease", "demo"): "UpgradeSucceeded"})
+                                         ("HelmRelease", "demo"): "UpgradeSucceeded"}), demo_restored
 
 
 def judge_a(prometheus: Prometheus, started_at: float, absent_controllers: list[str]) -> tuple[list[Judged], Quiet]:
@@ -680,6 +773,43 @@ def drive_similar_events(kube: ApiServer) -> None:
                    what="Kustomization app to handle a reconcile request", interval=0.2)
     wait_until(lambda: any(e["message"].startswith(COMBINED_PREFIX) for e in kube.get("events", "-n", NS)["items"]),
                timeout=RECONCILE_SECONDS, what="a combined Event")
+
+
+def recorded(prometheus: Prometheus, query: str) -> None:
+    """Waits until the delivery rules have recorded what `query` selects; the test shows a miss."""
+    try:
+        wait_until(lambda: prometheus.query(query), timeout=ARRIVAL_SECONDS, what=query, interval=0.5)
+    except TimeoutError:
+        pass
+
+
+def drive_delivery(kube: ApiServer, git: GitServer, prometheus: Prometheus, baseline: str) -> Delivered:
+    """Kustomization `delivery` through DELIVERY_COMMITS after its `baseline`, each outcome waited on
+    in the API server and then in the rules' own series: a state shorter than one scrape interval
+    can go unseen (docs/delivery.md), and the story is about what is seen."""
+    wait_for(kube, "Kustomization", "delivery", "applied the baseline", applied(baseline))
+    recorded(prometheus, f'{delivery.APPLIED}{{name="delivery",revision="{baseline}"}}')
+    delivered = Delivered(baseline, time.time())
+    failed_at = 0.0
+    for what, files, outcome in DELIVERY_COMMITS[1:]:
+        revision = git.commit("delivery", files, what)
+        reconcile(kube, "GitRepository", "delivery")
+        source = wait_for(kube, "GitRepository", "delivery", f"stored {what}",
+                          lambda o: o.get("status", {}).get("artifact", {}).get("revision") == revision)
+        delivered.stored[revision] = stamp(source["status"]["artifact"]["lastUpdateTime"])
+        if outcome == APPLIED:
+            delivered.deployed[revision] = turned(wait_for(kube, "Kustomization", "delivery", f"applied {what}",
+                                                           applied(revision)))
+            if failed_at:
+                delivered.incidents.append((failed_at, delivered.deployed[revision]))
+                failed_at = 0.0
+            recorded(prometheus, f'{delivery.APPLIED}{{name="delivery",revision="{revision}"}}')
+        else:
+            failed_at = turned(wait_for(kube, "Kustomization", "delivery", f"failed on {what}",
+                                        failed(revision, outcome)))
+            recorded(prometheus, f'{delivery.NOT_READY_SINCE}{{name="delivery"}}')
+    delivered.snapshots = live(kube, "Kustomization", "delivery")["status"]["history"]
+    return delivered
 
 
 def event_annotation(event: dict[str, Any], key: str) -> str | None:
@@ -1005,3 +1135,83 @@ def test_reconcile_errors_miss_a_failed_build_and_count_a_failing_source(history
 
     assert errors("kustomization") == 0
     assert errors("gitrepository") > 0
+
+
+# --- the delivery figures ----------------------------------------------------------------------------
+def recorded_values(prometheus: Prometheus, selector: str, since: float, at: float | None = None) -> dict[str, list]:
+    """The samples of a recorded delivery series from `since` to `at` (now), by revision (or "" where
+    it has none): each event is one sample."""
+    at = at or time.time()
+    data = prometheus.api("query", query=f"{selector}[{int(at - since) + 1}s]", time=f"{at:.3f}")
+    return {item["metric"].get("revision", ""): [float(value) for _, value in item["values"]]
+            for item in data["result"]}
+
+
+def figure(prometheus: Prometheus, expr: str) -> float:
+    (result,) = prometheus.query(expr)
+    return float(result["value"][1])
+
+
+def test_the_delivery_figures_are_the_history_the_api_server_kept(history):
+    """Over the whole story (object health stopped once, controllers restarted, `delivery` reconciled
+    by every restart): one deployment for each revision applied after the baseline, one failure
+    for each time Ready turned False, each restore time and lead time to the second as the
+    conditions and the artifacts say, and the documented queries summing them up."""
+    delivered, prometheus = history.delivered, history.prometheus
+    scope = ',name="delivery"'
+
+    def values(series: str) -> dict[str, list]:
+        return recorded_values(prometheus, f"{series}{{{scope.lstrip(',')}}}", history.started_at)
+
+    starts = [start for start, _ in delivered.incidents]
+    restores = [end - start for start, end in delivered.incidents]
+    leads = {revision: at - delivered.stored[revision] for revision, at in delivered.deployed.items()}
+    assert len(delivered.deployed) == 3 and len(delivered.incidents) == 2
+    assert values(delivery.DEPLOYMENTS) == {revision: [1.0] for revision in delivered.deployed}
+    assert values(delivery.FAILURES) == {"": starts}
+    assert values(delivery.RESTORE_SECONDS) == {"": restores}
+    assert values(delivery.LEAD_TIME_SECONDS) == {revision: [lead] for revision, lead in leads.items()}
+
+    window = f"{int(time.time() - history.started_at) + 1}s"
+    computed = {key: figure(prometheus, expr) for key, expr in delivery.window_queries(window, scope).items()}
+    known = {"deployments": 3, "failures": 2, "changeFailureRate": 2 / 5,
+             "meanTimeToRestore": sum(restores) / len(restores), "meanLeadTime": sum(leads.values()) / len(leads)}
+    (history.workdir / DELIVERY_FILE).write_text(json.dumps({"known": known, "computed": computed,
+                                                             "restores": restores, "leads": leads}, indent=1))
+    assert computed == pytest.approx(known)
+
+
+def test_flux_s_own_history_misses_the_build_failure_that_ready_shows(history):
+    """Why the figures follow the Ready condition, not status.history: kustomize-controller records
+    a snapshot for what it built, so a revision that does not build leaves none
+    (kustomize-controller@v1.9.4 internal/controller/kustomization_controller.go: History.Upsert
+    comes after the build)."""
+    by_revision: dict[str, list[str]] = {}
+    for snapshot in history.delivered.snapshots:
+        by_revision.setdefault(snapshot["metadata"]["revision"], []).append(snapshot["lastReconciledStatus"])
+    revisions = {what: revision for (what, _, _), revision in zip(DELIVERY_COMMITS[1:], history.delivered.stored)}
+    assert by_revision[revisions["never ready"]] == [HEALTH_CHECK_FAILED]
+    assert revisions["not an object"] not in by_revision
+    assert {revision for revision, statuses in by_revision.items() if APPLIED in statuses} == \
+        {history.delivered.baseline, *history.delivered.deployed}
+
+
+def test_a_helm_release_counts_its_upgrade_and_its_failed_one(history):
+    """`demo`: installed (an object's first release is no deployment), its upgrade to 1.1.0 failing
+    to render until 1.2.0 restored it."""
+    failed, restored = history.demo_incident
+    prometheus = history.prometheus
+
+    def values(series: str) -> dict[str, list]:
+        return recorded_values(prometheus, f'{series}{{kind="HelmRelease",name="demo"}}', history.started_at)
+
+    assert values(delivery.DEPLOYMENTS) == {"1.2.0": [1.0]}
+    assert values(delivery.FAILURES) == {"": [failed]}
+    assert values(delivery.RESTORE_SECONDS) == {"": [restored - failed]}
+
+
+def test_reconciling_one_revision_again_is_neither_a_deployment_nor_a_failure(history):
+    """`app` reconciled again and again at C: Ready goes Unknown and True at each, its revision stays."""
+    start, end = history.similar_events
+    for series in (delivery.DEPLOYMENTS, delivery.FAILURES):
+        assert recorded_values(history.prometheus, f'{series}{{name="app"}}', start, end) == {}

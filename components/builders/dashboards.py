@@ -390,7 +390,8 @@ def delivery_spec(cluster_label: str) -> dict[str, Any]:
             _variable(CLUSTER, "Cluster", cluster_label, c.FLUX_RESOURCE_INFO_METRIC),
             _variable(NAMESPACE, "Namespace", "exported_namespace", c.FLUX_RESOURCE_INFO_METRIC),
         ],
-        [("Delivery", summary), ("Through time", through_time), ("By namespace", tables("exported_namespace", "namespace")),
+        [("Delivery", summary), ("Through time", through_time),
+         ("By namespace", tables("exported_namespace", "namespace")),
          ("By object", tables(figures.object_labels(cluster_label), "object"))],
     )
 

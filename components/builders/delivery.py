@@ -9,9 +9,10 @@ recording rules that turn its samples into one sample per event:
   holds it there while health checks wait, so Unknown says nothing about the outcome.
 - `flux_delivery:healthy`: the last of those, so the state carries through Unknown.
 - `flux_delivery:not_ready_since`: while not healthy, when Ready turned False. It is the Ready
-  condition's transition time when the rules first see it False, and carries itself from then on:
-  every retry moves that transition time (False, Unknown, False again), so only the first is the
-  start of the incident.
+  condition's transition time when the rules first see it False after it was True, and carries
+  itself from then on: every retry moves that transition time (False, Unknown, False again), so
+  only the first is the start of the incident. An object that has not been Ready yet (a new one
+  waiting on a dependency) has no incident.
 - `flux_delivery:failures`: one sample as an incident starts, valued at its start.
 - `flux_delivery:restore_seconds`: one sample as an incident ends, valued at its length: from
   Ready turning False to Ready turning True, both as the object's condition says.
@@ -97,8 +98,10 @@ def recording_rules(settings: DeliverySettings, cluster_label: str, controllers:
     rules = [
         (READY, f"{state('True')} or 0 * {state('False')}"),
         (HEALTHY, f"last_over_time({READY}[{UNKNOWN_HOLD}])"),
+        # Carried while not healthy; started where a healthy object's Ready is False now.
         (NOT_READY_SINCE, f"{NOT_READY_SINCE} and on ({obj}) {HEALTHY} == 0 "
-                          f"or {transition} and on ({obj}) {READY} == 0"),
+                          f"or {transition} and on ({obj}) {READY} == 0 "
+                          f"and on ({obj}) {HEALTHY} offset {previous} == 1"),
         (FAILURES, f"{NOT_READY_SINCE} unless on ({obj}) {NOT_READY_SINCE} offset {previous}"),
         (RESTORE_SECONDS, f"({transition} - on ({obj}) last_over_time({NOT_READY_SINCE}[{last_evaluation}])) "
                           f"and on ({obj}) {HEALTHY} == 1"),

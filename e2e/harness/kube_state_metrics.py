@@ -19,8 +19,9 @@ from e2e.harness.programs import require
 # kube-state-metrics lists and watches asynchronously, after it has found the kinds among the CRDs.
 # It finds the kinds within seconds (it polls the CRDs every 3 s); a generous bound still.
 SETTLE_SECONDS = 30
-INFO, SINCE = "gotk_resource_info", "gotk_resource_ready_transition_timestamp_seconds"
-HEALTH_FAMILIES = {INFO, SINCE}
+INFO, SINCE, STORED = ("gotk_resource_info", "gotk_resource_ready_transition_timestamp_seconds",
+                       "gotk_resource_artifact_timestamp_seconds")
+HEALTH_FAMILIES = {INFO, SINCE, STORED}
 
 
 def series_key(metric: str, labels: dict[str, str]) -> tuple:

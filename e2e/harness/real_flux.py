@@ -21,6 +21,9 @@ ALERT_WINDOWS = {
     "notReconciling": {"window": "30s", "after": "5s"},
     "behindSource": {"after": "10s"},
 }
+# The delivery rules run as often as Prometheus evaluates here (e2e/harness/prometheus.py), so
+# each event is recorded within a second of its scrape.
+DELIVERY_INTERVAL = "1s"
 # The interval of the Kustomization that reconciles all along (FluxNotReconciling is judged on it).
 TICKING = "2s"
 # The fault of a configured controller that never runs here (the image controllers).
@@ -28,3 +31,5 @@ NEVER_RAN = "configured, never running"
 # Where the story's alert timings are written, in its working directory.
 JUDGEMENT_FILE = "judgement.json"
 PANELS_FILE = "panels.json"
+# The delivery figures as computed beside those the story's history gives.
+DELIVERY_FILE = "delivery.json"
