@@ -91,7 +91,7 @@ def recording_rules(settings: DeliverySettings, cluster_label: str, controllers:
     # A Kustomization names its source's namespace only when it differs from its own.
     deployed = (f'label_replace({DEPLOYMENTS}{{kind="Kustomization",source_namespace=""}}, "source_namespace", "$1", '
                 f'"exported_namespace", "(.*)") or {DEPLOYMENTS}{{kind="Kustomization",source_namespace!=""}}')
-    artifacts = (f"max by ({cluster_label}, kind, name, exported_namespace, revision) "
+    artifacts = (f"max by ({obj}, revision) "
                  f"(last_over_time({metric(c.FLUX_ARTIFACT_TIME_METRIC)}[{ARTIFACT_LOOKBACK}]))")
     for label, source_label in zip(SOURCE_LABELS, ("kind", "name", "exported_namespace")):
         artifacts = f'label_replace({artifacts}, "{label}", "$1", "{source_label}", "(.*)")'
@@ -123,7 +123,8 @@ def window_queries(window: str, scope: str = "", by: str = "") -> dict[str, str]
     group = f"sum by ({by})" if by else "sum"
 
     def total(name: str, over: str = "count_over_time") -> str:
-        return f"{group} ({over}({name}{{{scope.lstrip(',')}}}[{window}]))"
+        selector = f"{name}{{{scope.lstrip(',')}}}" if scope else name
+        return f"{group} ({over}({selector}[{window}]))"
 
     deployments, failures = total(DEPLOYMENTS), total(FAILURES)
     return {

@@ -13,6 +13,9 @@ objects from the API server and, with the configuration built here, exposes for 
 - `gotk_resource_artifact_timestamp_seconds`: when a source a Kustomization can follow stored its
   artifact, in Unix seconds, with `name`, `exported_namespace`, `kind` and `revision`.
 
+`helm_revision` and the artifact times are what the delivery figures read (builders/delivery.py),
+and are served only with them.
+
 The object's namespace is written as `exported_namespace` by kube-state-metrics itself. That is the
 name the published Flux dashboards use, and it survives both scrape paths unchanged: the gateway's
 static target adds only `job` and `instance`, and the Dash0 operator scrapes with `honor_labels`,
@@ -48,7 +51,7 @@ def flux_resources(controllers: Iterable[str]) -> list[c.FluxResource]:
     return [resource for controller in controllers for resource in c.FLUX_RESOURCES_BY_CONTROLLER[controller]]
 
 
-def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
+def _resource_metrics(resource: c.FluxResource, delivery: bool) -> dict[str, Any]:
     state_paths = {
         "ready": [*READY_CONDITION, "status"],
         "reason": [*READY_CONDITION, "reason"],
@@ -58,7 +61,7 @@ def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
         state_paths["revision"] = list(resource.revision)
     for label in SOURCE_LABELS if resource.source else ():
         state_paths[label] = [*resource.source, label.removeprefix("source_")]
-    if resource.release:
+    if resource.release and delivery:
         state_paths[c.FLUX_RELEASE_LABEL] = list(resource.release)
     metrics: list[dict[str, Any]] = [
         {
@@ -83,7 +86,7 @@ def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
                 "each": {"type": "Gauge", "gauge": {"path": [*READY_CONDITION, "lastTransitionTime"]}},
             }
         )
-    if resource.kind in c.FLUX_SOURCE_KINDS:
+    if resource.kind in c.FLUX_SOURCE_KINDS and delivery:
         metrics.append(
             {
                 "name": _unprefixed(c.FLUX_ARTIFACT_TIME_METRIC),
@@ -104,10 +107,11 @@ def _resource_metrics(resource: c.FluxResource) -> dict[str, Any]:
     }
 
 
-def custom_resource_state_config(resources: list[c.FluxResource]) -> dict[str, Any]:
+def custom_resource_state_config(resources: list[c.FluxResource], *, delivery: bool = True) -> dict[str, Any]:
     """The `CustomResourceStateMetrics` document: one entry per kind (kube-state-metrics exits
-    when a kind appears twice, even at another version)."""
-    return {"kind": "CustomResourceStateMetrics", "spec": {"resources": [_resource_metrics(r) for r in resources]}}
+    when a kind appears twice, even at another version); `delivery` adds what the delivery figures read."""
+    return {"kind": "CustomResourceStateMetrics",
+            "spec": {"resources": [_resource_metrics(r, delivery) for r in resources]}}
 
 
 def rbac_rules(resources: list[c.FluxResource]) -> list[dict[str, Any]]:
@@ -138,11 +142,13 @@ def chart_values(
     resources: ResourceSettings,
     flux_kinds: list[c.FluxResource],
     annotate_for_scraping: bool,
+    delivery: bool = True,
 ) -> dict[str, Any]:
     """Values of the `kube-state-metrics` chart: custom resources only, read-only RBAC on the Flux
     kinds, a pod that passes the `restricted` Pod Security level.
 
-    `annotate_for_scraping` adds the prometheus.io pod annotations the Dash0 operator follows."""
+    `annotate_for_scraping` adds the prometheus.io pod annotations the Dash0 operator follows;
+    `delivery` what the delivery figures read."""
     values: dict[str, Any] = {
         "fullnameOverride": fullname,
         # The default tag (c.KSM_IMAGE_TAG) is the chart's own image; objectHealth.imageTag may pin another.
@@ -151,7 +157,8 @@ def chart_values(
         # "kube-state-metrics.collectors" helper; an absent key would mean its default list of 28).
         "collectors": [],
         "extraArgs": ["--custom-resource-state-only=true"],
-        "customResourceState": {"enabled": True, "config": custom_resource_state_config(flux_kinds)},
+        "customResourceState": {"enabled": True,
+                                "config": custom_resource_state_config(flux_kinds, delivery=delivery)},
         # The CRD rule comes with rbac_rules, so the chart's own copy is off (c.KSM_CRD_DISCOVERY_RULE).
         "rbac": {"create": True, "useClusterRole": True, "customResourceState": {"createClusterRoleRules": False},
                  "extraRules": rbac_rules(flux_kinds)},

@@ -64,6 +64,8 @@ class Plan:
     """FluxObjectHealth: kube-state-metrics over the Flux objects."""
     alert_rules: dict[str, Any] | None
     """The PrometheusRule's spec: the alerts and the delivery recording rules; None when no rule ships."""
+    delivery: bool
+    """The delivery recording rules ship, so object health serves what they read."""
     dashboards: dict[str, dict[str, Any]]
     """The PersesDashboards' specs by name."""
     queried_metrics: list[str]
@@ -109,6 +111,7 @@ class Plan:
             dash0=not collector and (signals.metrics or signals.logs),
             object_health=config.object_health_enabled,
             alert_rules={"groups": groups} if groups else None,
+            delivery=delivery is not None,
             dashboards=dashboards,
             queried_metrics=sorted({series for name in flux_reads for series in scraped_series(name)}),
             network_policies=_network_policies(config) if collector and config.network_policies.enabled else [],

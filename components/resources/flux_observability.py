@@ -232,6 +232,7 @@ class FluxObservability(pulumi.ComponentResource):
                     flux=config.flux,
                     settings=config.object_health,
                     operator=config.dash0_operator if config.mode == "dash0-operator" else None,
+                    delivery=plan.delivery,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway.namespace] if self.gateway else []),
             )

@@ -27,6 +27,9 @@ class FluxObjectHealthArgs:
     settings: ObjectHealthSettings = ObjectHealthSettings()
     operator: Optional[Dash0OperatorSettings] = None
     """dash0-operator mode: a `restricted` namespace with a Dash0Monitoring that scrapes the pod."""
+    delivery: bool = True
+    """Serve what the delivery figures read: the sources' artifact times and the HelmReleases' Helm
+    release numbers (`delivery.enabled`)."""
 
 
 class FluxObjectHealth(pulumi.ComponentResource):
@@ -74,6 +77,7 @@ class FluxObjectHealth(pulumi.ComponentResource):
                 resources=settings.resources,
                 flux_kinds=ksm.flux_resources(args.flux.controllers),
                 annotate_for_scraping=args.operator is not None,
+                delivery=args.delivery,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )

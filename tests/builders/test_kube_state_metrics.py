@@ -191,3 +191,15 @@ def test_the_gateway_scrapes_no_health_target_unless_given():
         job["job_name"] for job in config["receivers"]["prometheus"]["config"]["scrape_configs"]
     ] == ["flux-controllers"]
 
+
+
+def test_without_the_delivery_figures_object_health_serves_neither_artifact_times_nor_release_numbers():
+    config = ksm.custom_resource_state_config(ALL_KINDS, delivery=False)
+    assert all(families(resource) <= {c.FLUX_RESOURCE_INFO_METRIC, c.FLUX_READY_TRANSITION_METRIC}
+               for resource in config["spec"]["resources"])
+    labels = {label for resource in config["spec"]["resources"] for metric in resource["metrics"]
+              for label in metric.get("labelsFromPath", {})}
+    assert c.FLUX_RELEASE_LABEL not in labels
+    with_them = {label for resource in CONFIG["spec"]["resources"] for metric in resource["metrics"]
+                 for label in metric.get("labelsFromPath", {})}
+    assert c.FLUX_RELEASE_LABEL in with_them
