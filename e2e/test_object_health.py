@@ -370,15 +370,8 @@ def namespace(name: str) -> dict[str, Any]:
 
 
 def create(kube: ApiServer, objects: list[dict[str, Any]]) -> None:
-    """Creates the objects, then writes each status through the status subresource, as a Flux
-    controller does (a status in the object itself is dropped by the API server)."""
-    kube.apply([{k: v for k, v in obj.items() if k != "status"} for obj in objects], field_manager=FIELD_MANAGER)
-    statuses = [{"apiVersion": obj["apiVersion"], "kind": obj["kind"], "status": obj["status"],
-                 "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]}}
-                for obj in objects if "status" in obj]
-    if statuses:
-        kube.kubectl("apply", "--server-side", "--subresource=status", f"--field-manager={FIELD_MANAGER}",
-                     "-f", "-", stdin=yaml.safe_dump_all(statuses, sort_keys=True))
+    """Creates the objects with their statuses, as a Flux controller writes them."""
+    kube.apply_with_status(objects, field_manager=FIELD_MANAGER)
 
 
 # --- the Prometheus text kube-state-metrics serves ------------------------------------------------------

@@ -166,6 +166,17 @@ class ApiServer:
             args.append("--force-conflicts")
         return self.kubectl(*args, stdin=yaml.safe_dump_all(objects, sort_keys=True), check=check)
 
+    def apply_with_status(self, objects: list[dict[str, Any]], *, field_manager: str) -> None:
+        """Applies the objects, then writes each status through the status subresource, as a
+        controller does (a status in the object itself is dropped by the API server)."""
+        self.apply([{k: v for k, v in obj.items() if k != "status"} for obj in objects], field_manager=field_manager)
+        statuses = [{"apiVersion": obj["apiVersion"], "kind": obj["kind"], "status": obj["status"],
+                     "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]}}
+                    for obj in objects if "status" in obj]
+        if statuses:
+            self.kubectl("apply", "--server-side", "--subresource=status", f"--field-manager={field_manager}",
+                         "-f", "-", stdin=yaml.safe_dump_all(statuses, sort_keys=True))
+
     def get(self, *args: str, kubeconfig_path: Path | None = None) -> dict[str, Any]:
         return json.loads(self.kubectl("get", *args, "-o", "json", kubeconfig_path=kubeconfig_path).stdout)
 

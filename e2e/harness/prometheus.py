@@ -44,12 +44,19 @@ class PrometheusError(RuntimeError):
 class Prometheus:
     """One Prometheus on `host`, its data and log under `workdir`, evaluating `rule_groups`."""
 
-    def __init__(self, workdir: Path, rule_groups: list[dict[str, Any]], host: str) -> None:
+    def __init__(self, workdir: Path, rule_groups: list[dict[str, Any]], host: str,
+                 scrape: dict[str, str] | None = None, scrape_interval: str = EVALUATION_INTERVAL) -> None:
+        """`scrape`: job name -> `host:port` it scrapes itself every `scrape_interval`, beside what
+        arrives over OTLP."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.address = f"{host}:{free_port(host)}"
         (self.workdir / "rules.yaml").write_text(yaml.safe_dump({"groups": rule_groups}, sort_keys=False))
         config = {**CONFIG, "rule_files": [str(self.workdir / "rules.yaml")]}
+        if scrape:
+            config["scrape_configs"] = [{"job_name": job, "scrape_interval": scrape_interval,
+                                         "static_configs": [{"targets": [target]}]}
+                                        for job, target in scrape.items()]
         (self.workdir / "prometheus.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         self.process: Process | None = None
         self.started_at = 0.0
