@@ -33,6 +33,7 @@ from components.config import DeliverySettings, prometheus_duration_seconds  # n
 from e2e.harness.flux import install_crds  # noqa: E402
 from e2e.harness.kube import LOOPBACK, ApiServer, control_plane, wait_until  # noqa: E402
 from e2e.harness.kube_state_metrics import (  # noqa: E402
+    LABEL,
     SAMPLE,
     TEXT_ACCEPT,
     health_release,
@@ -96,10 +97,12 @@ def served(url: str) -> dict[str, tuple[int, int]]:
     size: Counter[str] = Counter()
     for line in text.splitlines():
         match = SAMPLE.match(line) if line and not line.startswith("#") else None
-        if match and f'exported_namespace="{NAMESPACE}"' in line and match.group(1) in c.FLUX_HEALTH_METRICS:
-            kind = next(k for k in KINDS if f'kind="{k}"' in line)
-            series[kind] += 1
-            size[kind] += len(line.encode()) + 1
+        if not match or match.group(1) not in c.FLUX_HEALTH_METRICS:
+            continue
+        labels = dict(LABEL.findall(match.group(2) or ""))
+        if labels.get("exported_namespace") == NAMESPACE:
+            series[labels["kind"]] += 1
+            size[labels["kind"]] += len(line.encode()) + 1
     return {kind: (series[kind], size[kind]) for kind in KINDS}
 
 

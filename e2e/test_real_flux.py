@@ -407,6 +407,8 @@ class Delivered:
     """Each revision -> when source-controller stored its artifact."""
     incidents: list[tuple[float, float]] = field(default_factory=list)
     """(Ready turned False, Ready turned True again) of each failure."""
+    retries: list[bool] = field(default_factory=list)
+    """For each failure: the backend saw a retry move Ready's transition time on."""
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     """The Kustomization's status.history at the end."""
 
@@ -819,6 +821,13 @@ def drive_delivery(kube: ApiServer, git: GitServer, prometheus: Prometheus, base
             failed_at = turned(wait_for(kube, "Kustomization", "delivery", f"failed on {what}",
                                         failed(revision, outcome)))
             recorded(prometheus, f'{delivery.NOT_READY_SINCE}{{name="delivery"}}')
+            # Held until kustomize-controller has retried and the backend has seen the retry move
+            # Ready's transition time on: the failure still starts at the first.
+            retried = turned(wait_for(kube, "Kustomization", "delivery", f"retried {what}",
+                                      lambda o: failed(revision, outcome)(o) and turned(o) > failed_at))
+            moved_on = f'{c.FLUX_READY_TRANSITION_METRIC}{{kind="Kustomization",name="delivery"}} >= {retried:.0f}'
+            recorded(prometheus, moved_on)
+            delivered.retries.append(bool(prometheus.query(moved_on)))
     delivered.snapshots = live(kube, "Kustomization", "delivery")["status"]["history"]
     return delivered
 
@@ -1166,8 +1175,9 @@ def figure(prometheus: Prometheus, expr: str) -> float:
 def test_the_delivery_figures_are_the_history_the_api_server_kept(history):
     """Over the whole story (object health stopped once, controllers restarted, `delivery` reconciled
     by every restart): one deployment for each revision applied after the baseline, one failure
-    for each time Ready turned False, each restore time and lead time to the second as the
-    conditions and the artifacts say, and the documented queries summing them up."""
+    for each time Ready turned False (however often kustomize-controller retried it), each restore
+    time and lead time to the second as the conditions and the artifacts say, and the documented
+    queries summing them up."""
     delivered, prometheus = history.delivered, history.prometheus
     scope = ',name="delivery"'
 
@@ -1177,7 +1187,7 @@ def test_the_delivery_figures_are_the_history_the_api_server_kept(history):
     starts = [start for start, _ in delivered.incidents]
     restores = [end - start for start, end in delivered.incidents]
     leads = {revision: at - delivered.stored[revision] for revision, at in delivered.deployed.items()}
-    assert len(delivered.deployed) == 3 and len(delivered.incidents) == 2
+    assert len(delivered.deployed) == 3 and len(delivered.incidents) == 2 and delivered.retries == [True, True]
     assert values(delivery.DEPLOYMENTS) == {revision: [1.0] for revision in delivered.deployed}
     assert values(delivery.FAILURES) == {"": starts}
     assert values(delivery.RESTORE_SECONDS) == {"": restores}
