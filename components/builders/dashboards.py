@@ -11,7 +11,7 @@ gives `k8s.cluster.name`) and, on the overview, a namespace variable scope every
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from .. import constants as c
 from . import delivery as figures
@@ -356,16 +356,23 @@ DELIVERY_DESCRIPTIONS = {
 }
 
 
-def delivery_spec(cluster_label: str) -> dict[str, Any]:
+def delivery_spec(cluster_label: str, kinds: list[str]) -> dict[str, Any]:
     """Every figure of builders/delivery.py over the last week in total, then by namespace and by
-    object; deployments and failures per day through time."""
+    object; deployments and failures per day through time. Lead times only with Kustomizations
+    among the measured `kinds`."""
     scope = f",{_in_scope(cluster_label, CLUSTER)},{_in_scope('exported_namespace', NAMESPACE)}"
     week = f" over the last {DELIVERY_WINDOW}"
-    totals = figures.window_queries(DELIVERY_WINDOW, scope)
+    shown = [key for key in DELIVERY_TITLES if key != "meanLeadTime" or "Kustomization" in kinds]
+
+    def in_window(window: str, by: str = "") -> dict[str, str]:
+        queries = figures.window_queries(window, scope, by=by)
+        return {key: queries[key] for key in shown}
+
+    totals = in_window(DELIVERY_WINDOW)
     summary = [stat(key, DELIVERY_TITLES[key], DELIVERY_DESCRIPTIONS[key] + week, query,
                     unit=DELIVERY_UNITS[key], width=GRID_COLUMNS // len(totals))
                for key, query in totals.items()]
-    per_day = figures.window_queries("1d", scope, by="exported_namespace")
+    per_day = in_window("1d", by="exported_namespace")
     through_time = [
         time_series("deploymentsPerDay", "Deployments per day by namespace",
                     "Deployments in the 24 hours before each point.",
@@ -376,11 +383,10 @@ def delivery_spec(cluster_label: str) -> dict[str, Any]:
     ]
 
     def tables(by: str, what: str) -> list[Panel]:
-        queries = figures.window_queries(DELIVERY_WINDOW, scope, by=by)
+        # Failures show in the rate beside them.
         return [table(f"{key}By{what.title()}", f"{DELIVERY_TITLES[key]} by {what}",
-                      DELIVERY_DESCRIPTIONS[key] + week, query, width=GRID_COLUMNS // 2 if key != "meanLeadTime"
-                      else GRID_COLUMNS)
-                for key, query in queries.items() if key != "failures"]
+                      DELIVERY_DESCRIPTIONS[key] + week, query)
+                for key, query in in_window(DELIVERY_WINDOW, by).items() if key != "failures"]
 
     return dashboard_spec(
         "Flux delivery",
@@ -397,13 +403,14 @@ def delivery_spec(cluster_label: str) -> dict[str, Any]:
 
 
 def dashboard_specs(controllers: list[str], cluster_label: str, *, pipeline: bool = False,
-                    log_agents: bool = False, delivery: bool = False) -> dict[str, dict[str, Any]]:
+                    log_agents: bool = False, delivery: Optional[list[str]] = None) -> dict[str, dict[str, Any]]:
     """Each dashboard's resource name and spec; `pipeline` adds the collectors' own row to the
-    control plane (`log_agents`: with the agents' panel); `delivery` adds the delivery dashboard."""
+    control plane (`log_agents`: with the agents' panel); `delivery`, the kinds the delivery rules
+    measure, adds the delivery dashboard."""
     specs = {OVERVIEW: overview_spec(cluster_label),
              CONTROL_PLANE: control_plane_spec(controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)}
     if delivery:
-        specs[DELIVERY] = delivery_spec(cluster_label)
+        specs[DELIVERY] = delivery_spec(cluster_label, delivery)
     return specs
 
 

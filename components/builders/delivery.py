@@ -69,12 +69,9 @@ def delivered_kinds(controllers: list[str]) -> list[str]:
             if resource.kind in c.FLUX_DELIVERY_KINDS]
 
 
-def recording_rules(settings: DeliverySettings, cluster_label: str, controllers: list[str]) -> dict[str, Any] | None:
-    """The rule group, evaluated every `settings.interval`; None without a kind to measure. Lead times
-    only where Kustomizations are reconciled."""
-    delivered = delivered_kinds(controllers)
-    if not delivered:
-        return None
+def recording_rules(settings: DeliverySettings, cluster_label: str, delivered: list[str]) -> dict[str, Any]:
+    """The rule group over the `delivered` kinds (delivered_kinds), evaluated every
+    `settings.interval`; lead times only where Kustomizations are among them."""
     obj = object_labels(cluster_label)
     kinds = f'kind=~"{"|".join(delivered)}"'
     info = metric(c.FLUX_RESOURCE_INFO_METRIC)

@@ -17,7 +17,7 @@ from ..config import StackConfig
 from . import manifests, receiver_auth
 from .alert_rules import RULE_NAME, rule_groups
 from .dashboards import dashboard_specs
-from .delivery import recording_rules
+from .delivery import delivered_kinds, recording_rules
 from .export_credentials import credentials_secret_name
 from .network_policies import gateway_policy, log_agent_policy, object_health_policy
 from .promql import recording, scraped_series
@@ -90,14 +90,14 @@ class Plan:
                                   gateway_scrapes=collector, pipeline_metrics=config.pipeline_metrics_enabled,
                                   log_agents=config.agent_metrics_enabled)
                       if signals.metrics and config.alerts.enabled else [])
-            delivery = (recording_rules(config.delivery, config.cluster_label, config.flux.controllers)
-                        if config.delivery_enabled else None)
+            delivered = delivered_kinds(config.flux.controllers) if config.delivery_enabled else []
+            delivery = recording_rules(config.delivery, config.cluster_label, delivered) if delivered else None
             if delivery:
                 groups.append(delivery)
             dashboards = (dashboard_specs(config.flux.controllers, config.cluster_label,
                                           pipeline=config.pipeline_metrics_enabled,
                                           log_agents=config.agent_metrics_enabled,
-                                          delivery=delivery is not None)
+                                          delivery=delivered)
                           if signals.metrics and config.dashboards.enabled else {})
         authenticated = collector and receiver_auth.required(config.gateway, signals)
         flux_reads = {name for name in read if not name.startswith(c.COLLECTOR_METRIC_PREFIX)} - {c.SCRAPE_UP_METRIC}

@@ -10,6 +10,7 @@ import pytest
 
 from components import constants as c
 from components.builders import delivery
+from components.builders.dashboards import DELIVERY, dashboard_queries
 from components.builders.plan import Plan
 from components.config import DeliverySettings, parse_stack_config
 from tests.helpers import selected_metrics, vector_selectors
@@ -20,8 +21,8 @@ EVERY_CONTROLLER = list(c.FLUX_CONTROLLERS)
 
 
 def rules(controllers: list[str], interval: str = "30s") -> dict[str, str]:
-    group = delivery.recording_rules(DeliverySettings(interval=interval), "cluster", controllers)
-    assert group is not None
+    group = delivery.recording_rules(DeliverySettings(interval=interval), "cluster",
+                                     delivery.delivered_kinds(controllers))
     return {rule["record"]: rule["expr"] for rule in group["rules"]}
 
 
@@ -45,8 +46,9 @@ def test_only_the_not_ready_start_reads_itself():
 @pytest.mark.parametrize("interval, previous, last", [("30s", "30s", "45s"), ("1s", "1s", "1500ms"),
                                                       ("2m", "120s", "180s")])
 def test_the_rules_look_back_one_evaluation(interval, previous, last):
-    group = delivery.recording_rules(DeliverySettings(interval=interval), "cluster", EVERY_CONTROLLER)
-    assert group is not None and group["interval"] == interval
+    group = delivery.recording_rules(DeliverySettings(interval=interval), "cluster",
+                                     delivery.delivered_kinds(EVERY_CONTROLLER))
+    assert group["interval"] == interval
     expressions = " ".join(rule["expr"] for rule in group["rules"])
     assert set(re.findall(r"offset (\w+)", expressions)) == {previous}
     assert re.findall(rf"{delivery.NOT_READY_SINCE}\[(\w+)\]", expressions) == [last]
@@ -74,12 +76,20 @@ def test_the_rules_measure_the_kinds_the_controllers_reconcile(controllers, kind
     assert (delivery.LEAD_TIME_SECONDS in measured) is lead_time
 
 
-def test_no_group_without_a_kind_to_measure():
-    assert delivery.recording_rules(DeliverySettings(), "cluster", ["source-controller"]) is None
+def test_no_group_and_no_dashboard_without_a_kind_to_measure():
+    assert delivery.delivered_kinds(["source-controller", "notification-controller"]) == []
     plan = Plan.of(parse_stack_config({**MINIMAL, "flux": {"controllers": ["source-controller"]}}))
-    assert plan.alert_rules is not None
+    assert plan.alert_rules is not None and not plan.delivery
     assert delivery.GROUP not in [group["name"] for group in plan.alert_rules["groups"]]
-    assert "fluxcd-otel-delivery" not in plan.dashboards
+    assert DELIVERY not in plan.dashboards
+
+
+@pytest.mark.parametrize("controllers, lead_time", [(["helm-controller"], False), (EVERY_CONTROLLER, True)])
+def test_the_dashboard_shows_lead_times_only_where_they_are_recorded(controllers, lead_time):
+    plan = Plan.of(parse_stack_config({**MINIMAL, "flux": {"controllers": controllers}}))
+    queries = " ".join(dashboard_queries(plan.dashboards[DELIVERY]))
+    assert (delivery.LEAD_TIME_SECONDS in queries) is lead_time
+    assert delivery.DEPLOYMENTS in queries
 
 
 @pytest.mark.parametrize("overrides, ships", [
@@ -94,7 +104,7 @@ def test_the_plan_ships_them_with_object_health_unless_switched_off(overrides, s
     groups = [group["name"] for group in plan.alert_rules["groups"]] if plan.alert_rules else []
     assert (delivery.GROUP in groups) is ships
     dashboards_on = overrides.get("dashboards", {}).get("enabled", True)
-    assert ("fluxcd-otel-delivery" in plan.dashboards) is (ships and dashboards_on)
+    assert (DELIVERY in plan.dashboards) is (ships and dashboards_on)
 
 
 def test_the_documented_queries_are_the_ones_the_dashboard_runs():
