@@ -357,9 +357,9 @@ DELIVERY_DESCRIPTIONS = {
 
 
 def delivery_spec(cluster_label: str, kinds: list[str]) -> dict[str, Any]:
-    """Every figure of builders/delivery.py over the last week in total, then by namespace and by
-    object; deployments and failures per day through time. Lead times only with Kustomizations
-    among the measured `kinds`."""
+    """Every figure of builders/delivery.py over the last week in total, then by cluster, by
+    namespace and by object; deployments and failures per day through time. Lead times only with
+    Kustomizations among the measured `kinds`."""
     scope = f",{_in_scope(cluster_label, CLUSTER)},{_in_scope('exported_namespace', NAMESPACE)}"
     week = f" over the last {DELIVERY_WINDOW}"
     shown = [key for key in DELIVERY_TITLES if key != "meanLeadTime" or "Kustomization" in kinds]
@@ -397,7 +397,8 @@ def delivery_spec(cluster_label: str, kinds: list[str]) -> dict[str, Any]:
             _variable(NAMESPACE, "Namespace", "exported_namespace", c.FLUX_RESOURCE_INFO_METRIC),
         ],
         [("Delivery", summary), ("Through time", through_time),
-         ("By namespace", tables("exported_namespace", "namespace")),
+         ("By cluster", tables(cluster_label, "cluster")),
+         ("By namespace", tables(f"{cluster_label}, exported_namespace", "namespace")),
          ("By object", tables(figures.object_labels(cluster_label), "object"))],
     )
 
