@@ -19,9 +19,10 @@ The story, driven once for the module (`history`), each step waited on in the AP
   the OCI registry (e2e/harness/oci_registry.py) through OCIRepository `oci-demo`;
 - `app` reconciled more than ten times at C, so that client-go's EventCorrelator combines its
   success events;
-- Kustomization `delivery`, from a repository of its own, applies a baseline and then five
-  revisions: two apply, one does not build, one applies, one waits on a Deployment that never
-  becomes ready until its health check fails, and the last one applies (the delivery figures).
+- Kustomization `delivery`, from a repository of its own, starts without an artifact, applies a
+  baseline and then five revisions: one applies, one does not build, one applies, one waits on a
+  Deployment that never becomes ready until its health check fails, and the last one applies
+  (the delivery figures).
 The API server is read only to know what to expect; what is asserted is what reached the sink.
 
 The sink also hands every metric to a real Prometheus (e2e/harness/prometheus.py), which evaluates the
@@ -203,14 +204,22 @@ def flux_object(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
             "metadata": {"name": name, "namespace": NS}, "spec": spec}
 
 
-def scenario_objects(git_url: str, helm_url: str, registry: str, delivery_url: str) -> list[dict[str, Any]]:
-    # Long intervals: every reconciliation here is one the test asks for, so each step is known.
-    source = {"kind": "GitRepository", "name": "app"}
+def delivery_objects(url: str) -> list[dict[str, Any]]:
+    """GitRepository and Kustomization `delivery`; the source suspended, so that the Kustomization
+    starts without an artifact (ArtifactFailed), as a new one whose source is not ready yet."""
     return [
-        flux_object("GitRepository", "delivery", {"url": delivery_url, "ref": {"branch": "main"}, "interval": "1h"}),
+        flux_object("GitRepository", "delivery", {"url": url, "ref": {"branch": "main"}, "interval": "1h",
+                                                  "suspend": True}),
         flux_object("Kustomization", "delivery", {
             "sourceRef": {"kind": "GitRepository", "name": "delivery"}, "path": "./deploy", "prune": True,
             "interval": "1h", "wait": True, "timeout": DELIVERY_TIMEOUT, "retryInterval": DELIVERY_TIMEOUT}),
+    ]
+
+
+def scenario_objects(git_url: str, helm_url: str, registry: str) -> list[dict[str, Any]]:
+    # Long intervals: every reconciliation here is one the test asks for, so each step is known.
+    source = {"kind": "GitRepository", "name": "app"}
+    return [
         flux_object("GitRepository", "app", {"url": git_url, "ref": {"branch": "main"}, "interval": "1h"}),
         # An address of its own, where nothing listens.
         flux_object("GitRepository", "unreachable", {"url": f"http://{loopback_address((80,))}/gone.git",
@@ -524,12 +533,9 @@ def history(tmp_path_factory) -> Iterator[History]:
             with prometheus, sink, gateway, agent:
                 with flux_controllers(kube, workdir / "flux", pods, hosts) as flux:
                     started_at = time.time()
-                    git_url, delivery_url = git.repository("app"), git.repository("delivery")
+                    git_url = git.repository("app")
                     revisions = {"A": git.commit("app", COMMITS["A"], "A: healthy")}
-                    what, files, _ = DELIVERY_COMMITS[0]
-                    baseline = git.commit("delivery", files, what)
-                    kube.apply(scenario_objects(git_url, charts.url, oci.address, delivery_url),
-                               field_manager="e2e-flux-user")
+                    kube.apply(scenario_objects(git_url, charts.url, oci.address), field_manager="e2e-flux-user")
                     steps = [drive_a(kube, sink, revisions)]
                     judged, quiet_a = judge_a(prometheus, started_at, [
                         name for name in settings["flux"]["controllers"] if name not in c.FLUX_DEFAULT_CONTROLLERS])
@@ -548,7 +554,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                     quiet_c = Quiet("C", time.time(), 0.0, quiet_a.expected)
                     drive_similar_events(kube)
                     quiet_c.end = time.time()
-                    delivered = drive_delivery(kube, git, prometheus, baseline)
+                    delivered = drive_delivery(kube, git, prometheus)
                     judged += broken + drive_slow_release(kube, prometheus) + drive_stalled_source(kube, prometheus)
                     judged.append(drive_object_health_down(prometheus, ksm, start_ksm))
                     exposed = {name: series_names(running.metrics()) for name, running in flux.running.items()}
@@ -791,12 +797,21 @@ def suspend(kube: ApiServer, kind: str, name: str, suspended: bool) -> None:
                  "-p", json.dumps({"spec": {"suspend": suspended}}))
 
 
-def drive_delivery(kube: ApiServer, git: GitServer, prometheus: Prometheus, baseline: str) -> Delivered:
-    """Kustomization `delivery` through DELIVERY_COMMITS after its `baseline`, each outcome waited on
-    in the API server and then in the rules' own series: a state shorter than one scrape interval
-    can go unseen (docs/delivery.md), and the story is about what is seen. Each revision is held
-    back, the Kustomization suspended, until the backend has its artifact, so that every lead time
-    is seconds long and not the same second as its artifact."""
+def drive_delivery(kube: ApiServer, git: GitServer, prometheus: Prometheus) -> Delivered:
+    """Kustomization `delivery` through DELIVERY_COMMITS, each outcome waited on in the API server and
+    then in the rules' own series: a state shorter than one scrape interval can go unseen
+    (docs/delivery.md), and the story is about what is seen. It starts not Ready, its source not
+    fetched yet, which is no failure. Each revision after the baseline is held back, the
+    Kustomization suspended, until the backend has its artifact, so that every lead time is
+    seconds long and not the same second as its artifact."""
+    url = git.repository("delivery")
+    what, files, _ = DELIVERY_COMMITS[0]
+    baseline = git.commit("delivery", files, what)
+    kube.apply(delivery_objects(url), field_manager="e2e-flux-user")
+    wait_for(kube, "Kustomization", "delivery", "waiting for its source's artifact",
+             is_ready("False", "ArtifactFailed"))
+    recorded(prometheus, f'{delivery.READY}{{name="delivery"}} == 0')
+    suspend(kube, "GitRepository", "delivery", False)
     wait_for(kube, "Kustomization", "delivery", "applied the baseline", applied(baseline))
     recorded(prometheus, f'{delivery.APPLIED}{{name="delivery",revision="{baseline}"}}')
     delivered = Delivered(baseline, time.time())
@@ -1175,7 +1190,8 @@ def figure(prometheus: Prometheus, expr: str) -> float:
 def test_the_delivery_figures_are_the_history_the_api_server_kept(history):
     """Over the whole story (object health stopped once, controllers restarted, `delivery` reconciled
     by every restart): one deployment for each revision applied after the baseline, one failure
-    for each time Ready turned False (however often kustomize-controller retried it), each restore
+    for each time Ready turned False after it was True (however often kustomize-controller retried
+    it; not before the baseline, when the source had no artifact yet), each restore
     time and lead time to the second as the conditions and the artifacts say, and the documented
     queries summing them up."""
     delivered, prometheus = history.delivered, history.prometheus
