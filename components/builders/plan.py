@@ -91,9 +91,8 @@ class Plan:
                                   log_agents=config.agent_metrics_enabled)
                       if signals.metrics and config.alerts.enabled else [])
             delivered = delivered_kinds(config.flux.controllers) if config.delivery_enabled else []
-            delivery = recording_rules(config.delivery, config.cluster_label, delivered) if delivered else None
-            if delivery:
-                groups.append(delivery)
+            if delivered:
+                groups.append(recording_rules(config.delivery, config.cluster_label, delivered))
             dashboards = (dashboard_specs(config.flux.controllers, config.cluster_label,
                                           pipeline=config.pipeline_metrics_enabled,
                                           log_agents=config.agent_metrics_enabled,
@@ -111,7 +110,7 @@ class Plan:
             dash0=not collector and (signals.metrics or signals.logs),
             object_health=config.object_health_enabled,
             alert_rules={"groups": groups} if groups else None,
-            delivery=delivery is not None,
+            delivery=bool(delivered),
             dashboards=dashboards,
             queried_metrics=sorted({series for name in flux_reads for series in scraped_series(name)}),
             network_policies=_network_policies(config) if collector and config.network_policies.enabled else [],

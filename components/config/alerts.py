@@ -187,8 +187,8 @@ class AlertSettings(Model):
 class DashboardSettings(Model):
     enabled: bool = True
     (
-        "Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs "
-        "the perses.dev CRD)."
+        "Ship the Flux overview, control-plane and (with `delivery`) delivery PersesDashboards in the Flux namespace "
+        "while metrics are on (needs the perses.dev CRD)."
     )
 
 

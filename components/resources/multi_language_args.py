@@ -487,7 +487,7 @@ class DashboardSettings(TypedDict):
     """Flux dashboards, as PersesDashboards (the Dash0 operator syncs them to Dash0)."""
 
     enabled: NotRequired[bool]
-    """Ship the Flux overview and control-plane PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
+    """Ship the Flux overview, control-plane and (with `delivery`) delivery PersesDashboards in the Flux namespace while metrics are on (needs the perses.dev CRD)."""
 
 
 class DeliverySettings(TypedDict):
