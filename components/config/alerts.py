@@ -201,7 +201,7 @@ class DeliverySettings(Model):
     )
     interval: PrometheusDuration = "30s"
     (
-        "How often the delivery rules run, and so how finely they place an event in time; no shorter than the "
-        "object-health scrape interval (gateway.scrapeInterval), at most 2m: each rule reads its previous sample "
-        "within Prometheus' 5m lookback."
+        "How often the delivery rules run, and so how finely they place an event in time; shorter than the "
+        "object-health scrape interval (gateway.scrapeInterval) gains nothing. At most 2m: each rule reads its "
+        "previous sample within Prometheus' 5m lookback."
     )

@@ -496,7 +496,7 @@ class DeliverySettings(TypedDict):
     enabled: NotRequired[bool]
     """Deployments, change failures, time to restore and lead time per Kustomization and HelmRelease (docs/delivery.md): recording rules in the PrometheusRule and the Flux delivery PersesDashboard. They are computed from object health, so they need it and signals.metrics."""
     interval: NotRequired[str]
-    """How often the delivery rules run, and so how finely they place an event in time; no shorter than the object-health scrape interval (gateway.scrapeInterval), at most 2m: each rule reads its previous sample within Prometheus' 5m lookback."""
+    """How often the delivery rules run, and so how finely they place an event in time; shorter than the object-health scrape interval (gateway.scrapeInterval) gains nothing. At most 2m: each rule reads its previous sample within Prometheus' 5m lookback."""
 
 
 class ObjectHealthResourceSettings(TypedDict):
