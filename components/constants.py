@@ -117,6 +117,9 @@ class FluxResource(NamedTuple):
     """kube-state-metrics path to the object's sourceRef (`kind`, `name`, optional `namespace`); empty if none."""
     release: tuple[str, ...] = ()
     """kube-state-metrics path to the number Helm gave the release the object runs; empty if none."""
+    chart_source: tuple[str, ...] = ()
+    """kube-state-metrics path to the sourceRef of a HelmRelease's `spec.chart`, from which helm-controller
+    makes the HelmChart `<namespace>-<name>` in that source's namespace; empty if none."""
 
 
 FLUX_ARTIFACT = ("status", "artifact")
@@ -146,6 +149,7 @@ FLUX_RESOURCES_BY_CONTROLLER = {
             "helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases",
             ("status", "history", "[status=deployed]", "chartVersion"),
             release=("status", "history", "[status=deployed]", "version"),
+            chart_source=("spec", "chart", "spec", "sourceRef"),
         ),
     ),
     "notification-controller": (
@@ -179,6 +183,9 @@ FLUX_NOT_READY_SELECTOR = 'ready!="True",suspended!="true",reason!=""'
 FLUX_READY_TRANSITION_METRIC = "gotk_resource_ready_transition_timestamp_seconds"
 # When a source stored the artifact it serves, with its `revision`: where a lead time starts.
 FLUX_ARTIFACT_TIME_METRIC = "gotk_resource_artifact_timestamp_seconds"
+# The kinds whose artifacts Kustomizations and HelmReleases apply: the HelmChart helm-controller
+# makes from a HelmRelease's `spec.chart` has the chart version as its artifact revision.
+FLUX_ARTIFACT_TIME_KINDS = (*FLUX_SOURCE_KINDS, "HelmChart")
 # Every family kube-state-metrics serves for the Flux objects (builders/kube_state_metrics.py).
 FLUX_HEALTH_METRICS = (FLUX_RESOURCE_INFO_METRIC, FLUX_READY_TRANSITION_METRIC, FLUX_ARTIFACT_TIME_METRIC)
 # gotk_resource_info label of a HelmRelease: the Helm release number it runs, new at every upgrade

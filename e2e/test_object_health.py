@@ -163,6 +163,8 @@ KS_SOURCE = (("source_kind", "GitRepository"), ("source_name", "fleet"))
 KS_SHARED_SOURCE = {**KS_SPEC, "sourceRef": {**KS_SPEC["sourceRef"], "namespace": "gitops"}}
 HR_SPEC = {"interval": "10m", "chart": {"spec": {"chart": "podinfo", "version": "6.7.x",
                                                  "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}}}
+# A HelmRelease's chart source, as labels (for the delivery figures' lead time).
+HR_SOURCE = (("source_kind", "HelmRepository"), ("source_name", "podinfo"))
 
 # (object, what docs/what-it-deploys.md says of it)
 CASES: list[tuple[dict[str, Any], Expected]] = [
@@ -202,7 +204,7 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
            "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}},
           {"artifact": artifact("6.7.1", "helmchart/gitops/team-a-podinfo/podinfo-6.7.1.tgz"),
            "conditions": [ready("True", "ChartPullSucceeded", T_E)]}),
-     Expected("True", "false", "ChartPullSucceeded", "6.7.1", U_E)),
+     Expected("True", "false", "ChartPullSucceeded", "6.7.1", U_E, stored=U_A)),
     (flux("ExternalArtifact", "team-a", "podinfo-manifests",
           {"sourceRef": {"apiVersion": "source.extensions.fluxcd.io/v1beta1", "kind": "ArtifactGenerator",
                          "name": "podinfo"}},
@@ -228,22 +230,22 @@ CASES: list[tuple[dict[str, Any], Expected]] = [
           {"conditions": [ready("True", "UpgradeSucceeded", T_E)],
            "history": [snapshot("podinfo", "team-a", "podinfo", "6.7.1", "deployed", 3),
                        snapshot("podinfo", "team-a", "podinfo", "6.7.0", "superseded", 2)]}),
-     Expected("True", "false", "UpgradeSucceeded", "6.7.1", U_E, release="3")),
+     Expected("True", "false", "UpgradeSucceeded", "6.7.1", U_E, HR_SOURCE, release="3")),
     # A failed upgrade leaves the previous release deployed.
     (flux("HelmRelease", "team-a", "redis", HR_SPEC,
           {"conditions": [ready("False", "UpgradeFailed", T_B)],
            "history": [snapshot("redis", "team-a", "redis", "20.1.0", "failed", 5),
                        snapshot("redis", "team-a", "redis", "20.0.5", "deployed", 4)]}),
-     Expected("False", "false", "UpgradeFailed", "20.0.5", U_B, release="4")),
+     Expected("False", "false", "UpgradeFailed", "20.0.5", U_B, HR_SOURCE, release="4")),
     # A failed first install: nothing deployed, so no revision.
     (flux("HelmRelease", "team-b", "broken", HR_SPEC,
           {"conditions": [ready("False", "InstallFailed", T_C)],
            "history": [snapshot("broken", "team-b", "podinfo", "1.0.0", "failed", 1)]}),
-     Expected("False", "false", "InstallFailed", None, U_C)),
+     Expected("False", "false", "InstallFailed", None, U_C, HR_SOURCE)),
     (flux("HelmRelease", "team-b", "cache", {**HR_SPEC, "suspend": True},
           {"conditions": [ready("Unknown", "Progressing", T_A)]}),
-     Expected("Unknown", "true", "Progressing", None, U_A)),
-    (flux("HelmRelease", "team-b", "fresh", HR_SPEC), Expected("Unknown", "false")),
+     Expected("Unknown", "true", "Progressing", None, U_A, HR_SOURCE)),
+    (flux("HelmRelease", "team-b", "fresh", HR_SPEC), Expected("Unknown", "false", source=HR_SOURCE)),
     # Alerts and Providers (v1beta3) have no status: True, as `flux get` shows them.
     (flux("Alert", "gitops", "otel", {"eventSeverity": "info", "providerRef": {"name": "otel"},
                                       "eventSources": [{"kind": "Kustomization", "name": "*"}]}),
@@ -295,7 +297,8 @@ FIXTURE_EXPECTED = {
     ("Bucket", "tenant-a", "assets"): Expected("Unknown", "false", "Progressing", None, 1777888800),
     ("HelmRepository", "flux-system", "bitnami"): Expected("Unknown", "false"),
     ("HelmRepository", "flux-system", "podinfo"): Expected("True", "false", "Succeeded", INDEX_DIGEST, 1777880730),
-    ("HelmChart", "flux-system", "apps-podinfo"): Expected("True", "false", "ChartPullSucceeded", "6.7.1", 1777880730),
+    ("HelmChart", "flux-system", "apps-podinfo"): Expected("True", "false", "ChartPullSucceeded", "6.7.1", 1777880730,
+                                                          stored=1777880730),
     ("ExternalArtifact", "apps", "podinfo-manifests"): Expected(
         "True", "false", "Succeeded",
         "latest@sha256:8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e", 1777882500,
@@ -311,10 +314,16 @@ FIXTURE_EXPECTED = {
     ("Kustomization", "tenant-a", "tenant-apps"): Expected(
         "Unknown", "false",
         source=(("source_kind", "GitRepository"), ("source_name", "tenant-a"), ("source_namespace", "flux-system"))),
-    ("HelmRelease", "apps", "podinfo"): Expected("True", "false", "UpgradeSucceeded", "6.7.1", 1777880730,
-                                                 release="3"),
+    ("HelmRelease", "apps", "podinfo"): Expected(
+        "True", "false", "UpgradeSucceeded", "6.7.1", 1777880730,
+        (("source_kind", "HelmRepository"), ("source_name", "podinfo"), ("source_namespace", "flux-system")),
+        release="3"),
     # The failed upgrade to 20.1.0 left 20.0.5 deployed.
-    ("HelmRelease", "apps", "redis"): Expected("False", "false", "UpgradeFailed", "20.0.5", 1777887012, release="4"),
+    ("HelmRelease", "apps", "redis"): Expected(
+        "False", "false", "UpgradeFailed", "20.0.5", 1777887012,
+        (("source_kind", "HelmRepository"), ("source_name", "bitnami"), ("source_namespace", "flux-system")),
+        release="4"),
+    # A chartRef has no chart source to label.
     ("HelmRelease", "tenant-a", "cache"): Expected("Unknown", "true", "Progressing", None, 1777888800),
     ("Alert", "flux-system", "otel-alert"): Expected("True", "false"),
     ("Provider", "flux-system", "otel"): Expected("True", "true"),

@@ -446,6 +446,8 @@ class History:
     delivered: Delivered
     demo_incident: tuple[float, float]
     """HelmRelease `demo`: Ready turned False on chart 1.1.0, and True again on 1.2.0."""
+    demo_chart_stored: float
+    """When `demo`'s HelmChart stored chart 1.2.0."""
     similar_events: tuple[float, float]
     """When `app` was reconciled again and again at one revision."""
 
@@ -547,6 +549,8 @@ def history(tmp_path_factory) -> Iterator[History]:
                     revisions["C"] = git.commit("app", COMMITS["C"], "C: fixed")
                     step, demo_restored = drive_c(kube, sink, revisions)
                     steps.append(step)
+                    demo_chart = wait_for(kube, "HelmChart", f"{NS}-demo", "stored chart 1.2.0",
+                                          lambda o: o.get("status", {}).get("artifact", {}).get("revision") == "1.2.0")
                     for each in broken:
                         judge_resolved(prometheus, each, fixed_at)
                     quiet_c = Quiet("C", time.time(), 0.0, quiet_a.expected)
@@ -572,7 +576,8 @@ def history(tmp_path_factory) -> Iterator[History]:
                 config = parse_stack_config({**settings, **overrides})
                 yield History(sink, uid, config, revisions, steps, lines, exposed, events, oci_digest, prometheus,
                               judged, [quiet_a, quiet_c], started_at, by_kind(rendering.resources, "PersesDashboard"),
-                              workdir, delivered, (demo_failed, demo_restored), (quiet_c.start, quiet_c.end))
+                              workdir, delivered, (demo_failed, demo_restored),
+                              stamp(demo_chart["status"]["artifact"]["lastUpdateTime"]), (quiet_c.start, quiet_c.end))
         finally:
             ksm[0].process.stop()
             for part in (agent, gateway, sink, prometheus):
@@ -1234,9 +1239,10 @@ def test_flux_s_own_history_misses_the_build_failure_that_ready_shows(history):
 
 def test_a_helm_release_counts_its_upgrade_and_its_failed_one(history):
     """`demo`: installed (an object's first release is no deployment), its upgrade to 1.1.0 failing
-    to render until 1.2.0 restored it. helm-controller retries the failing upgrade within seconds,
-    each retry moving Ready's transition time, so the failure starts at the transition of the
-    first scrape that shows it: within one scrape interval of the first, as the test saw it."""
+    to render until 1.2.0 restored it, its lead time from the HelmChart helm-controller made for it
+    storing chart 1.2.0. helm-controller retries the failing upgrade within seconds, each retry
+    moving Ready's transition time, so the failure starts at the transition of the first scrape
+    that shows it: within one scrape interval of the first, as the test saw it."""
     failed, restored = history.demo_incident
     scrape = prometheus_duration_seconds(SCRAPE_INTERVAL)
 
@@ -1249,6 +1255,7 @@ def test_a_helm_release_counts_its_upgrade_and_its_failed_one(history):
     ((restore,),) = values(delivery.RESTORE_SECONDS).values()
     assert failed <= started <= failed + scrape
     assert restore == restored - started
+    assert values(delivery.LEAD_TIME_SECONDS) == {"1.2.0": [restored - history.demo_chart_stored]}
 
 
 def test_reconciling_one_revision_again_is_neither_a_deployment_nor_a_failure(history):

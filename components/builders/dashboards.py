@@ -11,7 +11,7 @@ gives `k8s.cluster.name`) and, on the overview, a namespace variable scope every
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from .. import constants as c
 from . import delivery as figures
@@ -356,17 +356,14 @@ DELIVERY_DESCRIPTIONS = {
 }
 
 
-def delivery_spec(cluster_label: str, kinds: list[str]) -> dict[str, Any]:
+def delivery_spec(cluster_label: str) -> dict[str, Any]:
     """Every figure of builders/delivery.py over the last week in total, then by cluster, by
-    namespace and by object; deployments and failures per day through time. Lead times only with
-    Kustomizations among the measured `kinds`."""
+    namespace and by object; deployments and failures per day through time."""
     scope = f",{_in_scope(cluster_label, CLUSTER)},{_in_scope('exported_namespace', NAMESPACE)}"
     week = f" over the last {DELIVERY_WINDOW}"
-    shown = [key for key in DELIVERY_TITLES if key != "meanLeadTime" or "Kustomization" in kinds]
 
     def in_window(window: str, by: str = "") -> dict[str, str]:
-        queries = figures.window_queries(window, scope, by=by)
-        return {key: queries[key] for key in shown}
+        return figures.window_queries(window, scope, by=by)
 
     totals = in_window(DELIVERY_WINDOW)
     summary = [stat(key, DELIVERY_TITLES[key], DELIVERY_DESCRIPTIONS[key] + week, query,
@@ -404,14 +401,13 @@ def delivery_spec(cluster_label: str, kinds: list[str]) -> dict[str, Any]:
 
 
 def dashboard_specs(controllers: list[str], cluster_label: str, *, pipeline: bool = False,
-                    log_agents: bool = False, delivery: Optional[list[str]] = None) -> dict[str, dict[str, Any]]:
+                    log_agents: bool = False, delivery: bool = False) -> dict[str, dict[str, Any]]:
     """Each dashboard's resource name and spec; `pipeline` adds the collectors' own row to the
-    control plane (`log_agents`: with the agents' panel); `delivery`, the kinds the delivery rules
-    measure, adds the delivery dashboard."""
+    control plane (`log_agents`: with the agents' panel); `delivery` adds the delivery dashboard."""
     specs = {OVERVIEW: overview_spec(cluster_label),
              CONTROL_PLANE: control_plane_spec(controllers, cluster_label, pipeline=pipeline, log_agents=log_agents)}
     if delivery:
-        specs[DELIVERY] = delivery_spec(cluster_label, delivery)
+        specs[DELIVERY] = delivery_spec(cluster_label)
     return specs
 
 

@@ -19,8 +19,9 @@ recording rules that turn its samples into one sample per event:
 - `flux_delivery:applied`: one series per object and what it runs (the applied revision; for a
   HelmRelease also the Helm release number, new at every upgrade, values-only ones too).
 - `flux_delivery:deployments`: one sample as an object already seen runs something new.
-- `flux_delivery:lead_time_seconds`: one sample with each deployment of a Kustomization: from its
-  source storing the revision's artifact to the revision applied (Ready turning True with it).
+- `flux_delivery:lead_time_seconds`: one sample with each deployment of a Kustomization, and of a
+  HelmRelease to a new chart version of its `spec.chart`: from the source (for a HelmRelease, its
+  HelmChart) storing the revision's artifact to the revision applied (Ready turning True with it).
 
 The rules read their own earlier samples (`offset` one interval), which Prometheus writes at the
 evaluation's own timestamp, so each event is sampled once however late the scraped samples arrive.
@@ -71,7 +72,7 @@ def delivered_kinds(controllers: list[str]) -> list[str]:
 
 def recording_rules(settings: DeliverySettings, cluster_label: str, delivered: list[str]) -> dict[str, Any]:
     """The rule group over the `delivered` kinds (delivered_kinds), evaluated every
-    `settings.interval`; lead times only where Kustomizations are among them."""
+    `settings.interval`."""
     obj = object_labels(cluster_label)
     kinds = f'kind=~"{"|".join(delivered)}"'
     info = metric(c.FLUX_RESOURCE_INFO_METRIC)
@@ -85,9 +86,22 @@ def recording_rules(settings: DeliverySettings, cluster_label: str, delivered: l
         return f'max by ({obj}) ({info}{{{kinds},ready="{ready}",suspended="false"}})'
 
     applied_labels = f"{obj}, revision, {c.FLUX_RELEASE_LABEL}"
-    # A Kustomization names its source's namespace only when it differs from its own.
-    deployed = (f'label_replace({DEPLOYMENTS}{{kind="Kustomization",source_namespace=""}}, "source_namespace", "$1", '
-                f'"exported_namespace", "(.*)") or {DEPLOYMENTS}{{kind="Kustomization",source_namespace!=""}}')
+
+    def with_source_namespace(selector: str) -> str:
+        """Deployments of `selector`; an object names its source's namespace only when it differs from its own."""
+        return (f'label_replace({DEPLOYMENTS}{{{selector},source_namespace=""}}, "source_namespace", "$1", '
+                f'"exported_namespace", "(.*)") or {DEPLOYMENTS}{{{selector},source_namespace!=""}}')
+
+    deployed = []
+    if "Kustomization" in delivered:
+        deployed.append(with_source_namespace('kind="Kustomization"'))
+    if "HelmRelease" in delivered:
+        # The HelmChart helm-controller makes of a `spec.chart`: `<namespace>-<name>` in the chart
+        # source's namespace. Only a new chart version comes from a new chart artifact.
+        releases = with_source_namespace('kind="HelmRelease",source_kind!=""')
+        charts = f'label_join({releases}, "source_name", "-", "exported_namespace", "name")'
+        deployed.append(f'label_replace({charts}, "source_kind", "HelmChart", "source_kind", ".*") '
+                        f"unless on ({obj}, revision) {APPLIED} offset {previous}")
     artifacts = (f"max by ({obj}, revision) "
                  f"(last_over_time({metric(c.FLUX_ARTIFACT_TIME_METRIC)}[{ARTIFACT_LOOKBACK}]))")
     for label, source_label in zip(SOURCE_LABELS, ("kind", "name", "exported_namespace")):
@@ -106,10 +120,10 @@ def recording_rules(settings: DeliverySettings, cluster_label: str, delivered: l
         (DEPLOYMENTS, f"{APPLIED} unless on ({applied_labels}) {APPLIED} offset {previous} "
                       f"and on ({obj}) {APPLIED} offset {previous}"),
     ]
-    if "Kustomization" in delivered:
-        rules.append((LEAD_TIME_SECONDS, f"(0 * ({deployed}) + on ({obj}) group_left () {transition}) "
-                                         f"- on ({cluster_label}, {', '.join(SOURCE_LABELS)}, revision) group_left () "
-                                         f"{artifacts}"))
+    rules.append((LEAD_TIME_SECONDS, f"(0 * ({' or '.join(f'({each})' for each in deployed)}) "
+                                     f"+ on ({obj}) group_left () {transition}) "
+                                     f"- on ({cluster_label}, {', '.join(SOURCE_LABELS)}, revision) group_left () "
+                                     f"{artifacts}"))
     return {"name": GROUP, "interval": settings.interval,
             "rules": [{"record": name, "expr": expr} for name, expr in rules]}
 

@@ -7,14 +7,16 @@ objects from the API server and, with the configuration built here, exposes for 
   (True/False/Unknown), `suspended` (true/false), `reason` (of the Ready condition), where the
   kind has one, `revision`, for a Kustomization its source: `source_kind`, `source_name` and,
   when the source is in another namespace, `source_namespace`, and for a HelmRelease the number
-  of the Helm release it runs, `helm_revision`;
+  of the Helm release it runs, `helm_revision`, and the same three labels for the source of its
+  `spec.chart`;
 - `gotk_resource_ready_transition_timestamp_seconds`: when the Ready condition last changed, in
   Unix seconds, with `name`, `exported_namespace` and `kind` (kinds without status have none);
-- `gotk_resource_artifact_timestamp_seconds`: when a source a Kustomization can follow stored its
-  artifact, in Unix seconds, with `name`, `exported_namespace`, `kind` and `revision`.
+- `gotk_resource_artifact_timestamp_seconds`: when a source a Kustomization can follow, or a
+  HelmChart, stored its artifact, in Unix seconds, with `name`, `exported_namespace`, `kind` and
+  `revision`.
 
-`helm_revision` and the artifact times are what the delivery figures read (builders/delivery.py),
-and are served only with them.
+A HelmRelease's `helm_revision` and chart source, and the artifact times, are what the delivery
+figures read (builders/delivery.py), and are served only with them.
 
 The object's namespace is written as `exported_namespace` by kube-state-metrics itself. That is the
 name the published Flux dashboards use, and it survives both scrape paths unchanged: the gateway's
@@ -59,8 +61,10 @@ def _resource_metrics(resource: c.FluxResource, delivery: bool) -> dict[str, Any
     }
     if resource.revision:
         state_paths["revision"] = list(resource.revision)
-    for label in SOURCE_LABELS if resource.source else ():
-        state_paths[label] = [*resource.source, label.removeprefix("source_")]
+    # A HelmRelease's chart source only for the delivery figures: its lead time starts at the chart.
+    source = resource.source or (resource.chart_source if delivery else ())
+    for label in SOURCE_LABELS if source else ():
+        state_paths[label] = [*source, label.removeprefix("source_")]
     if resource.release and delivery:
         state_paths[c.FLUX_RELEASE_LABEL] = list(resource.release)
     metrics: list[dict[str, Any]] = [
@@ -86,7 +90,7 @@ def _resource_metrics(resource: c.FluxResource, delivery: bool) -> dict[str, Any
                 "each": {"type": "Gauge", "gauge": {"path": [*READY_CONDITION, "lastTransitionTime"]}},
             }
         )
-    if resource.kind in c.FLUX_SOURCE_KINDS and delivery:
+    if resource.kind in c.FLUX_ARTIFACT_TIME_KINDS and delivery:
         metrics.append(
             {
                 "name": _unprefixed(c.FLUX_ARTIFACT_TIME_METRIC),

@@ -96,7 +96,7 @@ class Plan:
             dashboards = (dashboard_specs(config.flux.controllers, config.cluster_label,
                                           pipeline=config.pipeline_metrics_enabled,
                                           log_agents=config.agent_metrics_enabled,
-                                          delivery=delivered)
+                                          delivery=bool(delivered))
                           if signals.metrics and config.dashboards.enabled else {})
         authenticated = collector and receiver_auth.required(config.gateway, signals)
         flux_reads = {name for name in read if not name.startswith(c.COLLECTOR_METRIC_PREFIX)} - {c.SCRAPE_UP_METRIC}

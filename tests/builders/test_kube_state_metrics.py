@@ -41,13 +41,13 @@ def test_the_configuration_has_one_entry_per_kind_and_names_prometheus_accepts()
             assert all(LABEL_NAME.match(name) for name in labels), labels
 
 
-def test_kinds_without_status_get_no_ready_transition_family_and_only_followed_sources_an_artifact_time():
+def test_kinds_without_status_get_no_ready_transition_family_and_only_applied_sources_an_artifact_time():
     # Without a Ready condition to read, kube-state-metrics would log an error for each such object;
     # an artifact time is read only where a Kustomization's lead time can start.
     by_kind = {r["groupVersionKind"]["kind"]: families(r) for r in CONFIG["spec"]["resources"]}
     for resource in ALL_KINDS:
         expected = set(ksm.HEALTH_METRICS) - ({c.FLUX_READY_TRANSITION_METRIC} if resource.static else set())
-        if resource.kind not in c.FLUX_SOURCE_KINDS:
+        if resource.kind not in c.FLUX_ARTIFACT_TIME_KINDS:
             expected.discard(c.FLUX_ARTIFACT_TIME_METRIC)
         assert by_kind[resource.kind] == expected, resource.kind
     assert {r.kind for r in ALL_KINDS if r.static} == {"Alert", "Provider"}
@@ -200,6 +200,10 @@ def test_without_the_delivery_figures_object_health_serves_neither_artifact_time
     labels = {label for resource in config["spec"]["resources"] for metric in resource["metrics"]
               for label in metric.get("labelsFromPath", {})}
     assert c.FLUX_RELEASE_LABEL not in labels
+    (release,) = [resource for resource in config["spec"]["resources"]
+                  if resource["groupVersionKind"]["kind"] == "HelmRelease"]
+    assert not any(label.startswith("source_") for metric in release["metrics"]
+                   for label in metric.get("labelsFromPath", {}))
     with_them = {label for resource in CONFIG["spec"]["resources"] for metric in resource["metrics"]
                  for label in metric.get("labelsFromPath", {})}
     assert c.FLUX_RELEASE_LABEL in with_them
