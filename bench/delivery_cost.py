@@ -4,13 +4,13 @@ and in the backend's recorded series.
     .venv/bin/python -m bench.delivery_cost [--objects 50]
 
 Real programs, as in the real tier: an API server holding `--objects` each of GitRepositories,
-Kustomizations (applying them) and HelmReleases, with the statuses Flux writes for healthy
-objects; kube-state-metrics with the `prod` stack's rendered configuration, once with the
-delivery figures off (`delivery.enabled: false`) and once on; and a Prometheus that scrapes
-the second and evaluates the rendered `flux-delivery` group. Prints, per kind and object, the
-series and the bytes of sample lines that object health serves without and with them, and the
-recorded series per object in the backend with the samples they add per hour at the default
-`delivery.interval`. Needs the built programs (python -m e2e.build).
+Kustomizations (applying them), HelmReleases and the HelmCharts helm-controller makes for them,
+with the statuses Flux writes for healthy objects; kube-state-metrics with the `prod` stack's
+rendered configuration, once with the delivery figures off (`delivery.enabled: false`) and once
+on; and a Prometheus that scrapes the second and evaluates the rendered `flux-delivery` group.
+Prints, per kind and object, the series and the bytes of sample lines that object health serves
+without and with them, and the recorded series per object in the backend with the samples they
+add per hour at the default `delivery.interval`. Needs the built programs (python -m e2e.build).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from e2e.harness.prometheus import EVALUATION_INTERVAL, Prometheus  # noqa: E402
 from e2e.harness.render import by_kind, releases, run_stack  # noqa: E402
 
 NAMESPACE = "apps"
-KINDS = ("GitRepository", "Kustomization", "HelmRelease")
+KINDS = ("GitRepository", "Kustomization", "HelmChart", "HelmRelease")
 WHEN = "2026-05-04T08:15:00Z"
 SETTLE_SECONDS = 120
 # Evaluations each recorded series gets per hour at the default interval.
@@ -57,7 +57,8 @@ def ready() -> dict[str, Any]:
 
 
 def flux_objects(count: int) -> list[dict[str, Any]]:
-    """`count` GitRepositories, each applied by a Kustomization, and `count` HelmReleases, healthy."""
+    """`count` GitRepositories, each applied by a Kustomization, and `count` HelmReleases with
+    their HelmCharts, healthy."""
     resources = {r.kind: r for kinds in c.FLUX_RESOURCES_BY_CONTROLLER.values() for r in kinds}
 
     def obj(kind: str, name: str, spec: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +79,12 @@ def flux_objects(count: int) -> list[dict[str, Any]]:
             obj("Kustomization", name, {"interval": "10m", "prune": True, "path": "./",
                                         "sourceRef": {"kind": "GitRepository", "name": name}},
                 {"conditions": [ready()], "lastAppliedRevision": revision, "lastAttemptedRevision": revision}),
+            obj("HelmChart", f"{NAMESPACE}-{name}", {"interval": "10m", "chart": "podinfo", "version": "6.7.x",
+                                                     "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}},
+                {"conditions": [ready()], "artifact": {
+                    "revision": "6.7.1", "digest": "sha256:" + "ab" * 32, "lastUpdateTime": WHEN,
+                    "path": f"helmchart/{NAMESPACE}/{name}/podinfo-6.7.1.tgz", "size": 1024,
+                    "url": f"http://source-controller/{name}.tgz"}}),
             obj("HelmRelease", name, {"interval": "10m", "chart": {"spec": {
                 "chart": "podinfo", "version": "6.7.x", "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}}},
                 {"conditions": [ready()], "history": [{
