@@ -448,6 +448,8 @@ class History:
     """HelmRelease `demo`: Ready turned False on chart 1.1.0, and True again on 1.2.0."""
     demo_chart_stored: float
     """When `demo`'s HelmChart stored chart 1.2.0."""
+    demo_releases: list[str]
+    """The numbers of the Helm releases `demo` deployed after its install: chart 1.2.0, then new values."""
     similar_events: tuple[float, float]
     """When `app` was reconciled again and again at one revision."""
 
@@ -551,6 +553,7 @@ def history(tmp_path_factory) -> Iterator[History]:
                     steps.append(step)
                     demo_chart = wait_for(kube, "HelmChart", f"{NS}-demo", "stored chart 1.2.0",
                                           lambda o: o.get("status", {}).get("artifact", {}).get("revision") == "1.2.0")
+                    demo_releases = drive_values_change(kube, prometheus)
                     for each in broken:
                         judge_resolved(prometheus, each, fixed_at)
                     quiet_c = Quiet("C", time.time(), 0.0, quiet_a.expected)
@@ -577,7 +580,8 @@ def history(tmp_path_factory) -> Iterator[History]:
                 yield History(sink, uid, config, revisions, steps, lines, exposed, events, oci_digest, prometheus,
                               judged, [quiet_a, quiet_c], started_at, by_kind(rendering.resources, "PersesDashboard"),
                               workdir, delivered, (demo_failed, demo_restored),
-                              stamp(demo_chart["status"]["artifact"]["lastUpdateTime"]), (quiet_c.start, quiet_c.end))
+                              stamp(demo_chart["status"]["artifact"]["lastUpdateTime"]), demo_releases,
+                              (quiet_c.start, quiet_c.end))
         finally:
             ksm[0].process.stop()
             for part in (agent, gateway, sink, prometheus):
@@ -774,6 +778,24 @@ def drive_controller_down(prometheus: Prometheus, flux, metrics_host: str) -> li
     for each in judged:
         judge_resolved(prometheus, each, fixed_at)
     return judged
+
+
+def deployed_release(obj: dict[str, Any]) -> str:
+    """The number of the Helm release a HelmRelease runs, as `helm_revision` says it."""
+    return at_path(obj, RESOURCES["HelmRelease"].release)
+
+
+def drive_values_change(kube: ApiServer, prometheus: Prometheus) -> list[str]:
+    """`demo`, at chart 1.2.0, upgraded with new values only (a new Helm release of the same chart);
+    returns the release numbers it deployed since its install."""
+    upgraded = deployed_release(live(kube, "HelmRelease", "demo"))
+    recorded(prometheus, f'{delivery.APPLIED}{{name="demo",{c.FLUX_RELEASE_LABEL}="{upgraded}"}}')
+    kube.kubectl("patch", plural("HelmRelease"), "demo", "-n", NS, "--type=merge",
+                 "-p", json.dumps({"spec": {"values": {"note": "a values change"}}}))
+    changed = wait_for(kube, "HelmRelease", "demo", "upgraded with new values",
+                       lambda o: is_ready("True", "UpgradeSucceeded")(o) and deployed_release(o) != upgraded)
+    recorded(prometheus, f'{delivery.APPLIED}{{name="demo",{c.FLUX_RELEASE_LABEL}="{deployed_release(changed)}"}}')
+    return [upgraded, deployed_release(changed)]
 
 
 def drive_similar_events(kube: ApiServer) -> None:
@@ -1177,13 +1199,16 @@ def test_reconcile_errors_miss_a_failed_build_and_count_a_failing_source(history
 
 
 # --- the delivery figures ----------------------------------------------------------------------------
-def recorded_values(prometheus: Prometheus, selector: str, since: float, at: float | None = None) -> dict[str, list]:
-    """The samples of a recorded delivery series from `since` to `at` (now), by revision (or "" where
-    it has none): each event is one sample."""
+def recorded_values(prometheus: Prometheus, selector: str, since: float, at: float | None = None,
+                    by: str = "revision") -> dict[str, list]:
+    """The samples of a recorded delivery series from `since` to `at` (now), in time order, by the
+    label `by` (or "" where they have none): each event is one sample."""
     at = at or time.time()
     data = prometheus.api("query", query=f"{selector}[{int(at - since) + 1}s]", time=f"{at:.3f}")
-    return {item["metric"].get("revision", ""): [float(value) for _, value in item["values"]]
-            for item in data["result"]}
+    samples: dict[str, list] = {}
+    for item in data["result"]:
+        samples.setdefault(item["metric"].get(by, ""), []).extend(item["values"])
+    return {key: [float(value) for _, value in sorted(values)] for key, values in samples.items()}
 
 
 def figure(prometheus: Prometheus, expr: str) -> float:
@@ -1239,8 +1264,9 @@ def test_flux_s_own_history_misses_the_build_failure_that_ready_shows(history):
 
 def test_a_helm_release_counts_its_upgrade_and_its_failed_one(history):
     """`demo`: installed (an object's first release is no deployment), its upgrade to 1.1.0 failing
-    to render until 1.2.0 restored it, its lead time from the HelmChart helm-controller made for it
-    storing chart 1.2.0. helm-controller retries the failing upgrade within seconds, each retry
+    to render until 1.2.0 restored it, then new values for 1.2.0: two deployments, one lead time,
+    from the HelmChart helm-controller made for it storing chart 1.2.0 (new values have no
+    artifact). helm-controller retries the failing upgrade within seconds, each retry
     moving Ready's transition time, so the failure starts at the transition of the first scrape
     that shows it: within one scrape interval of the first, as the test saw it."""
     failed, restored = history.demo_incident
@@ -1250,7 +1276,10 @@ def test_a_helm_release_counts_its_upgrade_and_its_failed_one(history):
         return recorded_values(history.prometheus, f'{series}{{kind="HelmRelease",name="demo"}}',
                                history.started_at)
 
-    assert values(delivery.DEPLOYMENTS) == {"1.2.0": [1.0]}
+    assert values(delivery.DEPLOYMENTS) == {"1.2.0": [1.0, 1.0]}
+    assert recorded_values(history.prometheus, f'{delivery.DEPLOYMENTS}{{kind="HelmRelease",name="demo"}}',
+                           history.started_at, by=c.FLUX_RELEASE_LABEL) == {
+        release: [1.0] for release in history.demo_releases}
     ((started,),) = values(delivery.FAILURES).values()
     ((restore,),) = values(delivery.RESTORE_SECONDS).values()
     assert failed <= started <= failed + scrape
