@@ -15,7 +15,7 @@ The story, driven once for the module (`history`), each step waited on in the AP
 - Kustomization `dependent` depends on `app` (DependencyNotReady while B is applied);
 - Kustomization `paused` is suspended; GitRepository `unreachable` points where nothing listens;
 - HelmRelease `demo` from the Helm repository installs chart 1.0.0, fails to upgrade to 1.1.0 (the
-  chart fails to render), and upgrades to 1.2.0; HelmRelease `oci-demo` installs a chart from
+  chart fails to render), upgrades to 1.2.0 and then to new values; HelmRelease `oci-demo` installs a chart from
   the OCI registry (e2e/harness/oci_registry.py) through OCIRepository `oci-demo`;
 - `app` reconciled more than ten times at C, so that client-go's EventCorrelator combines its
   success events;
