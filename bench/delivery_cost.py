@@ -5,7 +5,8 @@ and in the backend's recorded series.
 
 Real programs, as in the real tier: an API server holding `--objects` each of GitRepositories,
 Kustomizations (applying them), HelmReleases and the HelmCharts helm-controller makes for them,
-with the statuses Flux writes for healthy objects; kube-state-metrics with the `prod` stack's
+with the statuses Flux writes for healthy objects (written here, since the cost is in the shape
+of a status, which e2e/test_object_health.py checks, not in who wrote it); kube-state-metrics with the `prod` stack's
 rendered configuration, once with the delivery figures off (`delivery.enabled: false`) and once
 on; and a Prometheus that scrapes the second and evaluates the rendered `flux-delivery` group.
 Prints, per kind and object, the series and the bytes of sample lines that object health serves

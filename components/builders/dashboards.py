@@ -342,17 +342,18 @@ def control_plane_spec(controllers: list[str], cluster_label: str, *, pipeline: 
 
 
 DELIVERY_WINDOW = "7d"
-DELIVERY_UNITS = {"deployments": "decimal", "failures": "decimal", "changeFailureRate": "percent-decimal",
-                  "meanTimeToRestore": "seconds", "meanLeadTime": "seconds"}
-DELIVERY_TITLES = {"deployments": "Deployments", "failures": "Change failures",
-                   "changeFailureRate": "Change failure rate", "meanTimeToRestore": "Mean time to restore",
-                   "meanLeadTime": "Mean lead time"}
-DELIVERY_DESCRIPTIONS = {
-    "deployments": "New revisions (and Helm releases) that Kustomizations and HelmReleases applied.",
-    "failures": "Times an object's Ready condition turned False.",
-    "changeFailureRate": "Change failures among deployments and change failures together.",
-    "meanTimeToRestore": "Mean time from Ready turning False to Ready turning True, over the incidents that ended.",
-    "meanLeadTime": "Mean time from a source storing a revision's artifact to a Kustomization applying it.",
+# Each delivery figure: its title, unit and what it counts.
+DELIVERY_FIGURES = {
+    "deployments": ("Deployments", "decimal",
+                    "New revisions (and Helm releases) that Kustomizations and HelmReleases applied."),
+    "failures": ("Change failures", "decimal", "Times an object's Ready condition turned False."),
+    "changeFailureRate": ("Change failure rate", "percent-decimal",
+                          "Change failures among deployments and change failures together."),
+    "meanTimeToRestore": ("Mean time to restore", "seconds",
+                          "Mean time from Ready turning False to Ready turning True, over the incidents that ended."),
+    "meanLeadTime": ("Mean lead time", "seconds",
+                     "Mean time from a source storing a revision's artifact to a Kustomization or HelmRelease "
+                     "applying it."),
 }
 
 
@@ -360,14 +361,14 @@ def delivery_spec(cluster_label: str) -> dict[str, Any]:
     """Every figure of builders/delivery.py over the last week in total, then by cluster, by
     namespace and by object; deployments and failures per day through time."""
     scope = f",{_in_scope(cluster_label, CLUSTER)},{_in_scope('exported_namespace', NAMESPACE)}"
-    week = f" over the last {DELIVERY_WINDOW}"
+    week = f" Over the last {DELIVERY_WINDOW}."
 
     def in_window(window: str, by: str = "") -> dict[str, str]:
         return figures.window_queries(window, scope, by=by)
 
     totals = in_window(DELIVERY_WINDOW)
-    summary = [stat(key, DELIVERY_TITLES[key], DELIVERY_DESCRIPTIONS[key] + week, query,
-                    unit=DELIVERY_UNITS[key], width=GRID_COLUMNS // len(totals))
+    summary = [stat(key, DELIVERY_FIGURES[key][0], DELIVERY_FIGURES[key][2] + week, query,
+                    unit=DELIVERY_FIGURES[key][1], width=GRID_COLUMNS // len(totals))
                for key, query in totals.items()]
     per_day = in_window("1d", by="exported_namespace")
     through_time = [
@@ -381,8 +382,8 @@ def delivery_spec(cluster_label: str) -> dict[str, Any]:
 
     def tables(by: str, what: str) -> list[Panel]:
         # Failures show in the rate beside them.
-        return [table(f"{key}By{what.title()}", f"{DELIVERY_TITLES[key]} by {what}",
-                      DELIVERY_DESCRIPTIONS[key] + week, query)
+        return [table(f"{key}By{what.title()}", f"{DELIVERY_FIGURES[key][0]} by {what}",
+                      DELIVERY_FIGURES[key][2] + week, query)
                 for key, query in in_window(DELIVERY_WINDOW, by).items() if key != "failures"]
 
     return dashboard_spec(

@@ -35,7 +35,7 @@ from typing import Any
 from .. import constants as c
 from ..config import DeliverySettings, prometheus_duration_seconds
 from .promql import metric
-from .source_queries import SOURCE_LABELS
+from .source_queries import SOURCE_LABELS, as_source, in_source_namespace
 
 GROUP = "flux-delivery"
 PREFIX = "flux_delivery"
@@ -86,26 +86,18 @@ def recording_rules(settings: DeliverySettings, cluster_label: str, delivered: l
         return f'max by ({obj}) ({info}{{{kinds},ready="{ready}",suspended="false"}})'
 
     applied_labels = f"{obj}, revision, {c.FLUX_RELEASE_LABEL}"
-
-    def with_source_namespace(selector: str) -> str:
-        """Deployments of `selector`; an object names its source's namespace only when it differs from its own."""
-        return (f'label_replace({DEPLOYMENTS}{{{selector},source_namespace=""}}, "source_namespace", "$1", '
-                f'"exported_namespace", "(.*)") or {DEPLOYMENTS}{{{selector},source_namespace!=""}}')
-
     deployed = []
     if "Kustomization" in delivered:
-        deployed.append(with_source_namespace('kind="Kustomization"'))
+        deployed.append(in_source_namespace(f'{DEPLOYMENTS}{{kind="Kustomization"'))
     if "HelmRelease" in delivered:
         # The HelmChart helm-controller makes of a `spec.chart`: `<namespace>-<name>` in the chart
         # source's namespace. Only a new chart version comes from a new chart artifact.
-        releases = with_source_namespace('kind="HelmRelease",source_kind!=""')
+        releases = in_source_namespace(f'{DEPLOYMENTS}{{kind="HelmRelease",source_kind!=""')
         charts = f'label_join({releases}, "source_name", "-", "exported_namespace", "name")'
         deployed.append(f'label_replace({charts}, "source_kind", "HelmChart", "source_kind", ".*") '
                         f"unless on ({obj}, revision) {APPLIED} offset {previous}")
-    artifacts = (f"max by ({obj}, revision) "
-                 f"(last_over_time({metric(c.FLUX_ARTIFACT_TIME_METRIC)}[{ARTIFACT_LOOKBACK}]))")
-    for label, source_label in zip(SOURCE_LABELS, ("kind", "name", "exported_namespace")):
-        artifacts = f'label_replace({artifacts}, "{label}", "$1", "{source_label}", "(.*)")'
+    artifacts = as_source(f"max by ({obj}, revision) "
+                          f"(last_over_time({metric(c.FLUX_ARTIFACT_TIME_METRIC)}[{ARTIFACT_LOOKBACK}]))")
     rules = [
         (READY, f"{state('True')} or 0 * {state('False')}"),
         (HEALTHY, f"last_over_time({READY}[{UNKNOWN_HOLD}])"),

@@ -74,14 +74,6 @@ def test_the_rules_measure_the_kinds_the_controllers_reconcile(controllers, kind
     assert matchers == {"|".join(kinds), *kinds}
 
 
-def test_a_helm_release_s_lead_time_starts_at_its_helm_chart_and_only_for_a_new_chart_version():
-    (lead_time,) = [expr for record, expr in rules(["source-controller", "helm-controller"]).items()
-                    if record == delivery.LEAD_TIME_SECONDS]
-    assert 'label_join(' in lead_time and '"source_name", "-", "exported_namespace", "name"' in lead_time
-    assert '"source_kind", "HelmChart"' in lead_time
-    assert f"unless on (cluster, kind, exported_namespace, name, revision) {delivery.APPLIED} offset 30s" in lead_time
-
-
 def test_no_group_and_no_dashboard_without_a_kind_to_measure():
     assert delivery.delivered_kinds(["source-controller", "notification-controller"]) == []
     plan = Plan.of(parse_stack_config({**MINIMAL, "flux": {"controllers": ["source-controller"]}}))
